@@ -1,0 +1,1 @@
+"""The Qt layer: views and controllers only. Nothing outside ui/ imports Qt."""

@@ -1,0 +1,37 @@
+"""Test setup: offscreen Qt, no stray threads, small and deterministic."""
+import os
+import sys
+import threading
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("MPLBACKEND", "Agg")
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+if ROOT not in sys.path:
+    sys.path.insert(0, ROOT)
+
+
+@pytest.fixture(autouse=True)
+def _no_leaked_threads():
+    """Fail a test that leaves a Python thread (or a QThread) running."""
+    before = set(threading.enumerate())
+    yield
+    leaked = [t for t in threading.enumerate() if t not in before and t.is_alive() and not t.daemon]
+    for t in leaked:
+        t.join(timeout=2.0)
+    leaked = [t for t in leaked if t.is_alive()]
+    assert not leaked, f"test left threads running: {leaked}"
+    if "PySide6.QtCore" in sys.modules:
+        from PySide6.QtCore import QThread
+        import gc
+        running = [o for o in gc.get_objects() if isinstance(o, QThread) and _is_running(o)]
+        assert not running, f"test left QThreads running: {running}"
+
+
+def _is_running(thread) -> bool:
+    try:
+        return thread.isRunning()
+    except RuntimeError:  # C++ object already deleted
+        return False
