@@ -13,6 +13,7 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
 from ..spec import NetworkInfo, NetworkSpec, SpecError, try_analyse
+from .selection import Selection
 
 
 def same_weights_layout(a: NetworkSpec, b: NetworkSpec) -> bool:
@@ -51,6 +52,7 @@ class Document(QObject):
     """The spec being edited, its analysis, its file and its undo history."""
 
     specChanged = Signal(object, object)  # new spec, old spec
+    selectionChanged = Signal(object)  # Selection
     pathChanged = Signal(object)  # Path or None
     modifiedChanged = Signal(bool)
 
@@ -61,6 +63,7 @@ class Document(QObject):
         self._path = path
         self._info, self._errors = try_analyse(spec)
         self._last_valid = spec if self._info is not None else None
+        self._selection = Selection()
         self.undo_stack.cleanChanged.connect(lambda clean: self.modifiedChanged.emit(not clean))
 
     # -- state --------------------------------------------------------------
@@ -94,6 +97,16 @@ class Document(QObject):
     def modified(self) -> bool:
         return not self.undo_stack.isClean()
 
+    @property
+    def selection(self) -> Selection:
+        return self._selection
+
+    def select(self, selection: Selection) -> None:
+        selection = selection.clamped(self._spec)
+        if selection != self._selection:
+            self._selection = selection
+            self.selectionChanged.emit(selection)
+
     # -- changes ------------------------------------------------------------
     def edit(self, new_spec: NetworkSpec, text: str, merge_key: str | None = None) -> None:
         """Apply an edit as one undoable step (no-op when nothing changes)."""
@@ -123,3 +136,4 @@ class Document(QObject):
         if self._info is not None:
             self._last_valid = spec
         self.specChanged.emit(spec, old)
+        self.select(self._selection)  # drop a selection the edit removed

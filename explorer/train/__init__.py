@@ -1,0 +1,1 @@
+"""The torch training layer: datasets, the trainer loop, checkpoints, DDP (no Qt)."""

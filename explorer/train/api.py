@@ -1,0 +1,185 @@
+"""What the trainer takes and gives back: settings, events and the control handle.
+
+This is the contract between the Qt-free trainer (``train/trainer.py``), the CLI and
+the GUI worker. Events are plain dataclasses holding NumPy arrays, safe to pass across
+threads; the trainer never calls Qt.
+"""
+from __future__ import annotations
+
+import threading
+from collections import deque
+from dataclasses import asdict, dataclass, field
+from typing import Callable
+
+import numpy as np
+
+
+@dataclass
+class TrainSettings:
+    dataset: str = "shapes"  # shapes | digits | cifar10:PATH | cifar100:PATH | mnist:PATH | fashion-mnist:PATH | folder:PATH
+    train_size: int | None = None  # procedural sets: images in the training split (None: the set's default)
+    test_size: int | None = None
+    epochs: int = 5
+    max_steps: int | None = None  # when set, training stops after this many steps
+    batch_size: int = 128
+    optimizer: str = "sgd"  # sgd | adamw
+    lr: float = 0.1
+    momentum: float = 0.9
+    nesterov: bool = False
+    weight_decay: float = 5e-4
+    schedule: str = "cosine"  # cosine | multistep | onecycle | constant
+    warmup_epochs: float = 0.0
+    milestones: tuple[float, ...] = (0.5, 0.75)  # multistep: fractions of training where lr /= 10
+    label_smoothing: float = 0.0
+    augment: bool = True  # random crop with 4-pixel padding + horizontal flip
+    seed: int = 0
+    device: str = "auto"  # auto (cuda > mps > cpu) | cpu | cuda | cuda:N | mps
+    amp: str = "auto"  # auto (bf16 on CUDA, off elsewhere) | bf16 | off
+    channels_last: str = "auto"  # auto (on CUDA) | on | off
+    compile: bool = False  # torch.compile the model
+    metrics_every: int = 10  # steps between reads of the on-device running sums
+    grad_every: int = 0  # record per-block input-gradient norms every k steps (0: off)
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["milestones"] = list(self.milestones)
+        return d
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "TrainSettings":
+        known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        if "milestones" in known:
+            known["milestones"] = tuple(known["milestones"])
+        return cls(**known)
+
+
+# -- events (trainer -> whoever listens) -------------------------------------------
+
+@dataclass
+class StepMetrics:
+    """Per-step values since the last read, coalesced: one event every ``metrics_every`` steps."""
+
+    steps: np.ndarray  # int64, global step numbers (1-based)
+    loss: np.ndarray  # float64, training loss of each step
+    lr: np.ndarray  # float64, learning rate used at each step
+    total_steps: int
+    epoch: int  # 1-based epoch the last step belongs to
+    images_per_s: float  # over the steps in this batch
+    eta_s: float  # seconds left, estimated
+
+
+@dataclass
+class EpochMetrics:
+    epoch: int  # 1-based
+    step: int
+    train_loss: float
+    train_error: float  # fraction, 0..1
+    test_loss: float
+    test_error: float
+    lr: float
+    images_per_s: float
+    seconds: float  # wall time of the epoch (training part)
+
+
+@dataclass
+class GradColumn:
+    """Per-block input-gradient norms ``||dL/dx_l||`` at one training step, depth order."""
+
+    step: int
+    norms: np.ndarray  # float64, one per block
+
+
+@dataclass
+class RunFinished:
+    status: str  # finished | stopped | failed
+    message: str  # for people: why it stopped, what to try
+    step: int
+    epoch: int
+
+
+TrainEvent = StepMetrics | EpochMetrics | GradColumn | RunFinished
+EventSink = Callable[[TrainEvent], None]
+
+
+class TrainingError(RuntimeError):
+    """A run that cannot go on; the message says why and what to try."""
+
+
+class NonFiniteLoss(TrainingError):
+    pass
+
+
+class DeviceOutOfMemory(TrainingError):
+    pass
+
+
+# -- control (whoever drives -> trainer) -----------------------------------------
+
+class TrainControl:
+    """Thread-safe stop / pause / resume and between-step commands for a running trainer.
+
+    The trainer calls ``checkpoint(model)`` once per step: it applies queued commands
+    (skip toggles, for instance) at a point where no forward or backward is in flight,
+    blocks while paused, and returns False when the run should stop.
+    """
+
+    def __init__(self):
+        self._stop = threading.Event()
+        self._running = threading.Event()
+        self._running.set()
+        self._lock = threading.Lock()
+        self._commands: deque[Callable] = deque()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._running.set()  # wake a paused loop so it can see the stop
+
+    def pause(self) -> None:
+        self._running.clear()
+
+    def resume(self) -> None:
+        self._running.set()
+
+    @property
+    def stopped(self) -> bool:
+        return self._stop.is_set()
+
+    @property
+    def paused(self) -> bool:
+        return not self._running.is_set()
+
+    def call_between_steps(self, fn: Callable) -> None:
+        """Queue ``fn(model)`` to run on the training thread between two steps."""
+        with self._lock:
+            self._commands.append(fn)
+
+    def checkpoint(self, model) -> bool:
+        """Apply queued commands, wait while paused; False means stop now."""
+        self._drain(model)
+        while not self._running.wait(timeout=0.05):
+            self._drain(model)  # toggles made while paused still take effect
+        self._drain(model)
+        return not self._stop.is_set()
+
+    def _drain(self, model) -> None:
+        while True:
+            with self._lock:
+                if not self._commands:
+                    return
+                fn = self._commands.popleft()
+            fn(model)
+
+
+@dataclass
+class RunRecord:
+    """Everything a finished or stopped run leaves behind for comparison and export."""
+
+    name: str
+    spec_json: dict
+    settings: TrainSettings
+    steps: list[int] = field(default_factory=list)
+    losses: list[float] = field(default_factory=list)
+    lrs: list[float] = field(default_factory=list)
+    epochs: list[EpochMetrics] = field(default_factory=list)
+    status: str = "running"
+    message: str = ""
