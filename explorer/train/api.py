@@ -3,6 +3,20 @@
 This is the contract between the Qt-free trainer (``train/trainer.py``), the CLI and
 the GUI worker. Events are plain dataclasses holding NumPy arrays, safe to pass across
 threads; the trainer never calls Qt.
+
+The trainer (``explorer.train.trainer.Trainer``) is driven like this::
+
+    trainer = Trainer(spec, settings, control=TrainControl(), resume=None)
+    record = trainer.run(on_event)   # blocks; call from a worker thread in the GUI
+    trainer.model                    # the nn.Module (valid after run() started)
+    trainer.save_checkpoint(path)
+
+``run`` reports NaN/inf losses and out-of-memory as ``RunFinished(status="failed")``
+and returns the record with that status; problems found before the first step (a
+missing dataset folder, an invalid spec) raise ``SpecError`` / ``TrainingError``.
+Checkpoints are ``torch.save`` dicts holding at least ``"spec"`` (the network file's
+JSON dict, ``fileformat.to_dict``) and ``"model"`` (the state_dict), plus optimizer,
+scheduler, step, epoch, settings and metrics for an exact resume.
 """
 from __future__ import annotations
 
@@ -183,3 +197,4 @@ class RunRecord:
     epochs: list[EpochMetrics] = field(default_factory=list)
     status: str = "running"
     message: str = ""
+    model_state: dict | None = None  # CPU state_dict at the end of the run (for export and probes)
