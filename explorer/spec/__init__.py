@@ -2,14 +2,14 @@
 from .errors import SpecError, SpecWarning
 from .infer import BlockInfo, NetworkInfo, analyse, fmt_shape, problems, try_analyse
 from .model import (BlockKind, BlockSpec, HeadSpec, InitKind, InitSpec, NetworkSpec, Norm,
-                    ShortcutKind, StageSpec, StemKind, StemSpec, StridePlacement, uniform_stage)
+                    ShortcutKind, StageSpec, StemKind, StemSpec, StridePlacement, replace_shortcuts, uniform_stage)
 from .presets import DEFAULT_PRESET, PRESETS, preset, preset_names
 
 __all__ = [
     "SpecError", "SpecWarning", "BlockInfo", "NetworkInfo", "analyse", "fmt_shape", "problems",
     "try_analyse", "BlockKind", "BlockSpec", "HeadSpec", "InitKind", "InitSpec", "NetworkSpec",
     "Norm", "ShortcutKind", "StageSpec", "StemKind", "StemSpec", "StridePlacement",
-    "uniform_stage", "DEFAULT_PRESET", "PRESETS", "preset", "preset_names",
+    "uniform_stage", "replace_shortcuts", "DEFAULT_PRESET", "PRESETS", "preset", "preset_names",
 ]
 from .fileformat import dumps, load, loads, save  # noqa: E402
 

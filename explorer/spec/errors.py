@@ -25,7 +25,7 @@ class SpecError(ValueError):
             parts.append(f"stage {self.stage + 1}")
         if self.block is not None:
             parts.append(f"block {self.block + 1}")
-        if not parts and self.where:
+        if not parts and self.where and self.where != "file":
             parts.append(self.where)
         return ", ".join(parts)
 

@@ -118,7 +118,8 @@ class _Reader:
     def int(self, key: str, lo: int, hi: int, default=...) -> int:
         value = self.get(key, default)
         if not isinstance(value, int) or isinstance(value, bool):
-            raise SpecError(f"'{self._name(key)}' must be a whole number, not {_type_name(value)}", where="file")
+            shown = _short(value) if isinstance(value, float) else _type_name(value)
+            raise SpecError(f"'{self._name(key)}' must be a whole number, not {shown}", where="file")
         if not lo <= value <= hi:
             raise SpecError(f"'{self._name(key)}' is {_short(value)}; it must be between {lo} and {hi}",
                             where="file")
@@ -208,8 +209,9 @@ def from_dict(data) -> NetworkSpec:
     if len(shape) != 3:
         raise SpecError("'input_shape' must list three numbers: channels, height, width", where="file")
     limits = (MAX_INPUT_CHANNELS, MAX_INPUT_SIDE, MAX_INPUT_SIDE)
-    shape_reader = _Reader({str(i): v for i, v in enumerate(shape)}, "input_shape")
-    input_shape = tuple(shape_reader.int(str(i), 1, hi) for i, hi in enumerate(limits))
+    names = ("channels", "height", "width")
+    shape_reader = _Reader(dict(zip(names, shape)), "input_shape")
+    input_shape = tuple(shape_reader.int(n, 1, hi) for n, hi in zip(names, limits))
 
     st = top.child("stem", {})
     stem = StemSpec(kind=st.enum("kind", StemKind, StemKind.CIFAR), width=st.int("width", 1, MAX_WIDTH, 16),
@@ -274,10 +276,13 @@ def loads(text: str | bytes, validate: bool = True) -> NetworkSpec:
         raise SpecError(f"not valid JSON: {err.msg} at line {err.lineno}, column {err.colno}"
                         + (" (the file may be truncated)" if err.pos >= len(text.rstrip()) else ""),
                         where="file") from None
+    except SpecError:
+        raise
     except RecursionError:
         raise SpecError("not a network file: the JSON is nested too deeply", where="file") from None
-    except ValueError as err:  # e.g. an integer with thousands of digits
-        raise SpecError(f"not a usable network file: {err}", where="file") from None
+    except ValueError:  # Python refuses integers with thousands of digits
+        raise SpecError("not a usable network file: it holds a number with thousands of digits",
+                        where="file") from None
     spec = from_dict(data)
     if validate:
         analyse(spec)

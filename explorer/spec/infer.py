@@ -134,7 +134,8 @@ class _Walker:
             if not stage.blocks:
                 self.fail("a stage needs at least one block (delete the stage instead)", stage=si)
                 continue
-            kinds = {b.kind.preactivation for b in stage.blocks if b.kind is not BlockKind.PLAIN}
+            kinds = {b.kind.preactivation for b in stage.blocks
+                     if isinstance(b.kind, BlockKind) and b.kind is not BlockKind.PLAIN}
             if len(kinds) > 1:
                 self.warnings.append(SpecWarning(
                     "mixes pre- and post-activation blocks; activations will be applied twice "
@@ -221,13 +222,14 @@ class _Walker:
         spec = self.spec
         loc = dict(stage=si, block=bi)
         kind = block.kind
+        errors_before = len(self.errors)
         if not isinstance(kind, BlockKind):
             self.fail(f"unknown block kind {kind!r}", **loc)
             kind = BlockKind.BASIC
         width = block.width if _valid_width(block.width) else None
         if width is None:
             self.fail(f"width must be a whole number between 1 and {MAX_WIDTH}, not {block.width!r}", **loc)
-            width = 1
+            width = max(1, shape[0] // kind.expansion)  # carry on as if the block kept the channels
         stride = block.stride
         if not isinstance(stride, int) or isinstance(stride, bool) or not 1 <= stride <= MAX_STRIDE:
             self.fail(f"stride must be a whole number between 1 and {MAX_STRIDE}, not {stride!r}", **loc)
@@ -242,7 +244,10 @@ class _Walker:
         out_shape = (out_c, oh, ow)
         params, macs, layers = _branch_counts(kind, shape, width, stride, block.stride_placement,
                                               spec.norm, bias)
-        shortcut = self._resolve_shortcut(block, kind, shape, out_shape, loc)
+        if len(self.errors) > errors_before:
+            shortcut = ShortcutKind.NONE  # one message per block: the first problem
+        else:
+            shortcut = self._resolve_shortcut(block, kind, shape, out_shape, loc)
         if shortcut is ShortcutKind.PROJECTION:
             _, p, m = _conv(shape, out_c, 1, stride, bias)
             params += p + (0 if kind.preactivation else _bn(out_c, spec.norm))

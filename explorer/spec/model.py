@@ -186,3 +186,12 @@ def uniform_stage(kind: BlockKind, count: int, width: int, stride: int, **block_
     first = BlockSpec(kind=kind, width=width, stride=stride, **block_options)
     rest = replace(first, stride=1)
     return StageSpec(blocks=(first,) + (rest,) * (count - 1))
+
+
+def replace_shortcuts(spec: NetworkSpec, shortcut: ShortcutKind) -> NetworkSpec:
+    """The same network with every residual block's shortcut set to ``shortcut``."""
+    stages = tuple(
+        replace(stage, blocks=tuple(b if b.kind is BlockKind.PLAIN else replace(b, shortcut=shortcut)
+                                    for b in stage.blocks))
+        for stage in spec.stages)
+    return replace(spec, stages=stages)
