@@ -1,0 +1,1 @@
+"""Measurements on built models (torch, no Qt): the gradient probe and recorder."""

@@ -1,0 +1,249 @@
+"""The gradient probe: one forward/backward at the current weights, nothing changed.
+
+``probe(model, inputs, targets)`` measures, for every residual block in depth order,
+the norm of the loss gradient with respect to the block's input activation,
+``||dL/dx_l||``, and the norm of every conv/linear weight gradient. It runs in train
+mode (BN uses batch statistics, as during training) and leaves the model exactly as it
+found it: parameters, BN running statistics and ``num_batches_tracked``, existing
+``.grad`` fields, train/eval flags, ``requires_grad`` flags and the global RNG state
+(CPU and CUDA) are all bit-identical afterwards.
+
+The gradients come from ``torch.autograd.grad`` with the captured block inputs as
+``inputs``, so no ``.grad`` field is written and no hook outlives the call.
+"""
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+from torch import nn
+
+from ..nn.blocks import ResidualBlock
+
+DEFAULT_BATCH = 32
+DEFAULT_SEED = 0
+
+
+def unwrap(model: nn.Module) -> nn.Module:
+    """The plain module under DistributedDataParallel / DataParallel / torch.compile wrappers."""
+    seen = 0
+    while seen < 8:
+        seen += 1
+        if hasattr(model, "_orig_mod") and isinstance(model._orig_mod, nn.Module):  # torch.compile
+            model = model._orig_mod
+        elif isinstance(model, (nn.parallel.DistributedDataParallel, nn.DataParallel)):
+            model = model.module
+        else:
+            break
+    return model
+
+
+def find_blocks(model: nn.Module) -> list[tuple[str, ResidualBlock]]:
+    """``(qualified name, block)`` for every residual block, in depth (registration) order."""
+    base = unwrap(model)
+    return [(name, m) for name, m in base.named_modules() if isinstance(m, ResidualBlock)]
+
+
+def block_labels(model: nn.Module) -> list[str]:
+    """"stage 1, block 2" style labels; names like ``layer2.0`` give the stage and index."""
+    labels = []
+    for i, (name, _) in enumerate(find_blocks(model)):
+        parts = name.split(".")
+        if len(parts) == 2 and parts[0].startswith("layer") and parts[0][5:].isdigit() and parts[1].isdigit():
+            labels.append(f"stage {int(parts[0][5:])}, block {int(parts[1]) + 1}")
+        else:
+            labels.append(f"block {i + 1}")
+    return labels
+
+
+@dataclass
+class ProbeResult:
+    """What one probe measured. Arrays are float64 in depth order."""
+
+    labels: list[str]  # one per block, "stage 1, block 2"
+    block_norms: np.ndarray  # ||dL/dx_l|| at each block's input
+    skips: list[bool]  # each block's skip switch as it was during the probe
+    layer_names: list[str] = field(default_factory=list)  # conv/linear weights, module order
+    layer_norms: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    loss: float = float("nan")
+    batch: int = 0
+    batch_source: str = "seeded"  # "seeded" (fixed random batch) or "given"
+
+    @property
+    def ratio(self) -> float:
+        """First block's input-gradient norm over the last block's (inf/nan when the last is 0)."""
+        if len(self.block_norms) == 0:
+            return float("nan")
+        first, last = float(self.block_norms[0]), float(self.block_norms[-1])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return float(np.float64(first) / np.float64(last))
+
+    def to_dict(self) -> dict:
+        return {
+            "loss": self.loss,
+            "batch": self.batch,
+            "batch_source": self.batch_source,
+            "ratio_first_to_last": _json_float(self.ratio),
+            "blocks": [{"label": lab, "norm": _json_float(n), "skip": s}
+                       for lab, n, s in zip(self.labels, self.block_norms, self.skips)],
+            "layers": [{"name": name, "weight_grad_norm": _json_float(n)}
+                       for name, n in zip(self.layer_names, self.layer_norms)],
+        }
+
+
+def _json_float(x) -> float | None:
+    x = float(x)
+    return x if np.isfinite(x) else None
+
+
+def seeded_batch(input_shape, num_classes: int, batch: int = DEFAULT_BATCH, seed: int = DEFAULT_SEED,
+                 device: torch.device | str = "cpu") -> tuple[torch.Tensor, torch.Tensor]:
+    """A fixed probe batch: N(0, 1) images and uniform labels from a private generator.
+
+    The global RNG is not touched, so the same seed gives the same batch everywhere.
+    """
+    if batch < 1:
+        raise ValueError(f"the probe batch must hold at least one image, got {batch}")
+    gen = torch.Generator().manual_seed(int(seed))
+    x = torch.randn((batch, *input_shape), generator=gen)
+    y = torch.randint(0, max(1, int(num_classes)), (batch,), generator=gen)
+    return x.to(device), y.to(device)
+
+
+def _weighted_layers(model: nn.Module) -> list[tuple[str, nn.Parameter]]:
+    out = []
+    for name, m in model.named_modules():
+        if isinstance(m, (nn.Conv2d, nn.Linear)) and isinstance(getattr(m, "weight", None), nn.Parameter):
+            out.append((name, m.weight))
+    return out
+
+
+@contextlib.contextmanager
+def preserved_state(model: nn.Module):
+    """Restore buffers, .grad fields, flags and RNG exactly on exit (also after an error)."""
+    buffers = [(b, b.detach().clone()) for b in model.buffers()]
+    params = list(model.parameters())
+    grads = [p.grad for p in params]
+    requires = [p.requires_grad for p in params]
+    modes = [(m, m.training) for m in model.modules()]
+    cpu_rng = torch.get_rng_state()
+    cuda_rng = torch.cuda.get_rng_state_all() if torch.cuda.is_available() and torch.cuda.is_initialized() else None
+    try:
+        yield
+    finally:
+        with torch.no_grad():
+            for b, saved in buffers:
+                b.copy_(saved)
+        for p, g, r in zip(params, grads, requires):
+            p.grad = g
+            p.requires_grad_(r)
+        for m, mode in modes:
+            m.training = mode
+        torch.set_rng_state(cpu_rng)
+        if cuda_rng is not None:
+            torch.cuda.set_rng_state_all(cuda_rng)
+
+
+def probe(model: nn.Module, inputs: torch.Tensor | None = None, targets: torch.Tensor | None = None, *,
+          input_shape=None, num_classes: int | None = None, batch: int = DEFAULT_BATCH,
+          seed: int = DEFAULT_SEED, weights: bool = True) -> ProbeResult:
+    """Measure per-block input-gradient norms (and per-layer weight-gradient norms).
+
+    Pass ``inputs`` and ``targets`` (class indices), or leave them out to use
+    ``seeded_batch`` with ``input_shape`` (C, H, W) and ``num_classes``; when those are
+    missing they are read from the model (its first conv's in-channels and last
+    Linear's out-features need a spatial size, so ``input_shape`` is required then).
+    """
+    base = unwrap(model)
+    blocks = find_blocks(base)
+    params = list(base.parameters())
+    device = params[0].device if params else torch.device("cpu")
+    source = "given"
+    if inputs is None:
+        if input_shape is None:
+            raise ValueError("probe needs inputs or an input_shape (C, H, W) for the seeded batch")
+        if num_classes is None:
+            linears = [m for m in base.modules() if isinstance(m, nn.Linear)]
+            num_classes = linears[-1].out_features if linears else 10
+        inputs, targets = seeded_batch(input_shape, num_classes, batch, seed, device)
+        source = "seeded"
+    elif targets is None:
+        raise ValueError("probe was given inputs without targets")
+    layers = _weighted_layers(base) if weights else []
+    captured: list[torch.Tensor | None] = [None] * len(blocks)
+
+    def make_hook(i):
+        def hook(module, args):
+            x = args[0]
+            if not x.requires_grad:  # the raw input reaching a block directly
+                x = x.detach().requires_grad_(True)
+            captured[i] = x
+            # The block gets a copy, so an in-place op inside it cannot change the
+            # tensor we differentiate with respect to (its gradient passes unchanged).
+            return (x.clone(), *args[1:])
+        return hook
+
+    with preserved_state(base):
+        base.train()
+        for p in params:
+            p.requires_grad_(True)
+        handles = [blk.register_forward_pre_hook(make_hook(i)) for i, (_, blk) in enumerate(blocks)]
+        try:
+            with torch.enable_grad():
+                x = inputs.to(device)
+                out = base(x)
+                loss = nn.functional.cross_entropy(out.float(), targets.to(device))
+                wrt = [t for t in captured if t is not None] + [w for _, w in layers]
+                grads = torch.autograd.grad(loss, wrt, allow_unused=True) if wrt else []
+        finally:
+            for h in handles:
+                h.remove()
+        grads = list(grads)
+        block_grads = []
+        for t in captured:
+            block_grads.append(grads.pop(0) if t is not None else None)
+        layer_grads = grads
+        block_norms = _norms(block_grads)
+        layer_norms = _norms(layer_grads)
+        loss_value = float(loss.detach())
+    return ProbeResult(
+        labels=block_labels(base), block_norms=block_norms,
+        skips=[bool(blk.skip) for _, blk in blocks],
+        layer_names=[name for name, _ in layers], layer_norms=layer_norms,
+        loss=loss_value, batch=int(inputs.shape[0]), batch_source=source)
+
+
+def _norms(grads) -> np.ndarray:
+    """One host transfer for all norms; a missing gradient (unused tensor) counts as 0."""
+    present = [g for g in grads if g is not None]
+    values = iter(torch.stack(torch._foreach_norm([g.float() for g in present])).cpu().double().numpy()
+                  if present else [])
+    return np.array([next(values) if g is not None else 0.0 for g in grads], dtype=np.float64)
+
+
+class GradientProbe:
+    """A probe bound to a model and a fixed batch, for repeated measurements.
+
+    ``GradientProbe(model, input_shape, num_classes)`` makes the seeded batch once;
+    each ``run()`` measures the model's current weights and skip switches.
+    """
+
+    def __init__(self, model: nn.Module, input_shape, num_classes: int, batch: int = DEFAULT_BATCH,
+                 seed: int = DEFAULT_SEED, inputs: torch.Tensor | None = None,
+                 targets: torch.Tensor | None = None):
+        self.model = model
+        if inputs is None:
+            params = list(unwrap(model).parameters())
+            device = params[0].device if params else "cpu"
+            inputs, targets = seeded_batch(input_shape, num_classes, batch, seed, device)
+            self.batch_source = "seeded"
+        else:
+            self.batch_source = "given"
+        self.inputs, self.targets = inputs, targets
+
+    def run(self, weights: bool = True) -> ProbeResult:
+        result = probe(self.model, self.inputs, self.targets, weights=weights)
+        result.batch_source = self.batch_source
+        return result
