@@ -64,7 +64,12 @@ class Document(QObject):
         self._info, self._errors = try_analyse(spec)
         self._last_valid = spec if self._info is not None else None
         self._selection = Selection()
-        self.undo_stack.cleanChanged.connect(lambda clean: self.modifiedChanged.emit(not clean))
+        # A bound slot (not a lambda) is disconnected when the document is destroyed, so the
+        # stack's last cleanChanged during teardown cannot reach a deleted document.
+        self.undo_stack.cleanChanged.connect(self._on_clean_changed)
+
+    def _on_clean_changed(self, clean: bool) -> None:
+        self.modifiedChanged.emit(not clean)
 
     # -- state --------------------------------------------------------------
     @property
