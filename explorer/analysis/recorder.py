@@ -1,0 +1,130 @@
+"""Per-block input-gradient norms during training, every k steps, without host syncs.
+
+The trainer drives it around each step::
+
+    rec = GradientRecorder(model, every=k)
+    for step in ...:
+        rec.arm(step)            # before the forward: True on recording steps
+        loss = ...; loss.backward()
+        rec.collect(step)        # after the backward: device-side norms, no sync
+        ...
+        for column in rec.drain():   # when metrics are read: one host transfer
+            emit(column)
+    rec.close()
+
+How it works: a forward pre-hook on every residual block (on the underlying module,
+so DistributedDataParallel and torch.compile wrappers are fine) does nothing unless
+the recorder is armed. When armed it registers a tensor hook on the block's input,
+which keeps a reference to ``dL/dx_l`` when the backward reaches it (the hook fires
+once, with the gradient summed over the branch and the shortcut). ``collect`` turns
+the captured gradients into norms with one ``torch._foreach_norm`` and stacks them
+into a single device tensor; ``drain`` moves every pending column to the host at
+once. Non-recording steps pay one Python attribute check per block.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+from torch import nn
+
+from ..train.api import GradColumn
+from .probe import find_blocks
+
+
+class GradientRecorder:
+    def __init__(self, model: nn.Module, every: int):
+        every = int(every)
+        if every < 1:
+            raise ValueError(f"record every k steps needs k >= 1, got {every}")
+        self.every = every
+        blocks = find_blocks(model)
+        self.num_blocks = len(blocks)
+        self._armed = False
+        self._armed_step: int | None = None
+        self._grads: list[torch.Tensor | None] = [None] * self.num_blocks
+        self._tensor_hooks: list = []
+        self._pending: list[tuple[int, torch.Tensor]] = []
+        self._handles = [blk.register_forward_pre_hook(self._make_pre_hook(i)) for i, (_, blk) in enumerate(blocks)]
+
+    # -- hooks ----------------------------------------------------------------
+    def _make_pre_hook(self, i: int):
+        def pre_hook(module, args):
+            if not self._armed or not torch.is_grad_enabled():
+                return None
+            x = args[0]
+            replaced = False
+            if not x.requires_grad:  # the raw batch reaching a block directly (no stem)
+                x = x.detach().requires_grad_(True)
+                replaced = True
+            self._tensor_hooks.append(x.register_hook(self._make_grad_hook(i)))
+            return (x, *args[1:]) if replaced else None
+        return pre_hook
+
+    def _make_grad_hook(self, i: int):
+        def grad_hook(grad):
+            self._grads[i] = grad.detach()
+        return grad_hook
+
+    # -- the trainer's calls -------------------------------------------------------
+    def is_recording_step(self, step: int) -> bool:
+        return step % self.every == 0
+
+    def arm(self, step: int) -> bool:
+        """Call before the forward of ``step``; True when this step will be recorded."""
+        self._clear_step()
+        if not self._handles or not self.is_recording_step(step):
+            return False
+        self._armed = True
+        self._armed_step = step
+        return True
+
+    def collect(self, step: int) -> None:
+        """Call after the backward of ``step``; queues one column of device-side norms."""
+        if self._armed_step != step:
+            self._clear_step()
+            return
+        present = [g for g in self._grads if g is not None]
+        if present:
+            norms = torch.stack(torch._foreach_norm(present, 2, dtype=torch.float32))
+            if len(present) != self.num_blocks:  # a block the backward never reached: NaN
+                full = torch.full((self.num_blocks,), math.nan, dtype=torch.float32, device=norms.device)
+                idx = torch.tensor([i for i, g in enumerate(self._grads) if g is not None], device=norms.device)
+                norms = full.index_copy(0, idx, norms)
+            self._pending.append((step, norms))
+        self._clear_step()
+
+    def drain(self) -> list[GradColumn]:
+        """Every column collected since the last drain, with one host transfer."""
+        if not self._pending:
+            return []
+        steps = [s for s, _ in self._pending]
+        values = torch.stack([n for _, n in self._pending]).cpu().numpy().astype(np.float64)
+        self._pending.clear()
+        return [GradColumn(step=s, norms=row.copy()) for s, row in zip(steps, values)]
+
+    @property
+    def pending(self) -> int:
+        return len(self._pending)
+
+    def close(self) -> None:
+        """Remove every hook; the recorder records nothing afterwards (drain still works)."""
+        self._clear_step()
+        for h in self._handles:
+            h.remove()
+        self._handles = []
+
+    def __enter__(self) -> "GradientRecorder":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def _clear_step(self) -> None:
+        self._armed = False
+        self._armed_step = None
+        for h in self._tensor_hooks:
+            h.remove()
+        self._tensor_hooks.clear()
+        self._grads = [None] * self.num_blocks
