@@ -18,6 +18,7 @@ COMMANDS = {
     "presets": "info",
     "info": "info",
     "new": "info",
+    "gradflow": "gradflow",
 }
 
 

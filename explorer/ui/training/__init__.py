@@ -1,0 +1,4 @@
+"""The training panel and its background worker (see ``panel.TrainingPanel``)."""
+from .panel import TrainingPanel
+
+__all__ = ["TrainingPanel"]

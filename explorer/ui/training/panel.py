@@ -1,0 +1,424 @@
+"""The training panel: settings, Start / Pause / Stop, live plots and the session's runs.
+
+The panel snapshots the document's spec and the form's settings, hands both to the
+worker (which trains on its own thread) and appends the coalesced metrics it gets back
+to the run store, a few times a second. Edits made during a run either reach the
+worker between two steps (skip switches) or are refused with a message (anything that
+changes the weights' shapes): the running network is never torn.
+"""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QMessageBox, QProgressBar,
+                               QPushButton, QScrollArea, QSplitter, QVBoxLayout, QWidget)
+
+from ...spec import fileformat
+from ...train.api import EpochMetrics, GradColumn, RunFinished, RunRecord, StepMetrics
+from ..document import Document, same_weights_layout
+from .csv_export import export_run
+from .plots import TrainingPlots
+from .run_list import RunList
+from .runs import RunEntry, RunStore
+from .settings_form import TrainingSettingsForm
+from .worker import RunOutcome, TrainingWorker
+
+_MESSAGE_STYLES = {
+    "info": "color: #1F3A5F; background: #EAF1FB; border: 1px solid #B9CCE8;",
+    "warning": "color: #5C4400; background: #FFF6D6; border: 1px solid #E8D48A;",
+    "error": "color: #7A0014; background: #FDECEE; border: 1px solid #F0B3BC;",
+}
+SHAPE_EDIT_MESSAGE = ("This edit changes the network's shape: it will apply to the next run; "
+                      "the current run keeps its network.")
+
+
+def block_labels(spec) -> list[str]:
+    """"stage 1, block 1", ... in depth order: the rows of the gradient heatmap."""
+    return [f"stage {si + 1}, block {bi + 1}" for si, bi, _ in spec.iter_blocks()]
+
+
+def _clock(seconds: float) -> str:
+    if not seconds or seconds != seconds or seconds == float("inf"):
+        return "–"
+    seconds = int(round(seconds))
+    h, rem = divmod(seconds, 3600)
+    m, s = divmod(rem, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+
+
+class TrainingPanel(QWidget):
+    """Trains the open network and keeps this session's runs for comparison."""
+
+    runStarted = Signal(object)  # list[str]: block labels in depth order
+    gradColumn = Signal(object)  # explorer.train.api.GradColumn
+    runFinished = Signal(object)  # explorer.train.api.RunRecord
+
+    def __init__(self, document: Document, parent: QWidget | None = None, trainer_factory=None):
+        super().__init__(parent)
+        self.document = document
+        self.store = RunStore()
+        self.worker = TrainingWorker(self, trainer_factory=trainer_factory)
+        self.worker.eventsReady.connect(self._on_events)
+        self.worker.runEnded.connect(self._on_run_ended)
+        self._active: RunEntry | None = None
+        self._run_spec = None
+        self._stopping = False
+        self._started_at = 0.0
+        self._build()
+        document.specChanged.connect(self._on_spec_changed)
+        self._show_network()
+        self._update_buttons()
+
+    # -- layout -----------------------------------------------------------------------
+    def _build(self) -> None:
+        self.network_label = QLabel()
+        self.network_label.setWordWrap(True)
+        self.network_label.setTextFormat(Qt.TextFormat.RichText)
+        self.form = TrainingSettingsForm()
+        scroll = QScrollArea()
+        scroll.setWidget(self.form)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+
+        self.start_button = QPushButton("Start")
+        self.start_button.setToolTip("Train the open network with these settings")
+        self.pause_button = QPushButton("Pause")
+        self.stop_button = QPushButton("Stop")
+        self.stop_button.setToolTip("End the run after the step in progress; its curves stay in the list")
+        self.start_button.clicked.connect(self.start)
+        self.pause_button.clicked.connect(self.toggle_pause)
+        self.stop_button.clicked.connect(self.stop)
+        buttons = QHBoxLayout()
+        for b in (self.start_button, self.pause_button, self.stop_button):
+            b.setMinimumHeight(30)
+            buttons.addWidget(b)
+
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 1)
+        self.progress.setValue(0)
+        self.progress.setTextVisible(True)
+        self.progress_label = QLabel("Not running")
+        self.progress_label.setWordWrap(True)
+        self.message = QLabel()
+        self.message.setWordWrap(True)
+        self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.message.setContentsMargins(6, 4, 6, 4)
+        self.message.hide()
+
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(6, 6, 6, 6)
+        left_layout.addWidget(self.network_label)
+        left_layout.addWidget(scroll, 1)
+        left_layout.addLayout(buttons)
+        left_layout.addWidget(self.progress)
+        left_layout.addWidget(self.progress_label)
+        left_layout.addWidget(self.message)
+        left.setMinimumWidth(330)
+        left.setMaximumWidth(460)
+
+        self.plots = TrainingPlots()
+        self.run_list = RunList()
+        self.run_list.visibilityChanged.connect(self._on_visibility)
+        self.run_list.currentRunChanged.connect(lambda _entry: self._update_buttons())
+        self.export_button = QPushButton("Export CSV…")
+        self.export_button.setToolTip("Write the selected run's per-epoch metrics, and a second file "
+                                      "with its per-step loss and learning rate")
+        self.export_button.clicked.connect(self._export_clicked)
+        self.remove_button = QPushButton("Remove run")
+        self.remove_button.clicked.connect(self._remove_clicked)
+        runs_header = QHBoxLayout()
+        runs_title = QLabel("<b>Runs this session</b> — tick runs to overlay them")
+        runs_header.addWidget(runs_title, 1)
+        runs_header.addWidget(self.remove_button)
+        runs_header.addWidget(self.export_button)
+        runs = QWidget()
+        runs_layout = QVBoxLayout(runs)
+        runs_layout.setContentsMargins(0, 4, 0, 0)
+        runs_layout.addLayout(runs_header)
+        runs_layout.addWidget(self.run_list)
+
+        right = QSplitter(Qt.Orientation.Vertical)
+        right.addWidget(self.plots)
+        right.addWidget(runs)
+        right.setStretchFactor(0, 4)
+        right.setStretchFactor(1, 1)
+        right.setChildrenCollapsible(False)
+
+        outer = QSplitter(Qt.Orientation.Horizontal)
+        outer.addWidget(left)
+        outer.addWidget(right)
+        outer.setStretchFactor(0, 0)
+        outer.setStretchFactor(1, 1)
+        outer.setChildrenCollapsible(False)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(outer)
+
+    # -- public interface -------------------------------------------------------------
+    def is_running(self) -> bool:
+        return self.worker.is_running()
+
+    def run_records(self) -> list[RunRecord]:
+        return self.store.records()
+
+    def latest_model_state(self) -> dict | None:
+        entry = self.store.latest_with_weights()
+        return entry.record.model_state if entry is not None else None
+
+    def confirm_close(self, parent: QWidget | None = None) -> bool:
+        """Ask before closing during a run; on yes, stop and wait (at most 2 s)."""
+        if not self.is_running():
+            return True
+        answer = QMessageBox.question(parent or self, "Training is running",
+                                      "Training is running. Stop it and close?",
+                                      QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+                                      QMessageBox.StandardButton.No)
+        if answer != QMessageBox.StandardButton.Yes:
+            return False
+        if self.shutdown(2.0):
+            return True
+        self._say("The run is still finishing its current step; close again in a moment.", "warning")
+        return False
+
+    def shutdown(self, timeout_s: float = 2.0) -> bool:
+        """Stop any run and wait for its thread; True when no thread is left running."""
+        if self.is_running():
+            self._stopping = True
+            self._update_buttons()
+        return self.worker.shutdown(timeout_s)
+
+    def export_csv(self, path, entry: RunEntry | None = None) -> list[Path]:
+        """Write ``entry``'s (default: the selected run's) metrics; returns the files written."""
+        entry = entry or self.run_list.current_run()
+        if entry is None:
+            raise ValueError("no run selected to export")
+        return export_run(entry, path)
+
+    # -- commands ---------------------------------------------------------------------
+    @Slot()
+    def start(self) -> bool:
+        """Start a run of the open network; False (with a message) when it cannot start."""
+        if self.is_running():
+            return False
+        problem = self.form.problem()
+        if problem:
+            self._say(problem, "error")
+            return False
+        spec = self.document.spec if self.document.valid else self.document.last_valid_spec
+        if spec is None:
+            self._say("The design has errors and there is no earlier valid version to train: fix the "
+                      "errors shown in the editor first.", "error")
+            return False
+        if self.document.valid:
+            self._say("", None)
+        else:
+            self._say("The design has errors: training its last valid version instead.", "warning")
+        settings = self.form.settings()
+        entry = self.store.new_run(spec.name, fileformat.to_dict(spec), settings)
+        self._active, self._run_spec, self._stopping = entry, spec, False
+        self._started_at = time.monotonic()
+        self.run_list.add_run(entry)
+        self.plots.show_run(entry)
+        sinks = []
+        if self.form.wants_tensorboard():
+            from .tb_log import TensorBoardSink
+            stamp = time.strftime("%Y%m%d-%H%M%S")
+            sinks.append(TensorBoardSink(Path("runs") / f"{stamp}-{spec.name}-run{entry.number}",
+                                         block_labels(spec)))
+        self.progress.setRange(0, 0)  # busy until the first steps report the total
+        self.progress_label.setText(f"Preparing {settings.dataset.split(':')[0]} and the network…")
+        self.worker.start(spec, settings, sinks)
+        self._update_buttons()
+        self.runStarted.emit(block_labels(spec))
+        return True
+
+    @Slot()
+    def toggle_pause(self) -> None:
+        if not self.is_running() or self._stopping:
+            return
+        if self.worker.paused:
+            self.worker.resume()
+        else:
+            self.worker.pause()
+            self.progress_label.setText("Paused: Resume to go on, Stop to end the run here.")
+        self._update_buttons()
+
+    @Slot()
+    def stop(self) -> None:
+        if not self.is_running():
+            return
+        self._stopping = True
+        self.worker.stop()
+        self.progress_label.setText("Stopping after the current step…")
+        self._update_buttons()
+
+    # -- worker -> panel --------------------------------------------------------------
+    @Slot(list)
+    def _on_events(self, events: list) -> None:
+        entry = self._active
+        if entry is None:
+            return
+        last_steps = None
+        for event in events:
+            if isinstance(event, StepMetrics):
+                entry.add_steps(event)
+                last_steps = event
+            elif isinstance(event, EpochMetrics):
+                entry.add_epoch(event)
+            elif isinstance(event, GradColumn):
+                self.gradColumn.emit(event)
+            elif isinstance(event, RunFinished):
+                entry.message = event.message  # the status follows when the thread is done
+        self.plots.refresh(entry)
+        self.run_list.update_run(entry)
+        if last_steps is not None:
+            self._show_progress(entry, last_steps)
+
+    def _show_progress(self, entry: RunEntry, event: StepMetrics) -> None:
+        step, total = int(event.steps[-1]), max(int(event.total_steps), 1)
+        self.progress.setRange(0, total)
+        self.progress.setValue(min(step, total))
+        if self.worker.paused or self._stopping:
+            return
+        self.progress_label.setText(
+            f"Step {step:,} of {total:,} · epoch {event.epoch} of {entry.settings.epochs} · "
+            f"{event.images_per_s:,.0f} images/s · ETA {_clock(event.eta_s)}")
+
+    @Slot(object)
+    def _on_run_ended(self, outcome: RunOutcome) -> None:
+        entry, self._active = self._active, None
+        self._stopping = False
+        self._run_spec = None
+        if entry is None:
+            return
+        record = outcome.record
+        if record is None and not len(entry.steps):
+            # nothing ran (a missing dataset folder, say): no run to keep
+            self.store.remove(entry)
+            self.run_list.remove_run(entry)
+            self.plots.forget(entry)
+            self._say(outcome.error or "The run could not start.", "error")
+            self._reset_progress("Not running")
+            self._update_buttons()
+            return
+        if record is None:  # crashed mid-run: keep what it reached
+            record = RunRecord(name=entry.label, spec_json=entry.spec_json, settings=entry.settings,
+                               steps=entry.steps.view.astype(int).tolist(), losses=entry.loss.view.tolist(),
+                               lrs=entry.lr.view.tolist(), epochs=list(entry.epochs), status="failed",
+                               message=outcome.error)
+        entry.finish(record, record.status, record.message or outcome.error)
+        self.plots.refresh(entry)
+        self.run_list.update_run(entry)
+        elapsed = _clock(time.monotonic() - self._started_at)
+        if entry.status == "failed":
+            self._say(f"Run #{entry.number} failed: {entry.message}", "error")
+            self._reset_progress(f"Run #{entry.number} failed after {elapsed}")
+        elif entry.status == "stopped":
+            self._say("", None)
+            self._reset_progress(f"Run #{entry.number} stopped at step {int(entry.steps.last):,} "
+                                 f"after {elapsed}" if len(entry.steps) else f"Run #{entry.number} stopped")
+        else:
+            self._say("", None)
+            last = entry.epochs[-1] if entry.epochs else None
+            result = (f": test error {100 * last.test_error:.1f}%, train error {100 * last.train_error:.1f}%"
+                      if last else "")
+            self.progress.setRange(0, 1)
+            self.progress.setValue(1)
+            self.progress_label.setText(f"Run #{entry.number} finished in {elapsed}{result}")
+        self._update_buttons()
+        self._show_network()
+        self.runFinished.emit(record)
+
+    def _reset_progress(self, text: str) -> None:
+        self.progress.setRange(0, 1)
+        self.progress.setValue(0)
+        self.progress_label.setText(text)
+
+    # -- document -> panel ------------------------------------------------------------
+    @Slot(object, object)
+    def _on_spec_changed(self, new, old) -> None:
+        if not self.is_running():
+            self._show_network()
+            return
+        if not self.document.valid:
+            self._say("The design now has errors; the current run keeps its network.", "warning")
+            return
+        if same_weights_layout(self._run_spec, new):
+            # only skip switches differ from the running network: flip them between two steps
+            self.worker.call_between_steps(lambda model: model.apply_spec_skips(new))
+            self._run_spec = new
+            if self.message.text() in (SHAPE_EDIT_MESSAGE,
+                                       "The design now has errors; the current run keeps its network."):
+                self._say("", None)
+        else:
+            self._say(SHAPE_EDIT_MESSAGE, "warning")
+
+    def _show_network(self) -> None:
+        doc = self.document
+        spec = doc.spec if doc.valid else doc.last_valid_spec
+        if spec is None:
+            self.network_label.setText("<b>Network:</b> the design has errors; fix them to train.")
+            return
+        info = doc.info
+        params = f" · {info.params:,} parameters" if info is not None else ""
+        note = "" if doc.valid else " <span style='color:#8A6D00'>(last valid version)</span>"
+        self.network_label.setText(f"<b>Network:</b> {spec.name}{params}{note}")
+
+    # -- list -> plots ----------------------------------------------------------------
+    @Slot(object, bool)
+    def _on_visibility(self, entry: RunEntry, shown: bool) -> None:
+        if shown:
+            self.plots.show_run(entry)
+        elif not entry.active:
+            self.plots.hide_run(entry)
+
+    def set_run_visible(self, entry: RunEntry, shown: bool) -> None:
+        self.run_list.set_checked(entry, shown)
+
+    @Slot()
+    def _export_clicked(self) -> None:
+        entry = self.run_list.current_run()
+        if entry is None:
+            return
+        default = f"run{entry.number}-{entry.spec_name}.csv"
+        path, _ = QFileDialog.getSaveFileName(self, "Export metrics", default, "CSV files (*.csv)")
+        if not path:
+            return
+        try:
+            written = self.export_csv(path, entry)
+        except OSError as exc:
+            self._say(f"Could not write {path}: {exc.strerror or exc}", "error")
+            return
+        self._say("Wrote " + " and ".join(str(p) for p in written), "info")
+
+    @Slot()
+    def _remove_clicked(self) -> None:
+        entry = self.run_list.current_run()
+        if entry is None or entry.active:
+            return
+        self.plots.forget(entry)
+        self.run_list.remove_run(entry)
+        self.store.remove(entry)
+        self._update_buttons()
+
+    # -- state ------------------------------------------------------------------------
+    def _say(self, text: str, level: str | None) -> None:
+        self.message.setText(text)
+        self.message.setVisible(bool(text))
+        if text and level:
+            self.message.setStyleSheet(_MESSAGE_STYLES[level] + " border-radius: 3px;")
+
+    def _update_buttons(self) -> None:
+        running = self.is_running()
+        self.start_button.setEnabled(not running)
+        self.pause_button.setEnabled(running and not self._stopping)
+        self.stop_button.setEnabled(running and not self._stopping)
+        self.pause_button.setText("Resume" if running and self.worker.paused else "Pause")
+        self.form.setEnabled(not running)
+        current = self.run_list.current_run()
+        self.export_button.setEnabled(current is not None and len(current.steps) > 0)
+        self.remove_button.setEnabled(current is not None and not current.active)

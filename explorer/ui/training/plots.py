@@ -1,0 +1,155 @@
+"""The live training plots: loss per step, error per epoch, learning rate per step.
+
+One ``PlotDataItem`` per metric and run, with clip-to-view and automatic downsampling
+switched on before any data arrives, fed from the run store's ndarray buffers. Runs are
+overlaid by adding their items to the plots and hidden by removing them (the legend
+follows the plot's items).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QPen
+from PySide6.QtWidgets import QVBoxLayout, QWidget
+
+from .runs import RunEntry
+
+
+def _pen(colour: str, width: float = 1.0, alpha: int = 255, style=Qt.PenStyle.SolidLine) -> QPen:
+    qcolour = QColor(colour)
+    qcolour.setAlpha(alpha)
+    pen = pg.mkPen(qcolour, width=width)
+    pen.setStyle(style)
+    pen.setCosmetic(True)
+    return pen
+
+
+def _curve(name: str | None = None, **style) -> pg.PlotDataItem:
+    item = pg.PlotDataItem(name=name, **style)
+    item.setClipToView(True)
+    item.setDownsampling(auto=True, method="peak")
+    return item
+
+
+@dataclass
+class RunCurves:
+    loss_raw: pg.PlotDataItem
+    loss_ema: pg.PlotDataItem
+    train_error: pg.PlotDataItem
+    test_error: pg.PlotDataItem
+    lr: pg.PlotDataItem
+
+
+class TrainingPlots(QWidget):
+    """Three stacked plots sharing the runs' colours; ``refresh(entry)`` redraws one run."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        pg.setConfigOptions(antialias=False)
+        self.view = pg.GraphicsLayoutWidget()
+        self.view.setBackground("w")
+        self.view.ci.setSpacing(10)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.view)
+
+        self.loss_plot = self.view.addPlot(row=0, col=0, colspan=2)
+        self._style(self.loss_plot, "Training loss per step (faint: raw, bold: smoothed)", "step", "loss")
+        self.loss_legend = self.loss_plot.addLegend(offset=(-10, 10), labelTextSize="9pt")
+        self.error_plot = self.view.addPlot(row=1, col=0)
+        self._style(self.error_plot, "Error per epoch", "epoch", "error (%)")
+        self.error_legend = self.error_plot.addLegend(offset=(-10, 10), labelTextSize="9pt")
+        self.lr_plot = self.view.addPlot(row=1, col=1)
+        self._style(self.lr_plot, "Learning rate", "step", "lr")
+        self.view.ci.layout.setRowStretchFactor(0, 3)
+        self.view.ci.layout.setRowStretchFactor(1, 2)
+        # the line styles of the error plot, named once in its legend
+        for text, style in (("test error", Qt.PenStyle.SolidLine), ("train error", Qt.PenStyle.DashLine)):
+            self.error_plot.addItem(_curve(text, pen=_pen("#555555", 1.5, style=style)))
+        self._curves: dict[int, RunCurves] = {}
+        self._shown: set[int] = set()
+
+    @staticmethod
+    def _style(plot: pg.PlotItem, title: str, x: str, y: str) -> None:
+        plot.setTitle(title, size="10pt", color="#222222")
+        plot.setLabel("bottom", x, color="#333333")
+        plot.setLabel("left", y, color="#333333")
+        plot.showGrid(x=True, y=True, alpha=0.15)
+        for name in ("bottom", "left"):
+            axis = plot.getAxis(name)
+            axis.setPen(pg.mkPen("#777777"))
+            axis.setTextPen(pg.mkPen("#333333"))
+        plot.setMenuEnabled(True)
+
+    # -- runs -----------------------------------------------------------------------
+    def _make(self, entry: RunEntry) -> RunCurves:
+        c = entry.colour
+        symbol = dict(symbolSize=6, symbolPen=None, symbolBrush=pg.mkBrush(c))
+        curves = RunCurves(
+            loss_raw=_curve(pen=_pen(c, 1.0, alpha=70)),
+            loss_ema=_curve(entry.label, pen=_pen(c, 2.0)),
+            train_error=_curve(pen=_pen(c, 1.5, style=Qt.PenStyle.DashLine), symbol="t", **symbol),
+            test_error=_curve(entry.label, pen=_pen(c, 1.5), symbol="o", **symbol),
+            lr=_curve(pen=_pen(c, 1.0)),
+        )
+        self._curves[entry.number] = curves
+        return curves
+
+    def curves(self, entry: RunEntry) -> RunCurves:
+        return self._curves.get(entry.number) or self._make(entry)
+
+    def is_shown(self, entry: RunEntry) -> bool:
+        return entry.number in self._shown
+
+    def show_run(self, entry: RunEntry) -> None:
+        if entry.number in self._shown:
+            return
+        c = self.curves(entry)
+        self.loss_plot.addItem(c.loss_raw)
+        self.loss_plot.addItem(c.loss_ema)
+        self.error_plot.addItem(c.train_error)
+        self.error_plot.addItem(c.test_error)
+        # the error legend names line styles, not runs: keep run names to the loss legend
+        self.error_legend.removeItem(c.test_error)
+        self.lr_plot.addItem(c.lr)
+        self._shown.add(entry.number)
+        self.refresh(entry)
+
+    def hide_run(self, entry: RunEntry) -> None:
+        if entry.number not in self._shown:
+            return
+        c = self._curves[entry.number]
+        self.loss_plot.removeItem(c.loss_raw)
+        self.loss_plot.removeItem(c.loss_ema)
+        self.error_plot.removeItem(c.train_error)
+        self.error_plot.removeItem(c.test_error)
+        self.lr_plot.removeItem(c.lr)
+        self._shown.discard(entry.number)
+
+    def forget(self, entry: RunEntry) -> None:
+        self.hide_run(entry)
+        self._curves.pop(entry.number, None)
+
+    def refresh(self, entry: RunEntry) -> None:
+        """Push the run's current buffers to its items (cheap: views, no copies)."""
+        if entry.number not in self._shown:
+            return
+        c = self._curves[entry.number]
+        steps = entry.steps.view
+        c.loss_raw.setData(steps, entry.loss.view)
+        c.loss_ema.setData(steps, entry.loss_ema.view)
+        c.lr.setData(steps, entry.lr.view)
+        if entry.epochs:
+            cols = entry.epoch_arrays()
+            c.train_error.setData(cols["epoch"], 100.0 * cols["train_error"])
+            c.test_error.setData(cols["epoch"], 100.0 * cols["test_error"])
+        else:
+            c.train_error.setData(np.empty(0), np.empty(0))
+            c.test_error.setData(np.empty(0), np.empty(0))
+
+    def legend_labels(self) -> list[str]:
+        """The run names in the loss plot's legend, top to bottom."""
+        return [label.text for _, label in self.loss_legend.items]

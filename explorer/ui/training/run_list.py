@@ -1,0 +1,111 @@
+"""The session's runs as a checkable list: tick the ones to overlay, select one to export."""
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtGui import QBrush, QColor, QIcon, QPixmap
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTreeWidget, QTreeWidgetItem, QWidget
+
+from .runs import RunEntry
+
+_STATUS_COLOURS = {"failed": "#B00020", "stopped": "#8A6D00", "running": "#0B6E2E"}
+
+
+def _swatch(colour: str) -> QIcon:
+    pixmap = QPixmap(12, 12)
+    pixmap.fill(QColor(colour))
+    return QIcon(pixmap)
+
+
+def _percent(value: float | None) -> str:
+    return "" if value is None else f"{100.0 * value:.1f}%"
+
+
+class RunList(QTreeWidget):
+    """One row per run: checkbox (overlay), status, last epoch's errors and steps."""
+
+    visibilityChanged = Signal(object, bool)  # RunEntry, shown
+    currentRunChanged = Signal(object)  # RunEntry or None
+
+    COLUMNS = ("Run", "Status", "Train err", "Test err", "Steps")
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setColumnCount(len(self.COLUMNS))
+        self.setHeaderLabels(self.COLUMNS)
+        self.setRootIsDecorated(False)
+        self.setUniformRowHeights(True)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        header = self.header()
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        for col in range(1, len(self.COLUMNS)):
+            header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
+        self._items: dict[int, tuple[QTreeWidgetItem, RunEntry]] = {}
+        self._updating = False
+        self.itemChanged.connect(self._on_item_changed)
+        self.currentItemChanged.connect(self._on_current)
+
+    def add_run(self, entry: RunEntry) -> None:
+        item = QTreeWidgetItem()
+        item.setIcon(0, _swatch(entry.colour))
+        item.setToolTip(0, entry.label)
+        self._items[entry.number] = (item, entry)
+        self._updating = True
+        self.addTopLevelItem(item)
+        self._updating = False
+        self.update_run(entry)
+        self.setCurrentItem(item)
+
+    def remove_run(self, entry: RunEntry) -> None:
+        item, _ = self._items.pop(entry.number)
+        self.takeTopLevelItem(self.indexOfTopLevelItem(item))
+
+    def update_run(self, entry: RunEntry) -> None:
+        item, _ = self._items[entry.number]
+        self._updating = True
+        try:
+            item.setText(0, entry.label)
+            flags = item.flags() | Qt.ItemFlag.ItemIsUserCheckable
+            if entry.active:  # the active run is always shown
+                flags &= ~Qt.ItemFlag.ItemIsUserCheckable
+            item.setFlags(flags)
+            item.setCheckState(0, Qt.CheckState.Checked if entry.visible or entry.active
+                               else Qt.CheckState.Unchecked)
+            item.setText(1, entry.status)
+            item.setForeground(1, QBrush(QColor(_STATUS_COLOURS.get(entry.status, "#222222"))))
+            item.setToolTip(1, entry.message or entry.status)
+            last = entry.epochs[-1] if entry.epochs else None
+            item.setText(2, _percent(last.train_error if last else None))
+            item.setText(3, _percent(last.test_error if last else None))
+            step = int(entry.steps.last) if len(entry.steps) else 0
+            item.setText(4, f"{step:,}" + (f" / {entry.total_steps:,}" if entry.total_steps else ""))
+        finally:
+            self._updating = False
+
+    def current_run(self) -> RunEntry | None:
+        item = self.currentItem()
+        for candidate, entry in self._items.values():
+            if candidate is item:
+                return entry
+        return None
+
+    def set_checked(self, entry: RunEntry, on: bool) -> None:
+        """Tick or untick a run as a user would (emits ``visibilityChanged``)."""
+        item, _ = self._items[entry.number]
+        item.setCheckState(0, Qt.CheckState.Checked if on else Qt.CheckState.Unchecked)
+
+    @Slot(QTreeWidgetItem, int)
+    def _on_item_changed(self, item: QTreeWidgetItem, column: int) -> None:
+        if self._updating or column != 0:
+            return
+        for candidate, entry in self._items.values():
+            if candidate is item:
+                on = item.checkState(0) == Qt.CheckState.Checked
+                if on != entry.visible:
+                    entry.visible = on
+                    self.visibilityChanged.emit(entry, on)
+                return
+
+    @Slot(QTreeWidgetItem, QTreeWidgetItem)
+    def _on_current(self, current, previous) -> None:
+        self.currentRunChanged.emit(self.current_run())

@@ -1,0 +1,228 @@
+"""Run the Qt-free trainer on a background QThread and hand its events to the GUI in batches.
+
+The training thread only appends events to a lock-protected list; a GUI-thread QTimer
+drains it a few times a second and emits one ``eventsReady`` batch, so the GUI sees a
+handful of updates per second however fast the steps are (throttle at the producer,
+pull at the consumer). Stop, pause and resume go through the trainer's
+``TrainControl``; ``shutdown`` stops the run and waits for the thread, so no QThread is
+ever destroyed while it runs.
+"""
+from __future__ import annotations
+
+import sys
+import threading
+import traceback
+from dataclasses import dataclass
+from typing import Callable
+
+from PySide6.QtCore import QCoreApplication, QObject, QThread, QTimer, Signal, Slot
+
+from ...train.api import RunFinished, RunRecord, TrainControl, TrainingError, TrainSettings
+
+DRAIN_INTERVAL_MS = 200  # five GUI updates a second at most
+
+
+def underlying_resnet(model):
+    """The explorer ResNet inside ``model`` (through torch.compile's and DDP's wrappers)."""
+    seen = 0
+    while model is not None and not hasattr(model, "apply_spec_skips") and seen < 8:
+        model = getattr(model, "_orig_mod", None) or getattr(model, "module", None)
+        seen += 1
+    if model is None or not hasattr(model, "apply_spec_skips"):
+        raise TypeError("the trainer's model is not an explorer ResNet")
+    return model
+
+
+def default_trainer_factory(spec, settings, control):
+    from ...train.trainer import Trainer  # torch comes in here, on the training thread
+    return Trainer(spec, settings, control=control)
+
+
+@dataclass
+class RunOutcome:
+    """What the training thread leaves behind: a record, or why no run could start."""
+
+    record: RunRecord | None = None
+    error: str = ""  # set when the run could not start or crashed; the message for people
+    status: str = ""  # finished | stopped | failed (from the record or the error)
+
+
+class _TrainingThread(QThread):
+    """Builds the trainer and runs it; everything the trainer reports goes to ``sink``."""
+
+    def __init__(self, spec, settings: TrainSettings, control: TrainControl,
+                 sink: Callable, factory: Callable, extra_sinks: list[Callable]):
+        super().__init__()
+        self.setObjectName("training")
+        self._spec = spec
+        self._settings = settings
+        self._control = control
+        self._sink = sink
+        self._factory = factory
+        self._extra_sinks = extra_sinks
+        self.trainer = None
+        self.outcome = RunOutcome()
+
+    def _on_event(self, event) -> None:
+        self._sink(event)
+        for sink in self._extra_sinks:
+            try:
+                sink(event)
+            except Exception as exc:  # a logging problem must not end the run
+                print(f"training log: {exc}", file=sys.stderr)
+                self._extra_sinks = [s for s in self._extra_sinks if s is not sink]
+
+    def run(self) -> None:  # noqa: D401 - QThread's entry point, on the training thread
+        try:
+            self.trainer = self._factory(self._spec, self._settings, self._control)
+            record = self.trainer.run(self._on_event)
+            if record.model_state is None and getattr(self.trainer, "model", None) is not None:
+                model = underlying_resnet(self.trainer.model)
+                record.model_state = {k: v.detach().to("cpu", copy=True)
+                                      for k, v in model.state_dict().items()}
+            self.outcome = RunOutcome(record=record, status=record.status, error="")
+        except (TrainingError, ValueError) as exc:  # SpecError is a ValueError; both name the problem
+            self.outcome = RunOutcome(error=str(exc), status="failed")
+        except Exception as exc:  # a bug: report it in the panel, keep the app up
+            traceback.print_exc()
+            self.outcome = RunOutcome(error=f"training stopped by an unexpected error: "
+                                            f"{type(exc).__name__}: {exc}", status="failed")
+        finally:
+            for sink in self._extra_sinks:
+                close = getattr(sink, "close", None)
+                if close is not None:
+                    try:
+                        close()
+                    except Exception as exc:
+                        print(f"training log: {exc}", file=sys.stderr)
+
+
+class TrainingWorker(QObject):
+    """One training run at a time, on its own thread; all signals arrive on the GUI thread.
+
+    ``eventsReady(list)`` carries the trainer's events since the last batch, in order
+    (``StepMetrics``, ``EpochMetrics``, ``GradColumn``, ``RunFinished``);
+    ``runEnded(RunOutcome)`` follows the last batch of a run.
+    """
+
+    eventsReady = Signal(list)
+    runEnded = Signal(object)
+
+    def __init__(self, parent: QObject | None = None, trainer_factory: Callable | None = None,
+                 interval_ms: int = DRAIN_INTERVAL_MS):
+        super().__init__(parent)
+        self._factory = trainer_factory or default_trainer_factory
+        self._lock = threading.Lock()
+        self._pending: list = []
+        self._thread: _TrainingThread | None = None
+        self.control: TrainControl | None = None
+        self._timer = QTimer(self)
+        self._timer.setInterval(interval_ms)
+        self._timer.timeout.connect(self._drain)
+
+    # -- state ------------------------------------------------------------------
+    def is_running(self) -> bool:
+        return self._thread is not None
+
+    @property
+    def paused(self) -> bool:
+        return self.control is not None and self.control.paused
+
+    @property
+    def trainer(self):
+        """The running trainer (None before the thread has built it, and between runs)."""
+        return self._thread.trainer if self._thread is not None else None
+
+    # -- commands ---------------------------------------------------------------
+    def start(self, spec, settings: TrainSettings, extra_sinks: list[Callable] | None = None) -> None:
+        if self._thread is not None:
+            raise RuntimeError("a run is already active")
+        self.control = TrainControl()
+        with self._lock:
+            self._pending = []
+        thread = _TrainingThread(spec, settings, self.control, self._push, self._factory,
+                                 list(extra_sinks or []))
+        thread.finished.connect(self._on_thread_finished)
+        self._thread = thread
+        self._timer.start()
+        thread.start()
+
+    def pause(self) -> None:
+        if self.control is not None:
+            self.control.pause()
+
+    def resume(self) -> None:
+        if self.control is not None:
+            self.control.resume()
+
+    def stop(self) -> None:
+        """Ask the run to stop; it ends after the step in flight."""
+        if self.control is not None:
+            self.control.stop()
+
+    def call_between_steps(self, fn: Callable) -> bool:
+        """Queue ``fn(resnet)`` for the training thread; False when no run is active."""
+        if self._thread is None or self.control is None:
+            return False
+        self.control.call_between_steps(lambda model: fn(underlying_resnet(model)))
+        return True
+
+    def shutdown(self, timeout_s: float = 2.0) -> bool:
+        """Stop the run and wait for its thread; True when nothing is running any more."""
+        thread = self._thread
+        if thread is None:
+            return True
+        self.stop()
+        if not thread.wait(max(1, int(timeout_s * 1000))):
+            # Still inside a long step: keep the thread alive until it ends on its own and
+            # let Qt delete it then, rather than destroying a running QThread.
+            thread.setParent(QCoreApplication.instance())
+            thread.finished.connect(thread.deleteLater)
+            return False
+        self._finish()
+        return True
+
+    # -- training thread -> GUI -------------------------------------------------
+    def _push(self, event) -> None:  # training thread
+        with self._lock:
+            self._pending.append(event)
+
+    def _take(self) -> list:
+        with self._lock:
+            events, self._pending = self._pending, []
+        return events
+
+    @Slot()
+    def _drain(self) -> None:
+        events = self._take()
+        if events:
+            self.eventsReady.emit(events)
+
+    @Slot()
+    def _on_thread_finished(self) -> None:
+        if self._thread is not None and self._thread.isFinished():
+            self._finish()
+
+    def _finish(self) -> None:
+        thread = self._thread
+        if thread is None:
+            return
+        thread.wait()  # finished is emitted just before the thread really ends
+        self._timer.stop()
+        self._drain()
+        outcome = thread.outcome
+        if outcome.record is not None and outcome.status != "failed":
+            # a run that ended without its RunFinished event (should not happen) still ends cleanly
+            outcome.status = outcome.record.status
+        self._thread = None
+        self.control = None
+        self.runEnded.emit(outcome)
+
+
+def finished_event(outcome: RunOutcome) -> RunFinished | None:
+    """The status/message pair of an outcome, shaped like the trainer's last event."""
+    if outcome.record is None:
+        return None
+    return RunFinished(status=outcome.record.status, message=outcome.record.message,
+                       step=outcome.record.steps[-1] if outcome.record.steps else 0,
+                       epoch=len(outcome.record.epochs))

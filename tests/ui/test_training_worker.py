@@ -1,0 +1,105 @@
+"""The training worker: the real trainer on a background QThread, coalesced events, clean shutdown."""
+from __future__ import annotations
+
+import time
+
+import pytest
+import torch  # noqa: F401  (torch before PySide6)
+from torch import nn
+
+from explorer.nn import build
+from explorer.spec.model import BlockKind, NetworkSpec, StemSpec, uniform_stage
+from explorer.train.api import EpochMetrics, RunFinished, StepMetrics, TrainSettings
+from explorer.ui.training.worker import TrainingWorker, underlying_resnet
+
+
+def tiny_spec() -> NetworkSpec:
+    return NetworkSpec(name="tiny", stem=StemSpec(width=8),
+                       stages=(uniform_stage(BlockKind.BASIC, 1, 8, 1),
+                               uniform_stage(BlockKind.BASIC, 1, 16, 2)))
+
+
+def tiny_settings(**changes) -> TrainSettings:
+    base = dict(dataset="shapes", train_size=256, test_size=64, batch_size=64, epochs=2, augment=False,
+                metrics_every=1, device="cpu", lr=0.05)
+    base.update(changes)
+    return TrainSettings(**base)
+
+
+@pytest.fixture
+def worker(qtbot):
+    w = TrainingWorker()
+    yield w
+    assert w.shutdown(5.0)
+
+
+def test_a_short_run_delivers_every_step_in_few_batches(qtbot, worker):
+    batches, times = [], []
+    worker.eventsReady.connect(batches.append)
+    worker.eventsReady.connect(lambda _events: times.append(time.monotonic()))
+    with qtbot.waitSignal(worker.runEnded, timeout=60_000) as ended:
+        worker.start(tiny_spec(), tiny_settings(epochs=3))
+    outcome = ended.args[0]
+    assert outcome.error == "" and outcome.record.status == "finished"
+    events = [e for batch in batches for e in batch]
+    steps = [int(s) for e in events if isinstance(e, StepMetrics) for s in e.steps]
+    assert steps == list(range(1, 13))  # 4 steps per epoch, none lost or repeated
+    assert [e.epoch for e in events if isinstance(e, EpochMetrics)] == [1, 2, 3]
+    assert isinstance(events[-1], RunFinished)
+    # the GUI hears from the worker at most five times a second, however fast the steps
+    # (the last batch, flushed when the thread ends, may come sooner)
+    gaps = [b - a for a, b in zip(times[:-2], times[1:-1])]
+    assert all(gap > 0.15 for gap in gaps), gaps
+    assert outcome.record.model_state is not None
+    assert not worker.is_running()
+
+
+def test_stop_ends_a_long_run_within_a_step_and_the_thread_is_gone(qtbot, worker):
+    seen = []
+    worker.eventsReady.connect(seen.extend)
+    worker.start(tiny_spec(), tiny_settings(epochs=500))
+    qtbot.waitUntil(lambda: any(isinstance(e, StepMetrics) for e in seen), timeout=60_000)
+    with qtbot.waitSignal(worker.runEnded, timeout=10_000) as ended:
+        at_stop = worker.trainer.step
+        worker.stop()
+    record = ended.args[0].record
+    assert record.status == "stopped"
+    assert record.steps[-1] <= at_stop + 1
+    assert not worker.is_running()
+
+
+def test_shutdown_while_paused_returns_within_two_seconds(qtbot, worker):
+    seen = []
+    worker.eventsReady.connect(seen.extend)
+    worker.start(tiny_spec(), tiny_settings(epochs=500))
+    qtbot.waitUntil(lambda: any(isinstance(e, StepMetrics) for e in seen), timeout=60_000)
+    worker.pause()
+    assert worker.paused
+    t0 = time.monotonic()
+    assert worker.shutdown(2.0)
+    assert time.monotonic() - t0 < 2.0
+    assert not worker.is_running()
+    assert worker.shutdown(2.0)  # nothing left to stop
+
+
+def test_a_dataset_that_cannot_load_ends_with_the_trainers_message(qtbot, worker, tmp_path):
+    missing = tmp_path / "no-such-folder"
+    with qtbot.waitSignal(worker.runEnded, timeout=30_000) as ended:
+        worker.start(tiny_spec(), tiny_settings(dataset=f"cifar10:{missing}"))
+    outcome = ended.args[0]
+    assert outcome.record is None and outcome.status == "failed"
+    assert str(missing) in outcome.error
+
+
+def test_commands_reach_the_resnet_through_compile_and_ddp_wrappers():
+    model = build(tiny_spec())
+
+    class Wrapped(nn.Module):  # what torch.compile and DDP look like from outside
+        def __init__(self, inner, attr):
+            super().__init__()
+            setattr(self, attr, inner)
+
+    assert underlying_resnet(model) is model
+    assert underlying_resnet(Wrapped(Wrapped(model, "module"), "_orig_mod")) is model
+    with pytest.raises(TypeError):
+        underlying_resnet(nn.Linear(2, 2))
