@@ -1,0 +1,73 @@
+"""Start the desktop app: one QApplication, one main window with CIFAR ResNet-20 loaded.
+
+Start-up imports only the spec and Qt: torch is loaded later, by whichever panel first
+needs a model, so the window appears quickly.
+"""
+from __future__ import annotations
+
+import sys
+
+ORG_NAME = "ResNet Explorer"
+APP_NAME = "ResNet Explorer"
+
+
+def _palette():
+    """A calm light palette on the Fusion style; the same on every desktop (or none)."""
+    from PySide6.QtGui import QColor, QPalette
+
+    pal = QPalette()
+    role, group = QPalette.ColorRole, QPalette.ColorGroup
+    colours = {
+        role.Window: "#eef0f3", role.WindowText: "#1d232b", role.Base: "#ffffff",
+        role.AlternateBase: "#f5f7fa", role.ToolTipBase: "#fffbe6", role.ToolTipText: "#1d232b",
+        role.Text: "#1d232b", role.Button: "#e6e9ee", role.ButtonText: "#1d232b",
+        role.BrightText: "#c62828", role.Highlight: "#2f6fb5", role.HighlightedText: "#ffffff",
+        role.Link: "#1e63b0", role.PlaceholderText: "#7b8490", role.Mid: "#b7bec7",
+        role.Dark: "#8d96a1", role.Light: "#ffffff", role.Midlight: "#f3f5f8", role.Shadow: "#5b6470",
+    }
+    for r, c in colours.items():
+        pal.setColor(r, QColor(c))
+    for r in (role.WindowText, role.Text, role.ButtonText):
+        pal.setColor(group.Disabled, r, QColor("#9aa1a9"))
+    return pal
+
+
+def create_application(argv: list[str] | None = None):
+    """The QApplication, named for QSettings and styled; reused when one exists already."""
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance()
+    if app is None:
+        app = QApplication(list(argv) if argv is not None else sys.argv[:1])
+    app.setOrganizationName(ORG_NAME)
+    app.setApplicationName(APP_NAME)
+    app.setApplicationDisplayName(APP_NAME)
+    app.setStyle("Fusion")
+    app.setPalette(_palette())
+    return app
+
+
+def place_window(window, app) -> None:
+    """Restore the last layout, or fill the screen (also without a window manager, e.g. Xvfb)."""
+    if window.restore_layout():
+        window.show()
+        return
+    screen = app.primaryScreen()
+    if screen is not None:
+        window.setGeometry(screen.availableGeometry())
+    window.show()
+    window.showMaximized()  # a window manager maximises; without one the geometry above stays
+
+
+def run_gui(argv: list[str] | None = None) -> int:
+    """Open the main window on the default preset and run the event loop; returns the exit code."""
+    app = create_application(argv)
+    from .spec import DEFAULT_PRESET, preset
+    from .ui.document import Document
+    from .ui.icons import icon
+    from .ui.main_window import MainWindow
+
+    app.setWindowIcon(icon("app"))
+    window = MainWindow(Document(preset(DEFAULT_PRESET)))
+    place_window(window, app)
+    return app.exec()
