@@ -4,7 +4,7 @@ from __future__ import annotations
 import time
 
 import pytest
-import torch  # noqa: F401  (torch before PySide6)
+import torch  # (torch before PySide6)
 from torch import nn
 
 from explorer.nn import build
@@ -24,6 +24,16 @@ def tiny_settings(**changes) -> TrainSettings:
                 metrics_every=1, device="cpu", lr=0.05)
     base.update(changes)
     return TrainSettings(**base)
+
+
+@pytest.fixture(autouse=True)
+def _one_torch_thread():
+    # the tiny network gains nothing from a thread pool, and OpenMP's spinning threads
+    # slow it down badly when other processes share the cores
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
 
 
 @pytest.fixture

@@ -318,11 +318,9 @@ class TrainingPanel(QWidget):
             self._say(f"Run #{entry.number} failed: {entry.message}", "error")
             self._reset_progress(f"Run #{entry.number} failed after {elapsed}")
         elif entry.status == "stopped":
-            self._say("", None)
             self._reset_progress(f"Run #{entry.number} stopped at step {int(entry.steps.last):,} "
                                  f"after {elapsed}" if len(entry.steps) else f"Run #{entry.number} stopped")
         else:
-            self._say("", None)
             last = entry.epochs[-1] if entry.epochs else None
             result = (f": test error {100 * last.test_error:.1f}%, train error {100 * last.train_error:.1f}%"
                       if last else "")

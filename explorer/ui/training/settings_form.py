@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+from dataclasses import replace
 
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout,
@@ -107,7 +108,7 @@ class TrainingSettingsForm(QWidget):
         form.addRow("Epochs", self.epochs)
         self.batch_size = _spin(1, 65_536, 128, 16)
         form.addRow("Batch size", self.batch_size)
-        self.lr = _dspin(1e-6, 10.0, 0.1, 6, 0.01)
+        self.lr = _dspin(1e-6, 1e4, 0.1, 6, 0.01)
         self.lr.setToolTip("Peak learning rate (after warm-up).")
         form.addRow("Learning rate", self.lr)
         self.optimizer = QComboBox()
@@ -164,6 +165,7 @@ class TrainingSettingsForm(QWidget):
         for box in (self.augment, self.compile, self.tensorboard):
             box.toggled.connect(self.changed)
         self.folder.textChanged.connect(self.changed)
+        self._base = TrainSettings()
         self._on_dataset()
 
     # -- reading and writing ------------------------------------------------------
@@ -175,7 +177,10 @@ class TrainingSettingsForm(QWidget):
     def settings(self) -> TrainSettings:
         device = self.device.currentData()
         on_cpu = device == "cpu" or (device == "auto" and self.device.count() == 2)
-        return TrainSettings(
+        # fields without a control here (test_size, momentum, max_steps...) keep the values
+        # last given to set_settings
+        return replace(
+            self._base,
             dataset=self.dataset_name(),
             train_size=self.train_size.value() or None,
             epochs=self.epochs.value(),
@@ -197,6 +202,7 @@ class TrainingSettingsForm(QWidget):
         )
 
     def set_settings(self, s: TrainSettings) -> None:
+        self._base = s
         kind, _, path = s.dataset.partition(":")
         index = self.dataset.findData(kind)
         self.dataset.setCurrentIndex(max(index, 0))
