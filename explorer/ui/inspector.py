@@ -12,9 +12,10 @@ import html
 from contextlib import contextmanager
 from dataclasses import replace
 
-from PySide6.QtCore import Qt, Slot
+from PySide6.QtCore import QEvent, Qt, Slot
+from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (QAbstractSpinBox, QCheckBox, QComboBox, QFrame, QLabel, QScrollArea,
-                               QStackedWidget, QVBoxLayout, QWidget)
+                               QVBoxLayout, QWidget)
 
 from ..spec import BlockKind, InitKind, NetworkSpec, ShortcutKind, StemKind, fmt_shape
 from . import explanations as ex
@@ -35,15 +36,12 @@ class Inspector(QWidget):
         self._editing = False  # True while our own edit is being applied
         self.title = QLabel()
         self.title.setObjectName("inspectorTitle")
-        font = self.title.font()
-        font.setBold(True)
-        font.setPointSizeF(font.pointSizeF() * 1.2)
-        self.title.setFont(font)
         self.title.setWordWrap(True)
+        self._style_title()
 
         self.network_page, self.stem_page = NetworkPage(), StemPage()
         self.stage_page, self.block_page, self.head_page = StagePage(), BlockPage(), HeadPage()
-        self.pages = QStackedWidget()
+        self.pages = PageSwitcher()
         self._page_of = {None: self.network_page, "stem": self.stem_page, "stage": self.stage_page,
                          "block": self.block_page, "head": self.head_page}
         for page in self._page_of.values():
@@ -82,6 +80,19 @@ class Inspector(QWidget):
         document.specChanged.connect(self._on_spec_changed)
         document.selectionChanged.connect(self._on_selection_changed)
         self.refresh()
+
+    def _style_title(self) -> None:
+        # An explicit font stops inheriting, so derive it again whenever ours changes (presenter mode).
+        font = QFont(self.font())
+        font.setBold(True)
+        if font.pointSizeF() > 0:
+            font.setPointSizeF(font.pointSizeF() * 1.2)
+        self.title.setFont(font)
+
+    def changeEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.FontChange:
+            self._style_title()
 
     # -- wiring ---------------------------------------------------------------
     def _connect(self) -> None:
@@ -379,6 +390,33 @@ class Inspector(QWidget):
     def _show_explanation(self, parts) -> None:
         self.explanation.setText("".join(f"<p><b>{html.escape(t)}</b><br>{html.escape(body)}</p>"
                                          for t, body in parts))
+
+
+class PageSwitcher(QWidget):
+    """Shows one page at a time and, unlike QStackedWidget, is only as tall as that page."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self._layout = QVBoxLayout(self)
+        self._layout.setContentsMargins(0, 0, 0, 0)
+        self._current: QWidget | None = None
+
+    def addWidget(self, page: QWidget) -> None:  # noqa: N802 - mirrors QStackedWidget
+        self._layout.addWidget(page)
+        page.setVisible(self._current is None)
+        if self._current is None:
+            self._current = page
+
+    def setCurrentWidget(self, page: QWidget) -> None:  # noqa: N802
+        if page is self._current:
+            return
+        if self._current is not None:
+            self._current.hide()
+        page.show()
+        self._current = page
+
+    def currentWidget(self) -> QWidget | None:  # noqa: N802
+        return self._current
 
 
 STEM_TITLES = {StemKind.CIFAR: "CIFAR stem", StemKind.IMAGENET: "ImageNet stem", StemKind.NONE: "No stem"}

@@ -23,7 +23,7 @@ from .icons import icon
 from .inspector import Inspector
 from .problems import ProblemsPanel
 from .theme import Theme
-from .window_parts import build_side_panel, set_side_panel_presenter
+from .window_parts import DockTitleBar, SidePanel
 
 APP_TITLE = "ResNet Explorer"
 PRESENTER_KEY = "view/presenter"
@@ -90,6 +90,7 @@ class MainWindow(QMainWindow):
         dock = QDockWidget(title, self)
         dock.setObjectName(name)
         dock.setWidget(widget)
+        dock.setTitleBarWidget(DockTitleBar(dock))
         dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
                          | QDockWidget.DockWidgetFeature.DockWidgetFloatable
                          | QDockWidget.DockWidgetFeature.DockWidgetClosable)
@@ -99,7 +100,7 @@ class MainWindow(QMainWindow):
     def _build_docks(self) -> None:
         left = Qt.DockWidgetArea.LeftDockWidgetArea
         right = Qt.DockWidgetArea.RightDockWidgetArea
-        self.side_panel = build_side_panel()
+        self.side_panel = SidePanel()
         self.palette_widget = self.side_panel.palette_widget
         self.legend_widget = self.side_panel.legend_widget
         self.palette_dock = self._dock("Blocks", "paletteDock", self.side_panel, left)
@@ -109,9 +110,21 @@ class MainWindow(QMainWindow):
         self.problems_dock = self._dock("Problems", "problemsDock", self.problems,
                                         Qt.DockWidgetArea.BottomDockWidgetArea)
         self._bottom_docks.append(self.problems_dock)
-        self.resizeDocks([self.palette_dock, self.inspector_dock], [230, 360], Qt.Orientation.Horizontal)
-        self.resizeDocks([self.inspector_dock, self.history_dock], [640, 200], Qt.Orientation.Vertical)
-        self.resizeDocks([self.problems_dock], [130], Qt.Orientation.Vertical)
+        self._layout_pending = True  # default dock sizes are applied at the first show
+
+    def _apply_default_dock_sizes(self) -> None:
+        """Inspector tall, history short, problems a few lines; sized to the window as shown."""
+        height = max(self.height(), 400)
+        self.resizeDocks([self.palette_dock, self.inspector_dock], [280, 400], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.inspector_dock, self.history_dock], [int(height * 0.62), int(height * 0.16)],
+                         Qt.Orientation.Vertical)
+        self.resizeDocks([self.problems_dock], [int(height * 0.13)], Qt.Orientation.Vertical)
+
+    def showEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        super().showEvent(event)
+        if self._layout_pending:
+            self._layout_pending = False
+            self._apply_default_dock_sizes()
 
     def add_panel(self, title: str, widget: QWidget,
                   area=Qt.DockWidgetArea.BottomDockWidgetArea) -> QDockWidget:
@@ -329,7 +342,7 @@ class MainWindow(QMainWindow):
             app.setFont(font)
         self.toolbar.setIconSize(self._icon_size(on))
         self.diagram.set_presenter(on)
-        set_side_panel_presenter(self.side_panel, on)
+        self.side_panel.set_presenter(on)
         self.settings.setValue(PRESENTER_KEY, on)
 
     @staticmethod
@@ -349,8 +362,8 @@ class MainWindow(QMainWindow):
         geometry = self.settings.value(GEOMETRY_KEY)
         state = self.settings.value(STATE_KEY)
         restored = bool(geometry) and self.restoreGeometry(geometry)
-        if state:
-            self.restoreState(state)
+        if state and self.restoreState(state):
+            self._layout_pending = False  # the user's own dock sizes win
         return restored
 
     def _about(self) -> None:

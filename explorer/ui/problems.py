@@ -47,6 +47,7 @@ class ProblemsPanel(QWidget):
         self.summary.setObjectName("problemsSummary")
         self.list = QListWidget()
         self.list.setObjectName("problemsList")
+        self.list.setMinimumHeight(48)
         self.list.setWordWrap(True)
         self.list.setUniformItemSizes(False)
         self.list.setAlternatingRowColors(True)

@@ -1,41 +1,97 @@
 """Pieces of the main window's frame that are not the window itself: the left side panel.
 
 The left dock holds the block palette (drag a kind onto a stage) above the legend of
-block colours and shortcut styles, both from the canvas package.
+block colours and shortcut styles, both from the canvas package. The palette list is
+sized to its rows so the legend sits right under it instead of below an empty gap.
 """
 from __future__ import annotations
 
+import html
+
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (QDockWidget, QHBoxLayout, QLabel, QListWidget, QScrollArea, QStyle,
+                               QToolButton, QVBoxLayout, QWidget)
 
 from .canvas import LegendWidget, PaletteWidget
 
 
-def _titled(title: str, widget: QWidget) -> QWidget:
-    box = QWidget()
-    layout = QVBoxLayout(box)
-    layout.setContentsMargins(6, 4, 6, 4)
-    layout.setSpacing(4)
-    label = QLabel(f"<b>{title}</b>")
-    layout.addWidget(label)
-    layout.addWidget(widget, 1)
-    return box
+class SidePanel(QScrollArea):
+    """Palette and legend, one under the other, scrolling together on a small screen."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("sidePanel")
+        self.setWidgetResizable(True)
+        self.setFrameShape(QScrollArea.Shape.NoFrame)
+        self.palette_widget = PaletteWidget()
+        self.legend_widget = LegendWidget()
+        body = QWidget()
+        layout = QVBoxLayout(body)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.setSpacing(6)
+        self.palette_title = QLabel("<b>Drag onto a stage</b>")
+        self.legend_title = QLabel("<b>Legend</b>")
+        layout.addWidget(self.palette_title)
+        layout.addWidget(self.palette_widget)
+        layout.addSpacing(8)
+        layout.addWidget(self.legend_title)
+        layout.addWidget(self.legend_widget)
+        layout.addStretch(1)
+        self.setWidget(body)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self._fit_palette()
+
+    def _fit_palette(self) -> None:
+        palette: QListWidget = self.palette_widget
+        rows = sum(palette.sizeHintForRow(i) + 2 * palette.spacing() for i in range(palette.count()))
+        palette.setFixedHeight(rows + 2 * palette.frameWidth() + 6)
+        # Wide enough for the legend's longest line, so nothing is cut off on the right.
+        body = self.widget()
+        needed = max(self.legend_widget.sizeHint().width(), palette.sizeHintForColumn(0) + 12)
+        margins = body.layout().contentsMargins()
+        self.setMinimumWidth(needed + margins.left() + margins.right() + self.verticalScrollBar().sizeHint().width())
+
+    def set_presenter(self, on: bool) -> None:
+        self.palette_widget.set_presenter(on)
+        self.legend_widget.set_presenter(on)
+        self._fit_palette()
 
 
-def build_side_panel() -> QSplitter:
-    """Palette on top, legend below, with a splitter so either can be given more room."""
-    splitter = QSplitter(Qt.Orientation.Vertical)
-    splitter.setObjectName("sidePanel")
-    splitter.setChildrenCollapsible(False)
-    splitter.palette_widget = PaletteWidget()
-    splitter.legend_widget = LegendWidget()
-    splitter.addWidget(_titled("Drag onto a stage", splitter.palette_widget))
-    splitter.addWidget(_titled("Legend", splitter.legend_widget))
-    splitter.setStretchFactor(0, 3)
-    splitter.setStretchFactor(1, 2)
-    return splitter
+class DockTitleBar(QWidget):
+    """A dock's title row drawn with ordinary widgets, so it follows the application font.
 
+    Qt draws a dock's own title in a font fixed when the dock was made, which would stay
+    small in presenter mode; this bar scales with everything else.
+    """
 
-def set_side_panel_presenter(panel: QSplitter, on: bool) -> None:
-    panel.palette_widget.set_presenter(on)
-    panel.legend_widget.set_presenter(on)
+    def __init__(self, dock: QDockWidget):
+        super().__init__(dock)
+        self._dock = dock
+        self.label = QLabel()
+        self.label.setTextFormat(Qt.TextFormat.RichText)
+        self._set_title(dock.windowTitle())
+        style = self.style()
+        self.float_button = self._button(style.standardIcon(QStyle.StandardPixmap.SP_TitleBarNormalButton),
+                                         "Float or dock this panel")
+        self.close_button = self._button(style.standardIcon(QStyle.StandardPixmap.SP_TitleBarCloseButton),
+                                         "Hide this panel (View > Panels shows it again)")
+        self.float_button.clicked.connect(lambda: dock.setFloating(not dock.isFloating()))
+        self.close_button.clicked.connect(dock.close)
+        row = QHBoxLayout(self)
+        row.setContentsMargins(6, 2, 2, 2)
+        row.setSpacing(2)
+        row.addWidget(self.label, 1)
+        row.addWidget(self.float_button)
+        row.addWidget(self.close_button)
+        dock.windowTitleChanged.connect(self._set_title)
+
+    def _button(self, icon, tip: str) -> QToolButton:
+        button = QToolButton()
+        button.setIcon(icon)
+        button.setToolTip(tip)
+        button.setAutoRaise(True)
+        button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        return button
+
+    def _set_title(self, title: str) -> None:
+        self.label.setText(f"<b>{html.escape(title)}</b>")
