@@ -6,7 +6,7 @@ import pytest
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QApplication, QDockWidget, QLabel
 
-from explorer.spec import PRESETS, ShortcutKind, preset
+from explorer.spec import PRESETS, BlockKind, ShortcutKind, preset
 from explorer.ui.document import Document
 from explorer.ui.main_window import MainWindow
 from explorer.ui.selection import Selection
@@ -185,3 +185,58 @@ def test_new_from_preset_menu(qtbot, window, name):
 def test_every_preset_is_in_the_menu(window):
     names = [a.data() for a in window.new_menu.actions()]
     assert names == list(PRESETS)
+
+
+def test_warnings_of_a_valid_design_are_listed(window):
+    spec = window.document.spec
+    mixed = spec.with_block(0, 1, replace(spec.block(0, 1), kind=BlockKind.PREACT_BASIC))
+    window.document.edit(mixed, "mix pre- and post-activation")
+    assert window.document.valid and window.status_invalid.isHidden()
+    assert window.problems.list.count() == 1
+    assert "Stage 1: mixes pre- and post-activation" in window.problems.list.item(0).text()
+    assert "valid, with 1 warning" in window.problems.summary.text()
+
+
+def test_every_kind_and_option_has_an_explanation():
+    from explorer.spec import InitKind, Norm, StemKind, StridePlacement
+    from explorer.ui import explanations as ex
+    for table, enum in ((ex.BLOCK_KINDS, BlockKind), (ex.SHORTCUTS, ShortcutKind), (ex.STEMS, StemKind),
+                        (ex.STRIDE_PLACEMENTS, StridePlacement), (ex.NORMS, Norm), (ex.INITS, InitKind)):
+        assert set(table) == set(enum)
+        assert all(len(text) > 40 for text in table.values())
+
+
+STARTUP_SCRIPT = r"""
+import sys, time
+started = time.perf_counter()
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
+import explorer.app as app_module
+
+def check():
+    app = QApplication.instance()
+    windows = [w for w in app.topLevelWidgets() if w.isVisible() and hasattr(w, "document")]
+    print("window", windows[0].windowTitle(), windows[0].document.spec.name)
+    print("torch", "torch" in sys.modules)
+    print("seconds", round(time.perf_counter() - started, 2))
+    windows[0].close()
+
+QTimer.singleShot(0, check)
+sys.exit(app_module.run_gui(["explorer"]))
+"""
+
+
+def test_gui_starts_with_resnet20_without_torch(tmp_path):
+    """``python main.py``'s GUI path, in a fresh process: the window opens fast and torch stays unloaded."""
+    import os
+    import subprocess
+    import sys
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", HOME=str(tmp_path), XDG_CONFIG_HOME=str(tmp_path))
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    done = subprocess.run([sys.executable, "-c", STARTUP_SCRIPT], cwd=root, env=env, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    lines = dict(line.split(" ", 1) for line in done.stdout.splitlines() if " " in line)
+    print(f"GUI start-up to a shown window: {lines.get('seconds')} s")
+    assert lines["window"].startswith("resnet20") and lines["window"].endswith("resnet20")
+    assert lines["torch"] == "False"
