@@ -19,6 +19,7 @@ COMMANDS = {
     "info": "info",
     "new": "info",
     "gradflow": "gradflow",
+    "train": "train",
 }
 
 

@@ -198,3 +198,5 @@ class RunRecord:
     status: str = "running"
     message: str = ""
     model_state: dict | None = None  # CPU state_dict at the end of the run (for export and probes)
+    grad_columns: list[GradColumn] = field(default_factory=list)  # when settings.grad_every > 0
+    notes: list[str] = field(default_factory=list)  # conversions made for the run (class count, channels, size)

@@ -1,0 +1,251 @@
+"""``train``: the GUI's trainer from the command line, on one device or under torchrun.
+
+Progress goes to stderr (a bar that redraws in place on a terminal), one line per
+epoch to stdout, and with ``--metrics-csv`` a CSV with one row per epoch. Under
+``torchrun`` every rank trains its shard and only rank 0 prints and writes files.
+Ctrl+C once stops after the current step (and still writes the checkpoint); twice
+interrupts at once.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import os
+import signal
+import sys
+import time
+
+from . import CliError
+from .common import resolve_network
+
+CSV_COLUMNS = ("epoch", "step", "train_loss", "train_error", "test_loss", "test_error", "lr",
+               "images_per_s", "seconds")
+
+# argparse destination -> TrainSettings field, for options that map one to one
+_SETTING_OPTIONS = {
+    "dataset": "dataset", "epochs": "epochs", "steps": "max_steps", "batch_size": "batch_size",
+    "lr": "lr", "optimizer": "optimizer", "schedule": "schedule", "momentum": "momentum",
+    "weight_decay": "weight_decay", "warmup": "warmup_epochs", "label_smoothing": "label_smoothing",
+    "device": "device", "seed": "seed", "train_size": "train_size", "test_size": "test_size",
+    "amp": "amp", "channels_last": "channels_last", "metrics_every": "metrics_every",
+}
+
+
+def register(sub) -> None:
+    p = sub.add_parser("train", help="train a network (the same trainer as the app; works under torchrun)",
+                       description="Train NET (a preset name or a network JSON file) on a dataset.")
+    p.add_argument("net", metavar="NET", nargs="?",
+                   help="preset name or network file (optional with --resume: the checkpoint's network)")
+    p.add_argument("--dataset", metavar="D",
+                   help="shapes (default) | digits | cifar10:PATH | cifar100:PATH | mnist:PATH | "
+                        "fashion-mnist:PATH | folder:PATH")
+    p.add_argument("--epochs", type=int, metavar="N", help="epochs to train (default 5)")
+    p.add_argument("--steps", type=int, metavar="N", help="train for N steps instead of whole epochs")
+    p.add_argument("--batch-size", type=int, metavar="B", help="images per step (default 128; per process)")
+    p.add_argument("--lr", type=float, metavar="LR", help="peak learning rate (default 0.1)")
+    p.add_argument("--optimizer", choices=["sgd", "adamw"])
+    p.add_argument("--schedule", choices=["cosine", "multistep", "onecycle", "constant"])
+    p.add_argument("--momentum", type=float, metavar="M")
+    p.add_argument("--nesterov", action="store_true", default=None, help="Nesterov momentum (SGD)")
+    p.add_argument("--weight-decay", type=float, metavar="WD")
+    p.add_argument("--warmup", type=float, metavar="EPOCHS", help="linear warm-up length in epochs")
+    p.add_argument("--label-smoothing", type=float, metavar="E")
+    p.add_argument("--no-augment", dest="augment", action="store_false", default=None,
+                   help="no random crop and flip")
+    p.add_argument("--train-size", type=int, metavar="N", help="use N training images")
+    p.add_argument("--test-size", type=int, metavar="N", help="use N test images")
+    p.add_argument("--device", metavar="D", help="auto (default) | cpu | cuda | cuda:N | mps")
+    p.add_argument("--amp", choices=["auto", "bf16", "off"], help="mixed precision (auto: bf16 on CUDA)")
+    p.add_argument("--channels-last", choices=["auto", "on", "off"])
+    p.add_argument("--compile", action="store_true", default=None, help="torch.compile the model")
+    p.add_argument("--seed", type=int, metavar="S")
+    p.add_argument("--metrics-every", type=int, metavar="K", help="steps between progress updates")
+    p.add_argument("--metrics-csv", metavar="FILE", help="write one row per epoch to FILE")
+    p.add_argument("--checkpoint", metavar="FILE", help="save a checkpoint to FILE after every epoch and at the end")
+    p.add_argument("--resume", metavar="FILE", help="continue the run saved in FILE")
+    p.add_argument("--progress", choices=["auto", "bar", "none"], default="auto",
+                   help="progress bar on stderr (auto: only on a terminal)")
+    p.set_defaults(func=cmd_train)
+
+
+def settings_from_args(args):
+    """TrainSettings from the checkpoint (with --resume) or the defaults, then the options given."""
+    from ..train.api import TrainSettings
+    from ..train.checkpoint import checkpoint_settings, checkpoint_spec, read_checkpoint
+
+    ckpt = None
+    if args.resume:
+        ckpt = read_checkpoint(args.resume)
+        base = checkpoint_settings(ckpt).to_dict()
+        spec = resolve_network(args.net) if args.net else checkpoint_spec(ckpt, args.resume)
+    else:
+        if not args.net:
+            raise CliError("train needs NET (a preset name or a network file), or --resume FILE")
+        base = TrainSettings().to_dict()
+        spec = resolve_network(args.net)
+    for dest, field in _SETTING_OPTIONS.items():
+        value = getattr(args, dest)
+        if value is not None:
+            base[field] = value
+    if args.epochs is not None and args.steps is None:
+        base["max_steps"] = None  # --epochs given alone on resume: epochs decide again
+    for flag in ("nesterov", "augment", "compile"):
+        if getattr(args, flag) is not None:
+            base[flag] = getattr(args, flag)
+    return spec, TrainSettings.from_dict(base), ckpt
+
+
+class Progress:
+    """A one-line bar on stderr: epoch, percent, loss, lr, images/s and ETA."""
+
+    def __init__(self, stream, enabled: bool):
+        self.stream = stream
+        self.enabled = enabled
+        self.shown = False
+
+    def update(self, m) -> None:
+        if not self.enabled:
+            return
+        done = int(m.steps[-1])
+        frac = done / max(m.total_steps, 1)
+        width = 24
+        fill = int(round(frac * width))
+        bar = "#" * fill + "-" * (width - fill)
+        line = (f"\repoch {m.epoch} [{bar}] {frac:4.0%} {done}/{m.total_steps}  loss {m.loss[-1]:.4f}  "
+                f"lr {m.lr[-1]:.4g}  {m.images_per_s:,.0f} img/s  ETA {_clock(m.eta_s)}")
+        self.stream.write(line + "\x1b[K")
+        self.stream.flush()
+        self.shown = True
+
+    def clear(self) -> None:
+        if self.enabled and self.shown:
+            self.stream.write("\r\x1b[K")
+            self.stream.flush()
+            self.shown = False
+
+
+def _clock(seconds: float) -> str:
+    if not seconds == seconds or seconds == float("inf"):
+        return "--:--"
+    seconds = int(round(seconds))
+    h, rest = divmod(seconds, 3600)
+    m, s = divmod(rest, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m:02d}:{s:02d}"
+
+
+def write_csv(path: str, epochs) -> None:
+    from ..spec.fileformat import atomic_write_text
+
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for e in epochs:
+        writer.writerow([e.epoch, e.step, f"{e.train_loss:.6g}", f"{e.train_error:.6g}", f"{e.test_loss:.6g}",
+                         f"{e.test_error:.6g}", f"{e.lr:.6g}", f"{e.images_per_s:.1f}", f"{e.seconds:.3f}"])
+    atomic_write_text(path, out.getvalue())
+
+
+def _check_output(path: str | None, what: str) -> None:
+    if path:
+        folder = os.path.dirname(os.path.abspath(path))
+        if not os.path.isdir(folder):
+            raise CliError(f"{what} {path}: folder {folder} does not exist")
+
+
+def cmd_train(args) -> int:
+    from ..train import distributed
+    from ..train.api import EpochMetrics, GradColumn, RunFinished, StepMetrics, TrainControl, TrainingError
+    from ..train.trainer import Trainer
+
+    _check_output(args.metrics_csv, "--metrics-csv")
+    _check_output(args.checkpoint, "--checkpoint")
+    try:
+        spec, settings, ckpt = settings_from_args(args)
+    except TrainingError as err:
+        raise CliError(str(err)) from None
+    with distributed.launch(settings.device) as dist:
+        main = dist.is_main
+        control = TrainControl()
+        trainer = Trainer(spec, settings, control=control, resume=ckpt, dist=dist)
+        try:
+            trainer.prepare()
+        except TrainingError as err:
+            raise CliError(str(err)) from None
+        if main:
+            _print_header(trainer, dist, args)
+        tty = sys.stderr.isatty()
+        progress = Progress(sys.stderr, main and (args.progress == "bar" or (args.progress == "auto" and tty)))
+
+        def on_event(event) -> None:
+            if not main:
+                return
+            if isinstance(event, StepMetrics):
+                progress.update(event)
+            elif isinstance(event, EpochMetrics):
+                progress.clear()
+                print(f"epoch {event.epoch:>3}/{trainer.total_epochs}  step {event.step:>6}  "
+                      f"train loss {event.train_loss:.4f} error {event.train_error:6.2%}  "
+                      f"test loss {event.test_loss:.4f} error {event.test_error:6.2%}  "
+                      f"lr {event.lr:.4g}  {event.images_per_s:,.0f} img/s  {event.seconds:.1f}s", flush=True)
+                if args.metrics_csv:
+                    write_csv(args.metrics_csv, trainer.record.epochs)
+                if args.checkpoint:
+                    trainer.save_checkpoint(args.checkpoint)
+            elif isinstance(event, RunFinished):
+                progress.clear()
+            elif isinstance(event, GradColumn):
+                pass  # gradient columns are for the app's heatmap; the CSV holds epochs only
+
+        previous = _install_sigint(control) if main or not dist.enabled else None
+        started = time.perf_counter()
+        try:
+            record = trainer.run(on_event)
+        finally:
+            if previous is not None:
+                signal.signal(signal.SIGINT, previous)
+        if not main:
+            return 0 if record.status != "failed" else 1
+        if record.status == "failed":
+            print(f"error: {record.message}", file=sys.stderr)
+            return 1
+        if args.checkpoint:
+            trainer.save_checkpoint(args.checkpoint)
+        if args.metrics_csv and record.epochs:
+            write_csv(args.metrics_csv, record.epochs)
+        print(f"{record.message} in {time.perf_counter() - started:.1f}s", flush=True)
+        if args.checkpoint:
+            print(f"checkpoint: {args.checkpoint}")
+        return 0 if record.status == "finished" else 130
+
+
+def _print_header(trainer, dist, args) -> None:
+    s = trainer.settings
+    from ..spec import analyse
+    info = analyse(trainer.spec)
+    amp = "bf16" if trainer.amp is not None else "fp32"
+    layout = "channels_last" if trainer.channels_last else "contiguous"
+    print(f"training {trainer.spec.name} ({info.params:,} parameters) on {trainer.data.describe()}", flush=True)
+    place = "on the device" if trainer.source.on_device else "in host memory"
+    print(f"device {trainer.device}, world size {dist.world_size}"
+          f"{f' ({dist.backend})' if dist.enabled else ''}, {amp}, {layout}, data {place}; "
+          f"{s.optimizer} lr {s.lr:g} {s.schedule}, batch {s.batch_size}"
+          f"{' per process' if dist.enabled else ''}, {trainer.total_steps} steps "
+          f"({trainer.source.steps_per_epoch} per epoch){', compiled' if s.compile else ''}", flush=True)
+    if args.resume:
+        print(f"resuming from {args.resume} at step {trainer.step}", flush=True)
+    for note in trainer.notes:
+        print(f"note: {note}", flush=True)
+
+
+def _install_sigint(control):
+    """First Ctrl+C: stop after this step (files still written); second: interrupt."""
+    try:
+        def handler(signum, frame):
+            if control.stopped:
+                raise KeyboardInterrupt
+            control.stop()
+            print("\nstopping after this step (Ctrl+C again to interrupt now)", file=sys.stderr, flush=True)
+
+        return signal.signal(signal.SIGINT, handler)
+    except ValueError:  # not the main thread
+        return None

@@ -1,0 +1,258 @@
+"""Datasets read from local disk: CIFAR pickle batches, IDX files (MNIST, Fashion-MNIST)
+and image folders.
+
+Each reader checks what it expects before reading and raises ``DatasetError`` with
+the expected file and folder named, so "cifar10:~/data" pointing one level too high or
+too low says which file it looked for and where.
+"""
+from __future__ import annotations
+
+import gzip
+import os
+import pickle
+import struct
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import torch
+
+from .datasets import DatasetError, ImageData, as_uint8_images
+
+# -- CIFAR ---------------------------------------------------------------------------
+
+_CIFAR_LAYOUT = {
+    10: dict(folder="cifar-10-batches-py", train=[f"data_batch_{i}" for i in range(1, 6)],
+             test=["test_batch"], meta="batches.meta", labels=b"labels", names=b"label_names"),
+    100: dict(folder="cifar-100-python", train=["train"], test=["test"], meta="meta",
+              labels=b"fine_labels", names=b"fine_label_names"),
+}
+
+
+class _ArrayUnpickler(pickle.Unpickler):
+    """Unpickles the dicts of NumPy arrays, lists and bytes that CIFAR files hold, nothing else
+    (a pickle from an untrusted download must not run code)."""
+
+    _ALLOWED = {
+        ("numpy.core.multiarray", "_reconstruct"), ("numpy._core.multiarray", "_reconstruct"),
+        ("numpy.core.multiarray", "scalar"), ("numpy._core.multiarray", "scalar"),
+        ("numpy", "ndarray"), ("numpy", "dtype"), ("_codecs", "encode"),
+    }
+
+    def find_class(self, module, name):
+        if (module, name) in self._ALLOWED:
+            return super().find_class(module, name)
+        raise pickle.UnpicklingError(f"refusing to load {module}.{name} (only arrays are expected)")
+
+
+def _read_pickle(path: str) -> dict:
+    try:
+        with open(path, "rb") as f:
+            data = _ArrayUnpickler(f, encoding="bytes").load()
+    except (OSError, pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError) as err:
+        raise DatasetError(f"cannot read the CIFAR batch {path}: {err}") from None
+    if not isinstance(data, dict):
+        raise DatasetError(f"{path} is not a CIFAR batch: expected a pickled dict, found {type(data).__name__}")
+    return {k.decode() if isinstance(k, bytes) else k: v for k, v in data.items()}
+
+
+def load_cifar(path: str, classes: int = 10) -> ImageData:
+    layout = _CIFAR_LAYOUT[classes]
+    root = path
+    first = layout["train"][0]
+    if not os.path.exists(os.path.join(root, first)) and os.path.isdir(os.path.join(root, layout["folder"])):
+        root = os.path.join(root, layout["folder"])  # PATH is the folder the archive was unpacked in
+    needed = layout["train"] + layout["test"]
+    missing = [n for n in needed if not os.path.isfile(os.path.join(root, n))]
+    if missing:
+        raise DatasetError(f"cifar{classes}: expected {', '.join(missing)} in {root} "
+                           f"(the python version of CIFAR-{classes}, folder {layout['folder']})")
+    labels_key = layout["labels"].decode()
+
+    def read(names):
+        xs, ys = [], []
+        for name in names:
+            file = os.path.join(root, name)
+            batch = _read_pickle(file)
+            if "data" not in batch or labels_key not in batch:
+                raise DatasetError(f"{file}: expected keys 'data' and '{labels_key}', found {sorted(batch)}")
+            x = np.asarray(batch["data"])
+            y = np.asarray(batch[labels_key], dtype=np.int64)
+            if x.ndim != 2 or x.shape[1] != 3 * 32 * 32 or len(x) != len(y):
+                raise DatasetError(f"{file}: expected 'data' of shape [N, 3072] and N labels, "
+                                   f"found {list(x.shape)} and {len(y)} labels")
+            xs.append(x.reshape(-1, 3, 32, 32))
+            ys.append(y)
+        return np.concatenate(xs), np.concatenate(ys)
+
+    x_train, y_train = read(layout["train"])
+    x_test, y_test = read(layout["test"])
+    names = [str(i) for i in range(classes)]
+    meta_path = os.path.join(root, layout["meta"])
+    if os.path.isfile(meta_path):
+        meta = _read_pickle(meta_path)
+        raw = meta.get(layout["names"].decode())
+        if raw is not None and len(raw) == classes:
+            names = [n.decode() if isinstance(n, bytes) else str(n) for n in raw]
+    for file_labels, split in ((y_train, "training"), (y_test, "test")):
+        if len(file_labels) and (file_labels.min() < 0 or file_labels.max() >= classes):
+            raise DatasetError(f"cifar{classes} in {root}: {split} labels run from {file_labels.min()} "
+                               f"to {file_labels.max()}, expected 0..{classes - 1}")
+    return ImageData(f"cifar{classes}", names, as_uint8_images(x_train), torch.from_numpy(y_train),
+                     as_uint8_images(x_test), torch.from_numpy(y_test))
+
+
+# -- IDX (MNIST, Fashion-MNIST) ---------------------------------------------------------
+
+_IDX_FILES = {
+    "train_images": "train-images-idx3-ubyte", "train_labels": "train-labels-idx1-ubyte",
+    "test_images": "t10k-images-idx3-ubyte", "test_labels": "t10k-labels-idx1-ubyte",
+}
+_FASHION = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
+            "Ankle boot"]
+
+
+def _find_idx(root: str, stem: str) -> str | None:
+    for folder in (root, os.path.join(root, "raw")):
+        for name in (stem, stem + ".gz", stem.replace("-idx", ".idx")):
+            candidate = os.path.join(folder, name)
+            if os.path.isfile(candidate):
+                return candidate
+    return None
+
+
+def read_idx(path: str, dims: int) -> np.ndarray:
+    opener = gzip.open if path.endswith(".gz") else open
+    try:
+        with opener(path, "rb") as f:
+            raw = f.read()
+    except (OSError, EOFError) as err:
+        raise DatasetError(f"cannot read {path}: {err}") from None
+    if len(raw) < 4 + 4 * dims:
+        raise DatasetError(f"{path}: too short for an IDX file ({len(raw)} bytes)")
+    zero, dtype_code, ndim = struct.unpack(">HBB", raw[:4])
+    if zero != 0 or dtype_code != 0x08 or ndim != dims:
+        raise DatasetError(f"{path}: expected an IDX file of unsigned bytes with {dims} dimension"
+                           f"{'s' if dims > 1 else ''} (magic 0x0000080{dims}), found magic "
+                           f"0x{raw[:4].hex()}")
+    shape = struct.unpack(f">{dims}I", raw[4:4 + 4 * dims])
+    count = int(np.prod(shape))
+    body = raw[4 + 4 * dims:]
+    if len(body) != count:
+        raise DatasetError(f"{path}: header says {' x '.join(map(str, shape))} = {count:,} bytes, "
+                           f"file holds {len(body):,}")
+    return np.frombuffer(body, dtype=np.uint8).reshape(shape)
+
+
+def load_idx(path: str, kind: str) -> ImageData:
+    found = {key: _find_idx(path, stem) for key, stem in _IDX_FILES.items()}
+    missing = [_IDX_FILES[k] for k, v in found.items() if v is None]
+    if missing:
+        raise DatasetError(f"{kind}: expected {', '.join(missing)} (optionally .gz) in {path}")
+    arrays = {}
+    for key, file in found.items():
+        arrays[key] = read_idx(file, 3 if key.endswith("images") else 1)
+    for split in ("train", "test"):
+        n_img, n_lab = len(arrays[f"{split}_images"]), len(arrays[f"{split}_labels"])
+        if n_img != n_lab:
+            raise DatasetError(f"{kind} in {path}: {n_img:,} {split} images but {n_lab:,} labels")
+        if n_lab and arrays[f"{split}_labels"].max() > 9:
+            raise DatasetError(f"{kind} in {path}: {split} labels go up to "
+                               f"{arrays[f'{split}_labels'].max()}, expected 0..9")
+    names = _FASHION if kind == "fashion-mnist" else [str(d) for d in range(10)]
+    return ImageData(kind, list(names),
+                     as_uint8_images(arrays["train_images"][:, None]),
+                     torch.from_numpy(arrays["train_labels"].astype(np.int64)),  # astype copies
+                     as_uint8_images(arrays["test_images"][:, None]),
+                     torch.from_numpy(arrays["test_labels"].astype(np.int64)))
+
+
+# -- image folders ----------------------------------------------------------------------
+
+IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff")
+
+
+def _class_folders(root: str) -> list[str]:
+    return sorted(e.name for e in os.scandir(root) if e.is_dir() and not e.name.startswith("."))
+
+
+def _images_in(folder: str) -> list[str]:
+    return sorted(os.path.join(folder, e.name) for e in os.scandir(folder)
+                  if e.is_file() and e.name.lower().endswith(IMAGE_EXTENSIONS))
+
+
+def load_folder(path: str, image_size: tuple[int, int] | None, test_fraction: float = 0.2) -> ImageData:
+    """One sub-folder of images per class. With ``train/`` and ``test/`` (or ``val/``)
+    sub-folders those are the splits; otherwise a fixed fifth of each class is held out.
+    Images are read as RGB and resized to ``image_size`` (H, W; default 32x32)."""
+    try:
+        from PIL import Image  # noqa: F401
+    except ImportError:
+        raise DatasetError("reading an image folder needs Pillow: pip install pillow") from None
+    size = tuple(image_size or (32, 32))
+    split_dirs = {name: os.path.join(path, name) for name in ("train", "test", "val")
+                  if os.path.isdir(os.path.join(path, name))}
+    if "train" in split_dirs and ("test" in split_dirs or "val" in split_dirs):
+        train_root = split_dirs["train"]
+        test_root = split_dirs.get("test", split_dirs.get("val"))
+        classes = _class_folders(train_root)
+        _check_classes(train_root, classes)
+        test_classes = _class_folders(test_root)
+        unknown = sorted(set(test_classes) - set(classes))
+        if unknown:
+            raise DatasetError(f"folder {test_root} has class folders {', '.join(unknown)} "
+                               f"that {train_root} does not have")
+        train_files = [(f, i) for i, c in enumerate(classes) for f in _images_in(os.path.join(train_root, c))]
+        test_files = [(f, classes.index(c)) for c in test_classes for f in _images_in(os.path.join(test_root, c))]
+    else:
+        classes = _class_folders(path)
+        _check_classes(path, classes)
+        rng = np.random.default_rng(4321)
+        train_files, test_files = [], []
+        for i, c in enumerate(classes):
+            files = _images_in(os.path.join(path, c))
+            held = set(rng.permutation(len(files))[:int(round(len(files) * test_fraction))].tolist())
+            if len(files) >= 2 and not held:
+                held = {len(files) - 1}
+            for j, f in enumerate(files):
+                (test_files if j in held else train_files).append((f, i))
+    for files, split in ((train_files, "training"), (test_files, "test")):
+        if not files:
+            raise DatasetError(f"image folder {path}: no {split} images found "
+                               f"(expected {', '.join(IMAGE_EXTENSIONS)} files in the class folders)")
+    x_train, y_train = _read_images(train_files, size)
+    x_test, y_test = _read_images(test_files, size)
+    return ImageData(f"folder:{os.path.basename(os.path.normpath(path))}", classes,
+                     x_train, y_train, x_test, y_test)
+
+
+def _check_classes(root: str, classes: list[str]) -> None:
+    if len(classes) < 2:
+        found = f"found {len(classes)}: {classes[0]}" if classes else "found none"
+        raise DatasetError(f"image folder {root}: expected one sub-folder of images per class, "
+                           f"at least two classes; {found}")
+
+
+def _read_one(item, size):
+    from PIL import Image, UnidentifiedImageError
+
+    file, _ = item
+    try:
+        with Image.open(file) as im:
+            im = im.convert("RGB")
+            if im.size != (size[1], size[0]):
+                im = im.resize((size[1], size[0]), Image.BILINEAR)
+            return np.asarray(im, dtype=np.uint8).transpose(2, 0, 1)
+    except (OSError, UnidentifiedImageError, ValueError) as err:
+        raise DatasetError(f"cannot read image {file}: {err}") from None
+
+
+def _read_images(files, size) -> tuple[torch.Tensor, torch.Tensor]:
+    workers = min(8, os.cpu_count() or 1)
+    if len(files) < 64 or workers == 1:
+        arrays = [_read_one(item, size) for item in files]
+    else:
+        with ThreadPoolExecutor(max_workers=workers) as pool:  # Pillow decodes without the GIL
+            arrays = list(pool.map(lambda item: _read_one(item, size), files, chunksize=32))
+    x = torch.from_numpy(np.stack(arrays))
+    y = torch.tensor([label for _, label in files], dtype=torch.int64)
+    return x, y

@@ -1,0 +1,404 @@
+"""The training loop: plain PyTorch, no Qt, driven as described in ``api.py``.
+
+Per step the loop only queues work on the device: the loss goes into a device buffer
+and the epoch's loss and correct-count sums stay device tensors. Every
+``metrics_every`` steps one read brings the buffer to the host (the only sync), checks
+it for NaN/inf and emits a ``StepMetrics``. After each epoch the sums are read, the
+test split is evaluated and an ``EpochMetrics`` is emitted. Under torchrun the same
+loop runs DDP, every rank on its shard, and the read values are averaged over ranks.
+"""
+from __future__ import annotations
+
+import math
+import time
+from contextlib import nullcontext
+from dataclasses import asdict, replace
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from ..nn import build
+from ..spec import NetworkSpec, analyse
+from ..spec.fileformat import to_dict
+from .api import (DeviceOutOfMemory, EpochMetrics, EventSink, NonFiniteLoss, RunFinished, RunRecord,
+                  StepMetrics, TrainControl, TrainingError, TrainSettings)
+from .checkpoint import FORMAT, VERSION, read_checkpoint, write_checkpoint
+from .datasets import ImageData, conform_channels, load_dataset
+from .device import (amp_dtype, free_cached_memory, is_out_of_memory, resolve_device,
+                     use_channels_last)
+from .distributed import DistContext
+from .loader import BatchSource
+from .optim import check_settings, make_optimizer, make_scheduler
+
+
+def run_name(spec: NetworkSpec, s: TrainSettings) -> str:
+    return f"{spec.name} · {s.dataset} · {s.optimizer} lr {s.lr:g} · batch {s.batch_size}"
+
+
+class Trainer:
+    """One training run. ``prepare()`` (called by ``run`` if needed) loads the data and
+    builds the model and raises ``SpecError``/``TrainingError`` for anything wrong
+    before the first step; ``run`` then trains and returns the ``RunRecord``."""
+
+    def __init__(self, spec: NetworkSpec, settings: TrainSettings | None = None,
+                 control: TrainControl | None = None, resume=None, *,
+                 data: ImageData | None = None, dist: DistContext | None = None):
+        self.requested_spec = spec
+        self.spec = spec  # the spec actually trained (head resized to the dataset's classes)
+        self.settings = settings or TrainSettings()
+        self.control = control or TrainControl()
+        self.resume = resume  # a checkpoint path or an already loaded checkpoint dict
+        self.dist = dist or DistContext.current()
+        self.model = None
+        self.record = RunRecord(name=run_name(spec, self.settings), spec_json=to_dict(spec),
+                                settings=self.settings)
+        self.notes = self.record.notes  # conversions made for this run, for people
+        self._data = data
+        self._prepared = False
+        self.step = 0  # steps done
+        self.epochs_done = 0
+        self.batch_in_epoch = 0
+
+    # -- set-up ----------------------------------------------------------------------
+    def prepare(self) -> None:
+        if self._prepared:
+            return
+        s = self.settings
+        check_settings(s)
+        analyse(self.spec)  # raises SpecError naming the stage and block
+        self.device = resolve_device(s.device, self.dist.local_rank if self.dist.enabled else None)
+        c, h, w = self.spec.input_shape
+        data = self._data or load_dataset(s.dataset, train_size=s.train_size, test_size=s.test_size,
+                                          image_size=(h, w))
+        data, note = conform_channels(data, c)
+        if note:
+            self.notes.append(note)
+        if tuple(data.image_shape[1:]) != (h, w):
+            self.notes.append(f"{data.name} images are {data.image_shape[1]}x{data.image_shape[2]}; "
+                              f"resized to the network's {h}x{w} on the fly")
+        if data.num_classes != self.spec.head.num_classes:
+            self.notes.append(f"{data.name} has {data.num_classes} classes but the network's head has "
+                              f"{self.spec.head.num_classes} outputs; training a copy with a "
+                              f"{data.num_classes}-class head")
+            self.spec = replace(self.spec, head=replace(self.spec.head, num_classes=data.num_classes))
+        self.data = data
+        self.record.spec_json = to_dict(self.spec)
+        self.amp = amp_dtype(s.amp, self.device)
+        self.channels_last = use_channels_last(s.channels_last, self.device)
+        if self.device.type == "cuda":
+            torch.backends.cudnn.benchmark = True
+        torch.manual_seed(s.seed)
+        self.source = BatchSource(data, device=self.device, input_hw=(h, w), batch_size=s.batch_size,
+                                  augment=s.augment, seed=s.seed, rank=self.dist.rank,
+                                  world_size=self.dist.world_size, channels_last=self.channels_last)
+        if self.source.steps_per_epoch < 1:
+            raise TrainingError(f"{data.name}: {data.x_train.shape[0]} training images are too few "
+                                f"for {self.dist.world_size} processes")
+        spe = self.source.steps_per_epoch
+        self.total_steps = s.max_steps if s.max_steps is not None else s.epochs * spe
+        self.total_epochs = math.ceil(self.total_steps / spe)
+        model = build(self.spec, seed=s.seed)
+        model.to(self.device)
+        if self.channels_last:
+            model.to(memory_format=torch.channels_last)
+        self.model = model
+        self.optimizer = make_optimizer(model.parameters(), s)
+        self.scheduler = make_scheduler(self.optimizer, s, self.total_steps, spe)
+        self.recorder = None
+        if s.grad_every > 0:
+            from ..analysis.recorder import GradientRecorder  # only runs that record pay for it
+            self.recorder = GradientRecorder(model, s.grad_every)
+        self._net = model
+        if self.dist.enabled:
+            from torch.nn.parallel import DistributedDataParallel as DDP
+            ids = [self.device.index] if self.device.type == "cuda" else None
+            self._net = DDP(model, device_ids=ids, find_unused_parameters=self._has_idle_params(model))
+        if s.compile:
+            self._net = torch.compile(self._net)
+        self.criterion = torch.nn.CrossEntropyLoss(label_smoothing=s.label_smoothing)
+        self._buf = torch.zeros(s.metrics_every, dtype=torch.float32, device=self.device)
+        self._reset_epoch_sums()
+        self._epoch_seconds = 0.0
+        if self.resume is not None:
+            self._load_resume(self.resume)
+        self._prepared = True
+
+    @staticmethod
+    def _has_idle_params(model) -> bool:
+        """Blocks whose skip is off leave their projection's weights without gradients."""
+        return any(not b.skip and any(True for _ in b.downsample.parameters())
+                   for b in model.blocks() if getattr(b, "downsample", None) is not None)
+
+    def _reset_epoch_sums(self) -> None:
+        self._sum_loss = torch.zeros((), dtype=torch.float64, device=self.device)
+        self._sum_correct = torch.zeros((), dtype=torch.int64, device=self.device)
+        self._seen = 0
+
+    # -- the loop ---------------------------------------------------------------------
+    def run(self, on_event: EventSink | None = None) -> RunRecord:
+        emit = on_event or (lambda event: None)
+        self.prepare()
+        self._pending_steps: list[int] = []
+        self._pending_lrs: list[float] = []
+        self._paused_s = 0.0  # seconds spent in control.checkpoint (pauses), never reset
+        self._paused_at_read = 0.0
+        self._last_read = time.perf_counter()
+        self._s_per_step = None
+        self._eval_s = 0.0
+        status, message = "finished", ""
+        try:
+            status = self._train(emit)
+            message = self._finish_message(status)
+        except NonFiniteLoss as err:
+            status, message = "failed", str(err)
+        except Exception as err:  # OOM surfaces as several exception types
+            if not is_out_of_memory(err):
+                raise
+            self._drop_step_state()
+            free_cached_memory(self.device)
+            status = "failed"
+            message = str(DeviceOutOfMemory(
+                f"{self.device} ran out of memory at batch size {self.settings.batch_size} (step "
+                f"{self.step + 1}); try a smaller batch size, e.g. {max(1, self.settings.batch_size // 2)}"))
+        finally:
+            if self.recorder is not None:
+                self.recorder.close()
+        if self.notes:
+            message = message + " Note: " + "; ".join(self.notes) + "."
+        self.record.status, self.record.message = status, message
+        self.record.model_state = {k: v.detach().to("cpu", copy=True) for k, v in self.model.state_dict().items()}
+        emit(RunFinished(status=status, message=message, step=self.step,
+                         epoch=self.epochs_done + (1 if self.batch_in_epoch else 0)))
+        return self.record
+
+    def _finish_message(self, status: str) -> str:
+        last = self.record.epochs[-1] if self.record.epochs else None
+        tail = (f": test error {last.test_error:.1%}, training error {last.train_error:.1%}"
+                if last else "")
+        if status == "stopped":
+            return f"stopped at step {self.step} of {self.total_steps}{tail}"
+        return f"finished {self.step} steps ({self.epochs_done} epochs){tail}"
+
+    def _train(self, emit) -> str:
+        spe = self.source.steps_per_epoch
+        while self.step < self.total_steps:
+            epoch = self.epochs_done
+            t_epoch = time.perf_counter()
+            paused_before = self._paused_s
+            order = self.source.epoch_indices(epoch)
+            while self.batch_in_epoch < spe and self.step < self.total_steps:
+                t0 = time.perf_counter()
+                go = self.control.checkpoint(self.model)
+                self._paused_s += time.perf_counter() - t0
+                if not go:
+                    self._read_steps(emit)
+                    self._epoch_seconds += time.perf_counter() - t_epoch - (self._paused_s - paused_before)
+                    return "stopped"
+                x, y = self.source.batch(order, self.batch_in_epoch)
+                self._train_step(x, y)
+                if len(self._pending_steps) == self.settings.metrics_every:
+                    self._read_steps(emit)
+            self._read_steps(emit)
+            self._epoch_seconds += time.perf_counter() - t_epoch - (self._paused_s - paused_before)
+            complete = self.batch_in_epoch >= spe
+            self._end_epoch(emit, complete)
+        return "finished"
+
+    def _train_step(self, x: torch.Tensor, y: torch.Tensor) -> None:
+        number = self.step + 1
+        armed = self.recorder.arm(number) if self.recorder is not None else False
+        self._pending_lrs.append(self.optimizer.param_groups[0]["lr"])
+        self._net.train()
+        with self._autocast():
+            out = self._net(x)
+            loss = self.criterion(out, y)
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        if armed:
+            self.recorder.collect(number)
+        self.optimizer.step()
+        self.scheduler.step()
+        detached = loss.detach()
+        self._buf[len(self._pending_steps)] = detached
+        self._sum_loss += detached.double() * len(y)
+        self._sum_correct += (out.detach().argmax(1) == y).sum()
+        self._seen += len(y)
+        self._pending_steps.append(number)
+        self.step = number
+        self.batch_in_epoch += 1
+
+    def _autocast(self):
+        if self.amp is None:
+            return nullcontext()
+        return torch.autocast(device_type=self.device.type, dtype=self.amp)
+
+    def _drop_step_state(self) -> None:
+        if self.model is not None:
+            self.optimizer.zero_grad(set_to_none=True)
+
+    # -- metrics ------------------------------------------------------------------------
+    def _read_steps(self, emit) -> None:
+        """One host read of the buffered losses; emits StepMetrics (and gradient columns)."""
+        n = len(self._pending_steps)
+        if n == 0:
+            return
+        losses_t = self.dist.mean_(self._buf[:n].clone())
+        losses = losses_t.double().cpu().numpy()  # the sync
+        now = time.perf_counter()
+        elapsed = max(now - self._last_read - (self._paused_s - self._paused_at_read), 1e-9)
+        self._paused_at_read = self._paused_s
+        self._last_read = now
+        steps, lrs = self._pending_steps, self._pending_lrs
+        self._pending_steps, self._pending_lrs = [], []
+        bad = np.flatnonzero(~np.isfinite(losses))
+        if len(bad):
+            i = int(bad[0])
+            self._record_steps(steps[:i], losses[:i], lrs[:i])
+            kind = "NaN" if math.isnan(losses[i]) else "infinite"
+            raise NonFiniteLoss(
+                f"the training loss became {kind} at step {steps[i]} (learning rate {lrs[i]:.3g}); "
+                f"training cannot recover from that. Try a lower learning rate, e.g. "
+                f"{self.settings.lr / 10:g}, or a longer warm-up")
+        self._record_steps(steps, losses, lrs)
+        per_step = elapsed / n
+        self._s_per_step = per_step if self._s_per_step is None else 0.7 * self._s_per_step + 0.3 * per_step
+        left = self.total_steps - self.step
+        evals_left = self.total_epochs - self.epochs_done
+        images = n * self.settings.batch_size * self.dist.world_size
+        emit(StepMetrics(steps=np.asarray(steps, dtype=np.int64), loss=losses,
+                         lr=np.asarray(lrs, dtype=np.float64), total_steps=self.total_steps,
+                         epoch=self.epochs_done + 1, images_per_s=images / elapsed,
+                         eta_s=left * self._s_per_step + evals_left * self._eval_s))
+        if self.recorder is not None:
+            for column in self.recorder.drain():
+                self.record.grad_columns.append(column)
+                emit(column)
+
+    def _record_steps(self, steps, losses, lrs) -> None:
+        self.record.steps.extend(int(s) for s in steps)
+        self.record.losses.extend(float(v) for v in losses)
+        self.record.lrs.extend(float(v) for v in lrs)
+
+    def _end_epoch(self, emit, complete: bool) -> None:
+        sums = torch.stack([self._sum_loss, self._sum_correct.double(),
+                            torch.tensor(float(self._seen), dtype=torch.float64, device=self.device)])
+        loss_sum, correct, seen = self.dist.sum_(sums).tolist()
+        t0 = time.perf_counter()
+        test_loss, test_error = self.evaluate()
+        self._eval_s = time.perf_counter() - t0
+        seconds = self._epoch_seconds
+        metrics = EpochMetrics(
+            epoch=self.epochs_done + 1, step=self.step,
+            train_loss=loss_sum / max(seen, 1), train_error=1.0 - correct / max(seen, 1),
+            test_loss=test_loss, test_error=test_error,
+            lr=self.optimizer.param_groups[0]["lr"],
+            images_per_s=seen / max(seconds, 1e-9), seconds=seconds)
+        if self.record.epochs and self.record.epochs[-1].epoch == metrics.epoch:
+            self.record.epochs[-1] = metrics  # a partial epoch completed after a resume
+        else:
+            self.record.epochs.append(metrics)
+        if complete:  # advance before emitting so that a checkpoint taken now resumes cleanly
+            self.epochs_done += 1
+            self.batch_in_epoch = 0
+            self._reset_epoch_sums()
+            self._epoch_seconds = 0.0
+        self._last_read = time.perf_counter()
+        self._paused_at_read = self._paused_s
+        emit(metrics)
+
+    @torch.no_grad()
+    def evaluate(self) -> tuple[float, float]:
+        """Loss and error on this rank's share of the test split, averaged over ranks."""
+        model = self.model
+        was_training = model.training
+        model.eval()
+        loss_sum = torch.zeros((), dtype=torch.float64, device=self.device)
+        wrong = torch.zeros((), dtype=torch.float64, device=self.device)
+        count = 0
+        try:
+            for x, y in self.source.test_batches():
+                with self._autocast():
+                    out = model(x)
+                loss_sum += F.cross_entropy(out.float(), y, reduction="sum").double()
+                wrong += (out.argmax(1) != y).sum().double()
+                count += len(y)
+        finally:
+            model.train(was_training)
+        sums = torch.stack([loss_sum, wrong, torch.tensor(float(count), dtype=torch.float64, device=self.device)])
+        loss_sum, wrong, count = self.dist.sum_(sums).tolist()
+        if count == 0:
+            return float("nan"), float("nan")
+        return loss_sum / count, wrong / count
+
+    # -- checkpoints ------------------------------------------------------------------
+    def checkpoint_dict(self) -> dict:
+        if not self._prepared:
+            raise TrainingError("nothing to checkpoint: the run has not been prepared")
+        rng = {"torch": torch.get_rng_state(), "augment": self.source.aug_gen.get_state()}
+        if self.device.type == "cuda":
+            rng["cuda"] = torch.cuda.get_rng_state(self.device)
+        return {
+            "format": FORMAT, "version": VERSION, "name": self.record.name,
+            "spec": to_dict(self.spec),
+            "model": {k: v.detach().cpu() for k, v in self.model.state_dict().items()},
+            "optimizer": self.optimizer.state_dict(),
+            "scheduler": self.scheduler.state_dict(),
+            "step": self.step, "epoch": self.epochs_done, "batch_in_epoch": self.batch_in_epoch,
+            "epoch_sums": [float(self._sum_loss), float(self._sum_correct), self._seen, self._epoch_seconds],
+            "settings": self.settings.to_dict(), "rng": rng, "notes": list(self.notes),
+            "metrics": {"steps": list(self.record.steps), "losses": list(self.record.losses),
+                        "lrs": list(self.record.lrs), "epochs": [asdict(e) for e in self.record.epochs]},
+        }
+
+    def save_checkpoint(self, path) -> None:
+        """Write everything an exact resume needs (call between steps or after ``run``)."""
+        write_checkpoint(path, self.checkpoint_dict())
+
+    def _load_resume(self, resume) -> None:
+        data = resume if isinstance(resume, dict) else read_checkpoint(resume)
+        where = resume if isinstance(resume, (str, bytes)) or hasattr(resume, "__fspath__") else "checkpoint"
+        try:
+            self.model.load_state_dict(data["model"])
+        except RuntimeError as err:
+            first = str(err).splitlines()[1:2] or [str(err)]
+            raise TrainingError(f"{where} holds weights for a different network than "
+                                f"{self.spec.name}: {first[0].strip()}") from None
+        try:
+            self.optimizer.load_state_dict(data["optimizer"])
+            self.scheduler.load_state_dict(data["scheduler"])
+        except (ValueError, KeyError, RuntimeError) as err:
+            raise TrainingError(f"{where}: optimizer state does not fit these settings "
+                                f"(optimizer {self.settings.optimizer}): {err}") from None
+        self.step = int(data["step"])
+        self.epochs_done = int(data["epoch"])
+        self.batch_in_epoch = int(data.get("batch_in_epoch", 0))
+        if self.batch_in_epoch >= self.source.steps_per_epoch:
+            self.epochs_done += 1
+            self.batch_in_epoch = 0
+        loss, correct, seen, seconds = data.get("epoch_sums", [0.0, 0.0, 0, 0.0])
+        if self.batch_in_epoch:
+            self._sum_loss.fill_(loss)
+            self._sum_correct.fill_(int(correct))
+            self._seen = int(seen)
+            self._epoch_seconds = float(seconds)
+        rng = data.get("rng", {})
+        if "torch" in rng:
+            torch.set_rng_state(rng["torch"])
+        if "cuda" in rng and self.device.type == "cuda":
+            torch.cuda.set_rng_state(rng["cuda"], self.device)
+        if "augment" in rng and self.dist.rank == 0:
+            try:
+                self.source.aug_gen.set_state(rng["augment"])
+            except RuntimeError:
+                pass  # saved on another device type: keep this run's own seeded stream
+        elif self.dist.rank:
+            self.source.aug_gen.manual_seed(self.settings.seed * 7919 + self.step * 31 + self.dist.rank)
+        metrics = data.get("metrics", {})
+        self.record.steps = list(metrics.get("steps", []))
+        self.record.losses = list(metrics.get("losses", []))
+        self.record.lrs = list(metrics.get("lrs", []))
+        self.record.epochs = [EpochMetrics(**e) for e in metrics.get("epochs", [])]
+        if self.step >= self.total_steps:
+            raise TrainingError(f"{where} is already at step {self.step} of {self.total_steps}; "
+                                "ask for more epochs or steps to continue")

@@ -1,0 +1,40 @@
+"""Two CPU processes under torchrun: DDP over gloo, one CSV written once by rank 0."""
+import csv
+import os
+import subprocess
+import sys
+
+import pytest
+
+from explorer.spec import BlockKind, NetworkSpec, StemSpec, save, uniform_stage
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+@pytest.mark.slow
+def test_torchrun_two_processes_train_with_ddp(tmp_path):
+    spec = NetworkSpec(name="tiny-ddp", stem=StemSpec(width=8),
+                       stages=(uniform_stage(BlockKind.BASIC, 1, 8, 1), uniform_stage(BlockKind.BASIC, 1, 16, 2)))
+    net = tmp_path / "tiny.json"
+    save(spec, net)
+    metrics, ckpt = tmp_path / "ddp.csv", tmp_path / "ddp.ckpt"
+    env = {**os.environ, "PYTHONPATH": ROOT, "OMP_NUM_THREADS": "1"}
+    argv = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
+            os.path.join(ROOT, "main.py"), "train", str(net), "--epochs", "2", "--train-size", "128",
+            "--test-size", "32", "--batch-size", "16", "--lr", "0.05", "--device", "cpu",
+            "--metrics-csv", str(metrics), "--checkpoint", str(ckpt), "--progress", "none"]
+    result = subprocess.run(argv, capture_output=True, text=True, timeout=150, cwd=str(tmp_path), env=env)
+    log = result.stdout + result.stderr
+    assert result.returncode == 0, log
+    assert "world size 2 (gloo)" in result.stdout
+    assert result.stdout.count("training tiny-ddp") == 1  # only rank 0 prints
+    # 128 images, 64 per rank, batch 16: 4 steps per epoch, 8 in all
+    assert "8 steps (4 per epoch)" in result.stdout and "finished 8 steps (2 epochs)" in result.stdout
+    with open(metrics, newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert [r["epoch"] for r in rows] == ["1", "2"]
+    # the epoch's images are counted over both ranks
+    assert all(float(r["images_per_s"]) > 0 for r in rows)
+    import torch
+    saved = torch.load(ckpt, map_location="cpu", weights_only=True)
+    assert saved["step"] == 8 and not any(k.startswith("module.") for k in saved["model"])
