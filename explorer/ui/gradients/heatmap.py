@@ -1,0 +1,223 @@
+"""The gradient heatmap: blocks down, training steps across, colour = log10 ||dL/dx||.
+
+Columns arrive one at a time (a recorder column while training, or a probe column
+after an edit) into a preallocated ndarray; a 10 Hz timer pushes the array to the
+``ImageItem`` only when something changed, so a fast run cannot flood the GUI. When
+the buffer is full, every second column is dropped: the whole run stays visible at
+half the resolution. The colour levels are fixed (1e-6 to 1e2 by default, the range a
+CIFAR net spans from vanishing to exploding) so colours mean the same thing from one
+run to the next.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+
+LEVELS = (-6.0, 2.0)
+MAX_COLUMNS = 4096
+PROBE_LABEL = "probe"
+
+
+class _ColumnAxis(pg.AxisItem):
+    """Bottom axis: column index -> the step it shows (or "probe")."""
+
+    def __init__(self, owner: "GradientHeatmap"):
+        super().__init__("bottom")
+        self._owner = owner
+
+    def tickValues(self, minVal, maxVal, size):  # noqa: N802,N803 - pyqtgraph's names
+        n = self._owner.columns
+        first, last = max(0, int(math.ceil(minVal - 0.5))), min(n - 1, int(math.floor(maxVal - 0.5)))
+        if n == 0 or last < first:
+            return []
+        room = max(2, int(size // 70))  # about one label per 70 pixels
+        every = max(1, int(math.ceil((last - first + 1) / room)))
+        return [(every, [c + 0.5 for c in range(first - first % every, last + 1, every) if c >= first])]
+
+    def tickStrings(self, values, scale, spacing):  # noqa: N802 - pyqtgraph's name
+        return [self._owner.column_label(int(math.floor(v))) for v in values]
+
+
+class _BlockAxis(pg.AxisItem):
+    """Left axis: one tick per stage start ("2.1"), all blocks when there are few."""
+
+    def __init__(self, owner: "GradientHeatmap"):
+        super().__init__("left")
+        self._owner = owner
+
+    def tickValues(self, minVal, maxVal, size):  # noqa: N802,N803 - pyqtgraph's names
+        labels = self._owner.block_labels
+        if not labels:
+            return []
+        rows = range(len(labels))
+        if len(labels) > 12:
+            major = [i for i in rows if labels[i].endswith("block 1")]
+            return [(1, [i + 0.5 for i in major])]
+        return [(1, [i + 0.5 for i in rows])]
+
+    def tickStrings(self, values, scale, spacing):  # noqa: N802 - pyqtgraph's name
+        return [self._owner.short_label(int(math.floor(v))) for v in values]
+
+
+class GradientHeatmap(QWidget):
+    """``set_blocks(labels)`` starts afresh; ``add_column(norms, label)`` appends one column."""
+
+    hovered = Signal(str)
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.block_labels: list[str] = []
+        self._data = np.full((0, 64), np.nan, dtype=np.float32)  # rows = blocks, columns = steps
+        self._labels: list[str] = []
+        self._dirty = False
+
+        self.view = pg.GraphicsLayoutWidget()
+        self.view.setBackground("w")
+        self._plot = self.view.addPlot(axisItems={"bottom": _ColumnAxis(self), "left": _BlockAxis(self)})
+        self._plot.setTitle("||dL/dx|| at each block's input over training", size="12pt", color="#222222")
+        self._plot.setLabel("bottom", "training step", color="#333333", **{"font-size": "11pt"})
+        self._plot.setLabel("left", "block (stage.block, input at the top)", color="#333333",
+                            **{"font-size": "11pt"})
+        self._plot.invertY(True)
+        self._plot.setMouseEnabled(x=True, y=False)
+        self._plot.hideButtons()
+        self.image = pg.ImageItem(axisOrder="row-major")
+        self._plot.addItem(self.image)
+        cmap = pg.colormap.get("viridis")
+        self.colorbar = pg.ColorBarItem(values=LEVELS, colorMap=cmap,
+                                        interactive=False, width=18, colorMapMenu=False)
+        self.colorbar.setImageItem(self.image, insert_in=self._plot)
+        for name in ("left", "bottom"):
+            axis = self._plot.getAxis(name)
+            axis.setTextPen("#333333")
+            axis.setTickFont(_font(10))
+        bar_axis = self.colorbar.getAxis("right")
+        bar_axis.setTickFont(_font(10))
+        bar_axis.setTextPen("#333333")
+        bar_axis.setLabel("log10 ||dL/dx||", color="#333333", **{"font-size": "11pt"})
+        bar_axis.setWidth(60)
+
+        self.readout = QLabel("Hover over a cell to read its block, step and value.")
+        self.readout.setStyleSheet("font-size: 11pt; color: #333;")
+        self.readout.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(2)
+        layout.addWidget(self.view, 1)
+        layout.addWidget(self.readout)
+
+        self._timer = QTimer(self)
+        self._timer.setInterval(100)  # at most ten redraws a second, whatever the column rate
+        self._timer.timeout.connect(self._flush)
+        self._timer.start()
+        self.view.scene().sigMouseMoved.connect(self._on_mouse_moved)
+
+    # -- data -----------------------------------------------------------------
+    @property
+    def columns(self) -> int:
+        return len(self._labels)
+
+    def column_label(self, col: int) -> str:
+        return self._labels[col] if 0 <= col < len(self._labels) else ""
+
+    def short_label(self, row: int) -> str:
+        """"stage 2, block 3" -> "2.3"."""
+        if not 0 <= row < len(self.block_labels):
+            return ""
+        label = self.block_labels[row]
+        parts = label.replace(",", "").split()
+        if len(parts) == 4 and parts[0] == "stage" and parts[2] == "block":
+            return f"{parts[1]}.{parts[3]}"
+        return str(row + 1)
+
+    def values(self) -> np.ndarray:
+        """The log10 norms shown: rows = blocks, columns = steps (a copy)."""
+        return self._data[:, :self.columns].copy()
+
+    def set_blocks(self, labels: list[str]) -> None:
+        """Start an empty heatmap with these rows."""
+        self.block_labels = list(labels)
+        self._data = np.full((len(labels), 64), np.nan, dtype=np.float32)
+        self._labels = []
+        self._dirty = True
+        self._flush()
+
+    def add_column(self, norms, label: str) -> None:
+        norms = np.asarray(norms, dtype=np.float64)
+        if len(norms) != len(self.block_labels):
+            raise ValueError(f"a column of {len(norms)} norms for {len(self.block_labels)} blocks")
+        if self.columns == self._data.shape[1]:
+            if self.columns >= MAX_COLUMNS:
+                self._data[:, :self.columns // 2] = self._data[:, 0:self.columns:2]
+                self._labels = self._labels[0::2]
+            else:
+                grown = np.full((self._data.shape[0], self._data.shape[1] * 2), np.nan, dtype=np.float32)
+                grown[:, :self.columns] = self._data[:, :self.columns]
+                self._data = grown
+        with np.errstate(divide="ignore", invalid="ignore"):
+            logs = np.where(norms > 0, np.log10(np.where(norms > 0, norms, 1.0)), -np.inf)
+        # an exact zero is shown at the bottom of the scale, a NaN stays a hole
+        logs = np.where(np.isneginf(logs), LEVELS[0] - 1.0, logs)
+        self._data[:, self.columns] = logs.astype(np.float32)
+        self._labels.append(label)
+        self._dirty = True
+
+    def _flush(self) -> None:
+        if not self._dirty:
+            return
+        self._dirty = False
+        n = self.columns
+        if n == 0 or not self.block_labels:
+            self.image.clear()
+            return
+        lo, hi = self.colorbar.levels()
+        self.image.setImage(self._data[:, :n], autoLevels=False, levels=(lo, hi))
+        self.image.setRect(0, 0, n, len(self.block_labels))
+        self._plot.setXRange(0, max(n, 1), padding=0)
+        self._plot.setYRange(0, len(self.block_labels), padding=0)
+        self._plot.getAxis("bottom").picture = None
+        self._plot.getAxis("bottom").update()
+
+    def flush(self) -> None:
+        """Draw pending columns now (the timer does this ten times a second)."""
+        self._dirty = True
+        self._flush()
+
+    # -- hover ----------------------------------------------------------------
+    def describe_cell(self, col: int, row: int) -> str:
+        if not (0 <= col < self.columns and 0 <= row < len(self.block_labels)):
+            return ""
+        value = float(self._data[row, col])
+        label = self._labels[col]
+        where = "probe at the current weights" if label == PROBE_LABEL else f"step {label}"
+        if math.isnan(value):
+            shown = "not measured"
+        elif value < LEVELS[0] - 0.5:
+            shown = "exactly 0"
+        else:
+            shown = f"{10 ** value:.3g} (log10 {value:+.2f})"
+        return f"{self.block_labels[row]} · {where} · ||dL/dx|| = {shown}"
+
+    def _on_mouse_moved(self, pos) -> None:
+        if not self._plot.sceneBoundingRect().contains(pos):
+            return
+        p = self._plot.vb.mapSceneToView(pos)
+        text = self.describe_cell(int(math.floor(p.x())), int(math.floor(p.y())))
+        if text:
+            self.readout.setText(text)
+            self.view.setToolTip(text)
+            self.hovered.emit(text)
+
+    def stop(self) -> None:
+        self._timer.stop()
+
+
+def _font(points: int):
+    from PySide6.QtGui import QFont
+    f = QFont()
+    f.setPointSize(points)
+    return f

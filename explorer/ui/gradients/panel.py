@@ -1,0 +1,203 @@
+"""The gradient-flow panel: depth profile, heatmap, the numbers in words, skip buttons.
+
+``GradientPanel(document)`` listens to ``document.specChanged`` and re-measures the
+current design off the GUI thread (``ProbeRunner``: newest request wins). The weights
+come from ``set_weights_source(fn)``: ``fn()`` returns a state_dict (a copy the panel
+may keep) or None for fresh weights; a state_dict that no longer fits the design
+falls back to fresh weights and says so. While training, the training panel calls
+``begin_run(labels)``, ``add_column(GradColumn)`` and ``end_run()``; the heatmap
+then shows the recorder's columns, and probe columns marked "probe" in between.
+"""
+from __future__ import annotations
+
+import math
+import time
+from typing import Callable
+
+from ...experiments.gradflow import format_factor, summarise
+from ...spec import Norm
+from .worker import ProbeOutcome, ProbeRunner, probe_batch_size
+from .heatmap import PROBE_LABEL, GradientHeatmap
+from .profile import DepthProfile
+
+from PySide6.QtCore import Qt, Signal, Slot  # noqa: E402 - after the torch-importing modules
+from PySide6.QtWidgets import (QHBoxLayout, QLabel, QPushButton, QSizePolicy, QSplitter, QVBoxLayout,
+                               QWidget)
+
+VERDICT_COLOURS = {
+    "carried": "#1b7f3b", "grows": "#8a6d00", "explodes": "#b3261e", "fades": "#6a3fb0",
+    "vanishes": "#6a3fb0", "dead": "#6a3fb0", "empty": "#444444",
+}
+
+
+class GradientPanel(QWidget):
+    profileUpdated = Signal(object)  # ProbeOutcome shown in the profile
+    probeFailed = Signal(str)
+
+    def __init__(self, document, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.document = document
+        self._weights_source: Callable[[], dict | None] | None = None
+        self._running = False
+        self._requested_at: dict[int, float] = {}
+        self.last_outcome: ProbeOutcome | None = None
+        self.last_round_trip_s: float | None = None
+        self._previous_ratio: str | None = None
+
+        self.profile = DepthProfile()
+        self.heatmap = GradientHeatmap()
+        self.ratio_label = QLabel("")
+        self.ratio_label.setWordWrap(True)
+        self.ratio_label.setStyleSheet("font-size: 20pt; font-weight: 600;")
+        self.words = QLabel("Measuring...")
+        self.words.setWordWrap(True)
+        self.words.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.words.setStyleSheet("font-size: 14pt; color: #222;")
+        self.words.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        self.status = QLabel("")
+        self.status.setWordWrap(True)
+        self.status.setStyleSheet("font-size: 10pt; color: #555;")
+        self.skips_off = QPushButton("All skips off")
+        self.skips_on = QPushButton("All skips on")
+        for button in (self.skips_off, self.skips_on):
+            button.setStyleSheet("font-size: 12pt; padding: 6px 12px;")
+        self.skips_off.setToolTip("Switch off every shortcut (undoable): the network becomes a plain net")
+        self.skips_on.setToolTip("Switch every shortcut back on (undoable)")
+        self.skips_off.clicked.connect(lambda: self._set_all_skips(False))
+        self.skips_on.clicked.connect(lambda: self._set_all_skips(True))
+
+        side = QWidget()
+        side_layout = QVBoxLayout(side)
+        side_layout.setContentsMargins(8, 4, 4, 4)
+        side_layout.addWidget(self.ratio_label)
+        side_layout.addWidget(self.words, 1)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.skips_off)
+        buttons.addWidget(self.skips_on)
+        side_layout.addLayout(buttons)
+        side_layout.addWidget(self.status)
+        side.setMinimumWidth(300)
+        side.setMaximumWidth(460)
+        side.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Expanding)
+
+        plots = QSplitter(Qt.Orientation.Vertical)
+        plots.addWidget(self.profile)
+        plots.addWidget(self.heatmap)
+        plots.setStretchFactor(0, 1)
+        plots.setStretchFactor(1, 1)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(plots, 1)
+        layout.addWidget(side)
+
+        self.runner = ProbeRunner(self)
+        self.runner.finished.connect(self._on_probe_done)
+        self.runner.busyChanged.connect(self._on_busy)
+        document.specChanged.connect(self._on_spec_changed)
+        self._update_buttons()
+        self.refresh()
+
+    # -- public API -------------------------------------------------------------
+    def set_weights_source(self, fn: Callable[[], dict | None] | None) -> None:
+        """``fn()`` returns the state_dict to probe (None: fresh weights); re-measures now."""
+        self._weights_source = fn
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Measure the document's current design at the current weights (off the GUI thread)."""
+        spec = self.document.spec if self.document.valid else None
+        if spec is None:
+            self.status.setText("The design has errors; fix them to measure the gradients again. "
+                                "The plots show the last valid design.")
+            return
+        state = self._weights_source() if self._weights_source is not None else None
+        serial = self.runner.request(spec, state)
+        self._requested_at[serial] = time.perf_counter()
+
+    def begin_run(self, block_labels: list[str]) -> None:
+        self._running = True
+        self.heatmap.set_blocks(block_labels)
+
+    def add_column(self, column) -> None:
+        """One recorder column (``GradColumn``) from the training run; drawn at most ten times a second."""
+        if len(column.norms) == len(self.heatmap.block_labels):
+            self.heatmap.add_column(column.norms, str(column.step))
+
+    def end_run(self) -> None:
+        self._running = False
+        self.heatmap.flush()
+
+    def shutdown(self) -> None:
+        """Stop the probe thread and wait for it (call from the window's closeEvent)."""
+        self.heatmap.stop()
+        self.runner.shutdown()
+
+    # -- reactions ----------------------------------------------------------------
+    @Slot(object, object)
+    def _on_spec_changed(self, new, old) -> None:
+        self._update_buttons()
+        self.refresh()
+
+    @Slot(bool)
+    def _on_busy(self, busy: bool) -> None:
+        if busy:
+            self.status.setText("Measuring...")
+
+    @Slot(object)
+    def _on_probe_done(self, outcome: ProbeOutcome) -> None:
+        started = self._requested_at.pop(outcome.serial, None)
+        self._requested_at = {s: t for s, t in self._requested_at.items() if s > outcome.serial}
+        if started is not None:
+            self.last_round_trip_s = time.perf_counter() - started
+        if outcome.error:
+            self.status.setText(f"The probe failed: {outcome.error}")
+            self.probeFailed.emit(outcome.error)
+            return
+        self.last_outcome = outcome
+        result = outcome.result
+        spec = outcome.spec
+        skips = result.skips
+        summary = summarise(result.block_norms, result.labels, skips, batch_norm=spec.norm is Norm.BATCH)
+        on = sum(skips)
+        caption = ("all skips on" if on == len(skips) and on else "all skips off" if on == 0
+                   else f"{on} of {len(skips)} skips on")
+        self.profile.show_profile(result.block_norms, result.labels, caption)
+        if self.heatmap.block_labels != result.labels:
+            if self._running:
+                caption += " (not added to the heatmap: the blocks differ from the run's)"
+            else:
+                self.heatmap.set_blocks(result.labels)
+        if self.heatmap.block_labels == result.labels:
+            self.heatmap.add_column(result.block_norms, PROBE_LABEL)
+        colour = VERDICT_COLOURS.get(summary.verdict, "#222222")
+        if math.isfinite(summary.ratio) and summary.ratio > 0:
+            text = f"first ÷ last block: <span style='color:{colour}'>{format_factor(summary.ratio)}x</span>"
+        else:
+            text = f"<span style='color:{colour}'>{summary.verdict}</span>"
+        if self._previous_ratio is not None:
+            text += (f"<br><span style='font-size:12pt; font-weight:400; color:#555'>before: "
+                     f"{self._previous_ratio}</span>")
+        self.ratio_label.setText(text)
+        self._previous_ratio = (f"{format_factor(summary.ratio)}x ({self._previous_caption_for(caption)})"
+                                if math.isfinite(summary.ratio) and summary.ratio > 0 else summary.verdict)
+        self.words.setText(summary.text)
+        trip = f", {self.last_round_trip_s * 1000:.0f} ms" if self.last_round_trip_s is not None else ""
+        self.status.setText(f"{spec.name}, {caption}: {outcome.weights}; probe batch of "
+                            f"{probe_batch_size(spec)} seeded random images, train-mode BN "
+                            f"(probe {outcome.seconds * 1000:.0f} ms{trip}).")
+        self.profileUpdated.emit(outcome)
+
+    @staticmethod
+    def _previous_caption_for(caption: str) -> str:
+        return caption.split(" (")[0]
+
+    def _update_buttons(self) -> None:
+        valid = self.document.valid
+        info = self.document.info
+        has_shortcuts = bool(info) and any(b.has_shortcut for b in info.blocks)
+        self.skips_off.setEnabled(valid and has_shortcuts)
+        self.skips_on.setEnabled(valid and has_shortcuts)
+
+    def _set_all_skips(self, on: bool) -> None:
+        spec = self.document.spec
+        self.document.edit(spec.with_skips(on), "All skips on" if on else "All skips off")
