@@ -21,6 +21,7 @@ from ..spec import BlockKind, InitKind, NetworkSpec, ShortcutKind, StemKind, fmt
 from . import explanations as ex
 from .formatting import macs_text, params_text
 from .inspector_pages import BlockPage, HeadPage, NetworkPage, StagePage, StemPage
+from .problems import location_text
 from .selection import Selection
 
 ERROR_COLOUR = "#c62828"
@@ -381,8 +382,12 @@ class Inspector(QWidget):
         elif not self.document.valid:
             out.append("<i>Shapes and counts appear once the design is valid.</i>")
         errors = [e for e in self.document.errors if concerns(e)]
+        sel = self.document.selection
         for err in errors[:6]:
-            out.append(f"<div style='color:{ERROR_COLOUR}'>&#9888; {html.escape(str(err))}</div>")
+            # The selected block's own problems need no location; others say where they are.
+            here = sel.part == "block" and (err.stage, err.block) == (sel.stage, sel.block)
+            text = err.detail[:1].upper() + err.detail[1:] if here else f"{location_text(err)}: {err.detail}"
+            out.append(f"<div style='color:{ERROR_COLOUR}'>&#9888; {html.escape(text)}</div>")
         if len(errors) > 6:
             out.append(f"<div style='color:{ERROR_COLOUR}'>and {len(errors) - 6} more in the Problems panel</div>")
         self.details.setText("".join(out))
