@@ -105,6 +105,7 @@ class _Walker:
         self.collect = collect
         self.errors: list[SpecError] = []
         self.warnings: list[SpecWarning] = []
+        self.blocks: list[BlockInfo] = []  # filled as the walk goes, kept even when it fails
 
     def fail(self, message: str, **loc) -> None:
         err = SpecError(message, **loc)
@@ -127,7 +128,7 @@ class _Walker:
             self.fail(f"{spec.num_blocks} blocks is more than the {MAX_BLOCKS} this tool builds",
                       where="network")
             return None
-        blocks = []
+        blocks = self.blocks
         shape = stem_shape
         position = 0
         for si, stage in enumerate(spec.stages):
@@ -324,6 +325,18 @@ def problems(spec: NetworkSpec) -> list[SpecError]:
     except SpecError as err:  # pragma: no cover - collect mode does not raise
         walker.errors.append(err)
     return walker.errors
+
+
+def partial_blocks(spec: NetworkSpec) -> tuple[BlockInfo, ...]:
+    """Per-block shapes and counts as far as a walk gets, even for an invalid design.
+
+    A broken block is taken to produce the shape it was meant to (as ``problems``
+    does), so an editor can still show shapes around it; empty when the input or
+    stem is broken.
+    """
+    walker = _Walker(spec, collect=True)
+    walker.run()
+    return tuple(walker.blocks)
 
 
 def try_analyse(spec: NetworkSpec) -> tuple[NetworkInfo | None, list[SpecError]]:
