@@ -1,0 +1,159 @@
+"""Sizes and positions of the diagram, for either orientation.
+
+Everything is laid out along a *flow* axis ``u`` (the data path, the spine) and a
+*cross* axis ``v`` (skip arcs sit on the positive side). ``Geometry.pt`` maps
+``(u, v)`` to scene coordinates: top-to-bottom puts ``u`` on y and arcs to the
+right; left-to-right puts ``u`` on x and arcs above. Sizes are in scene units and
+grow with the theme's presenter scale.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+from PySide6.QtCore import QPointF, QRectF
+
+from ...spec import BlockKind
+from ..theme import Theme
+
+VERTICAL = "vertical"
+HORIZONTAL = "horizontal"
+
+
+@dataclass(frozen=True)
+class Slot:
+    """Positions along the flow inside one block's slot (0 = where the data enters)."""
+
+    split: float  # where the shortcut leaves the spine
+    box_start: float
+    box_end: float
+    add: float | None  # centre of the addition circle (None: plain block)
+    relu: float | None  # centre of the ReLU mark after the add (post-activation and plain)
+    length: float
+
+
+@dataclass(frozen=True)
+class Geometry:
+    theme: Theme
+    orientation: str = VERTICAL
+
+    @property
+    def vertical(self) -> bool:
+        return self.orientation == VERTICAL
+
+    def s(self, value: float) -> float:
+        return self.theme.px(value)
+
+    # -- mapping ------------------------------------------------------------
+    def pt(self, u: float, v: float) -> QPointF:
+        return QPointF(v, u) if self.vertical else QPointF(u, -v)
+
+    def rect(self, u0: float, u1: float, v0: float, v1: float) -> QRectF:
+        """The scene rectangle spanning flow [u0, u1] and cross [v0, v1]."""
+        a, b = self.pt(u0, v0), self.pt(u1, v1)
+        return QRectF(a, b).normalized()
+
+    def along(self, w: float, h: float) -> float:
+        """How much flow a box of scene size ``w`` x ``h`` takes."""
+        return h if self.vertical else w
+
+    def across(self, w: float, h: float) -> float:
+        return w if self.vertical else h
+
+    # -- sizes --------------------------------------------------------------
+    @cached_property
+    def box_size(self) -> tuple[float, float]:
+        """A block box, scene width x height."""
+        return (self.s(258), self.s(56)) if self.vertical else (self.s(212), self.s(66))
+
+    @cached_property
+    def summary_size(self) -> tuple[float, float]:
+        return (self.s(318), self.s(84)) if self.vertical else (self.s(300), self.s(84))
+
+    @cached_property
+    def node_size(self) -> tuple[float, float]:
+        return (self.s(258), self.s(50)) if self.vertical else (self.s(190), self.s(66))
+
+    @cached_property
+    def input_size(self) -> tuple[float, float]:
+        return (self.s(200), self.s(34)) if self.vertical else (self.s(150), self.s(50))
+
+    @property
+    def band(self) -> float:
+        """Thickness of the BN-ReLU band at the top of a pre-activation box."""
+        return self.s(17)
+
+    @property
+    def add_radius(self) -> float:
+        return self.s(9)
+
+    @cached_property
+    def relu_size(self) -> tuple[float, float]:
+        return (self.s(44), self.s(17))
+
+    @property
+    def lead(self) -> float:
+        return self.s(24)
+
+    @property
+    def gap(self) -> float:
+        return self.s(5)
+
+    @property
+    def connector(self) -> float:
+        """Spine length between the input, stem, stages and head."""
+        return self.s(34)
+
+    @cached_property
+    def arc_offset(self) -> float:
+        """Cross distance from the spine to the skip arc's straight run."""
+        return self.across(*self.box_size) / 2 + self.s(30)
+
+    @cached_property
+    def mark_size(self) -> tuple[float, float]:
+        """The label on an arc ("1x1", "0-pad", "off")."""
+        return (self.s(46), self.s(20))
+
+    @property
+    def frame_pad(self) -> float:
+        return self.s(14)
+
+    @property
+    def header(self) -> float:
+        """Height of a stage frame's title band."""
+        return self.s(34)
+
+    @cached_property
+    def frame_cross(self) -> tuple[float, float]:
+        """Cross extent (low, high) of a stage frame's content, header excluded."""
+        low = -self.across(*self.summary_size) / 2 - self.frame_pad
+        mark_half = (self.mark_size[0] if self.vertical else self.mark_size[1]) / 2
+        high = self.arc_offset + mark_half + self.frame_pad
+        return low, high
+
+    def slot(self, kind: BlockKind) -> Slot:
+        return _slot(self, kind)
+
+
+def _slot(g: Geometry, kind: BlockKind) -> Slot:
+    # A pre-activation box is longer by its BN-ReLU band, on the input side.
+    box_len = g.along(*g.box_size) + (g.band if kind.preactivation else 0)
+    relu_len = g.along(*g.relu_size)
+    split = g.lead * 0.4
+    box_start = g.lead
+    box_end = box_start + box_len
+    u = box_end
+    add = relu = None
+    if kind is not BlockKind.PLAIN:
+        add = u + g.gap + g.add_radius
+        u = add + g.add_radius
+    if not kind.preactivation:
+        relu = u + g.gap + relu_len / 2
+        u = relu + relu_len / 2
+    return Slot(split=split, box_start=box_start, box_end=box_end, add=add, relu=relu,
+                length=u + g.gap)
+
+
+def summary_slot(g: Geometry) -> float:
+    """Flow length of a collapsed stage's summary slot."""
+    return g.lead * 1.5 + g.along(*g.summary_size)

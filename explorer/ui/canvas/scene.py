@@ -1,0 +1,437 @@
+"""The diagram scene: turns a spec (and its analysis) into items, and keeps them in step.
+
+``sync`` is called after every edit. It builds a small data record per item and
+hands it over; items whose record is unchanged do nothing, so toggling one skip on
+a 600-block network repaints one arc. Items are keyed by position (stage, block),
+created or removed only when the structure changes. The layout is plain
+arithmetic along the flow axis (see ``layout.py``) and is redone every sync;
+``setPos`` on an unmoved item costs nothing.
+
+Collapse state is view state: kept here by stage index, never in the spec.
+"""
+from __future__ import annotations
+
+from PySide6.QtCore import QPointF, QRectF
+from PySide6.QtWidgets import QGraphicsScene
+
+from ...spec import BlockKind, NetworkInfo, NetworkSpec, StemKind, fmt_shape
+from ...spec.infer import partial_blocks
+from ...spec.model import ShortcutKind
+from ..selection import Selection
+from .. import theme as th
+from .frames import (DropIndicatorItem, NodeData, NodeItem, SpineItem, StageData, StageFrameItem,
+                     SummaryData, SummaryItem, TextBlockItem, text_height)
+from .items import BlockData, BlockItem
+from .layout import VERTICAL, Geometry, summary_slot
+from .paint import count, text_width
+
+COLLAPSE_OVER = 12  # stages with more blocks than this start collapsed
+
+_SHORTCUT_WORDS = {ShortcutKind.AUTO: "auto", ShortcutKind.IDENTITY: "identity",
+                   ShortcutKind.PROJECTION: "projection (1x1 conv)", ShortcutKind.ZERO_PAD: "zero-pad",
+                   ShortcutKind.NONE: "none"}
+
+
+class DiagramScene(QGraphicsScene):
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.geom = Geometry(th.Theme(), VERTICAL)
+        self.setBackgroundBrush(th.BACKGROUND)
+        self._collapsed: dict[int, bool] = {}
+        self._blocks: dict[tuple[int, int], BlockItem] = {}
+        self._frames: list[StageFrameItem] = []
+        self._summaries: dict[int, SummaryItem] = {}
+        self._nodes: dict[str, NodeItem] = {}
+        self.spine = SpineItem()
+        self.title = TextBlockItem(banner=False)
+        self.banner = TextBlockItem(banner=True)
+        self.indicator = DropIndicatorItem()
+        for item in (self.spine, self.title, self.banner, self.indicator):
+            self.addItem(item)
+        self._spec: NetworkSpec | None = None
+        self._selection = Selection()
+        self._highlighted: list = []
+        self.stage_spans: list[tuple[float, float]] = []
+        self.block_spans: dict[int, list[tuple[float, float]]] = {}
+        self.cross = (0.0, 0.0)
+
+    # -- view state -------------------------------------------------------------
+    def is_collapsed(self, si: int) -> bool:
+        n = len(self._spec.stages[si].blocks) if self._spec and si < len(self._spec.stages) else 0
+        return self._collapsed.get(si, n > COLLAPSE_OVER)
+
+    def set_collapsed(self, si: int, on: bool) -> None:
+        self._collapsed[si] = on
+
+    def set_all_collapsed(self, on: bool) -> None:
+        n = len(self._spec.stages) if self._spec else 0
+        self._collapsed = {si: on for si in range(n)}
+
+    def shift_collapse(self, at: int, delta: int) -> None:
+        """Keep collapse state with its stage when a stage is inserted (+1) or removed (-1) at ``at``."""
+        moved = {}
+        for si, on in self._collapsed.items():
+            if si < at:
+                moved[si] = on
+            elif delta < 0 and si == at:
+                continue
+            else:
+                moved[si + delta] = on
+        self._collapsed = moved
+
+    def set_geometry(self, geom: Geometry) -> None:
+        self.geom = geom
+
+    # -- items by what they show ---------------------------------------------------
+    def block_item(self, si: int, bi: int) -> BlockItem | None:
+        return self._blocks.get((si, bi))
+
+    def frame_item(self, si: int) -> StageFrameItem | None:
+        return self._frames[si] if 0 <= si < len(self._frames) else None
+
+    def summary_item(self, si: int) -> SummaryItem | None:
+        return self._summaries.get(si)
+
+    def node_item(self, part: str) -> NodeItem | None:
+        return self._nodes.get(part)
+
+    def block_items(self) -> list[BlockItem]:
+        return list(self._blocks.values())
+
+    # -- sync -------------------------------------------------------------------------
+    def sync(self, spec: NetworkSpec, info: NetworkInfo | None, errors) -> None:
+        self._spec = spec
+        g = self.geom
+        block_errors: dict[tuple[int, int], str] = {}
+        stage_errors: dict[int, str] = {}
+        part_errors: dict[str, str] = {}
+        for err in errors:
+            if err.stage is not None and err.block is not None:
+                block_errors.setdefault((err.stage, err.block), str(err))
+            elif err.stage is not None:
+                stage_errors.setdefault(err.stage, str(err))
+            elif err.where:
+                part = {"input shape": "input", "stem": "stem", "head": "head"}.get(err.where)
+                if part:
+                    part_errors.setdefault(part, str(err))
+        # While the design is invalid, shapes still come from a walk that steps over the errors.
+        binfos = info.blocks if info is not None else partial_blocks(spec)
+        infos = {(b.stage, b.index): b for b in binfos}
+        keep: set[tuple[int, int]] = set()
+        for si, stage in enumerate(spec.stages):
+            collapsed = self.is_collapsed(si) or not stage.blocks
+            has_error = si in stage_errors or any(k[0] == si for k in block_errors)
+            frame_data = StageData(si, stage_title(si, stage), collapsed and bool(stage.blocks),
+                                   has_error, g)
+            if si < len(self._frames):
+                self._frames[si].set_data(frame_data)
+            else:
+                frame = StageFrameItem(frame_data)
+                self.addItem(frame)
+                self._frames.append(frame)
+            if collapsed:
+                data = self._summary_data(si, stage, infos, block_errors, stage_errors)
+                item = self._summaries.get(si)
+                if item is None:
+                    item = self._summaries[si] = SummaryItem(data)
+                    self.addItem(item)
+                else:
+                    item.set_data(data)
+                continue
+            self._drop_summary(si)
+            for bi, block in enumerate(stage.blocks):
+                key = (si, bi)
+                keep.add(key)
+                data = self._block_data(si, bi, block, infos.get(key), block_errors.get(key),
+                                        counted=info is not None)
+                item = self._blocks.get(key)
+                if item is None:
+                    item = self._blocks[key] = BlockItem(data)
+                    self.addItem(item)
+                else:
+                    item.set_data(data)
+        for key in [k for k in self._blocks if k not in keep]:
+            self.removeItem(self._blocks.pop(key))
+        while len(self._frames) > len(spec.stages):
+            self.removeItem(self._frames.pop())
+        for si in [s for s in self._summaries if s >= len(spec.stages)]:
+            self._drop_summary(si)
+        self._sync_nodes(spec, info, binfos, part_errors)
+        self._sync_texts(spec, info, errors)
+        self.layout()
+        self._apply_selection()
+
+    def _drop_summary(self, si: int) -> None:
+        item = self._summaries.pop(si, None)
+        if item is not None:
+            self.removeItem(item)
+
+    def _block_data(self, si, bi, block, binfo, error, counted: bool) -> BlockData:
+        if binfo is not None:
+            shortcut = binfo.shortcut
+            style = th.shortcut_style(shortcut, binfo.skip)
+            return BlockData(si, bi, block.kind, block.width, block.stride, fmt_shape(binfo.in_shape),
+                             fmt_shape(binfo.out_shape), style, _SHORTCUT_WORDS[shortcut],
+                             binfo.params if counted or not error else None,
+                             binfo.macs if counted or not error else None,
+                             error, self.geom)
+        # No analysis while the design is invalid: draw what the spec declares.
+        declared = block.shortcut if isinstance(block.shortcut, ShortcutKind) else ShortcutKind.AUTO
+        if block.kind is BlockKind.PLAIN:
+            declared = ShortcutKind.NONE
+        style = th.shortcut_style(ShortcutKind.IDENTITY if declared is ShortcutKind.AUTO else declared,
+                                  bool(block.skip))
+        return BlockData(si, bi, block.kind, block.width, block.stride, None, None, style,
+                         _SHORTCUT_WORDS[declared], None, None, error, self.geom)
+
+    def _summary_data(self, si, stage, infos, block_errors, stage_errors) -> SummaryData:
+        g = self.geom
+        n = len(stage.blocks)
+        if not n:
+            return SummaryData(si, 0, None, "No blocks", "Drop a block kind here",
+                               stage_errors.get(si, "a stage needs at least one block"), 1, g)
+        kinds = {b.kind for b in stage.blocks}
+        kind = kinds.pop() if len(kinds) == 1 else None
+        name = kind.label if kind else "blocks (mixed kinds)"
+        title = f"{n} × {name} · {_width_text(stage)}"
+        binfos = [infos.get((si, bi)) for bi in range(n)]
+        residual = [b for b in stage.blocks if b.kind is not BlockKind.PLAIN]
+        skips = f"skips {sum(1 for b in residual if b.skip)}/{len(residual)} on" if residual else "no skips"
+        errors = sum(1 for k in block_errors if k[0] == si) + (1 if si in stage_errors else 0)
+        if all(binfos):
+            shapes = f"{fmt_shape(binfos[0].in_shape)} → {fmt_shape(binfos[-1].out_shape)}"
+            counts = (f"{skips} · {count(sum(b.params for b in binfos))} params · "
+                      f"{count(sum(b.macs for b in binfos))} MACs")
+        else:
+            shapes, counts = "shapes unknown", skips
+        if errors:
+            counts = f"{errors} problem{'s' if errors != 1 else ''} inside · {skips}"
+        return SummaryData(si, n, kind, title, shapes, counts, errors, g)
+
+    def _sync_nodes(self, spec: NetworkSpec, info: NetworkInfo | None, binfos, part_errors) -> None:
+        g = self.geom
+        c, h, w = spec.input_shape if len(spec.input_shape) == 3 else (0, 0, 0)
+        wanted = {"input": NodeData("input", f"Input · {fmt_shape(spec.input_shape)}", "",
+                                    f"Input images: {c} channels, {h}x{w} pixels", part_errors.get("input"), g)}
+        stem = spec.stem
+        if stem.kind is not StemKind.NONE:
+            imagenet = stem.kind is StemKind.IMAGENET
+            conv = "conv7x7/2" if imagenet else "conv3x3"
+            steps = (["BN", "ReLU"] if stem.activate else []) + (["maxpool/2"] if imagenet else [])
+            shape = info.stem_shape if info else (binfos[0].in_shape if binfos else None)
+            out = "→ " + (fmt_shape(shape) if shape else "?")
+            sub = " · ".join(steps + [out])
+            tip = f"<b>Stem</b>: {conv} to {stem.width} channels" + "".join(f", {s}" for s in steps)
+            if info:
+                tip += f"<br>out {fmt_shape(info.stem_shape)}<br>parameters {info.stem_params:,}"
+            wanted["stem"] = NodeData("stem", f"Stem · {conv} · {stem.width}", sub, tip,
+                                      part_errors.get("stem"), g)
+        head = spec.head
+        pre = "BN · ReLU · " if head.pre_norm else ""
+        tip = f"<b>Head</b>: {pre}global average pool, fully connected to {head.num_classes} classes"
+        if info:
+            tip += f"<br>parameters {info.head_params:,}"
+        wanted["head"] = NodeData("head", "Head · avg pool · fc", f"{pre}→ {head.num_classes} classes",
+                                  tip, part_errors.get("head"), g)
+        for part in [p for p in self._nodes if p not in wanted]:
+            self.removeItem(self._nodes.pop(part))
+        for part, data in wanted.items():
+            item = self._nodes.get(part)
+            if item is None:
+                item = self._nodes[part] = NodeItem(data)
+                self.addItem(item)
+            else:
+                item.set_data(data)
+
+    def _sync_texts(self, spec: NetworkSpec, info: NetworkInfo | None, errors) -> None:
+        g = self.geom
+        if info is not None:
+            stats = (f"{info.params:,} parameters · {count(info.macs)} MACs · depth {info.depth} · "
+                     f"{spec.num_blocks} blocks")
+        else:
+            stats = f"{spec.num_blocks} blocks · invalid design, counts unavailable"
+        self.title.set_data((((spec.name or "network", 22, True), (stats, 14, False)), g))
+        if errors:
+            more = f" (and {len(errors) - 1} more in the problems list)" if len(errors) > 1 else ""
+            lines = (("This design cannot be built:", 14, True), (str(errors[0]) + more, 14, False))
+            self.banner.set_data((lines, g))
+            self.banner.setVisible(True)
+        else:
+            self.banner.setVisible(False)
+
+    # -- layout -----------------------------------------------------------------------
+    def layout(self) -> None:
+        g = self.geom
+        spec = self._spec
+        low, high = g.frame_cross
+        titles = [f.title for f in self._frames]
+        need = max((text_width(t, 15 * g.theme.scale, True) for t in titles), default=0.0)
+        need += g.header + g.s(28)
+        if g.vertical:
+            high = max(high, low + need)
+        self.cross = (low, high)
+        segments: list[tuple[QPointF, QPointF]] = []
+        u = 0.0
+        # title and banner: above the diagram, as wide as the frames (at least readable)
+        text_w = max(high - low, g.s(540))
+        text_left = g.pt(0, low).x() if g.vertical else 0.0
+        top = 0.0 if g.vertical else -(high + g.header) - g.s(20)
+        pieces = [self.title] + ([self.banner] if self.banner.isVisible() else [])
+        heights = [self._text_height(p, text_w) for p in pieces]
+        if g.vertical:
+            y = u
+            for p, h in zip(pieces, heights):
+                p.set_rect(QRectF(text_left, y, text_w, h))
+                y += h + g.s(14)
+            u = y + g.s(6)
+        else:
+            y = top - sum(h + g.s(14) for h in heights)
+            for p, h in zip(pieces, heights):
+                p.set_rect(QRectF(text_left, y, max(text_w, g.s(700)), h))
+                y += h + g.s(14)
+        for part in ("input", "stem"):
+            node = self._nodes.get(part)
+            if node is None:
+                continue
+            size = g.input_size if part == "input" else g.node_size
+            length, half = g.along(*size), g.across(*size) / 2
+            node.set_rect(g.rect(u, u + length, -half, half))
+            segments.append((g.pt(u + length, 0), g.pt(u + length + g.connector, 0)))
+            u += length + g.connector
+        self.stage_spans, self.block_spans = [], {}
+        for si, frame in enumerate(self._frames):
+            u0 = u
+            u = u0 + (g.header + g.s(4) if g.vertical else g.frame_pad)
+            summary = self._summaries.get(si)
+            spans = []
+            if summary is not None:
+                length, half = g.along(*g.summary_size), g.across(*g.summary_size) / 2
+                lead = g.lead * 0.75
+                summary.set_rect(g.rect(u + lead, u + lead + length, -half, half))
+                segments.append((g.pt(u, 0), g.pt(u + lead, 0)))
+                u += summary_slot(g)
+            else:
+                bi = 0
+                while (item := self._blocks.get((si, bi))) is not None:
+                    item.setPos(g.pt(u, 0))
+                    spans.append((u, u + item.slot_length()))
+                    u += item.slot_length()
+                    bi += 1
+            u += g.s(4) if g.vertical else g.frame_pad
+            if not g.vertical:
+                u = max(u, u0 + need)
+            self.block_spans[si] = spans
+            self.stage_spans.append((u0, u))
+            frame.set_rect(g.rect(u0, u, low, high) if g.vertical else g.rect(u0, u, low, high + g.header))
+            segments.append((g.pt(u, 0), g.pt(u + g.connector, 0)))
+            u += g.connector
+        head = self._nodes.get("head")
+        if head is not None:
+            length, half = g.along(*g.node_size), g.across(*g.node_size) / 2
+            head.set_rect(g.rect(u, u + length, -half, half))
+            u += length
+        self.spine.set_segments(segments, g)
+        self.flow_end = u
+        rect = self.itemsBoundingRect()
+        pad = g.s(30)
+        self.setSceneRect(rect.adjusted(-pad, -pad, pad, pad))
+
+    def _text_height(self, item: TextBlockItem, width: float) -> float:
+        data = item._data
+        if data is None:
+            return 0.0
+        lines, g = data
+        inner = width - (2 * g.s(12) if item.banner else 0)
+        h = sum(text_height(t, size * g.theme.scale, bold, inner) + g.s(2) for t, size, bold in lines)
+        return h + (2 * g.s(8) if item.banner else 0)
+
+    # -- hit testing for drops ---------------------------------------------------------
+    def uv(self, p: QPointF) -> tuple[float, float]:
+        return (p.y(), p.x()) if self.geom.vertical else (p.x(), -p.y())
+
+    def stage_at(self, p: QPointF) -> int | None:
+        u, v = self.uv(p)
+        low, high = self.cross
+        high += 0 if self.geom.vertical else self.geom.header
+        for si, (u0, u1) in enumerate(self.stage_spans):
+            if u0 <= u <= u1 and low <= v <= high:
+                return si
+        return None
+
+    def block_drop_target(self, p: QPointF) -> tuple[int, int] | None:
+        """(stage, insertion index) for a block dropped at ``p``, or None outside every stage."""
+        si = self.stage_at(p)
+        if si is None:
+            return None
+        spans = self.block_spans.get(si, [])
+        if not spans:  # collapsed or empty: append
+            return si, len(self._spec.stages[si].blocks)
+        u, _ = self.uv(p)
+        return si, sum(1 for a, b in spans if (a + b) / 2 < u)
+
+    def stage_drop_target(self, p: QPointF) -> int:
+        u, _ = self.uv(p)
+        return sum(1 for a, b in self.stage_spans if (a + b) / 2 < u)
+
+    def show_block_indicator(self, si: int, index: int) -> None:
+        g = self.geom
+        spans = self.block_spans.get(si, [])
+        u0, u1 = self.stage_spans[si]
+        if not spans:
+            u = u1 - g.s(4)
+        elif index < len(spans):
+            u = spans[index][0]
+        else:
+            u = spans[-1][1]
+        low, high = self.cross
+        self.indicator.show_line(g.pt(u, low + g.s(8)), g.pt(u, high - g.s(8)), g.s(6))
+
+    def show_stage_indicator(self, index: int) -> None:
+        g = self.geom
+        if index < len(self.stage_spans):
+            u = self.stage_spans[index][0] - g.connector / 2
+        elif self.stage_spans:
+            u = self.stage_spans[-1][1] + g.connector / 2
+        else:
+            u = self.flow_end - g.along(*g.node_size) - g.connector / 2
+        low, high = self.cross
+        self.indicator.show_line(g.pt(u, low), g.pt(u, high), g.s(7))
+
+    def hide_indicator(self) -> None:
+        self.indicator.setVisible(False)
+
+    # -- selection ---------------------------------------------------------------------
+    def set_selection(self, selection: Selection):
+        self._selection = selection
+        return self._apply_selection()
+
+    def _apply_selection(self):
+        for item in self._highlighted:
+            item.set_selected(False)
+        sel = self._selection
+        item = None
+        if sel.part == "block" and sel.stage is not None:
+            item = self._blocks.get((sel.stage, sel.block)) or self._summaries.get(sel.stage)
+        elif sel.part == "stage" and sel.stage is not None:
+            item = self.frame_item(sel.stage)
+        elif sel.part in ("stem", "head"):
+            item = self._nodes.get(sel.part)
+        self._highlighted = [item] if item is not None else []
+        if item is not None:
+            item.set_selected(True)
+        return item
+
+
+def _width_text(stage) -> str:
+    widths = [b.width for b in stage.blocks]
+    lo, hi = min(widths), max(widths)
+    return f"{lo} wide" if lo == hi else f"{lo}–{hi} wide"
+
+
+def stage_title(si: int, stage) -> str:
+    n = len(stage.blocks)
+    if not n:
+        return f"Stage {si + 1} · empty"
+    kinds = {b.kind for b in stage.blocks}
+    what = next(iter(kinds)).label.lower() if len(kinds) == 1 else "mixed"
+    return f"Stage {si + 1} · {n} × {what} · {_width_text(stage)}"
