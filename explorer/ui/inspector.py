@@ -17,7 +17,7 @@ from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (QAbstractSpinBox, QCheckBox, QComboBox, QFrame, QLabel, QScrollArea,
                                QVBoxLayout, QWidget)
 
-from ..spec import BlockKind, InitKind, NetworkSpec, ShortcutKind, StemKind, fmt_shape
+from ..spec import BlockKind, BlockSpec, InitKind, NetworkSpec, ShortcutKind, StemKind, fmt_shape
 from . import explanations as ex
 from .formatting import macs_text, params_text
 from .inspector_pages import BlockPage, HeadPage, NetworkPage, StagePage, StemPage
@@ -181,6 +181,10 @@ class Inspector(QWidget):
             # A copy of a stage's first block must not shrink the map a second time.
             copy = replace(last, stride=1) if len(blocks) == 1 else last
             blocks += [copy] * (count - len(blocks))
+        else:  # an empty stage (from a file): fill it with basic blocks at the incoming width
+            earlier = [b for s in self.document.spec.stages[:si] for b in s.blocks]
+            width = earlier[-1].out_channels if earlier else self.document.spec.stem.width
+            blocks = [BlockSpec(width=width)] * count
         new = self.document.spec.with_stage(si, replace(stage, blocks=tuple(blocks)))
         self._edit(new, f"Set stage {si + 1} to {count} blocks", "count")
 

@@ -12,7 +12,7 @@ from typing import Callable
 from PySide6.QtCore import QSettings, QSize, Qt, Slot
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QFont, QKeySequence
 from PySide6.QtWidgets import (QApplication, QDockWidget, QLabel, QMainWindow, QMenu, QToolBar,
-                               QUndoView, QWidget)
+                               QToolButton, QUndoView, QWidget)
 
 from ..spec import DEFAULT_PRESET, PRESETS, preset
 from .canvas import DiagramView
@@ -255,9 +255,11 @@ class MainWindow(QMainWindow):
         new_action = QAction(icon("new"), "New from Preset", self)
         new_action.setToolTip("New network from a preset")
         new_action.setMenu(self.new_menu)
-        new_action.triggered.connect(lambda: self.files.new_from_preset(DEFAULT_PRESET))
         self.new_action = new_action
         bar.addAction(new_action)
+        button = bar.widgetForAction(new_action)
+        if isinstance(button, QToolButton):
+            button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)  # a click lists the presets
         for group in ((self.open_action, self.save_action), (self.undo_action, self.redo_action),
                       (self.zoom_in_action, self.zoom_out_action, self.fit_action),
                       (self.vertical_action, self.horizontal_action, self.collapse_action, self.expand_action),

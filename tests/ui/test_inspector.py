@@ -161,3 +161,14 @@ def test_external_change_refreshes_without_an_edit(qtbot, doc_and_inspector):
     document.edit(spec.with_block(2, 1, replace(spec.block(2, 1), width=80)), "canvas edit")
     assert inspector.block_page.width_box.value() == 80
     assert document.undo_stack.count() == 1
+
+
+def test_empty_stage_gets_blocks_from_the_count(qtbot, doc_and_inspector):
+    document, inspector = doc_and_inspector
+    spec = document.spec
+    document.replace(spec.with_stage(2, replace(spec.stages[2], blocks=())), None)
+    assert not document.valid  # "a stage needs at least one block"
+    document.select(Selection.of_stage(2))
+    type_value(qtbot, inspector.stage_page.count, "2")
+    assert [b.width for b in document.spec.stages[2].blocks] == [32, 32]
+    assert document.valid
