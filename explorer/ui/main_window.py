@@ -210,7 +210,12 @@ class MainWindow(QMainWindow):
         bar = self.menuBar()
         file_menu = bar.addMenu("&File")
         self.new_menu = file_menu.addMenu(icon("new"), "&New from Preset")
+        family = None
         for name, row in PRESETS.items():
+            # ImageNet, CIFAR residual, CIFAR plain and pre-activation rows, separated.
+            if family is not None and (row.stem, row.kind.label == "Plain", row.preact) != family:
+                self.new_menu.addSeparator()
+            family = (row.stem, row.kind.label == "Plain", row.preact)
             action = self.new_menu.addAction(f"{name}  —  {row.summary}")
             action.setData(name)
             action.triggered.connect(lambda checked=False, n=name: self.files.new_from_preset(n))
