@@ -240,3 +240,18 @@ def test_gui_starts_with_resnet20_without_torch(tmp_path):
     print(f"GUI start-up to a shown window: {lines.get('seconds')} s")
     assert lines["window"].startswith("resnet20") and lines["window"].endswith("resnet20")
     assert lines["torch"] == "False"
+
+
+def test_every_preset_loads_and_counts_match(window):
+    """New from preset for all of them, one after another in one window (times printed, not asserted)."""
+    from explorer.spec import analyse
+    from explorer.ui.formatting import params_text
+    times = []
+    for name in PRESETS:
+        started = time.perf_counter()
+        assert window.files.new_from_preset(name)
+        QApplication.processEvents()
+        times.append((name, time.perf_counter() - started))
+        assert window.document.spec == preset(name) and window.document.valid
+        assert window.status_params.text() == f"Parameters: {params_text(analyse(preset(name)).params)}"
+    print("  ".join(f"{n} {t * 1000:.0f} ms" for n, t in times))
