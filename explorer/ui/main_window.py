@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from typing import Callable
 
-from PySide6.QtCore import QSettings, QSize, Qt, Slot
+from PySide6.QtCore import QSettings, QSize, Qt, QTimer, Slot
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QFont, QKeySequence
 from PySide6.QtWidgets import (QApplication, QDockWidget, QLabel, QMainWindow, QMenu, QToolBar,
-                               QToolButton, QUndoView, QWidget)
+                               QTabWidget, QToolButton, QUndoView, QWidget)
 
 from ..spec import DEFAULT_PRESET, PRESETS, preset
 from .canvas import DiagramView
@@ -61,6 +61,10 @@ class MainWindow(QMainWindow):
         self._base_font = base_font()
         self.setWindowIcon(icon("app"))
         self.setDockOptions(QMainWindow.DockOption.AnimatedDocks | QMainWindow.DockOption.AllowTabbedDocks)
+        # Side panels run the full height; bottom panels sit under the diagram, tabs on top.
+        self.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.setTabPosition(Qt.DockWidgetArea.BottomDockWidgetArea, QTabWidget.TabPosition.North)
 
         self.diagram = DiagramView(self.document)
         self.setCentralWidget(self.diagram)
@@ -69,6 +73,7 @@ class MainWindow(QMainWindow):
         self.problems = ProblemsPanel(self.document)
         self.history = QUndoView(self.document.undo_stack)
         self.history.setEmptyLabel("Start")
+        self.history.setCleanIcon(icon("save"))  # marks the state that matches the saved file
         self.history.setObjectName("undoHistory")
         self._build_docks()
         self._build_actions()
@@ -118,13 +123,23 @@ class MainWindow(QMainWindow):
         self.resizeDocks([self.palette_dock, self.inspector_dock], [280, 400], Qt.Orientation.Horizontal)
         self.resizeDocks([self.inspector_dock, self.history_dock], [int(height * 0.62), int(height * 0.16)],
                          Qt.Orientation.Vertical)
-        self.resizeDocks([self.problems_dock], [int(height * 0.13)], Qt.Orientation.Vertical)
+        self._size_bottom_area()
+
+    def _size_bottom_area(self) -> None:
+        # Problems alone needs a few lines; training and gradient plots need real height.
+        share = 0.13 if len(self._bottom_docks) == 1 else 0.34
+        self.resizeDocks([self._bottom_docks[-1]], [int(max(self.height(), 400) * share)],
+                         Qt.Orientation.Vertical)
 
     def showEvent(self, event) -> None:  # noqa: N802 - Qt's name
         super().showEvent(event)
         if self._layout_pending:
             self._layout_pending = False
             self._apply_default_dock_sizes()
+            # The first added panel (training) is in front unless there are problems to see.
+            if len(self._bottom_docks) > 1:
+                front = self._bottom_docks[1] if self.document.valid else self.problems_dock
+                QTimer.singleShot(0, front.raise_)  # after the tab bar exists
 
     def add_panel(self, title: str, widget: QWidget,
                   area=Qt.DockWidgetArea.BottomDockWidgetArea) -> QDockWidget:
@@ -134,7 +149,9 @@ class MainWindow(QMainWindow):
         if area == Qt.DockWidgetArea.BottomDockWidgetArea:
             self.tabifyDockWidget(self._bottom_docks[-1], dock)
             self._bottom_docks.append(dock)
-            dock.raise_()
+            QTimer.singleShot(0, dock.raise_)  # in front once the tab bar exists
+            if not self._layout_pending:
+                self._size_bottom_area()
         self.panels_menu.addAction(dock.toggleViewAction())
         return dock
 
