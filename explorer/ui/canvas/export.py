@@ -26,7 +26,8 @@ def export_scene(scene: QGraphicsScene, path, title: str = "network") -> Path:
     if suffix not in (".png", ".svg"):
         raise ValueError(f"cannot export the diagram as '{path.suffix or path.name}': "
                          "choose a file name ending in .png or .svg")
-    source = scene.itemsBoundingRect().adjusted(-MARGIN, -MARGIN, MARGIN, MARGIN)
+    content = getattr(scene, "content_rect", None) or scene.itemsBoundingRect()
+    source = content.adjusted(-MARGIN, -MARGIN, MARGIN, MARGIN)
     directory = path.parent if str(path.parent) else Path(".")
     fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=suffix, dir=directory)
     os.close(fd)

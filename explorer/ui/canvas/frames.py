@@ -253,17 +253,17 @@ class SpineItem(QGraphicsItem):
     def __init__(self):
         super().__init__()
         self.setZValue(1)  # above the stage frames' fill, below the boxes
-        self._segments: list[tuple[QPointF, QPointF]] = []
+        self._segments: list[tuple] = []  # (start, end, with an arrowhead)
         self._geom: Geometry | None = None
         self._bounds = QRectF()
 
-    def set_segments(self, segments: list[tuple[QPointF, QPointF]], geom: Geometry) -> None:
+    def set_segments(self, segments: list[tuple], geom: Geometry) -> None:
         if segments == self._segments and geom == self._geom:
             return
         self.prepareGeometryChange()
         self._segments, self._geom = list(segments), geom
         bounds = QRectF()
-        for a, b in segments:
+        for a, b, _ in segments:
             bounds = bounds.united(QRectF(a, b).normalized())
         pad = geom.s(10)
         self._bounds = bounds.adjusted(-pad, -pad, pad, pad)
@@ -277,9 +277,11 @@ class SpineItem(QGraphicsItem):
             return
         g = self._geom
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        for a, b in self._segments:
+        for a, b, arrow in self._segments:
             painter.setPen(QPen(th.INK, g.theme.line(1.6)))
             painter.drawLine(a, b)
+            if not arrow:
+                continue
             painter.setPen(Qt.PenStyle.NoPen)
             painter.setBrush(th.INK)
             painter.drawPolygon(arrowhead(b, g.pt(1, 0), g.s(8)))

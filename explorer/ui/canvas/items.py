@@ -55,6 +55,7 @@ class BlockItem(QGraphicsItem):
         super().__init__()
         self._data = data
         self.selected = False
+        self._placed = None
         self.setAcceptHoverEvents(True)
         self.setZValue(2)
         self.arc = ArcItem(self)
@@ -84,23 +85,29 @@ class BlockItem(QGraphicsItem):
             self.update()
 
     def _apply(self, d: BlockData) -> None:
-        self._slot = d.geom.slot(d.kind)
-        self.arc.set_data(d, self._slot)
+        g = d.geom
+        self._slot = slot = g.slot(d.kind)
+        half = g.across(*g.box_size) / 2
+        self._box = g.rect(slot.box_start, slot.box_end, -half, half)
+        self._bounds = g.rect(0, slot.length, -half - g.s(6), half + g.s(6))
+        self.arc.set_data(d, slot)
         self.setToolTip(block_tooltip(d))
+
+    def place(self, x: float, y: float) -> None:
+        """Move to (x, y) unless already there (setPos is not free on a 600-item scene)."""
+        if self._placed != (x, y):
+            self._placed = (x, y)
+            self.setPos(x, y)
 
     # -- geometry -------------------------------------------------------------
     def box_rect(self) -> QRectF:
-        g = self._data.geom
-        half = g.across(*g.box_size) / 2
-        return g.rect(self._slot.box_start, self._slot.box_end, -half, half)
+        return QRectF(self._box)
 
     def slot_length(self) -> float:
         return self._slot.length
 
     def boundingRect(self) -> QRectF:  # noqa: N802 - Qt's name
-        g = self._data.geom
-        half = g.across(*g.box_size) / 2 + g.s(6)
-        return g.rect(0, self._slot.length, -half, half)
+        return self._bounds
 
     def shape(self) -> QPainterPath:
         path = QPainterPath()
@@ -119,7 +126,7 @@ class BlockItem(QGraphicsItem):
         painter.setPen(Qt.PenStyle.NoPen)
         painter.drawPolygon(arrowhead(g.pt(slot.box_start, 0), g.pt(1, 0), g.s(7)))
         # the box
-        box = self.box_rect()
+        box = self._box
         colour = th.KIND_COLORS[d.kind]
         border = QPen(th.ERROR if d.error else colour, t.line(3.2 if d.error else 1.8))
         if self.selected:
@@ -244,6 +251,8 @@ class ArcItem(QGraphicsItem):
         self.setAcceptHoverEvents(True)
         self._path = QPainterPath()
         self._mark = QRectF()
+        self._bounds = QRectF()
+        self._shape = None
         self._data: BlockData | None = None
 
     @property
@@ -258,9 +267,11 @@ class ArcItem(QGraphicsItem):
         self.prepareGeometryChange()
         self._data = d
         self.setVisible(d.style != "none")
+        self._shape = None
         if d.style == "none":
             self._path = QPainterPath()
             self._mark = QRectF()
+            self._bounds = QRectF()
             return
         g = d.geom
         off, rc = g.arc_offset, g.s(12)
@@ -275,25 +286,26 @@ class ArcItem(QGraphicsItem):
         w, h = g.mark_size
         mid = g.pt((slot.split + end) / 2, off)
         self._mark = QRectF(mid.x() - w / 2, mid.y() - h / 2, w, h)
+        pad = g.s(8)
+        self._bounds = path.boundingRect().united(self._mark).adjusted(-pad, -pad, pad, pad)
         action = "switch this skip on" if d.style == "off" else "switch this skip off"
         self.setToolTip(f"<b>{STYLE_NAMES[d.style]}</b> — {d.label}<br>Click to {action} "
                         "(undo with Ctrl+Z)")
 
     def boundingRect(self) -> QRectF:  # noqa: N802
-        if self._data is None or self._data.style == "none":
-            return QRectF()
-        pad = self._data.geom.s(8)
-        return self._path.boundingRect().united(self._mark).adjusted(-pad, -pad, pad, pad)
+        return self._bounds
 
     def shape(self) -> QPainterPath:
         if self._data is None or self._data.style == "none":
             return QPainterPath()
-        stroker = QPainterPathStroker()
-        stroker.setWidth(self._data.geom.s(16))
-        shape = stroker.createStroke(self._path)
-        if self._data.style != "identity":
-            shape.addRect(self._mark)
-        return shape.simplified()
+        if self._shape is None:  # built on the first hit test, not on every edit
+            stroker = QPainterPathStroker()
+            stroker.setWidth(self._data.geom.s(16))
+            shape = stroker.createStroke(self._path)
+            if self._data.style != "identity":
+                shape.addRect(self._mark)
+            self._shape = shape.simplified()
+        return self._shape
 
     def hoverEnterEvent(self, event) -> None:  # noqa: N802
         self.hovered = True

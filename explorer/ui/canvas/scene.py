@@ -54,6 +54,8 @@ class DiagramScene(QGraphicsScene):
         self.stage_spans: list[tuple[float, float]] = []
         self.block_spans: dict[int, list[tuple[float, float]]] = {}
         self.cross = (0.0, 0.0)
+        self.content_rect = QRectF()
+        self.flow_end = 0.0
 
     # -- view state -------------------------------------------------------------
     def is_collapsed(self, si: int) -> bool:
@@ -270,7 +272,7 @@ class DiagramScene(QGraphicsScene):
         if g.vertical:
             high = max(high, low + need)
         self.cross = (low, high)
-        segments: list[tuple[QPointF, QPointF]] = []
+        segments: list[tuple[QPointF, QPointF, bool]] = []
         u = 0.0
         # title and banner: above the diagram, as wide as the frames (at least readable)
         text_w = max(high - low, g.s(540))
@@ -278,12 +280,11 @@ class DiagramScene(QGraphicsScene):
         top = 0.0 if g.vertical else -(high + g.header) - g.s(20)
         pieces = [self.title] + ([self.banner] if self.banner.isVisible() else [])
         heights = [self._text_height(p, text_w) for p in pieces]
-        if g.vertical:
-            y = u
+        if g.vertical:  # stacked upwards from the input, so a banner appearing moves nothing else
+            y = -g.s(20) - sum(h + g.s(14) for h in heights)
             for p, h in zip(pieces, heights):
                 p.set_rect(QRectF(text_left, y, text_w, h))
                 y += h + g.s(14)
-            u = y + g.s(6)
         else:
             y = top - sum(h + g.s(14) for h in heights)
             for p, h in zip(pieces, heights):
@@ -296,34 +297,41 @@ class DiagramScene(QGraphicsScene):
             size = g.input_size if part == "input" else g.node_size
             length, half = g.along(*size), g.across(*size) / 2
             node.set_rect(g.rect(u, u + length, -half, half))
-            segments.append((g.pt(u + length, 0), g.pt(u + length + g.connector, 0)))
+            segments.append((g.pt(u + length, 0), g.pt(u + length + g.connector, 0), True))
             u += length + g.connector
         self.stage_spans, self.block_spans = [], {}
         for si, frame in enumerate(self._frames):
             u0 = u
             u = u0 + (g.header + g.s(4) if g.vertical else g.frame_pad)
+            if not g.vertical:  # the spine runs on through the frame's margin (vertical: header)
+                segments.append((g.pt(u0, 0), g.pt(u, 0), False))
             summary = self._summaries.get(si)
             spans = []
             if summary is not None:
                 length, half = g.along(*g.summary_size), g.across(*g.summary_size) / 2
                 lead = g.lead * 0.75
                 summary.set_rect(g.rect(u + lead, u + lead + length, -half, half))
-                segments.append((g.pt(u, 0), g.pt(u + lead, 0)))
+                segments.append((g.pt(u, 0), g.pt(u + lead, 0), True))
+                segments.append((g.pt(u + lead + length, 0), g.pt(u + summary_slot(g), 0), False))
                 u += summary_slot(g)
             else:
                 bi = 0
                 while (item := self._blocks.get((si, bi))) is not None:
-                    item.setPos(g.pt(u, 0))
+                    at = g.pt(u, 0)
+                    item.place(at.x(), at.y())
                     spans.append((u, u + item.slot_length()))
                     u += item.slot_length()
                     bi += 1
-            u += g.s(4) if g.vertical else g.frame_pad
-            if not g.vertical:
-                u = max(u, u0 + need)
+            if g.vertical:
+                u += g.s(4)
+            else:
+                content_end = u
+                u = max(u + g.frame_pad, u0 + need)
+                segments.append((g.pt(content_end, 0), g.pt(u, 0), False))
             self.block_spans[si] = spans
             self.stage_spans.append((u0, u))
             frame.set_rect(g.rect(u0, u, low, high) if g.vertical else g.rect(u0, u, low, high + g.header))
-            segments.append((g.pt(u, 0), g.pt(u + g.connector, 0)))
+            segments.append((g.pt(u, 0), g.pt(u + g.connector, 0), True))
             u += g.connector
         head = self._nodes.get("head")
         if head is not None:
@@ -332,7 +340,11 @@ class DiagramScene(QGraphicsScene):
             u += length
         self.spine.set_segments(segments, g)
         self.flow_end = u
-        rect = self.itemsBoundingRect()
+        # Every item lies inside a frame, a node or a text block: no need to ask each item.
+        rect = QRectF()
+        for item in [*self._frames, *self._nodes.values(), *pieces]:
+            rect = rect.united(item.rect())
+        self.content_rect = rect
         pad = g.s(30)
         self.setSceneRect(rect.adjusted(-pad, -pad, pad, pad))
 

@@ -132,7 +132,7 @@ class DiagramView(QGraphicsView):
     def fit_to_window(self) -> None:
         """The whole diagram in the window (never magnified past 150%)."""
         self._user_zoomed = True
-        rect = self._scene.itemsBoundingRect()
+        rect = self._scene.content_rect
         self.fitInView(rect, Qt.AspectRatioMode.KeepAspectRatio)
         if self.zoom() > 1.5:
             self.setTransform(self.transform().scale(1.5 / self.zoom(), 1.5 / self.zoom()))
@@ -163,7 +163,7 @@ class DiagramView(QGraphicsView):
             self._auto_fit()
 
     def _auto_fit(self) -> None:
-        rect = self._scene.itemsBoundingRect()
+        rect = self._scene.content_rect
         if rect.isEmpty() or self.viewport().width() < 10:
             return
         sx = self.viewport().width() / (rect.width() + 40)
