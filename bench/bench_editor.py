@@ -94,7 +94,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     app = QApplication.instance() or QApplication([])  # noqa: F841 - keeps Qt alive
     worst = 0.0
-    print(f"{'network':<28}{"measurement":<46}{'median ms':>10}{'validate ms':>13}{'ratio':>8}")
+    print(f"{'network':<28}{'measurement':<46}{'median ms':>10}{'validate ms':>13}{'ratio':>8}")
     for name, expanded in (("resnet152", False), ("resnet1202", False), ("resnet1202", True)):
         label = f"{name} ({'all expanded' if expanded else 'default view'})"
         for what, ms, base in bench_network(name, expanded, args.repeats):
