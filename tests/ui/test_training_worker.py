@@ -113,3 +113,36 @@ def test_commands_reach_the_resnet_through_compile_and_ddp_wrappers():
     assert underlying_resnet(Wrapped(Wrapped(model, "module"), "_orig_mod")) is model
     with pytest.raises(TypeError):
         underlying_resnet(nn.Linear(2, 2))
+
+
+def test_tensorboard_logging_is_greyed_out_with_the_reason_when_missing(qtbot, monkeypatch):
+    from explorer.ui.training import settings_form
+
+    monkeypatch.setattr(settings_form, "tensorboard_available", lambda: False)
+    form = settings_form.TrainingSettingsForm()
+    qtbot.addWidget(form)
+    form.tensorboard.setChecked(True)
+    assert not form.tensorboard.isEnabled() and not form.wants_tensorboard()
+    assert "pip install tensorboard" in form.tensorboard.toolTip()
+
+
+def test_tensorboard_sink_writes_the_runs_scalars(tmp_path):
+    pytest.importorskip("tensorboard")
+    import numpy as np
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    from explorer.train.api import GradColumn
+    from explorer.ui.training.tb_log import TensorBoardSink
+
+    sink = TensorBoardSink(tmp_path, ["stage 1, block 1", "stage 2, block 1"])
+    sink(StepMetrics(steps=np.array([1, 2]), loss=np.array([2.3, 2.2]), lr=np.array([0.1, 0.1]),
+                     total_steps=4, epoch=1, images_per_s=100.0, eta_s=1.0))
+    sink(EpochMetrics(epoch=1, step=2, train_loss=2.2, train_error=0.8, test_loss=2.1, test_error=0.7,
+                      lr=0.1, images_per_s=100.0, seconds=1.0))
+    sink(GradColumn(step=2, norms=np.array([0.5, 0.25])))
+    sink.close()
+    events = EventAccumulator(str(tmp_path))
+    events.Reload()
+    assert [(e.step, round(e.value, 3)) for e in events.Scalars("train/loss")] == [(1, 2.3), (2, 2.2)]
+    assert events.Scalars("test/error_per_epoch")[0].value == pytest.approx(0.7)
+    assert events.Scalars("gradient_norm/stage 2, block 1")[0].value == pytest.approx(0.25)

@@ -99,7 +99,7 @@ class TrainingPanel(QWidget):
         self.progress = QProgressBar()
         self.progress.setRange(0, 1)
         self.progress.setValue(0)
-        self.progress.setTextVisible(True)
+        self.progress.setTextVisible(False)  # the line below says where the run is
         self.progress_label = QLabel("Not running")
         self.progress_label.setWordWrap(True)
         self.message = QLabel()
@@ -112,11 +112,14 @@ class TrainingPanel(QWidget):
         left_layout = QVBoxLayout(left)
         left_layout.setContentsMargins(6, 6, 6, 6)
         left_layout.addWidget(self.network_label)
-        left_layout.addWidget(scroll, 1)
         left_layout.addLayout(buttons)
         left_layout.addWidget(self.progress)
         left_layout.addWidget(self.progress_label)
         left_layout.addWidget(self.message)
+        settings_title = QLabel("<b>Settings</b>")
+        settings_title.setContentsMargins(0, 8, 0, 0)
+        left_layout.addWidget(settings_title)
+        left_layout.addWidget(scroll, 1)
         left.setMinimumWidth(330)
         left.setMaximumWidth(460)
 
@@ -277,6 +280,7 @@ class TrainingPanel(QWidget):
         self.run_list.update_run(entry)
         if last_steps is not None:
             self._show_progress(entry, last_steps)
+        self._update_buttons()
 
     def _show_progress(self, entry: RunEntry, event: StepMetrics) -> None:
         step, total = int(event.steps[-1]), max(int(event.total_steps), 1)
@@ -285,7 +289,7 @@ class TrainingPanel(QWidget):
         if self.worker.paused or self._stopping:
             return
         self.progress_label.setText(
-            f"Step {step:,} of {total:,} · epoch {event.epoch} of {entry.settings.epochs} · "
+            f"Step {step:,} of {total:,} ({100 * step // total}%) · epoch {event.epoch} of {entry.settings.epochs} · "
             f"{event.images_per_s:,.0f} images/s · ETA {_clock(event.eta_s)}")
 
     @Slot(object)

@@ -34,6 +34,24 @@ def _curve(name: str | None = None, **style) -> pg.PlotDataItem:
     return item
 
 
+class EpochAxis(pg.AxisItem):
+    """An axis that labels whole epochs only (no "1.5" between epoch 1 and 2)."""
+
+    def tickValues(self, minVal, maxVal, size):  # noqa: N802,N803 - pyqtgraph's names
+        levels = []
+        for spacing, values in super().tickValues(minVal, maxVal, size):
+            if spacing < 1:
+                spacing = 1.0
+                values = np.arange(np.ceil(minVal), np.floor(maxVal) + 1)
+            whole = [v for v in values if float(v).is_integer()]
+            if whole:
+                levels.append((spacing, whole))
+        return levels[:1] if levels and levels[0][0] == 1.0 else levels
+
+    def tickStrings(self, values, scale, spacing):  # noqa: N802 - pyqtgraph's name
+        return [str(int(round(v * scale))) for v in values]
+
+
 @dataclass
 class RunCurves:
     loss_raw: pg.PlotDataItem
@@ -58,17 +76,17 @@ class TrainingPlots(QWidget):
 
         self.loss_plot = self.view.addPlot(row=0, col=0, colspan=2)
         self._style(self.loss_plot, "Training loss per step (faint: raw, bold: smoothed)", "step", "loss")
-        self.loss_legend = self.loss_plot.addLegend(offset=(-10, 10), labelTextSize="9pt")
-        self.error_plot = self.view.addPlot(row=1, col=0)
-        self._style(self.error_plot, "Error per epoch", "epoch", "error (%)")
-        self.error_legend = self.error_plot.addLegend(offset=(-10, 10), labelTextSize="9pt")
+        self.loss_legend = self.loss_plot.addLegend(offset=(-10, 10), labelTextSize="9pt",
+                                                    labelTextColor="#222222", brush=pg.mkBrush(255, 255, 255, 210))
+        self.error_plot = self.view.addPlot(row=1, col=0, axisItems={"bottom": EpochAxis("bottom")})
+        # the line styles are named in the title: a legend inside would sit on the curves
+        self._style(self.error_plot, "Error per epoch (solid: test, dashed: train)", "epoch", "error (%)")
+        self.error_plot.getViewBox().setDefaultPadding(0.06)  # end points are not cut in half
         self.lr_plot = self.view.addPlot(row=1, col=1)
         self._style(self.lr_plot, "Learning rate", "step", "lr")
+        self.lr_plot.getAxis("left").enableAutoSIPrefix(False)  # 0.05, not "50 (x0.001)"
         self.view.ci.layout.setRowStretchFactor(0, 3)
         self.view.ci.layout.setRowStretchFactor(1, 2)
-        # the line styles of the error plot, named once in its legend
-        for text, style in (("test error", Qt.PenStyle.SolidLine), ("train error", Qt.PenStyle.DashLine)):
-            self.error_plot.addItem(_curve(text, pen=_pen("#555555", 1.5, style=style)))
         self._curves: dict[int, RunCurves] = {}
         self._shown: set[int] = set()
 
@@ -92,7 +110,7 @@ class TrainingPlots(QWidget):
             loss_raw=_curve(pen=_pen(c, 1.0, alpha=70)),
             loss_ema=_curve(entry.label, pen=_pen(c, 2.0)),
             train_error=_curve(pen=_pen(c, 1.5, style=Qt.PenStyle.DashLine), symbol="t", **symbol),
-            test_error=_curve(entry.label, pen=_pen(c, 1.5), symbol="o", **symbol),
+            test_error=_curve(pen=_pen(c, 1.5), symbol="o", **symbol),
             lr=_curve(pen=_pen(c, 1.0)),
         )
         self._curves[entry.number] = curves
@@ -112,8 +130,6 @@ class TrainingPlots(QWidget):
         self.loss_plot.addItem(c.loss_ema)
         self.error_plot.addItem(c.train_error)
         self.error_plot.addItem(c.test_error)
-        # the error legend names line styles, not runs: keep run names to the loss legend
-        self.error_legend.removeItem(c.test_error)
         self.lr_plot.addItem(c.lr)
         self._shown.add(entry.number)
         self.refresh(entry)

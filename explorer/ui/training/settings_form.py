@@ -239,8 +239,7 @@ class TrainingSettingsForm(QWidget):
     def _on_dataset(self) -> None:
         needs_folder = DATASETS[self.dataset.currentIndex()][2]
         self._folder_widget.setEnabled(needs_folder)
-        self.folder.setPlaceholderText("folder with the dataset's files" if needs_folder
-                                       else "not needed for this dataset")
+        self.folder.setPlaceholderText("folder with the dataset's files" if needs_folder else "not needed")
 
     @Slot()
     def _browse(self) -> None:

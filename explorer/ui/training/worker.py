@@ -9,6 +9,7 @@ ever destroyed while it runs.
 """
 from __future__ import annotations
 
+import os
 import sys
 import threading
 import traceback
@@ -17,9 +18,25 @@ from typing import Callable
 
 from PySide6.QtCore import QCoreApplication, QObject, QThread, QTimer, Signal, Slot
 
-from ...train.api import RunFinished, RunRecord, TrainControl, TrainingError, TrainSettings
+from ...train.api import RunRecord, TrainControl, TrainingError, TrainSettings
 
 DRAIN_INTERVAL_MS = 200  # five GUI updates a second at most
+TRAINING_NICE = 5  # Linux: how much lower than the GUI thread the training threads run
+
+
+def lower_this_threads_priority(nice: int = TRAINING_NICE) -> None:
+    """Let the GUI thread win the CPU when it needs it (training takes what is left).
+
+    Linux applies nice values per thread, and the threads torch's OpenMP pool starts
+    from this thread inherit it. Elsewhere QThread's LowPriority does the same job.
+    """
+    if not sys.platform.startswith("linux") or nice <= 0:
+        return
+    try:
+        tid = threading.get_native_id()
+        os.setpriority(os.PRIO_PROCESS, tid, min(19, os.getpriority(os.PRIO_PROCESS, tid) + nice))
+    except OSError:
+        pass  # not permitted here: run at normal priority
 
 
 def underlying_resnet(model):
@@ -73,6 +90,7 @@ class _TrainingThread(QThread):
                 self._extra_sinks = [s for s in self._extra_sinks if s is not sink]
 
     def run(self) -> None:  # noqa: D401 - QThread's entry point, on the training thread
+        lower_this_threads_priority()
         try:
             self.trainer = self._factory(self._spec, self._settings, self._control)
             record = self.trainer.run(self._on_event)
@@ -145,7 +163,7 @@ class TrainingWorker(QObject):
         thread.finished.connect(self._on_thread_finished)
         self._thread = thread
         self._timer.start()
-        thread.start()
+        thread.start(QThread.Priority.LowPriority)
 
     def pause(self) -> None:
         if self.control is not None:
@@ -211,18 +229,7 @@ class TrainingWorker(QObject):
         self._timer.stop()
         self._drain()
         outcome = thread.outcome
-        if outcome.record is not None and outcome.status != "failed":
-            # a run that ended without its RunFinished event (should not happen) still ends cleanly
-            outcome.status = outcome.record.status
         self._thread = None
         self.control = None
         self.runEnded.emit(outcome)
 
-
-def finished_event(outcome: RunOutcome) -> RunFinished | None:
-    """The status/message pair of an outcome, shaped like the trainer's last event."""
-    if outcome.record is None:
-        return None
-    return RunFinished(status=outcome.record.status, message=outcome.record.message,
-                       step=outcome.record.steps[-1] if outcome.record.steps else 0,
-                       epoch=len(outcome.record.epochs))
