@@ -316,11 +316,17 @@ def test_wheel_zooms_and_fit_shows_everything(make_view, qtbot):
 
 def test_orientation_and_presenter_mode_relayout(make_view, qtbot):
     doc, view = make_view("resnet20")
-    rect = view.scene().itemsBoundingRect()
+    scene = view.scene()
+    first, second = scene.frame_item(0).rect(), scene.frame_item(1).rect()
+    assert second.left() > first.right() and second.top() == first.top()  # stages side by side
+    view.set_stage_columns(False)
+    first, second = scene.frame_item(0).rect(), scene.frame_item(1).rect()
+    assert second.top() > first.bottom() and second.left() == first.left()  # one tall column
+    rect = view.scene().content_rect
     assert rect.height() > rect.width()
     view.set_orientation("horizontal")
     assert view.orientation() == "horizontal"
-    rect = view.scene().itemsBoundingRect()
+    rect = view.scene().content_rect
     assert rect.width() > rect.height()
     arc = view.scene().block_item(2, 2).arc  # arcs still answer clicks after the relayout
     qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=_arc_point(view, arc))
@@ -364,3 +370,36 @@ def test_an_edit_on_resnet1202_only_redraws_what_changed(make_view):
     assert all(after[k] is items[k] for k in items)  # no item was rebuilt
     changed = [k for k, item in after.items() if item.data_ != before[k]]
     assert changed == [(1, 50)]
+
+
+def test_drop_a_stage_between_two_columns(make_view, qtbot):
+    doc, view = make_view("resnet20")
+    palette = PaletteWidget()
+    qtbot.addWidget(palette)
+    mime = palette.mimeData([palette.item(palette.row_of(STAGE_PART))])
+    first, second = view.scene().frame_item(0).rect(), view.scene().frame_item(1).rect()
+    gap = QPointF((first.right() + second.left()) / 2, first.center().y())
+    view.centerOn(gap)
+    assert _drag_drop(view, mime, gap)
+    assert len(doc.spec.stages) == 4
+    assert doc.spec.stages[1].blocks[0].width == 16  # keeps stage 1's output shape
+    assert doc.valid and doc.selection == Selection.of_stage(1)
+
+
+def test_double_clicks_activate_a_block_and_expand_a_summary(make_view, qtbot):
+    doc, view = make_view("resnet152")
+    item = view.scene().block_item(0, 1)
+    with qtbot.waitSignal(view.blockActivated) as activated:
+        qtbot.mouseDClick(view.viewport(), Qt.MouseButton.LeftButton, pos=_show(view, item))
+    assert activated.args == [Selection.of_block(0, 1)]
+    summary = view.scene().summary_item(2)
+    qtbot.mouseDClick(view.viewport(), Qt.MouseButton.LeftButton, pos=_show(view, summary))
+    assert not view.is_stage_collapsed(2)
+
+
+def test_block_tooltip_tells_shapes_parameters_and_shortcut(make_view):
+    doc, view = make_view("resnet20")
+    tip = view.scene().block_item(1, 0).toolTip()
+    info = doc.info.blocks[3]
+    assert "in 16x32x32 → out 32x16x16" in tip
+    assert f"parameters {info.params:,}" in tip and "zero-pad" in tip

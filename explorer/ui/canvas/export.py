@@ -36,6 +36,9 @@ def export_scene(scene: QGraphicsScene, path, title: str = "network") -> Path:
             _write_svg(scene, source, tmp, title)
         else:
             _write_png(scene, source, tmp)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes the file private; an image is not
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -64,7 +64,7 @@ class Geometry:
     @cached_property
     def box_size(self) -> tuple[float, float]:
         """A block box, scene width x height."""
-        return (self.s(258), self.s(56)) if self.vertical else (self.s(212), self.s(66))
+        return (self.s(258), self.s(52)) if self.vertical else (self.s(212), self.s(66))
 
     @cached_property
     def summary_size(self) -> tuple[float, float]:
@@ -72,11 +72,11 @@ class Geometry:
 
     @cached_property
     def node_size(self) -> tuple[float, float]:
-        return (self.s(258), self.s(50)) if self.vertical else (self.s(190), self.s(66))
+        return (self.s(258), self.s(48)) if self.vertical else (self.s(190), self.s(66))
 
     @cached_property
     def input_size(self) -> tuple[float, float]:
-        return (self.s(200), self.s(34)) if self.vertical else (self.s(150), self.s(50))
+        return (self.s(200), self.s(32)) if self.vertical else (self.s(150), self.s(50))
 
     @property
     def band(self) -> float:
@@ -85,24 +85,24 @@ class Geometry:
 
     @property
     def add_radius(self) -> float:
-        return self.s(9)
+        return self.s(8.5)
 
     @cached_property
     def relu_size(self) -> tuple[float, float]:
-        return (self.s(44), self.s(17))
+        return (self.s(44), self.s(16))
 
     @property
     def lead(self) -> float:
-        return self.s(24)
+        return self.s(20)
 
     @property
     def gap(self) -> float:
-        return self.s(5)
+        return self.s(3.5)
 
     @property
     def connector(self) -> float:
         """Spine length between the input, stem, stages and head."""
-        return self.s(34)
+        return self.s(28)
 
     @cached_property
     def arc_offset(self) -> float:
@@ -121,7 +121,7 @@ class Geometry:
     @property
     def header(self) -> float:
         """Height of a stage frame's title band."""
-        return self.s(34)
+        return self.s(32)
 
     @cached_property
     def frame_cross(self) -> tuple[float, float]:

@@ -19,6 +19,7 @@ from ...spec.infer import partial_blocks
 from ...spec.model import ShortcutKind
 from ..selection import Selection
 from .. import theme as th
+from .drops import DropTargets
 from .frames import (DropIndicatorItem, NodeData, NodeItem, SpineItem, StageData, StageFrameItem,
                      SummaryData, SummaryItem, TextBlockItem, text_height)
 from .items import BlockData, BlockItem
@@ -32,7 +33,7 @@ _SHORTCUT_WORDS = {ShortcutKind.AUTO: "auto", ShortcutKind.IDENTITY: "identity",
                    ShortcutKind.NONE: "none"}
 
 
-class DiagramScene(QGraphicsScene):
+class DiagramScene(DropTargets, QGraphicsScene):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.geom = Geometry(th.Theme(), VERTICAL)
@@ -54,6 +55,8 @@ class DiagramScene(QGraphicsScene):
         self.stage_spans: list[tuple[float, float]] = []
         self.block_spans: dict[int, list[tuple[float, float]]] = {}
         self.cross = (0.0, 0.0)
+        self.columns = True  # top-to-bottom: each stage in its own column, side by side
+        self.stage_offsets: list[QPointF] = []
         self.content_rect = QRectF()
         self.flow_end = 0.0
 
@@ -299,8 +302,23 @@ class DiagramScene(QGraphicsScene):
             node.set_rect(g.rect(u, u + length, -half, half))
             segments.append((g.pt(u + length, 0), g.pt(u + length + g.connector, 0), True))
             u += length + g.connector
-        self.stage_spans, self.block_spans = [], {}
+        self.stage_spans, self.block_spans, self.stage_offsets = [], {}, []
+        columns = self.columns and g.vertical and len(self._frames) > 1
+        column_step = (high - low) + g.s(70)
+        u_top = u
         for si, frame in enumerate(self._frames):
+            dx = si * column_step if columns else 0.0
+            off = QPointF(dx, 0)
+            if columns and si > 0:  # this stage starts a new column: the spine turns the corner
+                segments.pop()
+                u_end = self.stage_spans[-1][1]
+                mid = dx - column_step + high + g.s(35)
+                below, above = u_end + g.connector / 2, u_top - g.connector * 0.6
+                corner = [QPointF(dx - column_step, u_end), QPointF(dx - column_step, below),
+                          QPointF(mid, below), QPointF(mid, above), QPointF(dx, above), QPointF(dx, u_top)]
+                segments += [(a, b, i == 4) for i, (a, b) in enumerate(zip(corner, corner[1:]))]
+                u = u_top
+            self.stage_offsets.append(off)
             u0 = u
             u = u0 + (g.header + g.s(4) if g.vertical else g.frame_pad)
             if not g.vertical:  # the spine runs on through the frame's margin (vertical: header)
@@ -310,33 +328,35 @@ class DiagramScene(QGraphicsScene):
             if summary is not None:
                 length, half = g.along(*g.summary_size), g.across(*g.summary_size) / 2
                 lead = g.lead * 0.75
-                summary.set_rect(g.rect(u + lead, u + lead + length, -half, half))
-                segments.append((g.pt(u, 0), g.pt(u + lead, 0), True))
-                segments.append((g.pt(u + lead + length, 0), g.pt(u + summary_slot(g), 0), False))
+                summary.set_rect(g.rect(u + lead, u + lead + length, -half, half).translated(off))
+                segments.append((g.pt(u, 0) + off, g.pt(u + lead, 0) + off, True))
+                segments.append((g.pt(u + lead + length, 0) + off, g.pt(u + summary_slot(g), 0) + off, False))
                 u += summary_slot(g)
             else:
                 bi = 0
                 while (item := self._blocks.get((si, bi))) is not None:
-                    at = g.pt(u, 0)
+                    at = g.pt(u, 0) + off
                     item.place(at.x(), at.y())
                     spans.append((u, u + item.slot_length()))
                     u += item.slot_length()
                     bi += 1
             if g.vertical:
-                u += g.s(4)
+                u += g.s(10)
             else:
                 content_end = u
                 u = max(u + g.frame_pad, u0 + need)
                 segments.append((g.pt(content_end, 0), g.pt(u, 0), False))
             self.block_spans[si] = spans
             self.stage_spans.append((u0, u))
-            frame.set_rect(g.rect(u0, u, low, high) if g.vertical else g.rect(u0, u, low, high + g.header))
-            segments.append((g.pt(u, 0), g.pt(u + g.connector, 0), True))
+            frame.set_rect(g.rect(u0, u, low, high).translated(off) if g.vertical
+                           else g.rect(u0, u, low, high + g.header))
+            segments.append((g.pt(u, 0) + off, g.pt(u + g.connector, 0) + off, True))
             u += g.connector
         head = self._nodes.get("head")
         if head is not None:
             length, half = g.along(*g.node_size), g.across(*g.node_size) / 2
-            head.set_rect(g.rect(u, u + length, -half, half))
+            last = self.stage_offsets[-1] if self.stage_offsets else QPointF()
+            head.set_rect(g.rect(u, u + length, -half, half).translated(last))
             u += length
         self.spine.set_segments(segments, g)
         self.flow_end = u
@@ -356,61 +376,6 @@ class DiagramScene(QGraphicsScene):
         inner = width - (2 * g.s(12) if item.banner else 0)
         h = sum(text_height(t, size * g.theme.scale, bold, inner) + g.s(2) for t, size, bold in lines)
         return h + (2 * g.s(8) if item.banner else 0)
-
-    # -- hit testing for drops ---------------------------------------------------------
-    def uv(self, p: QPointF) -> tuple[float, float]:
-        return (p.y(), p.x()) if self.geom.vertical else (p.x(), -p.y())
-
-    def stage_at(self, p: QPointF) -> int | None:
-        u, v = self.uv(p)
-        low, high = self.cross
-        high += 0 if self.geom.vertical else self.geom.header
-        for si, (u0, u1) in enumerate(self.stage_spans):
-            if u0 <= u <= u1 and low <= v <= high:
-                return si
-        return None
-
-    def block_drop_target(self, p: QPointF) -> tuple[int, int] | None:
-        """(stage, insertion index) for a block dropped at ``p``, or None outside every stage."""
-        si = self.stage_at(p)
-        if si is None:
-            return None
-        spans = self.block_spans.get(si, [])
-        if not spans:  # collapsed or empty: append
-            return si, len(self._spec.stages[si].blocks)
-        u, _ = self.uv(p)
-        return si, sum(1 for a, b in spans if (a + b) / 2 < u)
-
-    def stage_drop_target(self, p: QPointF) -> int:
-        u, _ = self.uv(p)
-        return sum(1 for a, b in self.stage_spans if (a + b) / 2 < u)
-
-    def show_block_indicator(self, si: int, index: int) -> None:
-        g = self.geom
-        spans = self.block_spans.get(si, [])
-        u0, u1 = self.stage_spans[si]
-        if not spans:
-            u = u1 - g.s(4)
-        elif index < len(spans):
-            u = spans[index][0]
-        else:
-            u = spans[-1][1]
-        low, high = self.cross
-        self.indicator.show_line(g.pt(u, low + g.s(8)), g.pt(u, high - g.s(8)), g.s(6))
-
-    def show_stage_indicator(self, index: int) -> None:
-        g = self.geom
-        if index < len(self.stage_spans):
-            u = self.stage_spans[index][0] - g.connector / 2
-        elif self.stage_spans:
-            u = self.stage_spans[-1][1] + g.connector / 2
-        else:
-            u = self.flow_end - g.along(*g.node_size) - g.connector / 2
-        low, high = self.cross
-        self.indicator.show_line(g.pt(u, low), g.pt(u, high), g.s(7))
-
-    def hide_indicator(self) -> None:
-        self.indicator.setVisible(False)
 
     # -- selection ---------------------------------------------------------------------
     def set_selection(self, selection: Selection):

@@ -90,6 +90,16 @@ class DiagramView(QGraphicsView):
             self._refresh()
             self._refit()
 
+    def stage_columns(self) -> bool:
+        return self._scene.columns
+
+    def set_stage_columns(self, on: bool) -> None:
+        """Top to bottom: each stage in its own column, side by side (on) or one tall column (off)."""
+        if bool(on) != self._scene.columns:
+            self._scene.columns = bool(on)
+            self._refresh()
+            self._refit()
+
     def presenter(self) -> bool:
         return self._scene.geom.theme.presenter
 
@@ -133,7 +143,10 @@ class DiagramView(QGraphicsView):
         """The whole diagram in the window (never magnified past 150%)."""
         self._user_zoomed = True
         rect = self._scene.content_rect
-        self.fitInView(rect, Qt.AspectRatioMode.KeepAspectRatio)
+        # The scene's whole rectangle (content plus margin), a little smaller than the window,
+        # so no scroll bar appears and takes the room the fit counted on.
+        self.fitInView(self._scene.sceneRect(), Qt.AspectRatioMode.KeepAspectRatio)
+        self.scale(0.97, 0.97)
         if self.zoom() > 1.5:
             self.setTransform(self.transform().scale(1.5 / self.zoom(), 1.5 / self.zoom()))
         self.centerOn(rect.center())
@@ -387,6 +400,10 @@ class DiagramView(QGraphicsView):
         other = HORIZONTAL if self.orientation() == VERTICAL else VERTICAL
         menu.addAction("Lay out left to right" if other == HORIZONTAL else "Lay out top to bottom",
                        lambda: self.set_orientation(other))
+        if self.orientation() == VERTICAL:
+            columns = self.stage_columns()
+            menu.addAction("Stack stages in one column" if columns else "Stages side by side",
+                           lambda: self.set_stage_columns(not columns))
         return menu
 
     def _set_stage_skips(self, si: int, on: bool) -> None:
