@@ -5,11 +5,22 @@ import subprocess
 import sys
 
 import pytest
+import torch
 
 from explorer.cli import main
 from explorer.cli.train import CSV_COLUMNS
 from explorer.spec import BlockKind, NetworkSpec, StemSpec, save, uniform_stage
 from explorer.train.checkpoint import read_checkpoint
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    """Tiny networks gain nothing from two threads, and on a shared 2-core machine
+    OpenMP's spinning threads slow every other process down."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TINY = ["--train-size", "128", "--test-size", "32", "--batch-size", "32", "--lr", "0.05"]
@@ -86,7 +97,7 @@ def test_cli_trains_without_qt_installed(tiny_net, tmp_path):
     argv = [sys.executable, "-c", code, "train", tiny_net, "--steps", "4", *TINY,
             "--metrics-csv", str(metrics), "--device", "cpu"]
     result = subprocess.run(argv, capture_output=True, text=True, timeout=120, cwd=str(tmp_path),
-                            env={**os.environ, "PYTHONPATH": ROOT})
+                            env={**os.environ, "PYTHONPATH": ROOT, "OMP_NUM_THREADS": "1"})
     assert result.returncode == 0, result.stderr
     assert "finished 4 steps" in result.stdout
     assert [r["epoch"] for r in read_rows(metrics)] == ["1"]
