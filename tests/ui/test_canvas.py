@@ -403,3 +403,11 @@ def test_block_tooltip_tells_shapes_parameters_and_shortcut(make_view):
     info = doc.info.blocks[3]
     assert "in 16x32x32 → out 32x16x16" in tip
     assert f"parameters {info.params:,}" in tip and "zero-pad" in tip
+
+
+def test_opening_another_network_resets_collapse_state(make_view):
+    doc, view = make_view("resnet1202")
+    view.set_stage_collapsed(2, False)
+    doc.replace(preset("resnet152"), None)
+    assert view.is_stage_collapsed(2)  # 36 blocks: collapsed by default again
+    assert view.scene().summary_item(2) is not None and view.scene().block_item(0, 0) is not None

@@ -56,7 +56,9 @@ class BlockItem(QGraphicsItem):
         self._data = data
         self.selected = False
         self._placed = None
+        self.hovered = False
         self.setAcceptHoverEvents(True)
+        self.setCursor(Qt.CursorShape.OpenHandCursor)  # blocks can be dragged to a new place
         self.setZValue(2)
         self.arc = ArcItem(self)
         self._apply(data)
@@ -83,6 +85,14 @@ class BlockItem(QGraphicsItem):
         if on != self.selected:
             self.selected = on
             self.update()
+
+    def hoverEnterEvent(self, event) -> None:  # noqa: N802
+        self.hovered = True
+        self.update()
+
+    def hoverLeaveEvent(self, event) -> None:  # noqa: N802
+        self.hovered = False
+        self.update()
 
     def _apply(self, d: BlockData) -> None:
         g = d.geom
@@ -128,7 +138,8 @@ class BlockItem(QGraphicsItem):
         # the box
         box = self._box
         colour = th.KIND_COLORS[d.kind]
-        border = QPen(th.ERROR if d.error else colour, t.line(3.2 if d.error else 1.8))
+        border = QPen(th.ERROR if d.error else colour,
+                      t.line(3.2 if d.error else (2.8 if self.hovered else 1.8)))
         if self.selected:
             painter.setPen(QPen(th.ACCENT, t.line(7)))
             painter.setBrush(Qt.BrushStyle.NoBrush)
@@ -249,6 +260,7 @@ class ArcItem(QGraphicsItem):
         super().__init__(parent)
         self.hovered = False
         self.setAcceptHoverEvents(True)
+        self.setCursor(Qt.CursorShape.PointingHandCursor)  # a click switches the skip
         self._path = QPainterPath()
         self._mark = QRectF()
         self._bounds = QRectF()

@@ -68,6 +68,9 @@ class DiagramScene(DropTargets, QGraphicsScene):
     def set_collapsed(self, si: int, on: bool) -> None:
         self._collapsed[si] = on
 
+    def clear_collapsed(self) -> None:
+        self._collapsed = {}
+
     def set_all_collapsed(self, on: bool) -> None:
         n = len(self._spec.stages) if self._spec else 0
         self._collapsed = {si: on for si in range(n)}

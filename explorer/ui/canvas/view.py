@@ -56,6 +56,9 @@ class DiagramView(QGraphicsView):
         self._scene.sync(doc.spec, doc.info, doc.errors)
 
     def _on_spec_changed(self, new, old) -> None:
+        if old is not None and new.name != old.name:
+            self.reset_view()  # another network was opened: its stages start in their default state
+            return
         if old is not None and len(new.stages) != len(old.stages):
             at = next((i for i, (a, b) in enumerate(zip(new.stages, old.stages)) if a != b),
                       min(len(new.stages), len(old.stages)))
@@ -108,6 +111,13 @@ class DiagramView(QGraphicsView):
             self._scene.set_geometry(Geometry(th.Theme(presenter=bool(on)), self.orientation()))
             self._refresh()
             self._refit()
+
+    def reset_view(self) -> None:
+        """Forget collapse state and zoom (after opening another network) and fit it again."""
+        self._scene.clear_collapsed()
+        self._user_zoomed = False
+        self._refresh()
+        self._refit()
 
     def is_stage_collapsed(self, stage: int) -> bool:
         return self._scene.is_collapsed(stage)
@@ -277,6 +287,7 @@ class DiagramView(QGraphicsView):
         if self._pan_from is not None:
             delta = pos - self._pan_from
             self._pan_from = pos
+            self._user_zoomed = True  # the user placed the view: a resize no longer refits it
             self.horizontalScrollBar().setValue(self.horizontalScrollBar().value() - round(delta.x()))
             self.verticalScrollBar().setValue(self.verticalScrollBar().value() - round(delta.y()))
             return
@@ -338,9 +349,12 @@ class DiagramView(QGraphicsView):
         event.accept()
 
     def wheelEvent(self, event) -> None:  # noqa: N802
-        steps = event.angleDelta().y() / 120.0
-        if steps:
-            self._zoom_by(1.15 ** steps)
+        delta = event.angleDelta()
+        if delta.y():
+            self._zoom_by(1.15 ** (delta.y() / 120.0))
+        elif delta.x():  # a sideways swipe pans
+            bar = self.horizontalScrollBar()
+            bar.setValue(bar.value() - delta.x())
         event.accept()
 
     def keyPressEvent(self, event) -> None:  # noqa: N802
@@ -412,7 +426,9 @@ class DiagramView(QGraphicsView):
         self.document.edit(spec.with_skips(on, where), f"Skips {'on' if on else 'off'}: stage {si + 1}")
 
     def contextMenuEvent(self, event) -> None:  # noqa: N802
-        self.context_menu_at(event.pos()).exec(event.globalPos())
+        menu = self.context_menu_at(event.pos())
+        menu.exec(event.globalPos())
+        menu.deleteLater()
 
     # -- drops from the palette ---------------------------------------------------------------
     def _drop_target(self, event):
