@@ -18,6 +18,7 @@ COMMANDS = {
     "presets": "info",
     "info": "info",
     "new": "info",
+    "export": "export",
     "gradflow": "gradflow",
     "train": "train",
 }
