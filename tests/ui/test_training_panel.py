@@ -241,3 +241,10 @@ def test_an_invalid_design_trains_its_last_valid_version(qtbot, panel):
     record = run_to_end(qtbot, panel, epochs=1)
     assert record.status == "finished"
     assert "last valid version" in panel.message.text()
+
+
+def test_conversions_the_trainer_made_are_shown_after_the_run(qtbot, panel):
+    record = run_to_end(qtbot, panel, dataset="digits", epochs=1)  # grey digits, an RGB network
+    assert record.status == "finished" and record.notes
+    assert panel.message.isVisible() and panel.message.text().startswith("Note: ")
+    assert record.notes[0] in panel.message.text()

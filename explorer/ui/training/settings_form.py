@@ -10,7 +10,7 @@ import importlib.util
 import os
 from dataclasses import replace
 
-from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout,
                                QHBoxLayout, QLineEdit, QPushButton, QSpinBox, QWidget)
 
@@ -35,10 +35,10 @@ def tensorboard_available() -> bool:
     return importlib.util.find_spec("tensorboard") is not None
 
 
-def available_devices() -> list[tuple[str, str]]:
-    """(label, value) pairs for the device box: auto, cpu and whatever accelerators exist."""
-    devices = [("auto (best available)", "auto"), ("CPU", "cpu")]
-    import torch  # already loaded wherever a training panel exists
+def available_accelerators() -> list[tuple[str, str]]:
+    """(label, value) pairs for the accelerators this machine has (CUDA devices, Apple MPS)."""
+    devices = []
+    import torch
 
     if torch.cuda.is_available():
         count = torch.cuda.device_count()
@@ -133,9 +133,13 @@ class TrainingSettingsForm(QWidget):
         self.seed = _spin(0, 2**31 - 1, 0)
         form.addRow("Seed", self.seed)
         self.device = QComboBox()
-        for label, value in available_devices():
-            self.device.addItem(label, value)
+        self.device.addItem("auto (best available)", "auto")
+        self.device.addItem("CPU", "cpu")
+        self.device.setToolTip("auto picks CUDA, then Apple MPS, then the CPU")
         form.addRow("Device", self.device)
+        self._looked_for_accelerators = False
+        # finding accelerators needs torch: look once the window is up, not while it opens
+        QTimer.singleShot(0, self._add_accelerators)
         self.grad_every = _spin(0, 1_000_000, 0, 10, special="off")
         self.grad_every.setSuffix(" steps")
         self.grad_every.setToolTip("Record the gradient reaching every block's input every k steps "
@@ -175,6 +179,7 @@ class TrainingSettingsForm(QWidget):
         return f"{kind}:{self.folder.text().strip()}" if needs_folder else kind
 
     def settings(self) -> TrainSettings:
+        self._add_accelerators()  # a run may start before the deferred look (tests, scripts)
         device = self.device.currentData()
         on_cpu = device == "cpu" or (device == "auto" and self.device.count() == 2)
         # fields without a control here (test_size, momentum, max_steps...) keep the values
@@ -203,6 +208,7 @@ class TrainingSettingsForm(QWidget):
 
     def set_settings(self, s: TrainSettings) -> None:
         self._base = s
+        self._add_accelerators()
         kind, _, path = s.dataset.partition(":")
         index = self.dataset.findData(kind)
         self.dataset.setCurrentIndex(max(index, 0))
@@ -235,6 +241,17 @@ class TrainingSettingsForm(QWidget):
         return None
 
     # -- reactions ----------------------------------------------------------------
+    @Slot()
+    def _add_accelerators(self) -> None:
+        if self._looked_for_accelerators:
+            return
+        self._looked_for_accelerators = True
+        for label, value in available_accelerators():
+            self.device.addItem(label, value)
+        wanted = self._base.device
+        if self.device.currentData() != wanted and self.device.findData(wanted) >= 0:
+            self.device.setCurrentIndex(self.device.findData(wanted))
+
     @Slot()
     def _on_dataset(self) -> None:
         needs_folder = DATASETS[self.dataset.currentIndex()][2]
