@@ -208,3 +208,21 @@ def test_gradient_columns_are_recorded_every_k_steps(shapes):
     assert [c.step for c in columns] == [2, 4, 6]
     assert all(c.norms.shape == (2,) and np.all(c.norms > 0) for c in columns)
     assert [c.step for c in record.grad_columns] == [2, 4, 6]
+
+
+def test_resuming_with_more_steps_follows_the_new_length(shapes, tmp_path):
+    path = tmp_path / "short.ckpt"
+    first = Trainer(tiny_spec(), small(max_steps=4, lr=0.05), data=shapes)
+    assert first.run().status == "finished"
+    first.save_checkpoint(path)
+    longer = Trainer(tiny_spec(), small(max_steps=8, lr=0.05), resume=str(path), data=shapes).run()
+    assert longer.steps == list(range(1, 9))
+    # cosine over 8 steps from step 5 on: lr(4) = 0.05 * 0.5 * (1 + cos(pi * 4 / 8)) = 0.025
+    assert longer.lrs[4] == pytest.approx(0.025)
+    with pytest.raises(TrainingError, match="already at step 4 of 4"):
+        Trainer(tiny_spec(), small(max_steps=4), resume=str(path), data=shapes).run()
+    cycle = Trainer(tiny_spec(), small(max_steps=4, schedule="onecycle"), data=shapes)
+    cycle.run()
+    cycle.save_checkpoint(path)
+    with pytest.raises(TrainingError, match="one-cycle run of 4 steps"):
+        Trainer(tiny_spec(), small(max_steps=8, schedule="onecycle"), resume=str(path), data=shapes).run()

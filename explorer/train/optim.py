@@ -39,16 +39,6 @@ def lr_factor(step: int, *, total: int, warmup: int, schedule: str, milestones=(
     return 0.5 * (1.0 + math.cos(math.pi * min(1.0, progress)))
 
 
-class _Factor:
-    """Picklable schedule function (LambdaLR keeps it out of its state dict either way)."""
-
-    def __init__(self, **kw):
-        self.kw = kw
-
-    def __call__(self, step: int) -> float:
-        return lr_factor(step, **self.kw)
-
-
 def make_scheduler(opt: torch.optim.Optimizer, s: TrainSettings, total_steps: int,
                    steps_per_epoch: int) -> torch.optim.lr_scheduler.LRScheduler:
     warmup = min(total_steps - 1, round(s.warmup_epochs * steps_per_epoch)) if s.warmup_epochs > 0 else 0
@@ -62,8 +52,14 @@ def make_scheduler(opt: torch.optim.Optimizer, s: TrainSettings, total_steps: in
     for m in s.milestones:
         if not 0 < m < 1:
             raise TrainingError(f"multistep milestones are fractions of the run between 0 and 1, got {m}")
-    fn = _Factor(total=total_steps, warmup=warmup, schedule=s.schedule, milestones=tuple(s.milestones))
-    return torch.optim.lr_scheduler.LambdaLR(opt, fn)
+    milestones = tuple(s.milestones)
+
+    def factor(step: int) -> float:
+        # A plain function, which LambdaLR leaves out of its state dict: a resumed run that
+        # asks for more epochs gets a schedule over its new length, not the saved one.
+        return lr_factor(step, total=total_steps, warmup=warmup, schedule=s.schedule, milestones=milestones)
+
+    return torch.optim.lr_scheduler.LambdaLR(opt, factor)
 
 
 def check_settings(s: TrainSettings) -> None:

@@ -182,6 +182,8 @@ class Trainer:
 
     def _train(self, emit) -> str:
         spe = self.source.steps_per_epoch
+        self._stop_asked = False
+        self._net.train()
         while self.step < self.total_steps:
             epoch = self.epochs_done
             t_epoch = time.perf_counter()
@@ -191,25 +193,37 @@ class Trainer:
                 t0 = time.perf_counter()
                 go = self.control.checkpoint(self.model)
                 self._paused_s += time.perf_counter() - t0
-                if not go:
-                    self._read_steps(emit)
-                    self._epoch_seconds += time.perf_counter() - t_epoch - (self._paused_s - paused_before)
-                    return "stopped"
+                self._stop_asked |= not go
+                if self._stop_asked and not self.dist.enabled:
+                    return self._stop(emit, t_epoch, paused_before)
                 x, y = self.source.batch(order, self.batch_in_epoch)
                 self._train_step(x, y)
                 if len(self._pending_steps) == self.settings.metrics_every:
                     self._read_steps(emit)
+                    if self._ranks_agree_to_stop():
+                        return self._stop(emit, t_epoch, paused_before)
             self._read_steps(emit)
+            if self._ranks_agree_to_stop():
+                return self._stop(emit, t_epoch, paused_before)
             self._epoch_seconds += time.perf_counter() - t_epoch - (self._paused_s - paused_before)
             complete = self.batch_in_epoch >= spe
             self._end_epoch(emit, complete)
         return "finished"
 
+    def _stop(self, emit, t_epoch: float, paused_before: float) -> str:
+        self._read_steps(emit)
+        self._epoch_seconds += time.perf_counter() - t_epoch - (self._paused_s - paused_before)
+        return "stopped"
+
+    def _ranks_agree_to_stop(self) -> bool:
+        """Under DDP a stop asked on any rank stops every rank at the same step (at a
+        metrics read, where the ranks meet anyway), so none waits forever in an all-reduce."""
+        return self.dist.enabled and self.dist.any_(self._stop_asked, self.device)
+
     def _train_step(self, x: torch.Tensor, y: torch.Tensor) -> None:
         number = self.step + 1
         armed = self.recorder.arm(number) if self.recorder is not None else False
         self._pending_lrs.append(self.optimizer.param_groups[0]["lr"])
-        self._net.train()
         with self._autocast():
             out = self._net(x)
             loss = self.criterion(out, y)
@@ -345,6 +359,7 @@ class Trainer:
             "optimizer": self.optimizer.state_dict(),
             "scheduler": self.scheduler.state_dict(),
             "step": self.step, "epoch": self.epochs_done, "batch_in_epoch": self.batch_in_epoch,
+            "total_steps": self.total_steps,
             "epoch_sums": [float(self._sum_loss), float(self._sum_correct), self._seen, self._epoch_seconds],
             "settings": self.settings.to_dict(), "rng": rng, "notes": list(self.notes),
             "metrics": {"steps": list(self.record.steps), "losses": list(self.record.losses),
@@ -364,9 +379,18 @@ class Trainer:
             first = str(err).splitlines()[1:2] or [str(err)]
             raise TrainingError(f"{where} holds weights for a different network than "
                                 f"{self.spec.name}: {first[0].strip()}") from None
+        saved_total = data.get("total_steps", self.total_steps)
+        if self.settings.schedule == "onecycle" and saved_total != self.total_steps:
+            raise TrainingError(f"{where} is a one-cycle run of {saved_total} steps; its schedule cannot "
+                                f"be stretched to {self.total_steps}: resume with the same length")
         try:
             self.optimizer.load_state_dict(data["optimizer"])
             self.scheduler.load_state_dict(data["scheduler"])
+            if isinstance(self.scheduler, torch.optim.lr_scheduler.LambdaLR):
+                # the saved lr belongs to the saved length; recompute it for this run's length
+                for group, base, fn in zip(self.optimizer.param_groups, self.scheduler.base_lrs,
+                                           self.scheduler.lr_lambdas):
+                    group["lr"] = base * fn(self.scheduler.last_epoch)
         except (ValueError, KeyError, RuntimeError) as err:
             raise TrainingError(f"{where}: optimizer state does not fit these settings "
                                 f"(optimizer {self.settings.optimizer}): {err}") from None
