@@ -32,6 +32,11 @@ from torch import nn
 from ..train.api import GradColumn
 from .probe import find_blocks
 
+# Suggested k: a recorded step costs a few kernel launches and a hook call per block
+# (no host sync); every 10th step keeps the average cost within 3% of a GPU step even
+# if a recorded step were 30% slower (bench/bench_probe.py prints the CPU figures).
+DEFAULT_EVERY = 10
+
 
 class GradientRecorder:
     def __init__(self, model: nn.Module, every: int):

@@ -15,8 +15,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-import torch  # noqa: F401 - torch before PySide6 (see ARCHITECTURE.md)
-
+import torch  # before PySide6 (see ARCHITECTURE.md)
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from ...analysis.probe import ProbeResult, probe, seeded_batch
@@ -70,10 +69,13 @@ class _ProbeWorker(QObject):
             self._model.apply_spec_skips(req.spec)
             key = (req.spec.input_shape, req.spec.head.num_classes)
             if key != self._batch_key:
-                self._batch = seeded_batch(req.spec.input_shape, req.spec.head.num_classes,
-                                           probe_batch_size(req.spec), PROBE_SEED)
+                x, y = seeded_batch(req.spec.input_shape, req.spec.head.num_classes,
+                                    probe_batch_size(req.spec), PROBE_SEED)
+                self._batch = (x.contiguous(memory_format=torch.channels_last), y)
                 self._batch_key = key
-            result = probe(self._model, *self._batch)
+            # Block inputs only: autograd then skips every weight-gradient kernel (a third
+            # less work than a training backward); channels_last is faster on CPU too.
+            result = probe(self._model, *self._batch, weights=False)
             result.batch_source = "seeded"
             outcome = ProbeOutcome(req.serial, req.spec, result, weights, time.perf_counter() - start)
         except Exception as err:  # noqa: BLE001 - reported in the panel, never lost in a thread
@@ -99,6 +101,7 @@ class _ProbeWorker(QObject):
             except (RuntimeError, KeyError, ValueError):
                 model = build(spec, seed=FRESH_SEED)  # a partial load may have happened
                 words = fresh_words + "; the trained weights do not fit this layout"
+        model = model.to(memory_format=torch.channels_last)
         self._model, self._layout, self._state_id, self._fresh = model, layout, id(state), fresh
         # keep the state object alive so its id cannot be reused by a different dict
         self._state_ref = state
