@@ -24,7 +24,7 @@ from ..spec.fileformat import to_dict
 from .api import (DeviceOutOfMemory, EpochMetrics, EventSink, NonFiniteLoss, RunFinished, RunRecord,
                   StepMetrics, TrainControl, TrainingError, TrainSettings)
 from .checkpoint import FORMAT, VERSION, read_checkpoint, write_checkpoint
-from .datasets import ImageData, conform_channels, load_dataset
+from .datasets import ImageData, conform_channels, load_dataset, subsample
 from .device import (amp_dtype, free_cached_memory, is_out_of_memory, resolve_device,
                      use_channels_last)
 from .distributed import DistContext
@@ -69,8 +69,10 @@ class Trainer:
         analyse(self.spec)  # raises SpecError naming the stage and block
         self.device = resolve_device(s.device, self.dist.local_rank if self.dist.enabled else None)
         c, h, w = self.spec.input_shape
-        data = self._data or load_dataset(s.dataset, train_size=s.train_size, test_size=s.test_size,
-                                          image_size=(h, w))
+        if self._data is not None:  # already loaded by the caller (the app reuses it between runs)
+            data = subsample(self._data, s.train_size, s.test_size)
+        else:
+            data = load_dataset(s.dataset, train_size=s.train_size, test_size=s.test_size, image_size=(h, w))
         data, note = conform_channels(data, c)
         if note:
             self.notes.append(note)
@@ -85,6 +87,7 @@ class Trainer:
         self.data = data
         self.record.spec_json = to_dict(self.spec)
         self.amp = amp_dtype(s.amp, self.device)
+        self._acc = torch.float32 if self.device.type == "mps" else torch.float64  # MPS has no float64
         self.channels_last = use_channels_last(s.channels_last, self.device)
         if self.device.type == "cuda":
             torch.backends.cudnn.benchmark = True
@@ -131,7 +134,7 @@ class Trainer:
                    for b in model.blocks() if getattr(b, "downsample", None) is not None)
 
     def _reset_epoch_sums(self) -> None:
-        self._sum_loss = torch.zeros((), dtype=torch.float64, device=self.device)
+        self._sum_loss = torch.zeros((), dtype=self._acc, device=self.device)
         self._sum_correct = torch.zeros((), dtype=torch.int64, device=self.device)
         self._seen = 0
 
@@ -164,8 +167,6 @@ class Trainer:
         finally:
             if self.recorder is not None:
                 self.recorder.close()
-        if self.notes:
-            message = message + " Note: " + "; ".join(self.notes) + "."
         self.record.status, self.record.message = status, message
         self.record.model_state = {k: v.detach().to("cpu", copy=True) for k, v in self.model.state_dict().items()}
         emit(RunFinished(status=status, message=message, step=self.step,
@@ -235,7 +236,7 @@ class Trainer:
         self.scheduler.step()
         detached = loss.detach()
         self._buf[len(self._pending_steps)] = detached
-        self._sum_loss += detached.double() * len(y)
+        self._sum_loss += detached.to(self._acc) * len(y)
         self._sum_correct += (out.detach().argmax(1) == y).sum()
         self._seen += len(y)
         self._pending_steps.append(number)
@@ -258,7 +259,7 @@ class Trainer:
         if n == 0:
             return
         losses_t = self.dist.mean_(self._buf[:n].clone())
-        losses = losses_t.double().cpu().numpy()  # the sync
+        losses = losses_t.cpu().double().numpy()  # the sync
         now = time.perf_counter()
         elapsed = max(now - self._last_read - (self._paused_s - self._paused_at_read), 1e-9)
         self._paused_at_read = self._paused_s
@@ -295,8 +296,8 @@ class Trainer:
         self.record.lrs.extend(float(v) for v in lrs)
 
     def _end_epoch(self, emit, complete: bool) -> None:
-        sums = torch.stack([self._sum_loss, self._sum_correct.double(),
-                            torch.tensor(float(self._seen), dtype=torch.float64, device=self.device)])
+        sums = torch.stack([self._sum_loss, self._sum_correct.to(self._acc),
+                            torch.tensor(float(self._seen), dtype=self._acc, device=self.device)])
         loss_sum, correct, seen = self.dist.sum_(sums).tolist()
         t0 = time.perf_counter()
         test_loss, test_error = self.evaluate()
@@ -327,19 +328,19 @@ class Trainer:
         model = self.model
         was_training = model.training
         model.eval()
-        loss_sum = torch.zeros((), dtype=torch.float64, device=self.device)
-        wrong = torch.zeros((), dtype=torch.float64, device=self.device)
+        loss_sum = torch.zeros((), dtype=self._acc, device=self.device)
+        wrong = torch.zeros((), dtype=self._acc, device=self.device)
         count = 0
         try:
             for x, y in self.source.test_batches():
                 with self._autocast():
                     out = model(x)
-                loss_sum += F.cross_entropy(out.float(), y, reduction="sum").double()
-                wrong += (out.argmax(1) != y).sum().double()
+                loss_sum += F.cross_entropy(out.float(), y, reduction="sum").to(self._acc)
+                wrong += (out.argmax(1) != y).sum().to(self._acc)
                 count += len(y)
         finally:
             model.train(was_training)
-        sums = torch.stack([loss_sum, wrong, torch.tensor(float(count), dtype=torch.float64, device=self.device)])
+        sums = torch.stack([loss_sum, wrong, torch.tensor(float(count), dtype=self._acc, device=self.device)])
         loss_sum, wrong, count = self.dist.sum_(sums).tolist()
         if count == 0:
             return float("nan"), float("nan")
