@@ -134,6 +134,7 @@ def test_generated_source_reads_like_a_module_a_person_wrote(exported):
     assert "class Bottleneck" in text and "parameters: 25,557,032" in text
 
 
+@pytest.mark.slow
 def test_a_mismatch_is_an_error_and_keeps_the_existing_file(tmp_path, monkeypatch):
     target = tmp_path / "r20.py"
     target.write_text("# my own file\n")
@@ -151,6 +152,7 @@ def test_a_mismatch_is_an_error_and_keeps_the_existing_file(tmp_path, monkeypatc
     assert sorted(p.name for p in tmp_path.iterdir()) == ["r20.py"]
 
 
+@pytest.mark.slow
 def test_scripting_failure_falls_back_to_tracing_with_the_reason(tmp_path, monkeypatch):
     def refuse(*args, **kwargs):
         raise RuntimeError("Python builtin <built-in function id> is currently not supported in Torchscript")
@@ -162,6 +164,7 @@ def test_scripting_failure_falls_back_to_tracing_with_the_reason(tmp_path, monke
                for n in result.notes)
 
 
+@pytest.mark.slow
 def test_exported_pt2_has_a_dynamic_batch(tmp_path):
     export_network(preset("resnet20"), "export", tmp_path / "r20")
     module = torch.export.load(str(tmp_path / "r20.pt2")).module()
