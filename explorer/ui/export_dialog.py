@@ -1,0 +1,342 @@
+"""The export dialog: format, file, weights and input size; export and verify off the GUI thread.
+
+The export itself (``explorer.export.export_network``) runs in a ``QThread``; the dialog
+shows its progress messages, then the measured difference or the error. Closing the
+dialog while an export runs cancels it (the verifying process is killed) and waits for
+the thread, so no thread outlives the dialog.
+"""
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import torch  # noqa: F401 - torch before PySide6 (explorer.export imports it anyway)
+
+from PySide6.QtCore import QThread, Qt, Signal, Slot
+from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QHBoxLayout,
+                               QLabel, QLayout, QLineEdit, QProgressBar, QPushButton, QVBoxLayout, QWidget)
+
+from ..export import (FORMATS, JIT_DEPRECATION_NOTE, ExportCancelled, ExportError, WeightsError, export_network,
+                      load_weights_for, onnx_available, parse_input_shape)
+from ..spec import SpecError, analyse, fmt_shape
+
+FILE_ITEM = "Weights file (checkpoint or torchvision state_dict)…"
+
+
+class ExportWorker(QThread):
+    """Runs one export; reports progress text, then ``succeeded(result)`` or ``failed(message)``."""
+
+    progress = Signal(str)
+    succeeded = Signal(object)
+    failed = Signal(str)
+
+    def __init__(self, spec, fmt: str, path: str, state_dict, weights_label: str, input_shape, parent=None):
+        super().__init__(parent)
+        self._args = (spec, fmt, path)
+        self._options = dict(state_dict=state_dict, input_shape=input_shape, weights_label=weights_label)
+        self._cancel = threading.Event()
+
+    def cancel(self) -> None:
+        self._cancel.set()
+
+    def run(self) -> None:
+        try:
+            result = export_network(*self._args, progress=self.progress.emit, cancel=self._cancel.is_set,
+                                    **self._options)
+        except ExportCancelled as err:
+            self.failed.emit(str(err))
+        except (ExportError, SpecError, WeightsError) as err:
+            self.failed.emit(str(err))
+        except Exception as err:  # noqa: BLE001 - an unexpected failure still ends in a message, not a crash
+            self.failed.emit(f"export failed unexpectedly: {type(err).__name__}: {err}")
+        else:
+            self.succeeded.emit(result)
+
+
+class ExportDialog(QDialog):
+    """Export ``document``'s network. ``weights_sources()`` returns ``[(label, state_dict or None), ...]``;
+    None means a fresh initialisation (seed 0)."""
+
+    exportSucceeded = Signal(object)  # ExportResult
+    exportFailed = Signal(str)
+
+    def __init__(self, document, weights_sources, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setWindowTitle("Export network")
+        self._document = document
+        self._weights_sources = weights_sources
+        self._file_sources: list[tuple[str, dict]] = []
+        self._worker: ExportWorker | None = None
+        self.spec = document.spec if document.valid else document.last_valid_spec
+
+        layout = QVBoxLayout(self)
+        # Grow with the result text instead of squeezing the fields.
+        layout.setSizeConstraint(QLayout.SizeConstraint.SetMinimumSize)
+        self.network_label = QLabel()
+        self.network_label.setWordWrap(True)
+        layout.addWidget(self.network_label)
+        self.invalid_label = QLabel()
+        self.invalid_label.setWordWrap(True)
+        self.invalid_label.setStyleSheet("color: #9a5b00;")
+        layout.addWidget(self.invalid_label)
+
+        form = QFormLayout()
+        self.format_combo = QComboBox()
+        for fmt in FORMATS.values():
+            self.format_combo.addItem(f"{fmt.label} ({fmt.suffix})", fmt.key)
+        form.addRow("Format:", self.format_combo)
+        self.format_help = QLabel()
+        self.format_help.setWordWrap(True)
+        form.addRow("", self.format_help)
+
+        self.file_edit = QLineEdit()
+        self.file_edit.setMinimumWidth(480)  # sets the dialog's width: paths are long
+        self.browse_button = QPushButton("Browse…")
+        row = QHBoxLayout()
+        row.addWidget(self.file_edit, 1)
+        row.addWidget(self.browse_button)
+        form.addRow("File:", row)
+
+        self.weights_combo = QComboBox()
+        form.addRow("Weights:", self.weights_combo)
+        self.input_edit = QLineEdit()
+        self.input_edit.setPlaceholderText("CxHxW, e.g. 3x32x32")
+        self.input_edit.setToolTip("The input the export is traced and verified with. TorchScript and the "
+                                   "source file accept any size; .pt2 and ONNX keep this height and width.")
+        form.addRow("Input size:", self.input_edit)
+        layout.addLayout(form)
+
+        self.jit_note = QLabel(JIT_DEPRECATION_NOTE)
+        self.jit_note.setWordWrap(True)
+        self.jit_note.setStyleSheet("color: #9a5b00;")
+        layout.addWidget(self.jit_note)
+
+        self.progress_bar = QProgressBar()
+        self.progress_bar.setRange(0, 0)  # busy: the steps have no meaningful percentages
+        self.progress_bar.setVisible(False)
+        layout.addWidget(self.progress_bar)
+        self.status_label = QLabel()
+        self.status_label.setWordWrap(True)
+        layout.addWidget(self.status_label)
+        self.result_label = QLabel()
+        self.result_label.setWordWrap(True)
+        self.result_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.result_label.setMinimumHeight(self.fontMetrics().lineSpacing() * 5)
+        layout.addWidget(self.result_label)
+        layout.addStretch(1)
+
+        self.buttons = QDialogButtonBox()
+        self.export_button = self.buttons.addButton("Export", QDialogButtonBox.ButtonRole.AcceptRole)
+        self.close_button = self.buttons.addButton(QDialogButtonBox.StandardButton.Close)
+        layout.addWidget(self.buttons)
+
+        self.format_combo.currentIndexChanged.connect(self._on_format_changed)
+        self.browse_button.clicked.connect(self._on_browse)
+        self.weights_combo.activated.connect(self._on_weights_activated)
+        self.export_button.clicked.connect(self.start_export)
+        self.close_button.clicked.connect(self.reject)
+
+        self._fill_network()
+        self.refresh_weights()
+        self._on_format_changed()
+
+    # -- filling in ------------------------------------------------------------
+    def _fill_network(self) -> None:
+        spec = self.spec
+        if spec is None:
+            self.network_label.setText("There is no valid network to export yet.")
+            self.invalid_label.setText("Fix the errors in the design first; the editor lists them.")
+            self.export_button.setEnabled(False)
+            return
+        info = analyse(spec)
+        self.network_label.setText(f"<b>{_escape(spec.name)}</b>: {info.params:,} parameters, depth "
+                                   f"{info.depth}, input {fmt_shape(spec.input_shape)}")
+        if not self._document.valid:
+            self.invalid_label.setText("The current design has errors, so this exports the last valid version "
+                                       "of the network.")
+        self.invalid_label.setVisible(not self._document.valid)
+        self.input_edit.setText(fmt_shape(spec.input_shape))
+        folder = Path(self._document.path).parent if self._document.path else Path.cwd()
+        self.file_edit.setText(str(folder / f"{_file_stem(spec.name)}.pt"))
+
+    def refresh_weights(self) -> None:
+        """Re-read the weights sources (finished runs may have appeared)."""
+        current = self.weights_combo.currentText()
+        self.weights_combo.clear()
+        for label, state in list(self._weights_sources()) + self._file_sources:
+            self.weights_combo.addItem(label, state)
+        self.weights_combo.addItem(FILE_ITEM, None)
+        index = self.weights_combo.findText(current)
+        self.weights_combo.setCurrentIndex(max(0, index if current != FILE_ITEM else 0))
+
+    def current_format(self) -> str:
+        return self.format_combo.currentData()
+
+    def select_format(self, key: str) -> None:
+        self.format_combo.setCurrentIndex(self.format_combo.findData(key))
+
+    def select_weights(self, label: str) -> None:
+        self.weights_combo.setCurrentIndex(self.weights_combo.findText(label))
+
+    @Slot()
+    def _on_format_changed(self) -> None:
+        fmt = FORMATS[self.current_format()]
+        help_text = fmt.description
+        if fmt.key == "onnx" and not onnx_available():
+            help_text += ". Needs the 'onnx' package, which is not installed: pip install onnx onnxruntime"
+        self.format_help.setText(help_text)
+        self.jit_note.setVisible(fmt.key == "torchscript")
+        text = self.file_edit.text().strip()
+        if text:
+            path = Path(text)
+            known = {f.suffix for f in FORMATS.values()}
+            if path.suffix in known or not path.suffix:
+                self.file_edit.setText(str(path.with_suffix(fmt.suffix)))
+
+    @Slot()
+    def _on_browse(self) -> None:
+        fmt = FORMATS[self.current_format()]
+        path, _ = QFileDialog.getSaveFileName(self, f"Export as {fmt.label}", self.file_edit.text(),
+                                              f"{fmt.label} (*{fmt.suffix});;All files (*)")
+        if path:
+            self.file_edit.setText(path)
+
+    @Slot(int)
+    def _on_weights_activated(self, index: int) -> None:
+        if self.weights_combo.itemText(index) != FILE_ITEM:
+            return
+        path, _ = QFileDialog.getOpenFileName(self, "Weights for the export", "",
+                                              "PyTorch weights (*.pt *.pth *.ckpt);;All files (*)")
+        if path:
+            self.add_weights_file(path)
+        else:
+            self.weights_combo.setCurrentIndex(0)
+
+    def add_weights_file(self, path: str) -> bool:
+        """Check a checkpoint or state_dict file against the network and offer it as a source."""
+        try:
+            state, label = load_weights_for(self.spec, path)
+        except WeightsError as err:
+            self._show_error(str(err))
+            self.weights_combo.setCurrentIndex(0)
+            return False
+        self._file_sources.append((f"From {label}", state))
+        self.refresh_weights()
+        self.select_weights(f"From {label}")
+        self.result_label.clear()
+        return True
+
+    # -- exporting -------------------------------------------------------------
+    @property
+    def running(self) -> bool:
+        return self._worker is not None and self._worker.isRunning()
+
+    @Slot()
+    def start_export(self) -> None:
+        if self.spec is None or self.running:
+            return
+        if self.weights_combo.currentText() == FILE_ITEM:
+            self._show_error("Choose the weights to export.")
+            return
+        try:
+            shape = parse_input_shape(self.input_edit.text())
+        except ExportError as err:
+            self._show_error(str(err))
+            return
+        path = self.file_edit.text().strip()
+        if not path:
+            self._show_error("Choose a file to write.")
+            return
+        label = self.weights_combo.currentText()
+        state = self.weights_combo.currentData()
+        if state is None:
+            label = label or "fresh initialisation (seed 0)"
+        worker = ExportWorker(self.spec, self.current_format(), path, state, label, shape, self)
+        worker.progress.connect(self._on_progress)
+        worker.succeeded.connect(self._on_succeeded)
+        worker.failed.connect(self._on_failed)
+        worker.finished.connect(self._on_worker_finished)
+        self._worker = worker
+        self._set_busy(True)
+        self.result_label.clear()
+        self.status_label.setText("Starting…")
+        worker.start()
+
+    def _set_busy(self, busy: bool) -> None:
+        self.progress_bar.setVisible(busy)
+        for widget in (self.export_button, self.format_combo, self.file_edit, self.browse_button,
+                       self.weights_combo, self.input_edit):
+            widget.setEnabled(not busy)
+        self.close_button.setText("Cancel" if busy else "Close")
+
+    @Slot(str)
+    def _on_progress(self, text: str) -> None:
+        self.status_label.setText(text + "…")
+
+    @Slot(object)
+    def _on_succeeded(self, result) -> None:
+        files = "<br>".join(_escape(str(p)) for p in result.files)
+        if result.verified:
+            same = " (identical outputs)" if result.max_diff == 0 else ""
+            check = (f"<b>Verified</b> on random inputs at batch sizes 1 and 3: largest difference from the "
+                     f"live model {result.max_diff:.3g}{same}, tolerance {result.tolerance:.0e}; "
+                     f"{_escape(result.verification)}.")
+        else:
+            check = f"<b>Not verified</b>: {_escape(result.verification)}."
+        notes = "".join(f"<br>{_escape(n)}" for n in result.notes if n != JIT_DEPRECATION_NOTE)
+        self.result_label.setStyleSheet("color: #1d6b2f;" if result.verified else "color: #9a5b00;")
+        self.result_label.setText(f"Wrote {files}<br>{check}{notes}")
+        self.status_label.setText(f"Done in {result.seconds:.1f} s.")
+        self.exportSucceeded.emit(result)
+
+    @Slot(str)
+    def _on_failed(self, message: str) -> None:
+        self._show_error(message)
+        self.status_label.setText("")
+        self.exportFailed.emit(message)
+
+    @Slot()
+    def _on_worker_finished(self) -> None:
+        self._set_busy(False)
+        if self._worker is not None:
+            self._worker.deleteLater()
+        self._worker = None
+
+    def _show_error(self, message: str) -> None:
+        self.result_label.setStyleSheet("color: #b00020;")
+        self.result_label.setText(f"<b>Export failed</b>: {_escape(message)}")
+
+    # -- closing ---------------------------------------------------------------
+    def shutdown(self) -> None:
+        """Cancel a running export and wait for its thread to end."""
+        worker = self._worker
+        if worker is not None:
+            worker.cancel()
+            worker.wait()
+            # The thread has ended; deliver its queued signals now so the dialog's state is final.
+            self._on_worker_finished()
+
+    def reject(self) -> None:
+        if self.running:
+            self._worker.cancel()
+            self.status_label.setText("Cancelling…")
+            return
+        self.shutdown()
+        super().reject()
+
+    def closeEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        self.shutdown()
+        super().closeEvent(event)
+
+    def done(self, result: int) -> None:
+        self.shutdown()
+        super().done(result)
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _file_stem(name: str) -> str:
+    stem = "".join(c if c.isalnum() or c in "-_" else "_" for c in name).strip("_")
+    return stem or "network"
