@@ -55,6 +55,36 @@ def tick_gaps(seconds: float) -> np.ndarray:
     return np.asarray(gaps)
 
 
+def bare_loop_gaps(spec, batch_size: int, seconds: float) -> tuple[np.ndarray, int]:
+    """The same measurement while a bare PyTorch loop (no trainer, no panel) trains in a thread."""
+    import threading
+
+    from explorer.nn import build
+
+    model = build(spec, seed=0)
+    opt = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
+    x = torch.randn(batch_size, *spec.input_shape)
+    y = torch.randint(0, spec.head.num_classes, (batch_size,))
+    stop = threading.Event()
+    steps = [0]
+
+    def loop():
+        while not stop.is_set():
+            loss = torch.nn.functional.cross_entropy(model(x), y)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            steps[0] += 1
+
+    thread = threading.Thread(target=loop)
+    thread.start()
+    try:
+        return tick_gaps(seconds), steps[0]
+    finally:
+        stop.set()
+        thread.join()
+
+
 def summary(gaps: np.ndarray) -> str:
     if not len(gaps):
         return "no ticks"
@@ -81,6 +111,7 @@ def main() -> int:
     app.processEvents()
 
     baseline = tick_gaps(min(args.seconds, 5.0))
+    bare, bare_steps = bare_loop_gaps(preset(args.net), args.batch_size, min(args.seconds, 10.0))
 
     panel.form.set_settings(TrainSettings(dataset="shapes", train_size=args.train_size, test_size=512,
                                           epochs=1000, batch_size=args.batch_size, device="cpu"))
@@ -110,6 +141,7 @@ def main() -> int:
     print(f"GUI-thread tick gaps, 10 ms QTimer, {torch.get_num_threads()} torch threads, "
           f"{os.cpu_count()} cores, {args.net} batch {args.batch_size} on cpu")
     print(f"  idle:     {summary(baseline)}")
+    print(f"  bare torch loop in a plain thread: {summary(bare)}  ({bare_steps} steps)")
     print(f"  training: {summary(training)}  ({done} steps, "
           f"{done * args.batch_size / max(elapsed, 1e-9):,.0f} images/s)")
     if len(baseline) and len(training):
