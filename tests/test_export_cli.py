@@ -13,6 +13,14 @@ from explorer.spec import preset
 from explorer.spec.fileformat import to_dict
 
 
+@pytest.fixture(autouse=True)
+def one_thread():
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # small models; one thread is quicker on a busy machine
+    yield
+    torch.set_num_threads(threads)
+
+
 def _run(capsys, *argv):
     code = main(["export", *argv])
     out, err = capsys.readouterr()
