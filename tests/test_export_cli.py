@@ -120,3 +120,23 @@ def test_main_py_exits_non_zero_on_failure(tmp_path):
                           text=True, timeout=120)
     assert proc.returncode == 2
     assert proc.stderr.strip() == f"error: the folder {tmp_path / 'missing-folder'} does not exist"
+
+
+def test_import_weights_checks_a_torchvision_file_and_writes_a_weights_file(tmp_path, capsys):
+    state = build(preset("resnet18"), seed=4).state_dict()
+    torch.save(state, tmp_path / "resnet18-tv.pth")
+    code = main(["import-weights", "resnet18", str(tmp_path / "resnet18-tv.pth"), "-o", str(tmp_path / "w")])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert "imported 122 tensors (11,689,512 parameters)" in out
+    saved = torch.load(tmp_path / "w.pt", weights_only=True)
+    assert saved["spec"] == to_dict(preset("resnet18"))
+    assert all(torch.equal(saved["model"][k], v) for k, v in state.items())
+
+    code = main(["import-weights", "resnet34", str(tmp_path / "resnet18-tv.pth"), "-o", str(tmp_path / "x")])
+    _, err = capsys.readouterr()
+    assert code == 2
+    assert err.strip() == ("error: resnet18-tv.pth has no 'layer1.2.conv1.weight' (the network expects 64x64x3x3); "
+                           "the file holds a basic-block network with 2-2-2-2 blocks per stage (resnet18), "
+                           "the network has 3-4-6-3")
+    assert not (tmp_path / "x.pt").exists()

@@ -19,6 +19,7 @@ COMMANDS = {
     "info": "info",
     "new": "info",
     "export": "export",
+    "import-weights": "export",
     "gradflow": "gradflow",
     "train": "train",
 }

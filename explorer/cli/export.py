@@ -24,6 +24,7 @@ def register(sub) -> None:
                                                     "(default: the network's own, e.g. 3x32x32)")
     p.add_argument("--seed", type=int, default=0, help="seed of the fresh initialisation (default 0)")
     p.set_defaults(func=cmd_export)
+    register_import(sub)
 
 
 def _size(path) -> str:
@@ -51,7 +52,7 @@ def cmd_export(args) -> int:
     fmt = FORMATS[args.format]
     for path in result.files:
         print(f"wrote {path} ({_size(path)})")
-    print(f"  format:  {fmt.label} ({fmt.description})")
+    print(f"  format:  {fmt.label}: {fmt.description}")
     for note in result.notes:
         if note != JIT_DEPRECATION_NOTE:
             print(f"  {note}")
@@ -62,4 +63,33 @@ def cmd_export(args) -> int:
         print(f"not verified: {result.verification}")
     if JIT_DEPRECATION_NOTE in result.notes:
         print(f"note: {JIT_DEPRECATION_NOTE}")
+    return 0
+
+
+def register_import(sub) -> None:
+    p = sub.add_parser(
+        "import-weights", help="check a torchvision-style state_dict against a network and save it as weights",
+        description="Load FILE (a torchvision ResNet state_dict, or a training checkpoint) into NET with a "
+                    "strict key and shape check, and write a weights file holding the network and its "
+                    "state_dict, which 'export --checkpoint' reads. A mismatch names the first key that "
+                    "does not fit and both shapes.")
+    p.add_argument("net", metavar="NET", help="a preset name or a network JSON file (e.g. resnet50)")
+    p.add_argument("file", metavar="FILE", help="the state_dict or checkpoint to import")
+    p.add_argument("-o", "--output", required=True, metavar="OUT", help="the weights file to write (.pt)")
+    p.set_defaults(func=cmd_import_weights)
+
+
+def cmd_import_weights(args) -> int:
+    from ..export import WeightsError, import_torchvision_weights, save_weights
+
+    spec = resolve_network(args.net)
+    try:
+        model = import_torchvision_weights(spec, args.file)
+        path = save_weights(spec, model.state_dict(), args.output, source=os.path.basename(args.file))
+    except WeightsError as err:
+        raise CliError(str(err)) from None
+    params = sum(p.numel() for p in model.parameters())
+    print(f"imported {len(model.state_dict())} tensors ({params:,} parameters) from {args.file} into "
+          f"{spec.name}: every key and shape matched")
+    print(f"wrote {path} ({_size(path)}); use it with: export {args.net} --checkpoint {path} ...")
     return 0

@@ -217,3 +217,28 @@ def import_torchvision_weights(spec: NetworkSpec, path: str | os.PathLike) -> Re
     load_state_dict_strict(model, state, Path(path).name)
     model.apply_spec_skips(spec)
     return model
+
+
+def save_weights(spec: NetworkSpec, state_dict: dict, path: str | os.PathLike, source: str = "") -> Path:
+    """Write ``{"spec", "model", "source"}`` atomically: a weights file ``read_weights_file`` accepts.
+
+    It has no optimizer state, so training can start from it but not resume a run.
+    """
+    from ..spec.fileformat import to_dict
+
+    path = Path(path).expanduser()
+    if path.suffix == "":
+        path = path.with_suffix(".pt")
+    if not path.parent.is_dir():
+        raise WeightsError(f"the folder {path.parent} does not exist")
+    tmp = path.with_name(f".{path.name}.partial")
+    try:
+        torch.save({"spec": to_dict(spec), "model": {k: v.detach().cpu() for k, v in state_dict.items()},
+                    "source": source}, tmp)
+        os.replace(tmp, path)
+    except OSError as err:
+        raise WeightsError(f"cannot write {path}: {err.strerror or err}") from None
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    return path
