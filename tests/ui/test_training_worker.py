@@ -47,6 +47,7 @@ def test_a_short_run_delivers_every_step_in_few_batches(qtbot, worker):
     batches, times = [], []
     worker.eventsReady.connect(batches.append)
     worker.eventsReady.connect(lambda _events: times.append(time.monotonic()))
+    started = time.monotonic()
     with qtbot.waitSignal(worker.runEnded, timeout=60_000) as ended:
         worker.start(tiny_spec(), tiny_settings(epochs=3))
     outcome = ended.args[0]
@@ -57,9 +58,8 @@ def test_a_short_run_delivers_every_step_in_few_batches(qtbot, worker):
     assert [e.epoch for e in events if isinstance(e, EpochMetrics)] == [1, 2, 3]
     assert isinstance(events[-1], RunFinished)
     # the GUI hears from the worker at most five times a second, however fast the steps
-    # (the last batch, flushed when the thread ends, may come sooner)
-    gaps = [b - a for a, b in zip(times[:-2], times[1:-1])]
-    assert all(gap > 0.15 for gap in gaps), gaps
+    # (plus the batch flushed when the thread ends)
+    assert len(batches) <= (times[-1] - started) / 0.2 + 2, (len(batches), times[-1] - started)
     assert outcome.record.model_state is not None
     assert not worker.is_running()
 
