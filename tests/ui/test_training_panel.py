@@ -83,6 +83,8 @@ def test_buttons_follow_the_run(qtbot, panel):
     xs, ys = curve.getOriginalDataset()
     assert len(xs) == len(ys) > 0  # points streamed into the loss plot while running
     assert "images/s" in panel.progress_label.text() and "ETA" in panel.progress_label.text()
+    panel.set_run_visible(entry, False)  # the active run cannot be hidden
+    assert panel.plots.is_shown(entry) and panel.plots.legend_labels() == [entry.label]
     stop(qtbot, panel)
     assert (panel.start_button.isEnabled(), panel.pause_button.isEnabled(),
             panel.stop_button.isEnabled()) == (True, False, False)

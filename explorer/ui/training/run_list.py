@@ -101,6 +101,9 @@ class RunList(QTreeWidget):
         for candidate, entry in self._items.values():
             if candidate is item:
                 on = item.checkState(0) == Qt.CheckState.Checked
+                if entry.active and not on:  # the active run is always shown
+                    self.update_run(entry)
+                    return
                 if on != entry.visible:
                     entry.visible = on
                     self.visibilityChanged.emit(entry, on)
