@@ -74,6 +74,7 @@ class GradientHeatmap(QWidget):
         self._data = np.full((0, 64), np.nan, dtype=np.float32)  # rows = blocks, columns = steps
         self._labels: list[str] = []
         self._dirty = False
+        self._probe_lines: list[pg.InfiniteLine] = []
 
         self.view = pg.GraphicsLayoutWidget()
         self.view.setBackground("w")
@@ -101,7 +102,8 @@ class GradientHeatmap(QWidget):
         bar_axis.setLabel("log10 ||dL/dx||", color="#333333", **{"font-size": "11pt"})
         bar_axis.setWidth(60)
 
-        self.readout = QLabel("Hover over a cell to read its block, step and value.")
+        self.readout = QLabel("Hover over a cell to read its block, step and value. "
+                              "Columns framed in white are probes at the current weights.")
         self.readout.setStyleSheet("font-size: 11pt; color: #333;")
         self.readout.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         layout = QVBoxLayout(self)
@@ -179,8 +181,24 @@ class GradientHeatmap(QWidget):
         self.image.setRect(0, 0, n, len(self.block_labels))
         self._plot.setXRange(0, max(n, 1), padding=0)
         self._plot.setYRange(0, len(self.block_labels), padding=0)
+        self._mark_probe_columns()
         self._plot.getAxis("bottom").picture = None
         self._plot.getAxis("bottom").update()
+
+    def _mark_probe_columns(self) -> None:
+        """White edges around probe columns when they sit among training columns."""
+        for line in self._probe_lines:
+            self._plot.removeItem(line)
+        self._probe_lines = []
+        probes = [i for i, label in enumerate(self._labels) if label == PROBE_LABEL]
+        if len(probes) == len(self._labels):
+            return  # only probes: no training columns to tell them apart from
+        pen = pg.mkPen("w", width=2)
+        for col in probes[-40:]:
+            for x in (col, col + 1):
+                line = pg.InfiniteLine(pos=x, angle=90, pen=pen, movable=False)
+                self._plot.addItem(line, ignoreBounds=True)
+                self._probe_lines.append(line)
 
     def flush(self) -> None:
         """Draw pending columns now (the timer does this ten times a second)."""

@@ -54,6 +54,12 @@ class GradientPanel(QWidget):
         self.words.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.words.setStyleSheet("font-size: 14pt; color: #222;")
         self.words.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        self.help = QLabel(
+            "Each point is the size of the loss gradient arriving at a block's input, measured on one "
+            "fixed batch. Much larger near the input: the early layers get huge, unstable updates. "
+            "Much smaller: they barely learn. Residual nets keep it within a modest factor.")
+        self.help.setWordWrap(True)
+        self.help.setStyleSheet("font-size: 11pt; color: #444;")
         self.status = QLabel("")
         self.status.setWordWrap(True)
         self.status.setStyleSheet("font-size: 10pt; color: #555;")
@@ -70,7 +76,10 @@ class GradientPanel(QWidget):
         side_layout = QVBoxLayout(side)
         side_layout.setContentsMargins(8, 4, 4, 4)
         side_layout.addWidget(self.ratio_label)
-        side_layout.addWidget(self.words, 1)
+        side_layout.addWidget(self.words)
+        side_layout.addSpacing(8)
+        side_layout.addWidget(self.help)
+        side_layout.addStretch(1)
         buttons = QHBoxLayout()
         buttons.addWidget(self.skips_off)
         buttons.addWidget(self.skips_on)
@@ -161,7 +170,9 @@ class GradientPanel(QWidget):
         on = sum(skips)
         caption = ("all skips on" if on == len(skips) and on else "all skips off" if on == 0
                    else f"{on} of {len(skips)} skips on")
-        self.profile.show_profile(result.block_norms, result.labels, caption)
+        trained = outcome.weights == "the trained weights"
+        self.profile.show_profile(result.block_norms, result.labels,
+                                  f"{caption}, {'trained' if trained else 'fresh'} weights")
         if self.heatmap.block_labels != result.labels:
             if self._running:
                 caption += " (not added to the heatmap: the blocks differ from the run's)"
