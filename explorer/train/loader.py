@@ -1,7 +1,8 @@
 """Batches from in-memory tensors: no DataLoader, no worker processes.
 
 The uint8 images live on the training device when they fit (CUDA: under a third of the
-free memory), else in pinned host memory and copied per batch without blocking. Each
+free memory), else in host memory, each batch gathered into pinned memory and copied
+without blocking. Each
 batch is converted to float, normalised with the training split's per-channel mean and
 std, augmented (random crop from a 4-pixel zero-padded image, horizontal flip) and
 resized to the network's input size where that differs, all as tensor ops on the
@@ -38,10 +39,10 @@ class BatchSource:
         self.channels_last = channels_last
         store = device if self._fits_on(device, data) else torch.device("cpu")
         self.on_device = store == device
-        pin = store.type == "cpu" and device.type == "cuda"
-        self.x_train = self._place(data.x_train, store, pin)
+        self._pin = store.type == "cpu" and device.type == "cuda"
+        self.x_train = data.x_train.to(store)
         self.y_train = data.y_train.to(store)
-        self.x_test = self._place(data.x_test, store, pin)
+        self.x_test = data.x_test.to(store)
         self.y_test = data.y_test.to(store)
         mean, std = channel_stats(data.x_train)
         self.mean, self.std = mean.tolist(), std.tolist()
@@ -62,11 +63,6 @@ class BatchSource:
         need = data.x_train.numel() + data.x_test.numel()
         free, _ = torch.cuda.mem_get_info(device)
         return need < free / 3
-
-    @staticmethod
-    def _place(x: torch.Tensor, store: torch.device, pin: bool) -> torch.Tensor:
-        x = x.to(store)
-        return x.pin_memory() if pin else x
 
     @property
     def train_size(self) -> int:
@@ -103,6 +99,8 @@ class BatchSource:
 
     def prepare(self, x: torch.Tensor, y: torch.Tensor, train: bool) -> tuple[torch.Tensor, torch.Tensor]:
         if x.device != self.device:
+            if self._pin:  # a gathered batch from the (too big) host copy: pinned, so the copy is async
+                x, y = x.pin_memory(), y.pin_memory()
             x = x.to(self.device, non_blocking=True)
             y = y.to(self.device, non_blocking=True)
         x = x.float().mul_(self._scale).sub_(self._shift)
