@@ -196,3 +196,36 @@ def test_probe_needs_a_batch_or_a_shape():
         probe(model)
     with pytest.raises(ValueError, match="targets"):
         probe(model, torch.zeros(1, 3, 8, 8))
+
+
+# -- the words -----------------------------------------------------------------------
+
+@pytest.mark.parametrize("value,text", [(9.46, "9.5"), (96.2, "96"), (4987, "5,000"), (2.43e7, "2.4e7"),
+                                        (0.33, "0.33")])
+def test_factors_read_naturally(value, text):
+    from explorer.experiments.gradflow import format_factor
+    assert format_factor(value) == text
+
+
+def test_words_name_the_regime_and_the_place():
+    labels = [f"stage {s}, block {b}" for s in (1, 2, 3) for b in (1, 2, 3)]
+    carried = summarise(np.geomspace(9, 1, 9), labels, [True] * 9, batch_norm=True)
+    assert carried.verdict == "carried"
+    assert carried.text.startswith("The gradient reaching the first block is 9x the one at the last block")
+    assert "skips carry it back" in carried.text
+    exploding = summarise(np.geomspace(1e6, 1, 9), labels, [False] * 9, batch_norm=True)
+    assert exploding.verdict == "explodes" and "1e6 times larger" in exploding.text
+    # 5.6x per block: 31.6x at stage 3, block 1 and 178x at stage 2, block 3, the first past 100x
+    assert "already 100x at stage 2, block 3" in exploding.text
+    vanishing = summarise(np.geomspace(1e-5, 1, 9), labels, [False] * 9, batch_norm=False)
+    assert vanishing.verdict == "vanishes" and "1/1e5 of the one at the last block" in vanishing.text
+    assert "normalisation" in vanishing.text
+
+
+def test_words_for_dead_and_broken_gradients():
+    dead = summarise(np.zeros(4), skips=[False] * 4)
+    assert dead.verdict == "dead" and "exactly zero" in dead.text
+    cut = summarise(np.array([0.0, 0.0, 0.5, 1.0]), [f"b{i}" for i in range(4)], [False] * 4)
+    assert cut.verdict == "vanishes" and "exactly zero before b2" in cut.text
+    overflow = summarise(np.array([np.inf, 1.0]), ["first", "last"], [False, False])
+    assert overflow.verdict == "explodes" and "first" in overflow.text

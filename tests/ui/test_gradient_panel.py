@@ -117,16 +117,21 @@ def test_training_columns_stream_into_the_heatmap(qtbot, panel):
     assert panel.heatmap.columns == 0
     for step, scale in ((10, 1.0), (20, 0.1), (30, 100.0)):
         panel.add_column(GradColumn(step=step, norms=np.array([1.0, 0.5, 0.2, 0.1]) * scale))
-    qtbot.waitUntil(lambda: panel.heatmap.image.image is not None
+    qtbot.waitUntil(lambda: panel.heatmap.image.image is not None  # drawn by the 10 Hz timer
                     and panel.heatmap.image.image.shape == (4, 3), timeout=TIMEOUT)
     values = panel.heatmap.values()
     np.testing.assert_allclose(values[:, 2], np.log10([100, 50, 20, 10]), rtol=1e-5)
     assert panel.heatmap.describe_cell(1, 0) == (
         "stage 1, block 1 · step 20 · ||dL/dx|| = 0.1 (log10 -1.00)")
+    panel.add_column(GradColumn(step=40, norms=np.array([np.nan, 0.0, np.inf, 1e-3])))
+    assert "not measured" in panel.heatmap.describe_cell(3, 0)
+    assert "exactly 0" in panel.heatmap.describe_cell(3, 1)
+    assert "infinite" in panel.heatmap.describe_cell(3, 2)
+    assert panel.heatmap.describe_cell(3, 3).endswith("= 0.001 (log10 -3.00)")
     assert panel.heatmap.colorbar.levels() == (-6.0, 2.0)  # fixed levels, not rescaled per column
     with qtbot.waitSignal(panel.profileUpdated, timeout=TIMEOUT):  # a probe during the run adds a probe column
         panel.document.edit(panel.document.spec.with_skips(False), "All skips off")
-    assert panel.heatmap.column_label(3) == "probe"
+    assert panel.heatmap.column_label(4) == "probe"
     panel.end_run()
 
 

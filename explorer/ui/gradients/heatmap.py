@@ -160,10 +160,12 @@ class GradientHeatmap(QWidget):
                 grown = np.full((self._data.shape[0], self._data.shape[1] * 2), np.nan, dtype=np.float32)
                 grown[:, :self.columns] = self._data[:, :self.columns]
                 self._data = grown
-        with np.errstate(divide="ignore", invalid="ignore"):
-            logs = np.where(norms > 0, np.log10(np.where(norms > 0, norms, 1.0)), -np.inf)
-        # an exact zero is shown at the bottom of the scale, a NaN stays a hole
-        logs = np.where(np.isneginf(logs), LEVELS[0] - 1.0, logs)
+        # exact zeros sit just below the scale, overflow just above it, NaN stays a hole
+        logs = np.full(norms.shape, np.nan)
+        positive = np.isfinite(norms) & (norms > 0)
+        logs[positive] = np.log10(norms[positive])
+        logs[norms == 0] = LEVELS[0] - 1.0
+        logs[np.isposinf(norms)] = LEVELS[1] + 1.0
         self._data[:, self.columns] = logs.astype(np.float32)
         self._labels.append(label)
         self._dirty = True
@@ -214,8 +216,10 @@ class GradientHeatmap(QWidget):
         where = "probe at the current weights" if label == PROBE_LABEL else f"step {label}"
         if math.isnan(value):
             shown = "not measured"
-        elif value < LEVELS[0] - 0.5:
+        elif value == LEVELS[0] - 1.0:
             shown = "exactly 0"
+        elif value == LEVELS[1] + 1.0:
+            shown = "overflowed (infinite)"
         else:
             shown = f"{10 ** value:.3g} (log10 {value:+.2f})"
         return f"{self.block_labels[row]} · {where} · ||dL/dx|| = {shown}"
