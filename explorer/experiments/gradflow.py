@@ -46,11 +46,13 @@ def format_factor(x: float) -> str:
     """9x, 90x, 5,000x, 2.4e7x: readable across ten orders of magnitude."""
     if not math.isfinite(x):
         return "∞" if x > 0 else "?"
+    if x >= 1:
+        x = float(f"{x:.2g}")  # two significant digits, so 99,999.99 reads as 1e5
     if x >= 1e5:
         mant, exp = f"{x:.1e}".split("e")
         return f"{mant.rstrip('0').rstrip('.')}e{int(exp)}"
     if x >= 100:
-        return f"{round(x, -int(math.floor(math.log10(x))) + 1):,.0f}"
+        return f"{x:,.0f}"
     if x >= 10:
         return f"{x:.0f}"
     if x >= 1:
