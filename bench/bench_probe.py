@@ -66,10 +66,11 @@ def bench_probe(repeats: int) -> None:
     base = None
     for label, fn in rows:
         wall, cpu = median_time(fn, repeats)
-        base = base or wall
+        base = base or (wall, cpu)
         print(f"  {label:<27} wall {wall * 1000:7.1f} ms  cpu {cpu * 1000:7.1f} ms  "
-              f"wall ratio {wall / base:.2f}x bare")
-    print("  (the panel's probe: autograd computes no weight gradients, model and batch channels_last)")
+              f"ratio to bare: wall {wall / base[0]:.2f}x, cpu {cpu / base[1]:.2f}x")
+    print("  (the panel's probe: autograd computes no weight gradients, model and batch channels_last;")
+    print("   on a busy machine trust the cpu column: with one torch thread it is the idle wall time)")
 
 
 def bench_round_trip(repeats: int) -> None:

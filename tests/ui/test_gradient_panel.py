@@ -34,6 +34,7 @@ def panel(qtbot):
     document = Document(small_spec())
     panel = GradientPanel(document)
     qtbot.addWidget(panel)
+    panel.show()
     qtbot.waitUntil(lambda: panel.last_outcome is not None, timeout=TIMEOUT)
     yield panel
     panel.shutdown()
@@ -58,6 +59,7 @@ def test_all_skips_buttons_push_undoable_edits_and_the_words_follow(qtbot):
     document = Document(preset("resnet20"))
     panel = GradientPanel(document)
     qtbot.addWidget(panel)
+    panel.show()
     try:
         qtbot.waitUntil(lambda: panel.last_outcome is not None, timeout=TIMEOUT)
         assert "skips carry it back" in panel.words.text()
@@ -143,3 +145,17 @@ def test_an_invalid_design_keeps_the_last_profile_and_says_why(qtbot, panel):
     assert "errors" in panel.status.text()
     assert not panel.skips_off.isEnabled()
     np.testing.assert_array_equal(panel.profile.current, before)
+
+
+def test_a_hidden_panel_measures_nothing_until_it_is_shown(qtbot):
+    document = Document(small_spec())
+    panel = GradientPanel(document)
+    qtbot.addWidget(panel)
+    try:
+        document.edit(document.spec.with_skips(False), "All skips off")
+        assert panel.runner is None and panel.last_outcome is None  # no thread, no probe while hidden
+        with qtbot.waitSignal(panel.profileUpdated, timeout=TIMEOUT) as blocker:
+            panel.show()
+        assert blocker.args[0].result.skips == [False] * 4  # the design as it is now
+    finally:
+        panel.shutdown()

@@ -7,6 +7,10 @@ may keep) or None for fresh weights; a state_dict that no longer fits the design
 falls back to fresh weights and says so. While training, the training panel calls
 ``begin_run(labels)``, ``add_column(GradColumn)`` and ``end_run()``; the heatmap
 then shows the recorder's columns, and probe columns marked "probe" in between.
+
+Importing this module does not load torch; the first probe does (``worker.py``), and
+probes run only while the panel is visible: edits made while it is hidden are
+measured once, when it is shown again.
 """
 from __future__ import annotations
 
@@ -14,15 +18,14 @@ import math
 import time
 from typing import Callable
 
-from ...experiments.gradflow import format_factor, summarise
-from ...spec import Norm
-from .worker import ProbeOutcome, ProbeRunner, probe_batch_size
-from .heatmap import PROBE_LABEL, GradientHeatmap
-from .profile import DepthProfile
-
-from PySide6.QtCore import Qt, Signal, Slot  # noqa: E402 - after the torch-importing modules
+from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (QHBoxLayout, QLabel, QPushButton, QSizePolicy, QSplitter, QVBoxLayout,
                                QWidget)
+
+from ...experiments.gradflow import format_factor, summarise
+from ...spec import Norm
+from .heatmap import PROBE_LABEL, GradientHeatmap
+from .profile import DepthProfile
 
 VERDICT_COLOURS = {
     "carried": "#1b7f3b", "grows": "#8a6d00", "explodes": "#b3261e", "fades": "#6a3fb0",
@@ -40,7 +43,7 @@ class GradientPanel(QWidget):
         self._weights_source: Callable[[], dict | None] | None = None
         self._running = False
         self._requested_at: dict[int, float] = {}
-        self.last_outcome: ProbeOutcome | None = None
+        self.last_outcome = None  # the ProbeOutcome shown
         self.last_round_trip_s: float | None = None
         self._previous_ratio: str | None = None
 
@@ -99,9 +102,8 @@ class GradientPanel(QWidget):
         layout.addWidget(plots, 1)
         layout.addWidget(side)
 
-        self.runner = ProbeRunner(self)
-        self.runner.finished.connect(self._on_probe_done)
-        self.runner.busyChanged.connect(self._on_busy)
+        self.runner = None  # made by the first probe, which loads torch
+        self._stale = True
         document.specChanged.connect(self._on_spec_changed)
         self._update_buttons()
         self.refresh()
@@ -112,16 +114,36 @@ class GradientPanel(QWidget):
         self._weights_source = fn
         self.refresh()
 
-    def refresh(self) -> None:
-        """Measure the document's current design at the current weights (off the GUI thread)."""
+    def refresh(self, force: bool = False) -> None:
+        """Measure the document's current design at the current weights (off the GUI thread).
+
+        While the panel is hidden this only marks it out of date (unless ``force``).
+        """
+        if not (force or self.isVisible()):
+            self._stale = True
+            return
         spec = self.document.spec if self.document.valid else None
         if spec is None:
             self.status.setText("The design has errors; fix them to measure the gradients again. "
                                 "The plots show the last valid design.")
             return
+        self._stale = False
         state = self._weights_source() if self._weights_source is not None else None
-        serial = self.runner.request(spec, state)
+        serial = self._runner().request(spec, state)
         self._requested_at[serial] = time.perf_counter()
+
+    def _runner(self):
+        if self.runner is None:
+            from .worker import ProbeRunner  # loads torch
+            self.runner = ProbeRunner(self)
+            self.runner.finished.connect(self._on_probe_done)
+            self.runner.busyChanged.connect(self._on_busy)
+        return self.runner
+
+    def showEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        super().showEvent(event)
+        if self._stale:
+            self.refresh()
 
     def begin_run(self, block_labels: list[str]) -> None:
         self._running = True
@@ -139,7 +161,8 @@ class GradientPanel(QWidget):
     def shutdown(self) -> None:
         """Stop the probe thread and wait for it (call from the window's closeEvent)."""
         self.heatmap.stop()
-        self.runner.shutdown()
+        if self.runner is not None:
+            self.runner.shutdown()
 
     # -- reactions ----------------------------------------------------------------
     @Slot(object, object)
@@ -153,7 +176,7 @@ class GradientPanel(QWidget):
             self.status.setText("Measuring...")
 
     @Slot(object)
-    def _on_probe_done(self, outcome: ProbeOutcome) -> None:
+    def _on_probe_done(self, outcome) -> None:
         started = self._requested_at.pop(outcome.serial, None)
         self._requested_at = {s: t for s, t in self._requested_at.items() if s > outcome.serial}
         if started is not None:
@@ -194,7 +217,7 @@ class GradientPanel(QWidget):
         self.words.setText(summary.text)
         trip = f", {self.last_round_trip_s * 1000:.0f} ms" if self.last_round_trip_s is not None else ""
         self.status.setText(f"{spec.name}, {caption}: {outcome.weights}; probe batch of "
-                            f"{probe_batch_size(spec)} seeded random images, train-mode BN "
+                            f"{result.batch} seeded random images, train-mode BN "
                             f"(probe {outcome.seconds * 1000:.0f} ms{trip}).")
         self.profileUpdated.emit(outcome)
 
