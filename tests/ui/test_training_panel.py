@@ -172,6 +172,8 @@ def test_two_runs_overlay_with_a_legend_entry_each(qtbot, panel):
     assert panel.plots.legend_labels() == [second.label]
     panel.set_run_visible(first, True)
     assert sorted(panel.plots.legend_labels()) == sorted([first.label, second.label])
+    panel.plots.log_scale.setChecked(True)
+    assert panel.plots.loss_plot.getAxis("left").logMode and panel.plots.lr_plot.getAxis("left").logMode
 
 
 def test_skip_toggles_reach_the_running_model_and_shape_edits_are_refused(qtbot, panel):

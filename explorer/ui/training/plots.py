@@ -11,9 +11,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Slot
 from PySide6.QtGui import QColor, QPen
-from PySide6.QtWidgets import QVBoxLayout, QWidget
+from PySide6.QtWidgets import QCheckBox, QVBoxLayout, QWidget
 
 from .runs import RunEntry
 
@@ -70,9 +70,15 @@ class TrainingPlots(QWidget):
         self.view = pg.GraphicsLayoutWidget()
         self.view.setBackground("w")
         self.view.ci.setSpacing(10)
+        self.log_scale = QCheckBox("log scale for loss and learning rate")
+        self.log_scale.setToolTip("Spread out small values (a loss near zero, a decayed learning rate) "
+                                  "and keep a diverging run from flattening the others")
+        self.log_scale.toggled.connect(self.set_log_scale)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.view)
+        layout.setSpacing(2)
+        layout.addWidget(self.view, 1)
+        layout.addWidget(self.log_scale, 0, Qt.AlignmentFlag.AlignRight)
 
         self.loss_plot = self.view.addPlot(row=0, col=0, colspan=2)
         self._style(self.loss_plot, "Training loss per step (faint: raw, bold: smoothed)", "step", "loss")
@@ -84,11 +90,17 @@ class TrainingPlots(QWidget):
         self.error_plot.getViewBox().setDefaultPadding(0.06)  # end points are not cut in half
         self.lr_plot = self.view.addPlot(row=1, col=1)
         self._style(self.lr_plot, "Learning rate", "step", "lr")
-        self.lr_plot.getAxis("left").enableAutoSIPrefix(False)  # 0.05, not "50 (x0.001)"
+        for plot in (self.loss_plot, self.lr_plot):
+            plot.getAxis("left").enableAutoSIPrefix(False)  # 0.05, not "50 (x0.001)"
         self.view.ci.layout.setRowStretchFactor(0, 3)
         self.view.ci.layout.setRowStretchFactor(1, 2)
         self._curves: dict[int, RunCurves] = {}
         self._shown: set[int] = set()
+
+    @Slot(bool)
+    def set_log_scale(self, on: bool) -> None:
+        self.loss_plot.setLogMode(y=on)
+        self.lr_plot.setLogMode(y=on)
 
     @staticmethod
     def _style(plot: pg.PlotItem, title: str, x: str, y: str) -> None:
