@@ -289,7 +289,8 @@ class TrainingPanel(QWidget):
         if self.worker.paused or self._stopping:
             return
         self.progress_label.setText(
-            f"Step {step:,} of {total:,} ({100 * step // total}%) · epoch {event.epoch} of {entry.settings.epochs} · "
+            f"Step {step:,} of {total:,} ({100 * step // total}%) · "
+            f"epoch {event.epoch} of {entry.settings.epochs} · "
             f"{event.images_per_s:,.0f} images/s · ETA {_clock(event.eta_s)}")
 
     @Slot(object)

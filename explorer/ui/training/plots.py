@@ -82,8 +82,9 @@ class TrainingPlots(QWidget):
 
         self.loss_plot = self.view.addPlot(row=0, col=0, colspan=2)
         self._style(self.loss_plot, "Training loss per step (faint: raw, bold: smoothed)", "step", "loss")
-        self.loss_legend = self.loss_plot.addLegend(offset=(-10, 10), labelTextSize="9pt",
-                                                    labelTextColor="#222222", brush=pg.mkBrush(255, 255, 255, 210))
+        self.loss_legend = self.loss_plot.addLegend(
+            offset=(-10, 10), labelTextSize="9pt", labelTextColor="#222222",
+            brush=pg.mkBrush(255, 255, 255, 210))
         self.error_plot = self.view.addPlot(row=1, col=0, axisItems={"bottom": EpochAxis("bottom")})
         # the line styles are named in the title: a legend inside would sit on the curves
         self._style(self.error_plot, "Error per epoch (solid: test, dashed: train)", "epoch", "error (%)")
