@@ -4,15 +4,14 @@ import os
 import subprocess
 import sys
 
-import pytest
-
 from explorer.spec import BlockKind, NetworkSpec, StemSpec, save, uniform_stage
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-@pytest.mark.slow
 def test_torchrun_two_processes_train_with_ddp(tmp_path):
+    # about 10 s here (two fresh interpreters importing torch); not marked slow so that a
+    # quick run still covers the distributed path
     spec = NetworkSpec(name="tiny-ddp", stem=StemSpec(width=8),
                        stages=(uniform_stage(BlockKind.BASIC, 1, 8, 1), uniform_stage(BlockKind.BASIC, 1, 16, 2)))
     net = tmp_path / "tiny.json"
