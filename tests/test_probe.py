@@ -14,6 +14,16 @@ from explorer.spec import (BlockKind, InitKind, InitSpec, NetworkSpec, Norm, Sho
                            StemSpec, preset, replace_shortcuts, uniform_stage)
 
 
+@pytest.fixture(autouse=True)
+def _one_torch_thread():
+    # OpenMP's spinning threads slow these small CPU passes down badly when other
+    # processes share the two cores; one thread is as fast when the machine is idle
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 def tiny_spec(kind=BlockKind.BASIC, stem=StemKind.CIFAR, norm=Norm.BATCH) -> NetworkSpec:
     return NetworkSpec(name="tiny", input_shape=(3, 8, 8), stem=StemSpec(kind=stem, width=4),
                        stages=(uniform_stage(kind, 1, 4, 1), uniform_stage(kind, 1, 8, 2)), norm=norm)

@@ -14,6 +14,16 @@ from explorer.spec import BlockKind, NetworkSpec, StemKind, StemSpec, uniform_st
 from explorer.train.api import GradColumn
 
 
+@pytest.fixture(autouse=True)
+def _one_torch_thread():
+    # OpenMP's spinning threads slow these small CPU passes down badly when other
+    # processes share the two cores; one thread is as fast when the machine is idle
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 def tiny_spec(stem=StemKind.CIFAR, kind=BlockKind.BASIC):
     return NetworkSpec(name="tiny", input_shape=(3, 8, 8), stem=StemSpec(kind=stem, width=4 if stem is not StemKind.NONE else 3),
                        stages=(uniform_stage(kind, 2, 4, 1), uniform_stage(kind, 1, 8, 2)))
