@@ -229,7 +229,8 @@ class ExportDialog(QDialog):
     # -- exporting -------------------------------------------------------------
     @property
     def running(self) -> bool:
-        return self._worker is not None and self._worker.isRunning()
+        """True from the start of an export until the dialog has handled its end."""
+        return self._worker is not None
 
     @Slot()
     def start_export(self) -> None:
@@ -317,7 +318,7 @@ class ExportDialog(QDialog):
             self._on_worker_finished()
 
     def reject(self) -> None:
-        if self.running:
+        if self.running and self._worker.isRunning():
             self._worker.cancel()
             self.status_label.setText("Cancelling…")
             return
