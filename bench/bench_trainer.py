@@ -23,6 +23,7 @@ import argparse
 import statistics
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -127,6 +128,8 @@ def main(argv=None) -> int:
     total = args.warmup + args.steps
     # one epoch longer than the run, so no test evaluation falls inside the timing
     data = load_dataset("shapes", train_size=args.batch * (total + 1), test_size=args.batch)
+    if spec.head.num_classes != data.num_classes:  # the trainer would resize the head; do it for both
+        spec = replace(spec, head=replace(spec.head, num_classes=data.num_classes))
     settings = TrainSettings(dataset="shapes", max_steps=total, batch_size=args.batch, lr=0.05,
                              momentum=0.9, weight_decay=5e-4, schedule="cosine", augment=args.augment,
                              device=args.device, amp=args.amp, channels_last=args.channels_last,
