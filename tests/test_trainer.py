@@ -226,3 +226,17 @@ def test_resuming_with_more_steps_follows_the_new_length(shapes, tmp_path):
     cycle.save_checkpoint(path)
     with pytest.raises(TrainingError, match="one-cycle run of 4 steps"):
         Trainer(tiny_spec(), small(max_steps=8, schedule="onecycle"), resume=str(path), data=shapes).run()
+
+
+def test_bad_checkpoints_are_refused_with_the_reason(shapes, tmp_path):
+    junk = tmp_path / "junk.ckpt"
+    junk.write_bytes(b"this is not a checkpoint")
+    with pytest.raises(TrainingError, match="cannot read checkpoint .*junk.ckpt"):
+        Trainer(tiny_spec(), small(max_steps=2), resume=str(junk), data=shapes).run()
+    path = tmp_path / "tiny.ckpt"
+    trainer = Trainer(tiny_spec(), small(max_steps=2), data=shapes)
+    trainer.run()
+    trainer.save_checkpoint(path)
+    wider = tiny_spec().with_stage(1, uniform_stage(BlockKind.BASIC, 1, 32, 2))
+    with pytest.raises(TrainingError, match="holds weights for a different network"):
+        Trainer(wider, small(max_steps=4), resume=str(path), data=shapes).run()
