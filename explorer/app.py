@@ -1,7 +1,7 @@
 """Start the desktop app: one QApplication, one main window with CIFAR ResNet-20 loaded.
 
-Start-up imports only the spec and Qt: torch is loaded later, by whichever panel first
-needs a model, so the window appears quickly.
+``explorer.launcher`` imports torch before calling ``run_gui`` (PySide6 after torch is the
+order that works on Windows); the panels that need torch are docked by ``ui.workbench``.
 """
 from __future__ import annotations
 
@@ -65,9 +65,10 @@ def run_gui(argv: list[str] | None = None) -> int:
     from .spec import DEFAULT_PRESET, preset
     from .ui.document import Document
     from .ui.icons import icon
-    from .ui.main_window import MainWindow
+    from .ui.workbench import build_window
 
     app.setWindowIcon(icon("app"))
-    window = MainWindow(Document(preset(DEFAULT_PRESET)))
+    window, bench = build_window(Document(preset(DEFAULT_PRESET)))
+    app.aboutToQuit.connect(bench.shutdown)  # however the loop ends, no thread outlives it
     place_window(window, app)
     return app.exec()

@@ -11,6 +11,10 @@ import sys
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     if not argv:
+        # The window trains and probes models from its first second, so it needs torch;
+        # load it before PySide6, the order that works with Windows' DLL search.
+        import torch  # noqa: F401
+
         from .app import run_gui  # the only path that imports Qt
         return run_gui()
     from .cli import main as cli_main

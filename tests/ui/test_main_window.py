@@ -209,25 +209,34 @@ def test_every_kind_and_option_has_an_explanation():
 STARTUP_SCRIPT = r"""
 import sys, time
 started = time.perf_counter()
-from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QApplication
 import explorer.app as app_module
+import explorer.launcher as launcher
 
 def check():
+    from PySide6.QtWidgets import QApplication
     app = QApplication.instance()
     windows = [w for w in app.topLevelWidgets() if w.isVisible() and hasattr(w, "document")]
+    modules = list(sys.modules)
     print("window", windows[0].windowTitle(), windows[0].document.spec.name)
-    print("torch", "torch" in sys.modules)
+    print("torch_first", modules.index("torch") < modules.index("PySide6"))
     print("seconds", round(time.perf_counter() - started, 2))
     windows[0].close()
 
-QTimer.singleShot(0, check)
-sys.exit(app_module.run_gui(["explorer"]))
+create = app_module.create_application
+
+def create_and_schedule(argv=None):
+    app = create(argv)
+    from PySide6.QtCore import QTimer
+    QTimer.singleShot(0, check)
+    return app
+
+app_module.create_application = create_and_schedule
+sys.exit(launcher.main([]))
 """
 
 
-def test_gui_starts_with_resnet20_without_torch(tmp_path):
-    """``python main.py``'s GUI path, in a fresh process: the window opens fast and torch stays unloaded."""
+def test_gui_starts_with_resnet20_and_loads_torch_before_qt(tmp_path):
+    """``python main.py``'s GUI path in a fresh process: the window opens on ResNet-20, torch loaded first."""
     import os
     import subprocess
     import sys
@@ -239,7 +248,8 @@ def test_gui_starts_with_resnet20_without_torch(tmp_path):
     lines = dict(line.split(" ", 1) for line in done.stdout.splitlines() if " " in line)
     print(f"GUI start-up to a shown window: {lines.get('seconds')} s")
     assert lines["window"].startswith("resnet20") and lines["window"].endswith("resnet20")
-    assert lines["torch"] == "False"
+    assert lines["torch_first"] == "True"
+    assert "QThread: Destroyed" not in done.stderr
 
 
 def test_every_preset_loads_and_counts_match(window):

@@ -1,0 +1,100 @@
+"""The whole app in one window: the editor plus the training, gradient-flow and export parts.
+
+``MainWindow`` (the editor) knows nothing of training or gradients; this module docks
+the other panels into it and connects them:
+
+- a run's block labels, streamed gradient columns and end reach the heatmap;
+- the gradient probe measures the latest run's weights (fresh weights before any run);
+- the export dialog offers fresh weights and every finished run's weights;
+- closing the window asks the training panel first (it stops its worker within 2 s),
+  then shuts the probe thread down.
+"""
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, Qt, Slot
+from PySide6.QtGui import QKeySequence
+
+from .gradients import GradientPanel
+from .icons import icon
+from .main_window import MainWindow
+from .training import TrainingPanel
+
+BOTTOM = Qt.DockWidgetArea.BottomDockWidgetArea
+
+
+class Workbench(QObject):
+    """Owns the connections between the editor window and the other panels."""
+
+    def __init__(self, window: MainWindow, trainer_factory=None):
+        super().__init__(window)
+        self.window = window
+        document = window.document
+        self.training = TrainingPanel(document, trainer_factory=trainer_factory)
+        self.gradients = GradientPanel(document)
+        self.training_dock = window.add_panel("Training", self.training, BOTTOM)
+        self.gradients_dock = window.add_panel("Gradient flow", self.gradients, BOTTOM)
+        self.training_dock.raise_()
+
+        self.gradients.set_weights_source(self.training.latest_model_state)
+        self.training.runStarted.connect(self.gradients.begin_run)
+        self.training.gradColumn.connect(self.gradients.add_column)
+        self.training.runFinished.connect(self._on_run_finished)
+
+        window.add_close_guard(self.training.confirm_close)
+        window.add_close_guard(self._shutdown_probe)
+        self._export_dialog = None
+        self._add_export_action()
+
+    def _add_export_action(self) -> None:
+        w = self.window
+        self.export_network_action = w._action(
+            "Export &Network...", self.open_export_dialog, "export_network", QKeySequence("Ctrl+Shift+E"),
+            "Export the network with weights: TorchScript, torch.export, ONNX, PyTorch source or JSON")
+        file_menu = w.menuBar().actions()[0].menu()
+        file_menu.insertAction(w.export_action, self.export_network_action)
+        w.toolbar.addAction(self.export_network_action)
+
+    def weights_sources(self) -> list[tuple[str, dict | None]]:
+        sources: list[tuple[str, dict | None]] = [("Fresh initialisation (seed 0)", None)]
+        for i, record in enumerate(self.training.run_records(), start=1):
+            if record.model_state is not None:
+                sources.append((f"Run {i}: {record.name} ({record.status})", record.model_state))
+        return sources
+
+    @Slot()
+    def open_export_dialog(self) -> None:
+        from .export_dialog import ExportDialog  # loads torch: only when asked for
+
+        if self._export_dialog is None:
+            self._export_dialog = ExportDialog(self.window.document, self.weights_sources, self.window)
+            self._export_dialog.setWindowIcon(icon("export_network"))
+        else:
+            self._export_dialog.refresh_weights()
+        self._export_dialog.show()
+        self._export_dialog.raise_()
+
+    @Slot(object)
+    def _on_run_finished(self, record) -> None:
+        self.gradients.end_run()
+        self.gradients.refresh()  # measure the weights the run ended with
+        if self._export_dialog is not None:
+            self._export_dialog.refresh_weights()
+
+    def _shutdown_probe(self, _window) -> bool:
+        self.shutdown()
+        return True
+
+    @Slot()
+    def shutdown(self) -> None:
+        """Stop every background thread (training, probe, export); safe to call twice."""
+        self.training.shutdown()
+        self.gradients.shutdown()
+        if self._export_dialog is not None:
+            self._export_dialog.shutdown()
+
+
+def build_window(document=None, settings=None, dialogs=None, trainer_factory=None) -> tuple[MainWindow, Workbench]:
+    window = MainWindow(document, settings=settings, dialogs=dialogs)
+    bench = Workbench(window, trainer_factory=trainer_factory)
+    window.workbench = bench
+    return window, bench
