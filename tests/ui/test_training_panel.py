@@ -8,6 +8,7 @@ from dataclasses import replace
 
 import pytest
 import torch  # (torch before PySide6)
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 
 from explorer.spec.model import BlockKind, NetworkSpec, ShortcutKind, StemSpec, uniform_stage
@@ -252,3 +253,16 @@ def test_conversions_the_trainer_made_are_shown_after_the_run(qtbot, panel):
     assert record.status == "finished" and record.notes
     assert panel.message.isVisible() and panel.message.text().startswith("Note: ")
     assert record.notes[0] in panel.message.text()
+
+
+def test_a_short_panel_puts_the_plots_in_one_row_beside_the_runs(qtbot, panel):
+    plots = panel.plots
+    assert plots.view.ci.getItem(1, 0) is plots.error_plot  # tall: loss above error and lr
+    panel.resize(1400, 360)  # the height of a bottom dock
+    assert panel.right_splitter.orientation() == Qt.Orientation.Horizontal
+    assert [plots.view.ci.getItem(0, c) for c in range(3)] == [plots.loss_plot, plots.error_plot,
+                                                              plots.lr_plot]
+    assert not plots.loss_legend.isVisible()  # the run list's swatches name the runs
+    panel.resize(1200, 800)
+    assert panel.right_splitter.orientation() == Qt.Orientation.Vertical
+    assert plots.view.ci.getItem(1, 1) is plots.lr_plot and plots.loss_legend.isVisible()

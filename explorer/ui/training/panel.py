@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QMessageBox, QProgressBar,
                                QPushButton, QScrollArea, QSplitter, QVBoxLayout, QWidget)
 
@@ -133,23 +133,28 @@ class TrainingPanel(QWidget):
         self.export_button.clicked.connect(self._export_clicked)
         self.remove_button = QPushButton("Remove run")
         self.remove_button.clicked.connect(self._remove_clicked)
-        runs_header = QHBoxLayout()
         runs_title = QLabel("<b>Runs this session</b> — tick runs to overlay them")
-        runs_header.addWidget(runs_title, 1)
-        runs_header.addWidget(self.remove_button)
-        runs_header.addWidget(self.export_button)
+        runs_title.setWordWrap(True)
+        runs_buttons = QHBoxLayout()
+        runs_buttons.addStretch(1)
+        runs_buttons.addWidget(self.remove_button)
+        runs_buttons.addWidget(self.export_button)
         runs = QWidget()
         runs_layout = QVBoxLayout(runs)
         runs_layout.setContentsMargins(0, 4, 0, 0)
-        runs_layout.addLayout(runs_header)
-        runs_layout.addWidget(self.run_list)
+        runs_layout.addWidget(runs_title)
+        runs_layout.addWidget(self.run_list, 1)
+        runs_layout.addLayout(runs_buttons)
+        runs.setMinimumWidth(240)
 
-        right = QSplitter(Qt.Orientation.Vertical)
+        # tall: plots above the run list; short (a bottom dock): side by side
+        self.right_splitter = right = QSplitter(Qt.Orientation.Vertical)
         right.addWidget(self.plots)
         right.addWidget(runs)
         right.setStretchFactor(0, 4)
         right.setStretchFactor(1, 1)
         right.setChildrenCollapsible(False)
+        self._compact: bool | None = None
 
         outer = QSplitter(Qt.Orientation.Horizontal)
         outer.addWidget(left)
@@ -160,6 +165,29 @@ class TrainingPanel(QWidget):
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(outer)
+
+    COMPACT_BELOW_PX = 600  # shorter than this, plots sit in one row with the run list beside
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        super().resizeEvent(event)
+        self._arrange(event.size().height() < self.COMPACT_BELOW_PX)
+
+    def _arrange(self, compact: bool) -> None:
+        if compact == self._compact:
+            return
+        self._compact = compact
+        self.plots.set_one_row(compact)
+        self.run_list.set_compact(compact)
+        self.right_splitter.setOrientation(Qt.Orientation.Horizontal if compact
+                                           else Qt.Orientation.Vertical)
+        QTimer.singleShot(0, self._share_right_side)  # once the splitter has its new size
+
+    @Slot()
+    def _share_right_side(self) -> None:
+        compact = bool(self._compact)
+        total = self.right_splitter.width() if compact else self.right_splitter.height()
+        runs = 340 if compact else max(120, int(total * 0.22))
+        self.right_splitter.setSizes([max(total - runs, 200), runs])
 
     # -- public interface -------------------------------------------------------------
     def is_running(self) -> bool:

@@ -34,6 +34,11 @@ def _curve(name: str | None = None, **style) -> pg.PlotDataItem:
     return item
 
 
+TITLES = ("Training loss per step (faint: raw, bold: smoothed)",
+          "Error per epoch (solid: test, dashed: train)", "Learning rate")
+SHORT_TITLES = ("Loss (faint: raw)", "Error (dashed: train)", "Learning rate")
+
+
 class EpochAxis(pg.AxisItem):
     """An axis that labels whole epochs only (no "1.5" between epoch 1 and 2)."""
 
@@ -81,22 +86,49 @@ class TrainingPlots(QWidget):
         layout.addWidget(self.log_scale, 0, Qt.AlignmentFlag.AlignRight)
 
         self.loss_plot = self.view.addPlot(row=0, col=0, colspan=2)
-        self._style(self.loss_plot, "Training loss per step (faint: raw, bold: smoothed)", "step", "loss")
+        self._style(self.loss_plot, TITLES[0], "step", "loss")
         self.loss_legend = self.loss_plot.addLegend(
             offset=(-10, 10), labelTextSize="9pt", labelTextColor="#222222",
             brush=pg.mkBrush(255, 255, 255, 210))
         self.error_plot = self.view.addPlot(row=1, col=0, axisItems={"bottom": EpochAxis("bottom")})
         # the line styles are named in the title: a legend inside would sit on the curves
-        self._style(self.error_plot, "Error per epoch (solid: test, dashed: train)", "epoch", "error (%)")
+        self._style(self.error_plot, TITLES[1], "epoch", "error (%)")
         self.error_plot.getViewBox().setDefaultPadding(0.06)  # end points are not cut in half
         self.lr_plot = self.view.addPlot(row=1, col=1)
-        self._style(self.lr_plot, "Learning rate", "step", "lr")
+        self._style(self.lr_plot, TITLES[2], "step", "lr")
         for plot in (self.loss_plot, self.lr_plot):
             plot.getAxis("left").enableAutoSIPrefix(False)  # 0.05, not "50 (x0.001)"
         self.view.ci.layout.setRowStretchFactor(0, 3)
         self.view.ci.layout.setRowStretchFactor(1, 2)
         self._curves: dict[int, RunCurves] = {}
         self._shown: set[int] = set()
+
+    def set_one_row(self, one_row: bool) -> None:
+        """Loss, error and learning rate side by side (short panels) or loss above the others."""
+        layout = self.view.ci
+        for plot in (self.loss_plot, self.error_plot, self.lr_plot):
+            layout.removeItem(plot)
+        # in one row every title must fit a third of the width: say less
+        titles = SHORT_TITLES if one_row else TITLES
+        for plot, title in zip((self.loss_plot, self.error_plot, self.lr_plot), titles):
+            plot.setTitle(title, size="10pt", color="#222222")
+        if one_row:
+            layout.addItem(self.loss_plot, row=0, col=0)
+            layout.addItem(self.error_plot, row=0, col=1)
+            layout.addItem(self.lr_plot, row=0, col=2)
+            stretches = {"col": (2, 1, 1), "row": (1, 0)}
+        else:
+            layout.addItem(self.loss_plot, row=0, col=0, colspan=2)
+            layout.addItem(self.error_plot, row=1, col=0)
+            layout.addItem(self.lr_plot, row=1, col=1)
+            stretches = {"col": (1, 1, 0), "row": (3, 2)}
+        # one row is short and narrow: the run list's colour swatches name the runs instead
+        self.loss_legend.setVisible(not one_row)
+        grid = layout.layout
+        for i, factor in enumerate(stretches["col"]):
+            grid.setColumnStretchFactor(i, factor)
+        for i, factor in enumerate(stretches["row"]):
+            grid.setRowStretchFactor(i, factor)
 
     @Slot(bool)
     def set_log_scale(self, on: bool) -> None:

@@ -45,6 +45,11 @@ class RunList(QTreeWidget):
         self.itemChanged.connect(self._on_item_changed)
         self.currentItemChanged.connect(self._on_current)
 
+    def set_compact(self, compact: bool) -> None:
+        """Narrow: keep the run's name, status and test error; hide training error and steps."""
+        for column in (2, 4):
+            self.setColumnHidden(column, compact)
+
     def add_run(self, entry: RunEntry) -> None:
         item = QTreeWidgetItem()
         item.setIcon(0, _swatch(entry.colour))
