@@ -186,7 +186,7 @@ class TrainingPanel(QWidget):
     def _share_right_side(self) -> None:
         compact = bool(self._compact)
         total = self.right_splitter.width() if compact else self.right_splitter.height()
-        runs = 340 if compact else max(120, int(total * 0.22))
+        runs = 340 if compact else max(130, int(total * 0.16))
         self.right_splitter.setSizes([max(total - runs, 200), runs])
 
     # -- public interface -------------------------------------------------------------
