@@ -77,5 +77,8 @@ def launch(device_name: str = "auto", timeout_s: float = 600.0):
     dist.init_process_group(backend=backend, timeout=datetime.timedelta(seconds=timeout_s))
     try:
         yield DistContext.current()
+        # Leave together: a rank that tears down its group while another still writes files
+        # can abort in gloo's shutdown ("terminate called without an active exception").
+        dist.barrier()
     finally:
         dist.destroy_process_group()
