@@ -140,7 +140,8 @@ class TrainingSettingsForm(QWidget):
         self._looked_for_accelerators = False
         # finding accelerators needs torch: look once the window is up, not while it opens
         QTimer.singleShot(0, self._add_accelerators)
-        self.grad_every = _spin(0, 1_000_000, 0, 10, special="off")
+        # On by default in the window so the gradient heatmap streams (k = 10 keeps its cost small).
+        self.grad_every = _spin(0, 1_000_000, 10, 10, special="off")
         self.grad_every.setSuffix(" steps")
         self.grad_every.setToolTip("Record the gradient reaching every block's input every k steps "
                                    "(the gradient-flow heatmap); 'off' records none.")

@@ -1,0 +1,99 @@
+"""The whole window: editor, training, gradient flow and export working together."""
+from __future__ import annotations
+
+import time
+
+import pytest
+import torch  # (torch before PySide6)
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QMessageBox
+
+from explorer.spec.model import BlockKind, NetworkSpec, StemSpec, uniform_stage
+from explorer.train.api import TrainSettings
+from explorer.ui.document import Document
+from explorer.ui.workbench import build_window
+
+from test_main_window import FakeDialogs  # tests/ui is on sys.path (rootdir-relative import mode)
+
+
+def tiny_spec() -> NetworkSpec:
+    return NetworkSpec(name="tiny", stem=StemSpec(width=8),
+                       stages=(uniform_stage(BlockKind.BASIC, 2, 8, 1),
+                               uniform_stage(BlockKind.BASIC, 2, 16, 2)))
+
+
+def tiny_settings(**changes) -> TrainSettings:
+    base = dict(dataset="shapes", train_size=256, test_size=64, batch_size=64, epochs=2, augment=False,
+                device="cpu", lr=0.05, grad_every=2)
+    base.update(changes)
+    return TrainSettings(**base)
+
+
+@pytest.fixture(autouse=True)
+def _one_torch_thread():
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture
+def window(qtbot, tmp_path):
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    win, bench = build_window(Document(tiny_spec()), settings=settings, dialogs=FakeDialogs())
+    qtbot.addWidget(win)
+    win.resize(1400, 900)
+    win.show()
+    yield win
+    bench.shutdown()
+
+
+def test_a_skip_clicked_in_the_diagram_changes_the_gradient_profile(qtbot, window):
+    bench = window.workbench
+    bench.gradients_dock.raise_()
+    qtbot.waitUntil(lambda: bench.gradients.last_outcome is not None, timeout=30_000)
+    before = bench.gradients.last_outcome
+    with qtbot.waitSignal(bench.gradients.profileUpdated, timeout=30_000):
+        window.diagram.toggle_skip(0, 1)
+    after = bench.gradients.last_outcome
+    assert after is not before
+    assert window.document.spec.block(0, 1).skip is False
+    window.document.undo_stack.undo()
+    assert window.document.spec == tiny_spec()
+
+
+def test_training_streams_gradient_columns_and_offers_its_weights_for_export(qtbot, window):
+    bench = window.workbench
+    bench.training.form.set_settings(tiny_settings())
+    with qtbot.waitSignal(bench.training.runFinished, timeout=60_000) as done:
+        assert bench.training.start()
+    record = done.args[0]
+    assert record.status == "finished"
+    heatmap = bench.gradients.heatmap
+    heatmap.flush()
+    recorded = [heatmap.column_label(c) for c in range(heatmap.columns)]
+    assert sum(label != "probe" for label in recorded) >= 4  # 8 steps recorded every 2
+    assert heatmap.values().shape[0] == 4  # one row per block
+    labels = [label for label, _ in bench.weights_sources()]
+    assert labels[0].startswith("Fresh") and labels[1].startswith("Run 1: tiny")
+    assert bench.gradients._weights_source() is record.model_state
+
+
+def test_closing_mid_run_asks_then_stops_within_two_seconds(qtbot, window, monkeypatch):
+    bench = window.workbench
+    bench.training.form.set_settings(tiny_settings(epochs=500))
+    assert bench.training.start()
+    entry = bench.training.store.active
+    qtbot.waitUntil(lambda: len(entry.steps) > 0, timeout=60_000)
+    asked = []
+
+    def question(parent, title, text, *args):
+        asked.append(text)
+        return QMessageBox.StandardButton.Yes
+    monkeypatch.setattr(QMessageBox, "question", question)
+    t0 = time.monotonic()
+    assert window.close()
+    assert time.monotonic() - t0 < 2.0
+    assert asked == ["Training is running. Stop it and close?"]
+    assert not bench.training.is_running()
+    assert bench.training.run_records()[0].status == "stopped"  # the run's curves are kept
