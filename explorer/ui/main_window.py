@@ -116,6 +116,7 @@ class MainWindow(QMainWindow):
                                         Qt.DockWidgetArea.BottomDockWidgetArea)
         self._bottom_docks.append(self.problems_dock)
         self._layout_pending = True  # default dock sizes are applied at the first show
+        self._fitted_once = False
 
     def _apply_default_dock_sizes(self) -> None:
         """Inspector tall, history short, problems a few lines; sized to the window as shown."""
@@ -127,7 +128,7 @@ class MainWindow(QMainWindow):
 
     def _size_bottom_area(self) -> None:
         # Problems alone needs a few lines; training and gradient plots need real height.
-        share = 0.13 if len(self._bottom_docks) == 1 else 0.34
+        share = 0.13 if len(self._bottom_docks) == 1 else 0.45
         self.resizeDocks([self._bottom_docks[-1]], [int(max(self.height(), 400) * share)],
                          Qt.Orientation.Vertical)
 
@@ -140,6 +141,9 @@ class MainWindow(QMainWindow):
             if len(self._bottom_docks) > 1:
                 front = self._bottom_docks[1] if self.document.valid else self.problems_dock
                 QTimer.singleShot(0, front.raise_)  # after the tab bar exists
+        if not self._fitted_once:
+            self._fitted_once = True
+            QTimer.singleShot(50, self.diagram.fit_to_window)  # once the docks have their sizes
 
     def add_panel(self, title: str, widget: QWidget,
                   area=Qt.DockWidgetArea.BottomDockWidgetArea) -> QDockWidget:
@@ -147,6 +151,9 @@ class MainWindow(QMainWindow):
         name = "panel_" + "".join(ch if ch.isalnum() else "_" for ch in title.lower())
         dock = self._dock(title, name, widget, area)
         if area == Qt.DockWidgetArea.BottomDockWidgetArea:
+            # Plots need width: bottom panels now run the whole width under the side docks.
+            self.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.BottomDockWidgetArea)
+            self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.BottomDockWidgetArea)
             self.tabifyDockWidget(self._bottom_docks[-1], dock)
             self._bottom_docks.append(dock)
             QTimer.singleShot(0, dock.raise_)  # in front once the tab bar exists

@@ -105,6 +105,7 @@ class GradientHeatmap(QWidget):
         self.readout = QLabel("Hover over a cell to read its block, step and value. "
                               "Columns framed in white are probes at the current weights.")
         self.readout.setStyleSheet("font-size: 11pt; color: #333;")
+        self.readout.setWordWrap(True)  # a long readout must not widen the whole window
         self.readout.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)

@@ -19,8 +19,8 @@ import time
 from typing import Callable
 
 from PySide6.QtCore import Qt, Signal, Slot
-from PySide6.QtWidgets import (QHBoxLayout, QLabel, QPushButton, QSizePolicy, QSplitter, QVBoxLayout,
-                               QWidget)
+from PySide6.QtWidgets import (QFrame, QHBoxLayout, QLabel, QPushButton, QScrollArea, QSizePolicy,
+                               QSplitter, QVBoxLayout, QWidget)
 
 from ...experiments.gradflow import format_factor, summarise
 from ...spec import Norm
@@ -88,19 +88,31 @@ class GradientPanel(QWidget):
         buttons.addWidget(self.skips_on)
         side_layout.addLayout(buttons)
         side_layout.addWidget(self.status)
-        side.setMinimumWidth(300)
-        side.setMaximumWidth(460)
-        side.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Expanding)
+        # In a short dock the words scroll rather than overlap.
+        side_scroll = QScrollArea()
+        side_scroll.setWidget(side)
+        side_scroll.setWidgetResizable(True)
+        side_scroll.setFrameShape(QFrame.Shape.NoFrame)
+        side_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        side_scroll.setMinimumWidth(340)  # room for both skip buttons side by side
+        side_scroll.setMaximumWidth(420)
+        side_scroll.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Expanding)
 
         plots = QSplitter(Qt.Orientation.Vertical)
         plots.addWidget(self.profile)
         plots.addWidget(self.heatmap)
         plots.setStretchFactor(0, 1)
         plots.setStretchFactor(1, 1)
+        # The plots get most of the width; the user can drag the divider.
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.addWidget(plots)
+        split.addWidget(side_scroll)
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 1)
+        split.setChildrenCollapsible(False)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
-        layout.addWidget(plots, 1)
-        layout.addWidget(side)
+        layout.addWidget(split)
 
         self.runner = None  # made by the first probe, which loads torch
         self._stale = True

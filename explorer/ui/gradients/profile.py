@@ -76,7 +76,8 @@ class DepthProfile(QWidget):
         for name in ("left", "bottom"):
             plot.getAxis(name).setTickFont(font)
             plot.getAxis(name).setTextPen("#333333")
-        self.legend = plot.addLegend(offset=(-10, 30), labelTextSize="11pt", labelTextColor="#222222", brush=pg.mkBrush(255, 255, 255, 220))
+        self.legend = plot.addLegend(offset=(-6, 4), labelTextSize="11pt", labelTextColor="#222222",
+                                     brush=pg.mkBrush(255, 255, 255, 170))
         self.ghost_item = pg.PlotDataItem(pen=_pen(GHOST_COLOUR, 2, Qt.PenStyle.DashLine), name="before")
         self.now_item = pg.PlotDataItem(pen=_pen(NOW_COLOUR, 3), symbol="o", symbolSize=6,
                                         symbolBrush=NOW_COLOUR, symbolPen=None, name="now")
