@@ -140,3 +140,13 @@ def test_import_weights_checks_a_torchvision_file_and_writes_a_weights_file(tmp_
                            "the file holds a basic-block network with 2-2-2-2 blocks per stage (resnet18), "
                            "the network has 3-4-6-3")
     assert not (tmp_path / "x.pt").exists()
+
+
+def test_source_export_to_a_relative_path_verifies(tmp_path, capsys, monkeypatch):
+    """``-o net.py`` from the user's folder: the verifier runs elsewhere and must still find the files."""
+    monkeypatch.chdir(tmp_path)
+    assert main(["export", "resnet20", "--format", "python", "-o", "net.py"]) == 0
+    out = capsys.readouterr().out
+    assert "max abs difference 0" in out
+    assert (tmp_path / "net.py").is_file() and (tmp_path / "net.pth").is_file()
+    assert not list(tmp_path.glob(".*partial*"))

@@ -2,18 +2,42 @@
 
 Run as ``python -I reload_worker.py JOB.json`` from an empty folder: isolated mode
 drops the script's folder, the working folder, PYTHONPATH and user site-packages
-from ``sys.path``, so ``explorer`` cannot be imported here and every file has to
-stand on its own. This script itself imports only the standard library and torch.
+from ``sys.path``, and a finder placed first on ``sys.meta_path`` refuses ``explorer``
+even when the app is installed into site-packages (``pip install -e .``), so every
+file has to stand on its own. This script itself imports only the standard library
+and torch.
 
 JOB.json: {"inputs": "inputs.pt", "outputs": "outputs.pt", "report": "report.json",
            "jobs": [{"id": "0", "group": "0", "kind": "torchscript" | "export" | "python",
                      "path": "...", "weights": "... (python only)"}]}
 inputs.pt holds {group: [tensor, ...]}: the inputs each group of files runs on.
 """
+import importlib.abc
 import importlib.util
 import json
 import sys
 import warnings
+
+
+class HideTheApp(importlib.abc.MetaPathFinder):
+    """Makes ``import explorer`` fail here, wherever the app is installed."""
+
+    def find_spec(self, name, path=None, target=None):
+        if name == "explorer" or name.startswith("explorer."):
+            raise ModuleNotFoundError(f"No module named {name!r} (hidden while verifying an export)",
+                                      name=name)
+        return None
+
+
+sys.meta_path.insert(0, HideTheApp())
+
+
+def app_importable() -> bool:
+    try:
+        import explorer  # noqa: F401
+    except ImportError:
+        return False
+    return True
 
 
 def load_model(item):
@@ -42,7 +66,7 @@ def main(job_path):
         torch.set_num_threads(int(job["threads"]))
     inputs = torch.load(job["inputs"], weights_only=True)
     report = {
-        "explorer_importable": importlib.util.find_spec("explorer") is not None,
+        "explorer_importable": app_importable(),
         "torch": torch.__version__,
         "sys_path": sys.path,
         "jobs": {},

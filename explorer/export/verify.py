@@ -132,8 +132,11 @@ def run_in_fresh_process(checks: list[tuple[str, Check]], inputs: dict,
         torch.save({key: list(xs) for key, xs in inputs.items()}, tmp / "inputs.pt")
         job = {"inputs": str(tmp / "inputs.pt"), "outputs": str(tmp / "outputs.pt"), "threads": check_threads(),
                "report": str(tmp / "report.json"),
-               "jobs": [{"id": c.id, "group": key, "kind": c.kind, "path": str(c.path),
-                         "weights": str(c.weights) if c.weights else None} for key, c in checks]}
+               "jobs": [{"id": c.id, "group": key, "kind": c.kind,
+                         # absolute: the worker runs in an empty folder of its own
+                         "path": str(Path(c.path).resolve()),
+                         "weights": str(Path(c.weights).resolve()) if c.weights else None}
+                        for key, c in checks]}
         (tmp / "job.json").write_text(json.dumps(job), encoding="utf-8")
         proc = subprocess.Popen(fresh_process_command(WORKER, str(tmp / "job.json")), cwd=work,
                                 env=fresh_process_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
