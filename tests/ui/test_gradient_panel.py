@@ -21,12 +21,6 @@ def small_spec(name="small") -> NetworkSpec:
                        stages=(uniform_stage(BlockKind.BASIC, 2, 8, 1), uniform_stage(BlockKind.BASIC, 2, 16, 2)))
 
 
-@pytest.fixture(autouse=True)
-def _one_torch_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 @pytest.fixture

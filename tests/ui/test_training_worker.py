@@ -26,14 +26,6 @@ def tiny_settings(**changes) -> TrainSettings:
     return TrainSettings(**base)
 
 
-@pytest.fixture(autouse=True)
-def _one_torch_thread():
-    # the tiny network gains nothing from a thread pool, and OpenMP's spinning threads
-    # slow it down badly when other processes share the cores
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 @pytest.fixture

@@ -29,12 +29,6 @@ def tiny_settings(**changes) -> TrainSettings:
     return TrainSettings(**base)
 
 
-@pytest.fixture(autouse=True)
-def _one_torch_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 @pytest.fixture
