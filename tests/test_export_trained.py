@@ -109,9 +109,14 @@ def test_a_trained_net_keeps_its_test_accuracy_after_export(tmp_path, one_thread
 def test_the_verifying_process_cannot_import_the_app(tmp_path):
     from conftest import ROOT
 
+    from explorer.export.verify import WORKER
+
     script = tmp_path / "probe.py"
-    script.write_text("import torch\nprint('torch ok')\nimport explorer\n")
-    # Even run from the repository root, with PYTHONPATH pointing at it, explorer stays out of reach.
+    # The worker's own start-up (which hides the app), then what an exported file might try.
+    script.write_text(f"import runpy\nrunpy.run_path({str(WORKER)!r}, run_name='reload_worker')\n"
+                      "import torch\nprint('torch ok')\nimport explorer\n")
+    # Even run from the repository root, with PYTHONPATH pointing at it, and whether or not the app
+    # is pip-installed (CI installs it), explorer stays out of reach.
     env = dict(fresh_process_env(), PYTHONPATH=ROOT)
     proc = subprocess.run(fresh_process_command(script), cwd=ROOT, env=env, capture_output=True, text=True,
                           timeout=120)
