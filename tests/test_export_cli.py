@@ -1,5 +1,6 @@
 """``python main.py export``: what it prints, and one line on stderr with a non-zero exit on failure."""
 import subprocess
+from pathlib import Path
 import sys
 
 import pytest
@@ -113,7 +114,7 @@ def test_a_verification_mismatch_fails_the_command(tmp_path, capsys, monkeypatch
 
 
 def test_main_py_exits_non_zero_on_failure(tmp_path):
-    from conftest import ROOT
+    ROOT = str(Path(__file__).resolve().parent.parent)  # the repository
 
     proc = subprocess.run([sys.executable, "main.py", "export", "resnet20", "--format", "json", "-o",
                            str(tmp_path / "missing-folder" / "x.json")], cwd=ROOT, capture_output=True,

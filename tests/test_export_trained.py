@@ -8,6 +8,7 @@ cannot import explorer.
 import json
 import subprocess
 import textwrap
+from pathlib import Path
 
 import pytest
 import torch
@@ -107,7 +108,7 @@ def test_a_trained_net_keeps_its_test_accuracy_after_export(tmp_path, one_thread
 
 
 def test_the_verifying_process_cannot_import_the_app(tmp_path):
-    from conftest import ROOT
+    ROOT = str(Path(__file__).resolve().parent.parent)  # the repository
 
     from explorer.export.verify import WORKER
 
