@@ -4,14 +4,15 @@
 the other panels into it and connects them:
 
 - a run's block labels, streamed gradient columns and end reach the heatmap;
-- the gradient probe measures the latest run's weights (fresh weights before any run);
+- the gradient probe measures the weights being trained (a copy taken between steps
+  every two seconds), the last run's weights after it, fresh weights before any run;
 - the export dialog offers fresh weights and every finished run's weights;
 - closing the window asks the training panel first (it stops its worker within 2 s),
   then shuts the probe thread down.
 """
 from __future__ import annotations
 
-from PySide6.QtCore import QObject, Qt, Slot
+from PySide6.QtCore import QObject, Qt, QTimer, Slot
 from PySide6.QtGui import QKeySequence
 
 from .gradients import GradientPanel
@@ -20,6 +21,7 @@ from .main_window import MainWindow
 from .training import TrainingPanel
 
 BOTTOM = Qt.DockWidgetArea.BottomDockWidgetArea
+SNAPSHOT_INTERVAL_MS = 2000  # how stale the probe's copy of the training weights may be
 
 
 class Workbench(QObject):
@@ -35,7 +37,14 @@ class Workbench(QObject):
         self.gradients_dock = window.add_panel("Gradient flow", self.gradients, BOTTOM)
         self.training_dock.raise_()
 
-        self.gradients.set_weights_source(self.training.latest_model_state)
+        # The probe measures the weights being trained: a copy taken between steps every
+        # couple of seconds during a run, else the last run's final weights.
+        self._live_state: dict | None = None
+        self._snapshot_timer = QTimer(self)
+        self._snapshot_timer.setInterval(SNAPSHOT_INTERVAL_MS)
+        self._snapshot_timer.timeout.connect(self._request_snapshot)
+        self.gradients.set_weights_source(self.current_weights)
+        self.training.runStarted.connect(self._on_run_started)
         self.training.runStarted.connect(self.gradients.begin_run)
         self.training.gradColumn.connect(self.gradients.add_column)
         self.training.runFinished.connect(self._on_run_finished)
@@ -73,8 +82,29 @@ class Workbench(QObject):
         self._export_dialog.show()
         self._export_dialog.raise_()
 
+    def current_weights(self) -> dict | None:
+        """What the gradient probe measures: the live run's latest copy, else the last run's end."""
+        if self._live_state is not None:
+            return self._live_state
+        return self.training.latest_model_state()
+
+    @Slot(object)
+    def _on_run_started(self, _labels) -> None:
+        self._live_state = None
+        self._snapshot_timer.start()
+        self._request_snapshot()
+
+    @Slot()
+    def _request_snapshot(self) -> None:
+        def grab(model) -> None:  # runs on the training thread, between two steps
+            self._live_state = {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}
+        if not self.training.worker.call_between_steps(grab):
+            self._snapshot_timer.stop()
+
     @Slot(object)
     def _on_run_finished(self, record) -> None:
+        self._snapshot_timer.stop()
+        self._live_state = None
         self.gradients.end_run()
         self.gradients.refresh()  # measure the weights the run ended with
         if self._export_dialog is not None:

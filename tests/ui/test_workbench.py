@@ -8,6 +8,7 @@ import torch  # (torch before PySide6)
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QMessageBox
 
+from explorer.nn import build
 from explorer.spec.model import BlockKind, NetworkSpec, StemSpec, uniform_stage
 from explorer.train.api import TrainSettings
 from explorer.ui.document import Document
@@ -35,11 +36,14 @@ def tiny_settings(**changes) -> TrainSettings:
 def window(qtbot, tmp_path):
     settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
     win, bench = build_window(Document(tiny_spec()), settings=settings, dialogs=FakeDialogs())
-    qtbot.addWidget(win)
     win.resize(1400, 900)
     win.show()
     yield win
+    # Stop any run first, so closing never asks (a modal question would block the test).
+    assert bench.training.shutdown(5.0)
     bench.shutdown()
+    win.close()
+    win.deleteLater()
 
 
 def test_a_skip_clicked_in_the_diagram_changes_the_gradient_profile(qtbot, window):
@@ -91,3 +95,24 @@ def test_closing_mid_run_asks_then_stops_within_two_seconds(qtbot, window, monke
     assert asked == ["Training is running. Stop it and close?"]
     assert not bench.training.is_running()
     assert bench.training.run_records()[0].status == "stopped"  # the run's curves are kept
+
+
+def test_a_toggle_mid_run_is_measured_at_the_weights_being_trained(qtbot, window):
+    bench = window.workbench
+    bench.gradients_dock.raise_()
+    qtbot.waitUntil(lambda: bench.gradients.last_outcome is not None, timeout=30_000)
+    bench.training.form.set_settings(tiny_settings(epochs=500))
+    assert bench.training.start()
+    entry = bench.training.store.active
+    qtbot.waitUntil(lambda: len(entry.steps) > 0, timeout=60_000)
+    fresh = build(tiny_spec(), seed=0).state_dict()["fc.weight"]
+
+    def copy_is_trained():  # a copy taken between steps, after some training
+        live = bench.current_weights()
+        return live is not None and not torch.equal(live["fc.weight"], fresh)
+    qtbot.waitUntil(copy_is_trained, timeout=30_000)
+    with qtbot.waitSignal(bench.gradients.profileUpdated, timeout=30_000) as shown:
+        window.diagram.toggle_skip(1, 1)
+    assert shown.args[0].weights == "the trained weights"
+    with qtbot.waitSignal(bench.training.runFinished, timeout=10_000):
+        bench.training.stop()
