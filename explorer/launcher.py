@@ -15,7 +15,7 @@ def main(argv: list[str] | None = None) -> int:
         # load it before PySide6, the order that works with Windows' DLL search.
         import torch  # noqa: F401
 
-        from .app import run_gui  # the only path that imports Qt
+        from .ui.app import run_gui  # the only path that imports Qt
         return run_gui()
     from .cli import main as cli_main
     return cli_main(argv)

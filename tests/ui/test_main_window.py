@@ -209,7 +209,7 @@ def test_every_kind_and_option_has_an_explanation():
 STARTUP_SCRIPT = r"""
 import sys, time
 started = time.perf_counter()
-import explorer.app as app_module
+import explorer.ui.app as app_module
 import explorer.launcher as launcher
 
 def check():

@@ -45,7 +45,7 @@ class _RectItem(QGraphicsItem):
         return True
 
     def _on_data(self, data) -> None:
-        pass
+        """Subclasses cache what they derive from their data here; the base caches nothing."""
 
     def set_selected(self, on: bool) -> None:
         if on != self.selected:

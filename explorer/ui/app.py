@@ -62,10 +62,10 @@ def place_window(window, app) -> None:
 def run_gui(argv: list[str] | None = None) -> int:
     """Open the main window on the default preset and run the event loop; returns the exit code."""
     app = create_application(argv)
-    from .spec import DEFAULT_PRESET, preset
-    from .ui.document import Document
-    from .ui.icons import icon
-    from .ui.workbench import build_window
+    from ..spec import DEFAULT_PRESET, preset
+    from .document import Document
+    from .icons import icon
+    from .workbench import build_window
 
     app.setWindowIcon(icon("app"))
     window, bench = build_window(Document(preset(DEFAULT_PRESET)))
