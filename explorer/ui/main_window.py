@@ -375,6 +375,8 @@ class MainWindow(QMainWindow):
         self.diagram.set_presenter(on)
         self.side_panel.set_presenter(on)
         self.settings.setValue(PRESENTER_KEY, on)
+        # Everything just grew (or shrank): show the whole network again once the layout settles.
+        QTimer.singleShot(50, self.diagram.fit_to_window)
 
     @staticmethod
     def _icon_size(presenter: bool) -> QSize:
