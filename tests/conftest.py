@@ -46,3 +46,15 @@ def _is_running(thread) -> bool:
         return thread.isRunning()
     except RuntimeError:  # C++ object already deleted
         return False
+
+
+@pytest.fixture
+def one_torch_thread():
+    """Tiny networks gain nothing from a thread pool, and on a shared 2-core machine
+    OpenMP's spinning threads slow them (and every other process) down badly."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

@@ -13,14 +13,7 @@ from explorer.spec import BlockKind, NetworkSpec, StemSpec, save, uniform_stage
 from explorer.train.checkpoint import read_checkpoint
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Tiny networks gain nothing from two threads, and on a shared 2-core machine
-    OpenMP's spinning threads slow every other process down."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TINY = ["--train-size", "128", "--test-size", "32", "--batch-size", "32", "--lr", "0.05"]

@@ -16,14 +16,7 @@ from explorer.train.optim import lr_factor
 from explorer.train.trainer import Trainer
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Tiny networks gain nothing from two threads, and on a shared 2-core machine
-    OpenMP's spinning threads slow every other process down."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def tiny_spec(num_classes=10, input_shape=(3, 32, 32)):

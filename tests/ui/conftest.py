@@ -1,13 +1,8 @@
 """Shared set-up for the widget tests."""
 import pytest
-import torch  # (torch before PySide6)
+import torch  # noqa: F401  (torch before PySide6)
 
 
 @pytest.fixture(autouse=True)
-def _one_torch_thread():
-    """Tiny models gain nothing from a thread pool, and OpenMP's spinning threads slow
-    them down badly when other processes share the two cores."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+def _widgets_use_one_torch_thread(one_torch_thread):
+    """Every widget test trains or probes tiny models: see ``one_torch_thread``."""

@@ -14,7 +14,7 @@ from explorer.train.api import TrainSettings
 from explorer.ui.document import Document
 from explorer.ui.workbench import build_window
 
-from test_main_window import FakeDialogs  # tests/ui is on sys.path (rootdir-relative import mode)
+from fakes import FakeDialogs  # tests/ui is on sys.path (rootdir-relative imports)
 
 
 def tiny_spec() -> NetworkSpec:
