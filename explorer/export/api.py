@@ -46,7 +46,7 @@ class ExportError(RuntimeError):
 
 
 class ExportCancelled(ExportError):
-    pass
+    """The user cancelled the export; nothing was written."""
 
 
 @dataclass

@@ -20,7 +20,7 @@ OUTPUT_NAME = "logits"
 
 
 class OnnxUnavailable(RuntimeError):
-    pass
+    """The onnx package (or its exporter) is not installed."""
 
 
 def onnx_available() -> bool:

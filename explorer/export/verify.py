@@ -39,11 +39,11 @@ def check_threads() -> int:
 
 
 class VerificationError(RuntimeError):
-    pass
+    """A reloaded file did not load, run or match the live model."""
 
 
 class Cancelled(RuntimeError):
-    pass
+    """The user cancelled while the check was running."""
 
 
 @dataclass

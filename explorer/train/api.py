@@ -120,11 +120,11 @@ class TrainingError(RuntimeError):
 
 
 class NonFiniteLoss(TrainingError):
-    pass
+    """The loss became NaN or infinite."""
 
 
 class DeviceOutOfMemory(TrainingError):
-    pass
+    """The device ran out of memory at the chosen batch size."""
 
 
 # -- control (whoever drives -> trainer) -----------------------------------------
