@@ -92,10 +92,12 @@ class Workbench(QObject):
     def _on_run_started(self, _labels) -> None:
         self._live_state = None
         self._snapshot_timer.start()
-        self._request_snapshot()
 
     @Slot()
     def _request_snapshot(self) -> None:
+        if not self.gradients.isVisible():
+            return  # the panel probes only while shown; don't copy big nets' weights for nothing
+
         def grab(model) -> None:  # runs on the training thread, between two steps
             self._live_state = {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}
         if not self.training.worker.call_between_steps(grab):
