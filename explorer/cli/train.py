@@ -2,7 +2,8 @@
 
 Progress goes to stderr (a bar that redraws in place on a terminal), one line per
 epoch to stdout, and with ``--metrics-csv`` a CSV with one row per epoch. Under
-``torchrun`` every rank trains its shard and only rank 0 prints and writes files.
+``torchrun`` every rank trains its shard and only rank 0 prints and writes files; a
+rank that fails (out of memory, a bug) prints why and exits, and torchrun stops the others.
 Ctrl+C once stops after the current step (and still writes the checkpoint); twice
 interrupts at once.
 """
@@ -154,8 +155,7 @@ def _check_output(path: str | None, what: str) -> None:
 
 def cmd_train(args) -> int:
     from ..train import distributed
-    from ..train.api import EpochMetrics, GradColumn, RunFinished, StepMetrics, TrainControl, TrainingError
-    from ..train.trainer import Trainer
+    from ..train.api import TrainingError
 
     _check_output(args.metrics_csv, "--metrics-csv")
     _check_output(args.checkpoint, "--checkpoint")
@@ -163,59 +163,83 @@ def cmd_train(args) -> int:
         spec, settings, ckpt = settings_from_args(args)
     except TrainingError as err:
         raise CliError(str(err)) from None
-    with distributed.launch(settings.device) as dist:
-        main = dist.is_main
-        control = TrainControl()
-        trainer = Trainer(spec, settings, control=control, resume=ckpt, dist=dist)
-        try:
-            trainer.prepare()
-        except TrainingError as err:
-            raise CliError(str(err)) from None
-        if main:
-            _print_header(trainer, dist, args)
-        tty = sys.stderr.isatty()
-        progress = Progress(sys.stderr, main and (args.progress == "bar" or (args.progress == "auto" and tty)))
+    try:
+        with distributed.launch(settings.device) as dist:
+            return _train(args, dist, spec, settings, ckpt)
+    except distributed.RankFailure as err:
+        # only under torchrun: this rank has left the group; exiting non-zero makes
+        # torchrun stop the other ranks, which are waiting for this one
+        _report_rank_failure(err)
+        return 1
 
-        def on_event(event) -> None:
-            if not main:
-                return
-            if isinstance(event, StepMetrics):
-                progress.update(event)
-            elif isinstance(event, EpochMetrics):
-                progress.clear()
-                print(f"epoch {event.epoch:>3}/{trainer.total_epochs}  step {event.step:>6}  "
-                      f"train loss {event.train_loss:.4f} error {event.train_error:6.2%}  "
-                      f"test loss {event.test_loss:.4f} error {event.test_error:6.2%}  "
-                      f"lr {event.lr:.4g}  {event.images_per_s:,.0f} img/s  {event.seconds:.1f}s", flush=True)
-                if args.metrics_csv:
-                    write_csv(args.metrics_csv, trainer.record.epochs)
-                if args.checkpoint:
-                    trainer.save_checkpoint(args.checkpoint)
-            elif isinstance(event, RunFinished):
-                progress.clear()
-            elif isinstance(event, GradColumn):
-                pass  # gradient columns are for the app's heatmap; the CSV holds epochs only
 
-        previous = _install_sigint(control) if main or not dist.enabled else None
-        started = time.perf_counter()
-        try:
-            record = trainer.run(on_event)
-        finally:
-            if previous is not None:
-                signal.signal(signal.SIGINT, previous)
+def _train(args, dist, spec, settings, ckpt) -> int:
+    from ..train.api import EpochMetrics, GradColumn, RunFinished, StepMetrics, TrainControl, TrainingError
+    from ..train.trainer import Trainer
+
+    main = dist.is_main
+    control = TrainControl()
+    trainer = Trainer(spec, settings, control=control, resume=ckpt, dist=dist)
+    try:
+        trainer.prepare()
+    except TrainingError as err:
+        raise CliError(str(err)) from None
+    if main:
+        _print_header(trainer, dist, args)
+    tty = sys.stderr.isatty()
+    progress = Progress(sys.stderr, main and (args.progress == "bar" or (args.progress == "auto" and tty)))
+
+    def on_event(event) -> None:
         if not main:
-            return 0 if record.status != "failed" else 1
-        if record.status == "failed":
-            print(f"error: {record.message}", file=sys.stderr)
-            return 1
-        if args.checkpoint:
-            trainer.save_checkpoint(args.checkpoint)
-        if args.metrics_csv and record.epochs:
-            write_csv(args.metrics_csv, record.epochs)
-        print(f"{record.message} in {time.perf_counter() - started:.1f}s", flush=True)
-        if args.checkpoint:
-            print(f"checkpoint: {args.checkpoint}")
-        return 0 if record.status == "finished" else 130
+            return
+        if isinstance(event, StepMetrics):
+            progress.update(event)
+        elif isinstance(event, EpochMetrics):
+            progress.clear()
+            print(f"epoch {event.epoch:>3}/{trainer.total_epochs}  step {event.step:>6}  "
+                  f"train loss {event.train_loss:.4f} error {event.train_error:6.2%}  "
+                  f"test loss {event.test_loss:.4f} error {event.test_error:6.2%}  "
+                  f"lr {event.lr:.4g}  {event.images_per_s:,.0f} img/s  {event.seconds:.1f}s", flush=True)
+            if args.metrics_csv:
+                write_csv(args.metrics_csv, trainer.record.epochs)
+            if args.checkpoint:
+                trainer.save_checkpoint(args.checkpoint)
+        elif isinstance(event, RunFinished):
+            progress.clear()
+        elif isinstance(event, GradColumn):
+            pass  # gradient columns are for the app's heatmap; the CSV holds epochs only
+
+    previous = _install_sigint(control) if main or not dist.enabled else None
+    started = time.perf_counter()
+    try:
+        record = trainer.run(on_event)
+    finally:
+        progress.clear()
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
+    if not main:
+        return 0 if record.status != "failed" else 1
+    if record.status == "failed":
+        print(f"error: {record.message}", file=sys.stderr)
+        return 1
+    if args.checkpoint:
+        trainer.save_checkpoint(args.checkpoint)
+    if args.metrics_csv and record.epochs:
+        write_csv(args.metrics_csv, record.epochs)
+    print(f"{record.message} in {time.perf_counter() - started:.1f}s", flush=True)
+    if args.checkpoint:
+        print(f"checkpoint: {args.checkpoint}")
+    return 0 if record.status == "finished" else 130
+
+
+def _report_rank_failure(err) -> None:
+    """One line on stderr from the failing rank; call while handling ``err``. torchrun's
+    failure summary then shows the same text with the traceback, read from the error file
+    PyTorch's elastic error handler writes."""
+    from torch.distributed.elastic.multiprocessing.errors import get_error_handler
+
+    print(f"error: {err}; torchrun stops the other ranks", file=sys.stderr, flush=True)
+    get_error_handler().record_exception(err)  # no-op unless torchrun set TORCHELASTIC_ERROR_FILE
 
 
 def _print_header(trainer, dist, args) -> None:

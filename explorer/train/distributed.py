@@ -4,6 +4,12 @@
 ``LOCAL_RANK`` for each process. ``launch`` reads them, joins the group (NCCL for CUDA,
 gloo otherwise) and leaves it when the ``with`` block ends; the trainer finds the group
 through ``DistContext.current()``. A single process simply gets a context of size one.
+
+When one rank cannot go on (out of memory, a bug) the others are already waiting for it
+in a collective, usually DDP's gradient all-reduce. That rank raises ``RankFailure``,
+``launch`` aborts its side of the group instead of meeting the others at the barrier,
+and the process exits non-zero; torchrun's agent then stops the remaining ranks (with
+the default ``--max-restarts=0`` it does not start them again) and itself exits non-zero.
 """
 from __future__ import annotations
 
@@ -14,6 +20,12 @@ from dataclasses import dataclass
 
 import torch
 import torch.distributed as dist
+
+from .api import TrainingError
+
+
+class RankFailure(TrainingError):
+    """This rank failed mid-run under DDP and must leave; the message names the rank and what to try."""
 
 
 @dataclass(frozen=True)
@@ -77,8 +89,27 @@ def launch(device_name: str = "auto", timeout_s: float = 600.0):
     dist.init_process_group(backend=backend, timeout=datetime.timedelta(seconds=timeout_s))
     try:
         yield DistContext.current()
+    except BaseException:
+        # Leaving early (a RankFailure, Ctrl+C, a bug): the other ranks may sit in a
+        # collective waiting for this one, so a barrier or an orderly shutdown would wait
+        # with them until the timeout. Abort is local and returns at once.
+        _abort_group()
+        raise
+    try:
         # Leave together: a rank that tears down its group while another still writes files
         # can abort in gloo's shutdown ("terminate called without an active exception").
         dist.barrier()
     finally:
         dist.destroy_process_group()
+
+
+def _abort_group() -> None:
+    """Leave the group without waiting for the other ranks (ncclCommAbort rather than a
+    collective shutdown). Errors are ignored: the process is ending with its own error."""
+    abort = getattr(dist.distributed_c10d, "_abort_process_group", None)  # torch >= 2.5
+    if abort is None:
+        return  # the group goes with the process
+    try:
+        abort()
+    except Exception:  # noqa: BLE001 - never hide the error that is ending the run
+        pass

@@ -27,7 +27,7 @@ from .checkpoint import FORMAT, VERSION, read_checkpoint, write_checkpoint
 from .datasets import ImageData, conform_channels, load_dataset, subsample
 from .device import (amp_dtype, free_cached_memory, is_out_of_memory, resolve_device,
                      use_channels_last)
-from .distributed import DistContext
+from .distributed import DistContext, RankFailure
 from .loader import BatchSource
 from .optim import check_settings, make_optimizer, make_scheduler
 
@@ -154,16 +154,17 @@ class Trainer:
             status = self._train(emit)
             message = self._finish_message(status)
         except NonFiniteLoss as err:
+            # under DDP every rank checks the same all-reduced losses, so all of them fail here together
             status, message = "failed", str(err)
         except Exception as err:  # OOM surfaces as several exception types
+            if self.dist.enabled:
+                raise self._rank_failure(err) from err
             if not is_out_of_memory(err):
                 raise
             self._drop_step_state()
             free_cached_memory(self.device)
             status = "failed"
-            message = str(DeviceOutOfMemory(
-                f"{self.device} ran out of memory at batch size {self.settings.batch_size} (step "
-                f"{self.step + 1}); try a smaller batch size, e.g. {max(1, self.settings.batch_size // 2)}"))
+            message = str(DeviceOutOfMemory(self._out_of_memory_message()))
         finally:
             if self.recorder is not None:
                 self.recorder.close()
@@ -172,6 +173,21 @@ class Trainer:
         emit(RunFinished(status=status, message=message, step=self.step,
                          epoch=self.epochs_done + (1 if self.batch_in_epoch else 0)))
         return self.record
+
+    def _out_of_memory_message(self) -> str:
+        bs = self.settings.batch_size
+        per = " per process" if self.dist.enabled else ""
+        return (f"{self.device} ran out of memory at batch size {bs}{per} (step {self.step + 1}); "
+                f"try a smaller batch size, e.g. {max(1, bs // 2)}")
+
+    def _rank_failure(self, err: Exception) -> RankFailure:
+        """Under DDP a failure on this rank cannot become a "failed" record: the other ranks
+        wait for it in a collective. The caller leaves the group and exits non-zero."""
+        where = f"rank {self.dist.rank} of {self.dist.world_size}"
+        if is_out_of_memory(err):
+            return RankFailure(f"{where}: {self._out_of_memory_message()}")
+        return RankFailure(f"{where} ({self.device}, batch size {self.settings.batch_size} per process) "
+                           f"failed at step {self.step + 1}: {type(err).__name__}: {err}")
 
     def _finish_message(self, status: str) -> str:
         last = self.record.epochs[-1] if self.record.epochs else None
