@@ -1,5 +1,6 @@
-"""Two CPU processes under torchrun: DDP over gloo, one CSV written once by rank 0."""
+"""Two CPU processes under torchrun: DDP over gloo, one CSV and one TensorBoard log written by rank 0."""
 import csv
+import importlib.util
 import os
 import subprocess
 import sys
@@ -16,12 +17,14 @@ def test_torchrun_two_processes_train_with_ddp(tmp_path):
                        stages=(uniform_stage(BlockKind.BASIC, 1, 8, 1), uniform_stage(BlockKind.BASIC, 1, 16, 2)))
     net = tmp_path / "tiny.json"
     save(spec, net)
-    metrics, ckpt = tmp_path / "ddp.csv", tmp_path / "ddp.ckpt"
+    metrics, ckpt, board = tmp_path / "ddp.csv", tmp_path / "ddp.ckpt", tmp_path / "tb"
     env = {**os.environ, "PYTHONPATH": ROOT, "OMP_NUM_THREADS": "1"}
     argv = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
             os.path.join(ROOT, "main.py"), "train", str(net), "--epochs", "2", "--train-size", "128",
             "--test-size", "32", "--batch-size", "16", "--lr", "0.05", "--device", "cpu",
             "--metrics-csv", str(metrics), "--checkpoint", str(ckpt), "--progress", "none"]
+    if importlib.util.find_spec("tensorboard") is not None:
+        argv += ["--tensorboard", str(board)]
     result = subprocess.run(argv, capture_output=True, text=True, timeout=150, cwd=str(tmp_path), env=env)
     log = result.stdout + result.stderr
     assert result.returncode == 0, log
@@ -37,3 +40,11 @@ def test_torchrun_two_processes_train_with_ddp(tmp_path):
     import torch
     saved = torch.load(ckpt, map_location="cpu", weights_only=True)
     assert saved["step"] == 8 and not any(k.startswith("module.") for k in saved["model"])
+    if importlib.util.find_spec("tensorboard") is not None:
+        # only rank 0 writes: one events file, each step's loss once
+        from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+        assert len(list(board.glob("events.out.tfevents.*"))) == 1
+        events = EventAccumulator(str(board))
+        events.Reload()
+        assert [e.step for e in events.Scalars("train/loss")] == list(range(1, 9))
+        assert [e.step for e in events.Scalars("test/error_per_epoch")] == [1, 2]

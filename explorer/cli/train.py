@@ -1,9 +1,10 @@
 """``train``: the GUI's trainer from the command line, on one device or under torchrun.
 
 Progress goes to stderr (a bar that redraws in place on a terminal), one line per
-epoch to stdout, and with ``--metrics-csv`` a CSV with one row per epoch. Under
-``torchrun`` every rank trains its shard and only rank 0 prints and writes files; a
-rank that fails (out of memory, a bug) prints why and exits, and torchrun stops the others.
+epoch to stdout, with ``--metrics-csv`` a CSV with one row per epoch and with
+``--tensorboard DIR`` TensorBoard scalars. Under ``torchrun`` every rank trains its
+shard and only rank 0 prints and writes files; a rank that fails (out of memory, a
+bug) prints why and exits, and torchrun stops the others.
 Ctrl+C once stops after the current step (and still writes the checkpoint); twice
 interrupts at once.
 """
@@ -29,6 +30,7 @@ _SETTING_OPTIONS = {
     "weight_decay": "weight_decay", "warmup": "warmup_epochs", "label_smoothing": "label_smoothing",
     "device": "device", "seed": "seed", "train_size": "train_size", "test_size": "test_size",
     "amp": "amp", "channels_last": "channels_last", "metrics_every": "metrics_every",
+    "grad_every": "grad_every",
 }
 
 
@@ -62,6 +64,11 @@ def register(sub) -> None:
     p.add_argument("--seed", type=int, metavar="S")
     p.add_argument("--metrics-every", type=int, metavar="K", help="steps between progress updates")
     p.add_argument("--metrics-csv", metavar="FILE", help="write one row per epoch to FILE")
+    p.add_argument("--tensorboard", metavar="DIR",
+                   help="write TensorBoard scalars (loss, lr, images/s, epoch metrics, gradient norms) "
+                        "under DIR (needs: pip install tensorboard)")
+    p.add_argument("--grad-every", type=int, metavar="K",
+                   help="record per-block gradient norms every K steps (for --tensorboard; default off)")
     p.add_argument("--checkpoint", metavar="FILE", help="save a checkpoint to FILE after every epoch and at the end")
     p.add_argument("--resume", metavar="FILE", help="continue the run saved in FILE")
     p.add_argument("--progress", choices=["auto", "bar", "none"], default="auto",
@@ -178,6 +185,7 @@ def _train(args, dist, spec, settings, ckpt) -> int:
     from ..train.trainer import Trainer
 
     main = dist.is_main
+    board = _tensorboard_sink(args.tensorboard, spec) if main and args.tensorboard else None
     control = TrainControl()
     trainer = Trainer(spec, settings, control=control, resume=ckpt, dist=dist)
     try:
@@ -192,6 +200,8 @@ def _train(args, dist, spec, settings, ckpt) -> int:
     def on_event(event) -> None:
         if not main:
             return
+        if board is not None:
+            board(event)
         if isinstance(event, StepMetrics):
             progress.update(event)
         elif isinstance(event, EpochMetrics):
@@ -207,7 +217,7 @@ def _train(args, dist, spec, settings, ckpt) -> int:
         elif isinstance(event, RunFinished):
             progress.clear()
         elif isinstance(event, GradColumn):
-            pass  # gradient columns are for the app's heatmap; the CSV holds epochs only
+            pass  # gradient columns go to TensorBoard (and the app's heatmap); the CSV holds epochs only
 
     previous = _install_sigint(control) if main or not dist.enabled else None
     started = time.perf_counter()
@@ -215,6 +225,8 @@ def _train(args, dist, spec, settings, ckpt) -> int:
         record = trainer.run(on_event)
     finally:
         progress.clear()
+        if board is not None:
+            board.close()
         if previous is not None:
             signal.signal(signal.SIGINT, previous)
     if not main:
@@ -230,6 +242,27 @@ def _train(args, dist, spec, settings, ckpt) -> int:
     if args.checkpoint:
         print(f"checkpoint: {args.checkpoint}")
     return 0 if record.status == "finished" else 130
+
+
+def _tensorboard_sink(folder: str, spec):
+    """The TensorBoard sink for rank 0, after checking what would otherwise fail only at
+    the first step (or print a writer thread's traceback): the package and the folder."""
+    import tempfile
+
+    from ..train.tb_log import TensorBoardSink
+
+    try:
+        import tensorboard  # noqa: F401 - only to tell a missing package apart
+    except ImportError:
+        raise CliError("--tensorboard needs the tensorboard package: pip install tensorboard") from None
+    try:
+        os.makedirs(folder, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as err:
+        raise CliError(f"--tensorboard {folder}: cannot write there ({err.strerror or err})") from None
+    labels = [f"stage {si + 1}, block {bi + 1}" for si, bi, _ in spec.iter_blocks()]  # the app's heatmap rows
+    return TensorBoardSink(folder, labels)
 
 
 def _report_rank_failure(err) -> None:

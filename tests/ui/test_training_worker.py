@@ -124,7 +124,7 @@ def test_tensorboard_sink_writes_the_runs_scalars(tmp_path):
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
     from explorer.train.api import GradColumn
-    from explorer.ui.training.tb_log import TensorBoardSink
+    from explorer.train.tb_log import TensorBoardSink
 
     sink = TensorBoardSink(tmp_path, ["stage 1, block 1", "stage 2, block 1"])
     sink(StepMetrics(steps=np.array([1, 2]), loss=np.array([2.3, 2.2]), lr=np.array([0.1, 0.1]),

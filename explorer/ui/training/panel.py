@@ -256,7 +256,7 @@ class TrainingPanel(QWidget):
         self.plots.show_run(entry)
         sinks = []
         if self.form.wants_tensorboard():
-            from .tb_log import TensorBoardSink
+            from ...train.tb_log import TensorBoardSink
             stamp = time.strftime("%Y%m%d-%H%M%S")
             sinks.append(TensorBoardSink(Path("runs") / f"{stamp}-{spec.name}-run{entry.number}",
                                          block_labels(spec)))

@@ -1,14 +1,15 @@
-"""Optional TensorBoard logging of a run, called on the training thread.
+"""Optional TensorBoard logging of a run: an event sink, called on the training thread.
 
-Only used when the ``tensorboard`` package is importable (the settings form greys the
-option out otherwise). The writer is created on the first event, on the training
-thread, so nothing TensorBoard-related is imported unless a user asks for it.
+Used by the app (a settings checkbox, greyed out when the ``tensorboard`` package is
+missing) and by ``python main.py train --tensorboard DIR``. The writer is created on
+the first event, on the training thread, so nothing TensorBoard-related is imported
+unless a user asks for it. Qt-free.
 """
 from __future__ import annotations
 
 from pathlib import Path
 
-from ...train.api import EpochMetrics, GradColumn, StepMetrics
+from .api import EpochMetrics, GradColumn, StepMetrics
 
 
 class TensorBoardSink:
@@ -38,6 +39,7 @@ class TensorBoardSink:
             for name in ("train_loss", "train_error", "test_loss", "test_error"):
                 split, metric = name.split("_")
                 writer.add_scalar(f"{split}/{metric}_per_epoch", getattr(event, name), event.epoch)
+            writer.flush()  # an epoch's scalars reach the disk even if the run is killed later
         elif isinstance(event, GradColumn):
             writer = self._open()
             for label, norm in zip(self._labels, event.norms.tolist()):
