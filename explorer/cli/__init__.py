@@ -22,6 +22,7 @@ COMMANDS = {
     "import-weights": "export",
     "gradflow": "gradflow",
     "train": "train",
+    "experiment": "experiment",
 }
 
 

@@ -1,0 +1,188 @@
+"""``experiment``: the classroom experiments from the command line (the same code as the app).
+
+``experiment degradation`` trains plain nets and ResNets of two or more depths side by
+side, prints one line per epoch with every arm's training error, and ends with what
+the run shows in words. ``experiment drop-block`` removes one block at a time from a
+trained network and prints the test accuracy each removal leaves.
+"""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sys
+import threading
+import time
+
+from . import CliError
+
+
+def register(sub) -> None:
+    p = sub.add_parser("experiment", help="run a classroom experiment (degradation, drop-block)",
+                       description="Run one of the classroom experiments and print the result in words.")
+    exp = p.add_subparsers(dest="experiment", metavar="EXPERIMENT")
+    exp.required = True
+
+    d = exp.add_parser(
+        "degradation", help="plain nets vs ResNets of two depths: deeper plain nets train worse",
+        description="Train a plain net and a ResNet at each depth with the same recipe (SGD 0.1, momentum "
+                    "0.9, weight decay 1e-4, cosine, batch 128), one step each in turn, and compare their "
+                    "training error at the end (He et al. 2016).")
+    d.add_argument("--epochs", type=int, metavar="N", help="epochs for every arm (default 20)")
+    d.add_argument("--dataset", metavar="D", help="digits (default) | shapes | cifar10:PATH | ...")
+    d.add_argument("--depths", metavar="LIST", help="depths 6n+2 to compare, comma-separated (default 20,56)")
+    d.add_argument("--image-size", metavar="S",
+                   help="input side in pixels (default 16: digits are 8x8 drawings); 'native' for 32")
+    d.add_argument("--device", metavar="D", help="auto (default) | cpu | cuda | cuda:N | mps")
+    d.add_argument("--seed", type=int, metavar="S")
+    d.add_argument("--train-size", type=int, metavar="N", help="use N training images")
+    d.add_argument("--test-size", type=int, metavar="N", help="use N test images")
+    d.add_argument("--augment", action="store_true", default=None,
+                   help="random crop and flip (off by default: training error on the images themselves)")
+    d.add_argument("--save-dir", metavar="DIR",
+                   help="write each arm's checkpoint to DIR (plain20.pt, resnet56.pt, ...), "
+                        "e.g. for experiment drop-block")
+    d.add_argument("--json", action="store_true",
+                   help="print one JSON object at the end (per-epoch progress goes to stderr)")
+    d.set_defaults(func=cmd_degradation)
+
+
+def degradation_settings(args):
+    from ..experiments.arms import parse_depths
+    from ..experiments.degradation import DegradationSettings
+
+    changes = {}
+    if args.epochs is not None:
+        if args.epochs < 1:
+            raise CliError(f"--epochs must be at least 1, got {args.epochs}")
+        changes["epochs"] = args.epochs
+    if args.depths is not None:
+        changes["depths"] = parse_depths(args.depths)  # SpecError names the bad depth
+    for name in ("dataset", "device", "seed", "train_size", "test_size", "augment"):
+        value = getattr(args, name)
+        if value is not None:
+            changes[name] = value
+    if args.image_size is not None:
+        text = args.image_size.strip().lower()
+        if text in ("native", "none", "32"):
+            changes["image_size"] = None
+        else:
+            try:
+                size = int(text)
+            except ValueError:
+                raise CliError(f"--image-size: {args.image_size!r} is not a number of pixels or 'native'") from None
+            if not 8 <= size <= 256:
+                raise CliError(f"--image-size must be between 8 and 256 pixels, got {size}")
+            changes["image_size"] = size
+    return DegradationSettings(**changes)
+
+
+class EpochTable:
+    """Collects the arms' epoch metrics and hands back a whole row once every arm reported it."""
+
+    def __init__(self, labels: list[str]):
+        self.labels = list(labels)
+        self.ended: set[str] = set()
+        self.rows: dict[int, dict[str, float]] = {}
+        self.printed = 0
+
+    def add(self, label: str, epoch: int, train_error: float) -> list[tuple[int, dict[str, float]]]:
+        self.rows.setdefault(epoch, {})[label] = train_error
+        return self._complete()
+
+    def end(self, label: str) -> list[tuple[int, dict[str, float]]]:
+        self.ended.add(label)
+        return self._complete()
+
+    def _complete(self):
+        done = []
+        while (self.printed + 1) in self.rows:
+            row = self.rows[self.printed + 1]
+            if not all(label in row or label in self.ended for label in self.labels):
+                break
+            self.printed += 1
+            done.append((self.printed, row))
+        return done
+
+
+def cmd_degradation(args) -> int:
+    from ..experiments.degradation import conclude, results_from_outcomes
+    from ..experiments.degradation import degradation_runner
+    from ..train.api import EpochMetrics, RunFinished
+
+    settings = degradation_settings(args)
+    if args.save_dir and not os.path.isdir(args.save_dir):
+        raise CliError(f"--save-dir {args.save_dir}: no such folder")
+    arms = settings.arms()
+    labels = [a.label for a in arms]
+    out = sys.stderr if args.json else sys.stdout
+    size = f"{settings.image_size}x{settings.image_size}" if settings.image_size else "32x32"
+    print(f"degradation: {', '.join(labels)} on {settings.dataset} ({size}), {settings.epochs} epochs each, "
+          f"SGD lr {settings.lr:g} momentum {settings.momentum:g} wd {settings.weight_decay:g} "
+          f"{settings.schedule}, batch {settings.batch_size}; the arms take turns one step at a time",
+          file=out, flush=True)
+    table = EpochTable(labels)
+    lock = threading.Lock()
+    started = time.perf_counter()
+
+    def show(rows) -> None:
+        for epoch, row in rows:
+            cells = "  ".join(f"{label} {100 * row[label]:5.1f}%" if label in row else f"{label}   --  "
+                              for label in labels)
+            print(f"epoch {epoch:>3}/{settings.epochs}  training error  {cells}  "
+                  f"({time.perf_counter() - started:.0f} s)", file=out, flush=True)
+
+    def on_event(i: int, event) -> None:
+        with lock:
+            if isinstance(event, EpochMetrics):
+                show(table.add(labels[i], event.epoch, event.train_error))
+            elif isinstance(event, RunFinished):
+                if event.status == "failed":
+                    print(f"{labels[i]} failed: {event.message}", file=out, flush=True)
+                show(table.end(labels[i]))
+
+    runner = degradation_runner(settings)
+    previous = _install_sigint(runner)
+    try:
+        outcomes = runner.run(on_event)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
+    if runner.error:
+        raise CliError(runner.error)
+    if args.save_dir:
+        for arm, trainer in zip(arms, runner.trainers):
+            path = os.path.join(args.save_dir, f"{arm.kind}{arm.depth}.pt")
+            trainer.save_checkpoint(path)
+            print(f"checkpoint: {path}", file=out, flush=True)
+    results = results_from_outcomes(settings, outcomes)
+    verdict = conclude(results, settings.epochs)
+    seconds = time.perf_counter() - started
+    if args.json:
+        json.dump({"experiment": "degradation", "settings": settings.to_dict(), "seconds": round(seconds, 1),
+                   "arms": [r.to_dict() for r in results], "verdict": verdict.to_dict()}, sys.stdout, indent=2)
+        print()
+    else:
+        print(f"\n{verdict.headline}")
+        for line in verdict.details:
+            print(f"  {line}")
+        print(f"({seconds:.0f} s)")
+    failed = any(r.status == "failed" for r in results)
+    return 1 if failed and verdict.outcome == "no_verdict" else 0
+
+
+def _install_sigint(runner):
+    """First Ctrl+C: every arm stops after its step and the words still come; second: interrupt."""
+    def handler(signum, frame):
+        if runner.stopped:
+            raise KeyboardInterrupt
+        runner.stop()
+        print("\nstopping after this step (Ctrl+C again to interrupt now)", file=sys.stderr, flush=True)
+
+    try:
+        return signal.signal(signal.SIGINT, handler)
+    except ValueError:  # not the main thread
+        return None

@@ -1,0 +1,77 @@
+"""The networks an experiment compares: CIFAR plain nets and ResNets of any depth 6n+2.
+
+The presets hold the paper's depths (20, 32, 44, 56, 110, ...); experiments and tests
+also want others (8 and 14 train in a second). ``cifar_net`` builds any of them from
+the same preset rows, so ``cifar_net("plain", 56)`` is exactly ``preset("plain56")``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from ..spec import PRESETS, NetworkSpec, SpecError, preset
+from ..spec.model import uniform_stage
+
+KINDS = ("plain", "resnet")
+_TEMPLATES = {"plain": "plain20", "resnet": "resnet20"}  # rows whose layout every depth shares
+
+
+def valid_depth(depth: int) -> bool:
+    return depth >= 8 and (depth - 2) % 6 == 0
+
+
+def cifar_net(kind: str, depth: int, input_shape: tuple[int, int, int] | None = None) -> NetworkSpec:
+    """The CIFAR ``kind`` net ("plain" or "resnet") with ``depth`` = 6n+2 weighted layers."""
+    if kind not in KINDS:
+        raise SpecError(f"unknown network kind {kind!r}; expected plain or resnet", where="experiment")
+    if not valid_depth(depth):
+        raise SpecError(f"depth {depth} is not 6n+2 with n >= 1 (CIFAR nets have 3 stages of n blocks "
+                        f"of 2 layers, plus the stem and the classifier): try 8, 14, 20, 32, 44, 56 or 110",
+                        where="experiment")
+    row = PRESETS[_TEMPLATES[kind]]
+    n = (depth - 2) // 6
+    base = preset(row.name)
+    stages = tuple(uniform_stage(row.kind, n, width, stride, shortcut=row.shortcut)
+                   for width, stride in zip(row.widths, row.strides))
+    return replace(base, name=f"{kind}{depth}", stages=stages,
+                   input_shape=tuple(input_shape) if input_shape else base.input_shape)
+
+
+def parse_depths(text: str) -> tuple[int, ...]:
+    """``"20,56"`` -> ``(20, 56)``: sorted, distinct, each 6n+2; raises SpecError naming the bad one."""
+    depths = []
+    for part in str(text).replace(";", ",").split(","):
+        part = part.strip()
+        if not part:
+            continue
+        try:
+            depth = int(part)
+        except ValueError:
+            raise SpecError(f"depths: {part!r} is not a whole number (write them like 20,56)",
+                            where="experiment") from None
+        if not valid_depth(depth):
+            raise SpecError(f"depths: {depth} is not 6n+2 with n >= 1; try 8, 14, 20, 32, 44, 56 or 110",
+                            where="experiment")
+        depths.append(depth)
+    depths = sorted(set(depths))
+    if len(depths) < 2:
+        raise SpecError("depths: give at least two different depths to compare, like 20,56", where="experiment")
+    return tuple(depths)
+
+
+@dataclass(frozen=True)
+class Arm:
+    """One network of an experiment."""
+
+    kind: str  # plain | resnet
+    depth: int
+
+    @property
+    def label(self) -> str:
+        return f"{'plain' if self.kind == 'plain' else 'ResNet'}-{self.depth}"
+
+    @property
+    def residual(self) -> bool:
+        return self.kind == "resnet"
+
+    def spec(self, input_shape: tuple[int, int, int] | None = None) -> NetworkSpec:
+        return cifar_net(self.kind, self.depth, input_shape)
