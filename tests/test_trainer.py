@@ -8,7 +8,7 @@ import torch
 
 from explorer.spec import BlockKind, HeadSpec, NetworkSpec, SpecError, StemSpec, uniform_stage
 from explorer.spec.fileformat import from_dict
-from explorer.train.api import (EpochMetrics, GradColumn, RunFinished, StepMetrics, TrainControl,
+from explorer.train.api import (DeviceOutOfMemory, EpochMetrics, GradColumn, RunFinished, StepMetrics, TrainControl,
                                 TrainingError, TrainSettings)
 from explorer.train.checkpoint import read_checkpoint
 from explorer.train.datasets import load_dataset
@@ -144,6 +144,19 @@ def test_out_of_memory_ends_the_run_naming_the_batch_size(shapes, monkeypatch):
     assert record.status == "failed"
     assert "out of memory at batch size 32" in record.message and "smaller batch size" in record.message
     assert record.steps == [1, 2]  # the steps before the failure are kept
+
+
+def test_out_of_memory_while_setting_up_is_a_message_not_a_traceback(shapes, monkeypatch):
+    # the device fills up as the model moves there, before any step
+    def full_device(module, *args, **kwargs):
+        raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 98.00 MiB")
+
+    monkeypatch.setattr(torch.nn.Module, "to", full_device)
+    trainer = Trainer(tiny_spec(), small(), data=shapes)
+    with pytest.raises(DeviceOutOfMemory, match=r"cpu ran out of memory while setting up the run \(tiny, "
+                                                r"[\d,]+ parameters, before the first step\)"):
+        trainer.run()
+    assert trainer.model is None  # nothing half-built is left for a caller to use
 
 
 def test_data_and_network_mismatches_are_converted_and_reported():

@@ -62,8 +62,24 @@ class Trainer:
 
     # -- set-up ----------------------------------------------------------------------
     def prepare(self) -> None:
+        """Load the data, build the model on the device, make the optimizer; raises
+        ``TrainingError`` (``DeviceOutOfMemory`` when the device is too small) or ``SpecError``."""
         if self._prepared:
             return
+        try:
+            self._prepare()
+        except Exception as err:
+            if not is_out_of_memory(err):
+                raise
+            self.model = None
+            free_cached_memory(self.device)
+            params = analyse(self.spec).params
+            raise DeviceOutOfMemory(
+                f"{self.device} ran out of memory while setting up the run ({self.spec.name}, "
+                f"{params:,} parameters, before the first step); free memory on the device, "
+                f"or train a smaller network or on another device") from None
+
+    def _prepare(self) -> None:
         s = self.settings
         check_settings(s)
         analyse(self.spec)  # raises SpecError naming the stage and block
@@ -87,6 +103,8 @@ class Trainer:
         self.data = data
         self.record.spec_json = to_dict(self.spec)
         self.amp = amp_dtype(s.amp, self.device)
+        if s.amp == "bf16" and self.amp is None:
+            self.notes.append(f"bf16 autocast is not used on {self.device.type}; training in full precision")
         self._acc = torch.float32 if self.device.type == "mps" else torch.float64  # MPS has no float64
         self.channels_last = use_channels_last(s.channels_last, self.device)
         if self.device.type == "cuda":
