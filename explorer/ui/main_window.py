@@ -22,8 +22,8 @@ from .formatting import macs_text, params_text
 from .icons import icon
 from .inspector import Inspector
 from .problems import ProblemsPanel
-from .theme import Theme
-from .window_parts import DockTitleBar, SidePanel
+from .theme import Theme, presenter_mode
+from .window_parts import DockTitleBar, PresenterLayout, SidePanel
 
 APP_TITLE = "ResNet Explorer"
 PRESENTER_KEY = "view/presenter"
@@ -115,6 +115,7 @@ class MainWindow(QMainWindow):
         self.problems_dock = self._dock("Problems", "problemsDock", self.problems,
                                         Qt.DockWidgetArea.BottomDockWidgetArea)
         self._bottom_docks.append(self.problems_dock)
+        self.presenter_layout = PresenterLayout(self, self.palette_dock, self.inspector_dock)
         self._layout_pending = True  # default dock sizes are applied at the first show
         self._fitted_once = False
 
@@ -374,6 +375,8 @@ class MainWindow(QMainWindow):
         self.toolbar.setIconSize(self._icon_size(on))
         self.diagram.set_presenter(on)
         self.side_panel.set_presenter(on)
+        presenter_mode().set_on(on)  # the plot panels follow this app-wide switch
+        self.presenter_layout.set_on(on)
         self.settings.setValue(PRESENTER_KEY, on)
         # Everything just grew (or shrank): show the whole network again once the layout settles.
         QTimer.singleShot(50, self.diagram.fit_to_window)

@@ -8,10 +8,14 @@ light fill for the box and a strong tone for its border and swatch.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
+from typing import Callable
 
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QFont, QPen
+import pyqtgraph as pg
+import shiboken6
+from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPen
 
 from ..spec import BlockKind, ShortcutKind
 
@@ -74,6 +78,10 @@ STAGE_BORDER = QColor("#b7bec7")
 NODE_FILL = QColor("#eef0f3")  # input, stem, head
 NODE_BORDER = QColor("#4a5360")
 BACKGROUND = QColor("#ffffff")
+PLOT_TEXT = "#222222"  # plot titles, legends
+PLOT_LABEL = "#333333"  # axis labels and tick numbers
+
+PRESENTER_SCALE = 1.45  # text size on a projector relative to a laptop screen
 
 
 @dataclass(frozen=True)
@@ -84,7 +92,7 @@ class Theme:
 
     @property
     def scale(self) -> float:
-        return 1.45 if self.presenter else 1.0
+        return PRESENTER_SCALE if self.presenter else 1.0
 
     def px(self, value: float) -> float:
         """A length in scene units, scaled for presenter mode."""
@@ -132,3 +140,198 @@ def shortcut_style(shortcut: ShortcutKind, skip: bool) -> str:
     if shortcut is ShortcutKind.ZERO_PAD:
         return "zero_pad"
     return "identity"
+
+
+class PresenterMode(QObject):
+    """Whether presenter mode is on, for the whole application (it scales the app font too)."""
+
+    changed = Signal(bool)
+
+    def __init__(self):
+        super().__init__()
+        self._on = False
+
+    @property
+    def on(self) -> bool:
+        return self._on
+
+    @property
+    def scale(self) -> float:
+        return Theme(presenter=self._on).scale
+
+    def set_on(self, on: bool) -> None:
+        if bool(on) != self._on:
+            self._on = bool(on)
+            self.changed.emit(self._on)
+
+
+_presenter_mode: PresenterMode | None = None
+
+
+def presenter_mode() -> PresenterMode:
+    """The one app-wide presenter switch (made on first use)."""
+    global _presenter_mode
+    if _presenter_mode is None:
+        _presenter_mode = PresenterMode()
+    return _presenter_mode
+
+
+def follow_presenter(slot: Callable[[bool], None]) -> None:
+    """Call ``slot(on)`` now and whenever presenter mode changes.
+
+    ``slot`` should be a bound method of a QObject: the connection then ends when that
+    object is deleted, so a closed panel is never called.
+    """
+    mode = presenter_mode()
+    slot(mode.on)
+    mode.changed.connect(slot)
+
+
+def point_font(points: float) -> QFont:
+    """The application's font family at ``points`` (a tick label, a plot legend)."""
+    font = QFont()
+    font.setPointSizeF(points)
+    return font
+
+
+def css_points(points: float) -> str:
+    return f"{points:.1f}pt"
+
+
+class ShrinkableLabel(pg.LabelItem):
+    """A plot title with no minimum width.
+
+    pyqtgraph makes a title's text width the plot's minimum width, so a long title at a
+    projector's size pushed the plot past its cell and cut off its right side. With this
+    label the plot keeps its cell's width and ``PlotScaler.title`` picks the short title.
+    Its preferred width is 0 too: a column's width never depends on which title it shows,
+    so a narrow plot showing the short title can widen again when there is room.
+    """
+
+    def updateMin(self):  # noqa: N802 - pyqtgraph's name
+        super().updateMin()
+        self.setMinimumWidth(0)
+        for hint in (Qt.SizeHint.MinimumSize, Qt.SizeHint.PreferredSize):
+            self._sizeHint[hint] = (0, self._sizeHint[hint][1])
+        self.updateGeometry()
+
+
+def _let_title_shrink(plot: pg.PlotItem) -> None:
+    if isinstance(plot.titleLabel, ShrinkableLabel):
+        return
+    old = plot.titleLabel
+    plot.layout.removeItem(old)
+    if old.scene() is not None:
+        old.scene().removeItem(old)
+    plot.titleLabel = ShrinkableLabel("")
+    plot.layout.addItem(plot.titleLabel, 0, 1)
+
+
+class PlotScaler:
+    """Keeps a pyqtgraph plot's text sizes at normal size and applies them at any scale.
+
+    Register each title, axis and legend once with its normal point size; ``apply(scale)``
+    then sets them all, and ``scale`` remembers the last one so later registrations come
+    up at the same size. Tick density drops as text grows, so larger numbers do not
+    collide. Titles get a ``ShrinkableLabel`` so a long one cannot widen its plot.
+    """
+
+    def __init__(self):
+        self.scale = 1.0
+        self._appliers: list[Callable[[float], None]] = []
+
+    def _add(self, applier: Callable[[float], None]) -> None:
+        self._appliers.append(applier)
+        applier(self.scale)
+
+    def apply(self, scale: float) -> None:
+        self.scale = scale
+        for applier in self._appliers:
+            applier(scale)
+
+    def title(self, plot, text: str, points: float, short: str | None = None,
+              colour: str = PLOT_TEXT) -> Callable[[str, str | None], None]:
+        """Size ``plot``'s title; ``short`` replaces it when the plot is too narrow for ``text``.
+
+        Returns a setter ``set_text(text, short=None)`` that changes the words and keeps the size.
+        """
+        state = {"text": text, "short": short, "shown": None, "scale": self.scale}
+
+        def show(force: bool = False) -> None:
+            if not shiboken6.isValid(plot.titleLabel):
+                return  # Qt reports a last geometry change while the plot is deleted
+            size = points * state["scale"]
+            font = point_font(size)
+            shown = state["text"]
+            width = plot.titleLabel.width()  # the width of the plot's data column
+            if state["short"] and width > 0 and QFontMetricsF(font).horizontalAdvance(shown) + 16 > width:
+                shown = state["short"]
+            if shown == state["shown"] and not force:
+                return
+            state["shown"] = shown
+            plot.setTitle(shown, size=css_points(size), color=colour)
+            # pyqtgraph gives a title row 30 px, which clips larger text
+            height = math.ceil(QFontMetricsF(font).height() * 1.25) + 4
+            plot.titleLabel.setMaximumHeight(height)
+            plot.layout.setRowFixedHeight(0, height)
+
+        def apply(scale: float) -> None:
+            state["scale"] = scale
+            show(force=True)
+
+        def set_text(new_text: str, new_short: str | None = None) -> None:
+            state["text"], state["short"] = new_text, new_short
+            show(force=True)
+
+        _let_title_shrink(plot)
+        plot.titleLabel.geometryChanged.connect(show)
+        self._add(apply)
+        return set_text
+
+    def axis(self, axis, label: str | None, label_points: float = 10.0, tick_points: float = 9.0,
+             colour: str = PLOT_LABEL, density: bool = True, short: str | None = None) -> None:
+        """Label text and tick font of one axis.
+
+        ``density`` thins pyqtgraph's ticks as they grow; ``short`` replaces the label when
+        the axis is too short for it (a rotated label longer than a short plot is clipped).
+        """
+        state = {"scale": self.scale, "shown": None}
+
+        def show_label(force: bool = False) -> None:
+            if label is None or not shiboken6.isValid(axis):
+                return
+            size = label_points * state["scale"]
+            length = axis.height() if axis.orientation in ("left", "right") else axis.width()
+            shown = label
+            if short and length > 0 and QFontMetricsF(point_font(size)).horizontalAdvance(label) + 8 > length:
+                shown = short
+            if shown != state["shown"] or force:
+                state["shown"] = shown
+                axis.setLabel(shown, color=colour, **{"font-size": css_points(size)})
+
+        def apply(scale: float) -> None:
+            state["scale"] = scale
+            axis.setTickFont(point_font(tick_points * scale))
+            axis.setTextPen(colour)
+            show_label(force=True)
+            if density:
+                axis.setTickDensity(1.0 / scale)
+            axis.picture = None  # redraw the ticks with the new font
+            axis.update()
+
+        axis.geometryChanged.connect(show_label)
+        self._add(apply)
+
+    def legend(self, legend, points: float) -> None:
+        def apply(scale: float) -> None:
+            legend.setLabelTextSize(css_points(points * scale))
+            for _, label in legend.items:  # pyqtgraph stores the size; the text is drawn again here
+                label.setText(label.text)
+            if legend.parentLayoutItem() is None:  # a floating legend sizes itself; one in a layout is sized
+                legend.updateSize()
+
+        self._add(apply)
+
+    def custom(self, applier: Callable[[float], None]) -> None:
+        """Anything else that depends on the scale (a colour bar's width, a pen)."""
+        self._add(applier)

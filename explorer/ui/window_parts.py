@@ -3,14 +3,15 @@
 The left dock holds the block palette (drag a kind onto a stage) above the legend of
 block colours and shortcut styles, both from the canvas package. The palette list is
 sized to its rows so the legend sits right under it instead of below an empty gap.
+``PresenterLayout`` moves that dock out of the diagram's way in presenter mode.
 """
 from __future__ import annotations
 
 import html
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QDockWidget, QHBoxLayout, QLabel, QListWidget, QScrollArea, QStyle,
-                               QToolButton, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QDockWidget, QHBoxLayout, QLabel, QListWidget, QMainWindow, QScrollArea,
+                               QStyle, QToolButton, QVBoxLayout, QWidget)
 
 from .canvas import LegendWidget, PaletteWidget
 
@@ -95,3 +96,48 @@ class DockTitleBar(QWidget):
 
     def _set_title(self, title: str) -> None:
         self.label.setText(f"<b>{html.escape(title)}</b>")
+
+
+class PresenterLayout:
+    """Presenter mode gives the diagram the width of the window.
+
+    With the larger text the Blocks panel (palette and legend) grows to a third of a
+    1600 px screen and the diagram shrinks to fit what is left. In presenter mode the
+    panel becomes a tab beside the Inspector instead (one click brings it forward);
+    leaving presenter mode puts it back on the left at the width it had. A panel the
+    user has floated, closed or moved elsewhere is left where it is.
+    """
+
+    def __init__(self, window: QMainWindow, side_dock: QDockWidget, beside: QDockWidget):
+        self._window = window
+        self._side = side_dock
+        self._beside = beside
+        self._moved = False
+        self._width = 280
+
+    def _docked_in(self, area) -> bool:
+        dock = self._side
+        return (not dock.isFloating() and not dock.isHidden()
+                and self._window.dockWidgetArea(dock) == area)
+
+    def set_on(self, on: bool) -> None:
+        w = self._window
+        if on and not self._moved and self._docked_in(Qt.DockWidgetArea.LeftDockWidgetArea) \
+                and not self._beside.isFloating() and not self._beside.isHidden():
+            if self._side.isVisible():
+                self._width = self._side.width()
+            w.tabifyDockWidget(self._beside, self._side)
+            self._beside.raise_()  # the inspector stays in front; Blocks is one click away
+            self._moved = True
+        elif not on and (self._moved or self._side in w.tabifiedDockWidgets(self._beside)):
+            # also after a restart in presenter mode, when the window restored the tabbed layout
+            if self._side in w.tabifiedDockWidgets(self._beside) and not self._side.isFloating():
+                w.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self._side)
+                self._side.show()
+                w.resizeDocks([self._side], [self._width], Qt.Orientation.Horizontal)
+            self._moved = False
+
+    @property
+    def moved(self) -> bool:
+        """True while the Blocks panel sits beside the Inspector for presenter mode."""
+        return self._moved

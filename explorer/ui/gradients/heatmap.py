@@ -6,7 +6,7 @@ after an edit) into a preallocated ndarray; a 10 Hz timer pushes the array to th
 the buffer is full, every second column is dropped: the whole run stays visible at
 half the resolution. The colour levels are fixed (1e-6 to 1e2 by default, the range a
 CIFAR net spans from vanishing to exploding) so colours mean the same thing from one
-run to the next.
+run to the next. Presenter mode scales the texts, the colour bar and the tick spacing.
 """
 from __future__ import annotations
 
@@ -14,8 +14,11 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import Qt, QTimer, Signal, Slot
+from PySide6.QtGui import QFontMetricsF
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+
+from ..theme import PlotScaler, Theme, follow_presenter
 
 LEVELS = (-6.0, 2.0)
 MAX_COLUMNS = 4096
@@ -34,7 +37,7 @@ class _ColumnAxis(pg.AxisItem):
         first, last = max(0, int(math.ceil(minVal - 0.5))), min(n - 1, int(math.floor(maxVal - 0.5)))
         if n == 0 or last < first:
             return []
-        room = max(2, int(size // 70))  # about one label per 70 pixels
+        room = max(2, int(size // (70 * self._owner.scaler.scale)))  # a label per 70 px (more when larger)
         every = max(1, int(math.ceil((last - first + 1) / room)))
         return [(every, [c + 0.5 for c in range(first - first % every, last + 1, every) if c >= first])]
 
@@ -54,7 +57,9 @@ class _BlockAxis(pg.AxisItem):
         if not labels:
             return []
         rows = range(len(labels))
-        if len(labels) > 12:
+        # every block when the rows are 12 or fewer and tall enough for their labels
+        pitch = size / len(labels)
+        if len(labels) > 12 or pitch < tick_text_height(self):
             major = [i for i in rows if labels[i].endswith("block 1")]
             return [(1, [i + 0.5 for i in major])]
         return [(1, [i + 0.5 for i in rows])]
@@ -78,11 +83,10 @@ class GradientHeatmap(QWidget):
 
         self.view = pg.GraphicsLayoutWidget()
         self.view.setBackground("w")
+        self.scaler = PlotScaler()
         self._plot = self.view.addPlot(axisItems={"bottom": _ColumnAxis(self), "left": _BlockAxis(self)})
-        self._plot.setTitle("||dL/dx|| at each block's input over training", size="12pt", color="#222222")
-        self._plot.setLabel("bottom", "training step", color="#333333", **{"font-size": "11pt"})
-        self._plot.setLabel("left", "block (stage.block, input at the top)", color="#333333",
-                            **{"font-size": "11pt"})
+        self.scaler.title(self._plot, "||dL/dx|| at each block's input over training", 12.0,
+                          short="||dL/dx|| over training")
         self._plot.invertY(True)
         self._plot.setMouseEnabled(x=True, y=False)
         self._plot.hideButtons()
@@ -92,19 +96,18 @@ class GradientHeatmap(QWidget):
         self.colorbar = pg.ColorBarItem(values=LEVELS, colorMap=cmap,
                                         interactive=False, width=18, colorMapMenu=False)
         self.colorbar.setImageItem(self.image, insert_in=self._plot)
-        for name in ("left", "bottom"):
-            axis = self._plot.getAxis(name)
-            axis.setTextPen("#333333")
-            axis.setTickFont(_font(10))
+        # the axes choose their own ticks (one per block or stage, one per 70 px)
+        self.scaler.axis(self._plot.getAxis("bottom"), "training step", 11.0, 10.0, density=False)
+        self.scaler.axis(self._plot.getAxis("left"), "block (stage.block, input at the top)", 11.0, 10.0,
+                         density=False, short="block")
+        for name in ("bottom", "left"):  # steps and blocks never take an SI prefix ("x0.001")
+            self._plot.getAxis(name).enableAutoSIPrefix(False)
         bar_axis = self.colorbar.getAxis("right")
-        bar_axis.setTickFont(_font(10))
-        bar_axis.setTextPen("#333333")
-        bar_axis.setLabel("log10 ||dL/dx||", color="#333333", **{"font-size": "11pt"})
-        bar_axis.setWidth(60)
+        self.scaler.axis(bar_axis, "log10 ||dL/dx||", 11.0, 10.0, short="log10")
+        self.scaler.custom(self._size_colour_bar)
 
         self.readout = QLabel("Hover over a cell to read its block, step and value. "
                               "Columns framed in white are probes at the current weights.")
-        self.readout.setStyleSheet("font-size: 11pt; color: #333;")
         self.readout.setWordWrap(True)  # a long readout must not widen the whole window
         self.readout.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         layout = QVBoxLayout(self)
@@ -118,6 +121,20 @@ class GradientHeatmap(QWidget):
         self._timer.timeout.connect(self._flush)
         self._timer.start()
         self.view.scene().sigMouseMoved.connect(self._on_mouse_moved)
+        self._probe_pen_width = 2.0
+        follow_presenter(self.set_presenter)
+
+    @Slot(bool)
+    def set_presenter(self, on: bool) -> None:
+        theme = Theme(presenter=on)
+        self.scaler.apply(theme.scale)
+        self.readout.setStyleSheet(f"font-size: {11 * theme.scale:.1f}pt; color: #333;")
+        self._probe_pen_width = theme.line(2.0)
+        self._mark_probe_columns()
+
+    def _size_colour_bar(self, scale: float) -> None:
+        self.colorbar.layout.setColumnFixedWidth(1, 18 * scale)  # the bar itself
+        self.colorbar.getAxis("right").setWidth(round(60 * scale))  # numbers and the rotated label
 
     # -- data -----------------------------------------------------------------
     @property
@@ -196,7 +213,7 @@ class GradientHeatmap(QWidget):
         probes = [i for i, label in enumerate(self._labels) if label == PROBE_LABEL]
         if len(probes) == len(self._labels):
             return  # only probes: no training columns to tell them apart from
-        pen = pg.mkPen("w", width=2)
+        pen = pg.mkPen("w", width=self._probe_pen_width)
         for col in probes[-40:]:
             for x in (col, col + 1):
                 line = pg.InfiniteLine(pos=x, angle=90, pen=pen, movable=False)
@@ -239,8 +256,7 @@ class GradientHeatmap(QWidget):
         self._timer.stop()
 
 
-def _font(points: int):
-    from PySide6.QtGui import QFont
-    f = QFont()
-    f.setPointSize(points)
-    return f
+def tick_text_height(axis: pg.AxisItem) -> float:
+    """The height of one line of the axis's tick labels, in pixels."""
+    font = axis.style["tickFont"]
+    return QFontMetricsF(font).height() if font is not None else 14.0

@@ -10,7 +10,8 @@ then shows the recorder's columns, and probe columns marked "probe" in between.
 
 Importing this module does not load torch; the first probe does (``worker.py``), and
 probes run only while the panel is visible: edits made while it is hidden are
-measured once, when it is shown again.
+measured once, when it is shown again. Presenter mode (``theme.follow_presenter``)
+scales the words beside the plots along with the plots themselves.
 """
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from PySide6.QtWidgets import (QFrame, QHBoxLayout, QLabel, QPushButton, QScroll
 
 from ...experiments.gradflow import format_factor, summarise
 from ...spec import Norm
+from ..theme import follow_presenter, presenter_mode
 from .heatmap import PROBE_LABEL, GradientHeatmap
 from .profile import DepthProfile
 
@@ -37,6 +39,13 @@ class GradientPanel(QWidget):
     profileUpdated = Signal(object)  # ProbeOutcome shown in the profile
     probeFailed = Signal(str)
 
+    # Normal point sizes of the words beside the plots (the plots scale themselves).
+    TEXT_POINTS = {"ratio": 20.0, "before": 12.0, "words": 14.0, "help": 11.0, "status": 10.0, "button": 12.0}
+    # A plot shorter than this (times the presenter scale) cannot show its title, axes and
+    # rows legibly: in a short dock the profile and the heatmap sit side by side instead.
+    PLOT_MIN_HEIGHT = 230
+    PLOT_MIN_WIDTH = 380
+
     def __init__(self, document, parent: QWidget | None = None):
         super().__init__(parent)
         self.document = document
@@ -46,30 +55,28 @@ class GradientPanel(QWidget):
         self.last_outcome = None  # the ProbeOutcome shown
         self.last_round_trip_s: float | None = None
         self._previous_ratio: str | None = None
+        self._ratio_headline = ""  # the verdict line, and the one before it (smaller)
+        self._ratio_before: str | None = None
+        self._before_points = "12.0pt"
+        self._scale = 1.0  # presenter mode's
 
         self.profile = DepthProfile()
         self.heatmap = GradientHeatmap()
         self.ratio_label = QLabel("")
         self.ratio_label.setWordWrap(True)
-        self.ratio_label.setStyleSheet("font-size: 20pt; font-weight: 600;")
         self.words = QLabel("Measuring...")
         self.words.setWordWrap(True)
         self.words.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.words.setStyleSheet("font-size: 14pt; color: #222;")
         self.words.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         self.help = QLabel(
             "Each point is the size of the loss gradient arriving at a block's input, measured on one "
             "fixed batch. Much larger near the input: the early layers get huge, unstable updates. "
             "Much smaller: they barely learn. Residual nets keep it within a modest factor.")
         self.help.setWordWrap(True)
-        self.help.setStyleSheet("font-size: 11pt; color: #444;")
         self.status = QLabel("")
         self.status.setWordWrap(True)
-        self.status.setStyleSheet("font-size: 10pt; color: #555;")
         self.skips_off = QPushButton("All skips off")
         self.skips_on = QPushButton("All skips on")
-        for button in (self.skips_off, self.skips_on):
-            button.setStyleSheet("font-size: 12pt; padding: 6px 12px;")
         self.skips_off.setToolTip("Switch off every shortcut (undoable): the network becomes a plain net")
         self.skips_on.setToolTip("Switch every shortcut back on (undoable)")
         self.skips_off.clicked.connect(lambda: self._set_all_skips(False))
@@ -83,22 +90,26 @@ class GradientPanel(QWidget):
         side_layout.addSpacing(8)
         side_layout.addWidget(self.help)
         side_layout.addStretch(1)
+        side_layout.addWidget(self.status)
+        # In a short dock the words scroll rather than overlap; the buttons stay in view under them.
+        scroll = QScrollArea()
+        scroll.setWidget(side)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         buttons = QHBoxLayout()
+        buttons.setContentsMargins(8, 0, 4, 4)
         buttons.addWidget(self.skips_off)
         buttons.addWidget(self.skips_on)
-        side_layout.addLayout(buttons)
-        side_layout.addWidget(self.status)
-        # In a short dock the words scroll rather than overlap.
-        side_scroll = QScrollArea()
-        side_scroll.setWidget(side)
-        side_scroll.setWidgetResizable(True)
-        side_scroll.setFrameShape(QFrame.Shape.NoFrame)
-        side_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        side_scroll.setMinimumWidth(340)  # room for both skip buttons side by side
-        side_scroll.setMaximumWidth(420)
-        side_scroll.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Expanding)
+        side_column = self.side_column = QWidget()
+        column = QVBoxLayout(side_column)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.addWidget(scroll, 1)
+        column.addLayout(buttons)
+        side_column.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Expanding)
 
-        plots = QSplitter(Qt.Orientation.Vertical)
+        plots = self.plots = QSplitter(Qt.Orientation.Vertical)
+        plots.setChildrenCollapsible(False)
         plots.addWidget(self.profile)
         plots.addWidget(self.heatmap)
         plots.setStretchFactor(0, 1)
@@ -106,7 +117,7 @@ class GradientPanel(QWidget):
         # The plots get most of the width; the user can drag the divider.
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(plots)
-        split.addWidget(side_scroll)
+        split.addWidget(side_column)
         split.setStretchFactor(0, 3)
         split.setStretchFactor(1, 1)
         split.setChildrenCollapsible(False)
@@ -114,11 +125,56 @@ class GradientPanel(QWidget):
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(split)
 
+        follow_presenter(self.set_presenter)
+
         self.runner = None  # made by the first probe, which loads torch
         self._stale = True
         document.specChanged.connect(self._on_spec_changed)
         self._update_buttons()
         self.refresh()
+
+    # -- presenter mode -----------------------------------------------------------
+    @Slot(bool)
+    def set_presenter(self, on: bool) -> None:
+        """The verdict, its explanation and the buttons grow with the plots for a projector."""
+        self._scale = scale = presenter_mode().scale if on else 1.0
+        pt = {key: f"{size * scale:.1f}pt" for key, size in self.TEXT_POINTS.items()}
+        self._before_points = pt["before"]
+        self.ratio_label.setStyleSheet(f"font-size: {pt['ratio']}; font-weight: 600;")
+        self.words.setStyleSheet(f"font-size: {pt['words']}; color: #222;")
+        self.help.setStyleSheet(f"font-size: {pt['help']}; color: #444;")
+        self.status.setStyleSheet(f"font-size: {pt['status']}; color: #555;")
+        for button in (self.skips_off, self.skips_on):
+            button.setStyleSheet(f"font-size: {pt['button']}; padding: {6 * scale:.0f}px {12 * scale:.0f}px;")
+        # room for both skip buttons side by side; the plots keep the rest of the width
+        self.side_column.setMinimumWidth(round(340 * scale))
+        self.side_column.setMaximumWidth(round(420 * scale))
+        self._arrange_plots()
+        self._show_ratio()
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        super().resizeEvent(event)
+        self._arrange_plots()
+
+    def _arrange_plots(self) -> None:
+        scale = self._scale
+        width = self.width() - self.side_column.minimumWidth()
+        side_by_side = (self.height() < 2 * self.PLOT_MIN_HEIGHT * scale
+                        and width >= 2 * self.PLOT_MIN_WIDTH * scale)
+        orientation = Qt.Orientation.Horizontal if side_by_side else Qt.Orientation.Vertical
+        if self.plots.orientation() != orientation:
+            self.plots.setOrientation(orientation)
+            total = self.plots.width() if side_by_side else self.plots.height()
+            self.plots.setSizes([total // 2, total - total // 2])
+
+    def _show_ratio(self) -> None:
+        if not self._ratio_headline:
+            return
+        text = self._ratio_headline
+        if self._ratio_before is not None:
+            text += (f"<br><span style='font-size:{self._before_points}; font-weight:400; color:#555'>"
+                     f"before: {self._ratio_before}</span>")
+        self.ratio_label.setText(text)
 
     # -- public API -------------------------------------------------------------
     def set_weights_source(self, fn: Callable[[], dict | None] | None) -> None:
@@ -220,10 +276,8 @@ class GradientPanel(QWidget):
             text = f"first ÷ last block: <span style='color:{colour}'>{format_factor(summary.ratio)}x</span>"
         else:
             text = f"<span style='color:{colour}'>{summary.verdict}</span>"
-        if self._previous_ratio is not None:
-            text += (f"<br><span style='font-size:12pt; font-weight:400; color:#555'>before: "
-                     f"{self._previous_ratio}</span>")
-        self.ratio_label.setText(text)
+        self._ratio_headline, self._ratio_before = text, self._previous_ratio
+        self._show_ratio()
         self._previous_ratio = (f"{format_factor(summary.ratio)}x ({self._previous_caption_for(caption)})"
                                 if math.isfinite(summary.ratio) and summary.ratio > 0 else summary.verdict)
         self.words.setText(summary.text)

@@ -2,15 +2,19 @@
 
 Each new profile pushes the one shown before it into a grey dashed "before" line, so
 switching every skip off (or any edit) shows before and after on the same axes.
-Dotted vertical lines mark where a new stage starts.
+Dotted vertical lines mark where a new stage starts. Presenter mode scales the texts,
+the lines and the markers.
 """
 from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QColor, QFont, QPen
+import shiboken6
+from PySide6.QtCore import Qt, Slot
+from PySide6.QtGui import QColor, QFontMetricsF, QPen
 from PySide6.QtWidgets import QVBoxLayout, QWidget
+
+from ..theme import PlotScaler, Theme, follow_presenter, point_font
 
 NOW_COLOUR = "#1f5fa8"
 GHOST_COLOUR = "#8a8a8a"
@@ -23,7 +27,7 @@ def format_power(v: float) -> str:
         mant, exp = f"{x:.1e}".split("e")
         mant = mant.rstrip("0").rstrip(".")
         return f"1e{int(exp)}" if mant == "1" else f"{mant}e{int(exp)}"
-    return f"{x:.3g}"
+    return f"{x:.4g}"  # 4 digits: 1000 stays "1000", not "1e+03"
 
 
 class LogNormAxis(pg.AxisItem):
@@ -33,7 +37,9 @@ class LogNormAxis(pg.AxisItem):
         if not (np.isfinite(minVal) and np.isfinite(maxVal)) or maxVal <= minVal:
             return []
         lo, hi = int(np.floor(minVal)), int(np.ceil(maxVal))
-        step = max(1, int(np.ceil((maxVal - minVal) / max(2, size // 40))))  # a label per 40 pixels
+        font = self.style["tickFont"]
+        pitch = max(40.0, 2.5 * QFontMetricsF(font).height()) if font is not None else 40.0
+        step = max(1, int(np.ceil((maxVal - minVal) / max(2, size // pitch))))  # a label per 40+ pixels
         decades = [float(d) for d in range(lo, hi + 1) if minVal <= d <= maxVal and d % step == 0]
         if len(decades) >= 3:
             return [(step, decades)]
@@ -63,30 +69,64 @@ class DepthProfile(QWidget):
         self._labels: list[str] = []
         self.widget = pg.PlotWidget(background="w", axisItems={"left": LogNormAxis("left")})
         plot = self.plot = self.widget.getPlotItem()
-        plot.setTitle("Gradient reaching each block, at the current weights", size="12pt", color="#222222")
-        plot.setLabel("bottom", "block, in depth order (1 = nearest the input)", color="#333333",
-                      **{"font-size": "11pt"})
-        plot.setLabel("left", "||dL/dx|| (log scale)", color="#333333", **{"font-size": "11pt"})
-        plot.getAxis("left").enableAutoSIPrefix(False)
+        self.scaler = PlotScaler()
+        self.scaler.title(plot, "Gradient reaching each block, at the current weights", 12.0,
+                          short="Gradient reaching each block")
+        # the bottom axis numbers blocks: pyqtgraph's spacing, thinned when the text grows
+        self.scaler.axis(plot.getAxis("bottom"), "block, in depth order (1 = nearest the input)", 11.0, 10.0,
+                         short="block (1 = nearest the input)")
+        self.scaler.axis(plot.getAxis("left"), "||dL/dx|| (log scale)", 11.0, 10.0, density=False,
+                         short="||dL/dx||")
+        for name in ("left", "bottom"):
+            plot.getAxis(name).enableAutoSIPrefix(False)
         plot.showGrid(x=False, y=True, alpha=0.2)
         plot.hideButtons()
         plot.setMenuEnabled(False)
-        font = QFont()
-        font.setPointSize(10)
-        for name in ("left", "bottom"):
-            plot.getAxis(name).setTickFont(font)
-            plot.getAxis(name).setTextPen("#333333")
-        self.legend = plot.addLegend(offset=(-6, 4), labelTextSize="11pt", labelTextColor="#222222",
-                                     brush=pg.mkBrush(255, 255, 255, 170))
-        self.ghost_item = pg.PlotDataItem(pen=_pen(GHOST_COLOUR, 2, Qt.PenStyle.DashLine), name="before")
-        self.now_item = pg.PlotDataItem(pen=_pen(NOW_COLOUR, 3), symbol="o", symbolSize=6,
-                                        symbolBrush=NOW_COLOUR, symbolPen=None, name="now")
+        # The legend sits in a row under the plot: inside, with larger text, it covered the curve.
+        self.legend = pg.LegendItem(labelTextColor="#222222", frame=False, colCount=2, horSpacing=12)
+        plot.layout.addItem(self.legend, 4, 1)
+        plot.layout.setAlignment(self.legend, Qt.AlignmentFlag.AlignLeft)
+        plot.legend = self.legend  # named items join it, as with PlotItem.addLegend
+        self.legend.setMinimumWidth(0)  # a long caption must not widen the plot past its cell
+        self.scaler.legend(self.legend, 11.0)
+        plot.vb.geometryChanged.connect(self._fit_legend)
+        self.ghost_item = pg.PlotDataItem(name="before")
+        self.now_item = pg.PlotDataItem(symbol="o", symbolBrush=NOW_COLOUR, symbolPen=None, name="now")
         plot.addItem(self.ghost_item)
         plot.addItem(self.now_item)
         self._stage_lines: list[pg.InfiniteLine] = []
+        self.theme = Theme()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.widget)
+        follow_presenter(self.set_presenter)
+
+    @Slot(bool)
+    def set_presenter(self, on: bool) -> None:
+        """Larger texts, thicker lines and markers for a projector; back to normal when off."""
+        self.theme = theme = Theme(presenter=on)
+        self.scaler.apply(theme.scale)
+        self.ghost_item.setPen(_pen(GHOST_COLOUR, theme.line(2), Qt.PenStyle.DashLine))
+        self.now_item.setPen(_pen(NOW_COLOUR, theme.line(3)))
+        self.now_item.setSymbolSize(6 * theme.scale)
+        for line in self._stage_lines:
+            self._style_stage_line(line)
+        self._fit_legend()
+
+    def _fit_legend(self) -> None:
+        """"before" and "now" side by side when there is room, else one above the other."""
+        if not (shiboken6.isValid(self.legend) and shiboken6.isValid(self.plot.vb)):
+            return  # the view box reports a last geometry change while the plot is deleted
+        rows = self.legend.layout
+        needed = sum(rows.itemAt(i).preferredWidth() for i in range(rows.count())) + 12 * rows.count()
+        columns = 2 if needed <= self.plot.vb.width() else 1
+        if columns != self.legend.columnCount:
+            self.legend.setColumnCount(columns)
+            self.legend.updateGeometry()  # the plot's layout places it again (pyqtgraph moved it to 0, 0)
+
+    def _style_stage_line(self, line: pg.InfiniteLine) -> None:
+        line.setPen(_pen("#b0b0b0", self.theme.line(1), Qt.PenStyle.DotLine))
+        line.label.setFont(point_font(9.0 * self.theme.scale))
 
     def show_profile(self, norms, labels: list[str], caption: str) -> None:
         """Plot ``norms`` as the current profile; the previous one becomes the ghost."""
@@ -126,6 +166,7 @@ class DepthProfile(QWidget):
         label = self.legend.getLabel(item)
         if label is not None:
             label.setText(text)
+            self._fit_legend()
 
     def _mark_stages(self, labels: list[str]) -> None:
         if labels == self._labels:
@@ -136,8 +177,9 @@ class DepthProfile(QWidget):
         self._stage_lines = []
         for i, label in enumerate(labels):
             if i > 0 and label.endswith(", block 1"):
-                line = pg.InfiniteLine(pos=i + 0.5, angle=90, pen=_pen("#b0b0b0", 1, Qt.PenStyle.DotLine),
-                                       label=label.split(",")[0], labelOpts={"position": 0.95, "color": "#666666"})
+                line = pg.InfiniteLine(pos=i + 0.5, angle=90, label=label.split(",")[0],
+                                       labelOpts={"position": 0.95, "color": "#666666"})
+                self._style_stage_line(line)
                 self.plot.addItem(line, ignoreBounds=True)
                 self._stage_lines.append(line)
 

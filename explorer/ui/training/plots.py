@@ -3,7 +3,8 @@
 One ``PlotDataItem`` per metric and run, with clip-to-view and automatic downsampling
 switched on before any data arrives, fed from the run store's ndarray buffers. Runs are
 overlaid by adding their items to the plots and hidden by removing them (the legend
-follows the plot's items).
+follows the plot's items). Presenter mode scales every text, tick and line of the plots
+(``theme.follow_presenter``), including plots made while it is already on.
 """
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from PySide6.QtCore import Qt, Slot
 from PySide6.QtGui import QColor, QPen
 from PySide6.QtWidgets import QCheckBox, QVBoxLayout, QWidget
 
+from ..theme import PlotScaler, Theme, follow_presenter
 from .runs import RunEntry
 
 
@@ -37,6 +39,7 @@ def _curve(name: str | None = None, **style) -> pg.PlotDataItem:
 TITLES = ("Training loss per step (faint: raw, bold: smoothed)",
           "Error per epoch (solid: test, dashed: train)", "Learning rate")
 SHORT_TITLES = ("Loss (faint: raw)", "Error (dashed: train)", "Learning rate")
+TINY_TITLES = ("Loss", "Error", "Learning rate")  # when even a short title does not fit
 
 
 class EpochAxis(pg.AxisItem):
@@ -59,11 +62,26 @@ class EpochAxis(pg.AxisItem):
 
 @dataclass
 class RunCurves:
+    colour: str
     loss_raw: pg.PlotDataItem
     loss_ema: pg.PlotDataItem
     train_error: pg.PlotDataItem
     test_error: pg.PlotDataItem
     lr: pg.PlotDataItem
+
+    def restyle(self, theme: Theme) -> None:
+        """Pens and markers at this theme's line width (thicker on a projector)."""
+        c, line = self.colour, theme.line
+        self.loss_raw.setPen(_pen(c, line(1.0), alpha=70))
+        self.loss_ema.setPen(_pen(c, line(2.0)))
+        self.train_error.setPen(_pen(c, line(1.5), style=Qt.PenStyle.DashLine))
+        self.test_error.setPen(_pen(c, line(1.5)))
+        self.lr.setPen(_pen(c, line(1.0)))
+        for item in (self.train_error, self.test_error):
+            item.setSymbolSize(6 * theme.scale)
+
+
+TITLE_POINTS = 10.0
 
 
 class TrainingPlots(QWidget):
@@ -85,23 +103,38 @@ class TrainingPlots(QWidget):
         layout.addWidget(self.view, 1)
         layout.addWidget(self.log_scale, 0, Qt.AlignmentFlag.AlignRight)
 
+        self.scaler = PlotScaler()
+        self.theme = Theme()
         self.loss_plot = self.view.addPlot(row=0, col=0, colspan=2)
-        self._style(self.loss_plot, TITLES[0], "step", "loss")
         self.loss_legend = self.loss_plot.addLegend(
-            offset=(-10, 10), labelTextSize="9pt", labelTextColor="#222222",
-            brush=pg.mkBrush(255, 255, 255, 210))
+            offset=(-10, 10), labelTextColor="#222222", brush=pg.mkBrush(255, 255, 255, 210))
+        self.scaler.legend(self.loss_legend, 9.0)
         self.error_plot = self.view.addPlot(row=1, col=0, axisItems={"bottom": EpochAxis("bottom")})
         # the line styles are named in the title: a legend inside would sit on the curves
-        self._style(self.error_plot, TITLES[1], "epoch", "error (%)")
         self.error_plot.getViewBox().setDefaultPadding(0.06)  # end points are not cut in half
+        # 0 to 100 % until the first epoch ends (not 0 to 1), then it fits the data
+        self.error_plot.getViewBox().setRange(yRange=(0, 100), disableAutoRange=False)
         self.lr_plot = self.view.addPlot(row=1, col=1)
-        self._style(self.lr_plot, TITLES[2], "step", "lr")
+        self._set_titles = [
+            self._style(plot, title, short, x, y) for plot, title, short, x, y in
+            ((self.loss_plot, TITLES[0], SHORT_TITLES[0], "step", "loss"),
+             (self.error_plot, TITLES[1], SHORT_TITLES[1], "epoch", "error (%)"),
+             (self.lr_plot, TITLES[2], SHORT_TITLES[2], "step", "lr"))]
         for plot in (self.loss_plot, self.lr_plot):
             plot.getAxis("left").enableAutoSIPrefix(False)  # 0.05, not "50 (x0.001)"
         self.view.ci.layout.setRowStretchFactor(0, 3)
         self.view.ci.layout.setRowStretchFactor(1, 2)
         self._curves: dict[int, RunCurves] = {}
         self._shown: set[int] = set()
+        follow_presenter(self.set_presenter)
+
+    @Slot(bool)
+    def set_presenter(self, on: bool) -> None:
+        """Larger titles, labels, ticks and legend and thicker curves for a projector."""
+        self.theme = Theme(presenter=on)
+        self.scaler.apply(self.theme.scale)
+        for curves in self._curves.values():
+            curves.restyle(self.theme)
 
     def set_one_row(self, one_row: bool) -> None:
         """Loss, error and learning rate side by side (short panels) or loss above the others."""
@@ -110,8 +143,9 @@ class TrainingPlots(QWidget):
             layout.removeItem(plot)
         # in one row every title must fit a third of the width: say less
         titles = SHORT_TITLES if one_row else TITLES
-        for plot, title in zip((self.loss_plot, self.error_plot, self.lr_plot), titles):
-            plot.setTitle(title, size="10pt", color="#222222")
+        shorts = TINY_TITLES if one_row else SHORT_TITLES
+        for set_title, title, short in zip(self._set_titles, titles, shorts):
+            set_title(title, short)
         if one_row:
             layout.addItem(self.loss_plot, row=0, col=0)
             layout.addItem(self.error_plot, row=0, col=1)
@@ -135,31 +169,31 @@ class TrainingPlots(QWidget):
         self.loss_plot.setLogMode(y=on)
         self.lr_plot.setLogMode(y=on)
 
-    @staticmethod
-    def _style(plot: pg.PlotItem, title: str, x: str, y: str) -> None:
-        plot.setTitle(title, size="10pt", color="#222222")
-        plot.setLabel("bottom", x, color="#333333")
-        plot.setLabel("left", y, color="#333333")
+    def _style(self, plot: pg.PlotItem, title: str, short: str, x: str, y: str):
+        """Title, axes and grid of one plot; returns the title's setter (keeps its size)."""
         plot.showGrid(x=True, y=True, alpha=0.2)
-        for name in ("bottom", "left"):
+        for name, label in (("bottom", x), ("left", y)):
             axis = plot.getAxis(name)
             axis.setPen(pg.mkPen("#777777"))
-            axis.setTextPen(pg.mkPen("#333333"))
             # major ticks only: the minor grid lines doubled the time a repaint takes
             axis.setStyle(maxTickLevel=0)
+            self.scaler.axis(axis, label, label_points=10.0, tick_points=9.0)
         plot.setMenuEnabled(True)
+        return self.scaler.title(plot, title, TITLE_POINTS, short)
 
     # -- runs -----------------------------------------------------------------------
     def _make(self, entry: RunEntry) -> RunCurves:
         c = entry.colour
-        symbol = dict(symbolSize=6, symbolPen=None, symbolBrush=pg.mkBrush(c))
+        symbol = dict(symbolPen=None, symbolBrush=pg.mkBrush(c))
         curves = RunCurves(
-            loss_raw=_curve(pen=_pen(c, 1.0, alpha=70)),
-            loss_ema=_curve(entry.label, pen=_pen(c, 2.0)),
-            train_error=_curve(pen=_pen(c, 1.5, style=Qt.PenStyle.DashLine), symbol="t", **symbol),
-            test_error=_curve(pen=_pen(c, 1.5), symbol="o", **symbol),
-            lr=_curve(pen=_pen(c, 1.0)),
+            colour=c,
+            loss_raw=_curve(),
+            loss_ema=_curve(entry.label),
+            train_error=_curve(symbol="t", **symbol),
+            test_error=_curve(symbol="o", **symbol),
+            lr=_curve(),
         )
+        curves.restyle(self.theme)
         self._curves[entry.number] = curves
         return curves
 

@@ -1,17 +1,21 @@
 """The session's runs as a checkable list: tick the ones to overlay, select one to export."""
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtCore import QSize, Qt, Signal, Slot
 from PySide6.QtGui import QBrush, QColor, QIcon, QPixmap
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTreeWidget, QTreeWidgetItem, QWidget
 
+from ..theme import follow_presenter, presenter_mode
 from .runs import RunEntry
 
 _STATUS_COLOURS = {"failed": "#B00020", "stopped": "#8A6D00", "running": "#0B6E2E"}
 
 
+SWATCH_PX = 12
+
+
 def _swatch(colour: str) -> QIcon:
-    pixmap = QPixmap(12, 12)
+    pixmap = QPixmap(2 * SWATCH_PX, 2 * SWATCH_PX)  # sharp in presenter mode too
     pixmap.fill(QColor(colour))
     return QIcon(pixmap)
 
@@ -44,6 +48,13 @@ class RunList(QTreeWidget):
         self._updating = False
         self.itemChanged.connect(self._on_item_changed)
         self.currentItemChanged.connect(self._on_current)
+        follow_presenter(self.set_presenter)
+
+    @Slot(bool)
+    def set_presenter(self, on: bool) -> None:
+        """The colour swatches grow with the text (the text follows the application font)."""
+        side = round(SWATCH_PX * presenter_mode().scale) if on else SWATCH_PX
+        self.setIconSize(QSize(side, side))
 
     def set_compact(self, compact: bool) -> None:
         """Narrow: keep the run's name, status and test error; hide training error and steps."""
