@@ -15,7 +15,7 @@ from explorer.train.api import StepMetrics
 
 
 def tiny(**changes) -> DegradationSettings:
-    base = dict(depths=(8, 14), epochs=2, train_size=64, test_size=32, batch_size=32, image_size=8,
+    base = dict(dataset="shapes", depths=(8, 14), epochs=2, train_size=64, test_size=32, batch_size=32, image_size=8,
                 device="cpu", metrics_every=1)
     base.update(changes)
     return DegradationSettings(**base)

@@ -15,6 +15,7 @@ from __future__ import annotations
 from PySide6.QtCore import QObject, Qt, QTimer, Slot
 from PySide6.QtGui import QKeySequence
 
+from .experiments import ExperimentsMenu
 from .gradients import GradientPanel
 from .icons import icon
 from .main_window import MainWindow
@@ -49,6 +50,7 @@ class Workbench(QObject):
         self.training.gradColumn.connect(self.gradients.add_column)
         self.training.runFinished.connect(self._on_run_finished)
 
+        self.experiments = ExperimentsMenu(window)  # Experiments > Degradation..., each in its own window
         window.add_close_guard(self.training.confirm_close)
         window.add_close_guard(self._shutdown_probe)
         self._export_dialog = None
@@ -121,6 +123,7 @@ class Workbench(QObject):
         """Stop every background thread (training, probe, export); safe to call twice."""
         self.training.shutdown()
         self.gradients.shutdown()
+        self.experiments.shutdown()
         if self._export_dialog is not None:
             self._export_dialog.shutdown()
 

@@ -1,0 +1,333 @@
+"""The degradation experiment's page: settings, Run / Stop, the arms' curves and the result in words.
+
+The page presents ``explorer.experiments.degradation``: it builds the settings from
+its form, hands an ``ArmRunner`` to the worker, draws each arm's training error as the
+epochs complete and, at the end, shows what ``conclude`` says, large enough to read on
+a projector.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+from html import escape
+
+from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtGui import QFont
+from PySide6.QtWidgets import (QComboBox, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QMessageBox,
+                               QProgressBar, QPushButton, QSpinBox, QVBoxLayout, QWidget)
+
+from ...experiments.arms import parse_depths
+from ...experiments.degradation import (DEFAULT_EPOCHS, DEFAULT_IMAGE_SIZE, DegradationSettings, conclude,
+                                        degradation_runner, pct, results_from_outcomes)
+from ...spec import SpecError
+from ...train.api import EpochMetrics, RunFinished, StepMetrics
+from ..theme import Theme, follow_presenter
+from .curves import ArmCurves
+from .worker import ExperimentWorker
+
+VERDICT_POINTS = 17.0  # the result in words: legible from the back of a classroom
+DETAIL_POINTS = 12.5
+VALUE_POINTS = 13.0
+INTRO = ("Plain nets and ResNets of two depths train side by side on the same data with the same "
+         "recipe, one step each in turn. Watch the training error: does the deeper plain net end worse "
+         "than the shallower one? Does the deeper ResNet?")
+VERDICT_COLOURS = {"shown": "#1b5e20", "mostly": "#1b5e20", "mixed": "#7a4a00", "not_shown": "#7a0014",
+                   "no_verdict": "#333333"}
+
+
+def _clock(seconds: float) -> str:
+    if seconds != seconds or seconds == float("inf") or seconds < 0:
+        return "–"
+    m, s = divmod(int(round(seconds)), 60)
+    return f"{m}:{s:02d}"
+
+
+class DegradationForm(QWidget):
+    """Epochs, depths, dataset, image size and device; ``settings()`` raises SpecError for bad input."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.epochs = QSpinBox()
+        self.epochs.setRange(1, 1000)
+        self.epochs.setValue(DEFAULT_EPOCHS)
+        self.epochs.setToolTip("Epochs for every arm; the result needs enough of them (see the words)")
+        self.depths = QLineEdit("20, 56")
+        self.depths.setToolTip("Depths to compare, each 6n+2: 8, 14, 20, 32, 44, 56, 110, ...")
+        self.dataset = QComboBox()
+        self.dataset.setEditable(True)
+        self.dataset.addItems(["digits", "shapes"])
+        self.dataset.setToolTip("digits (scikit-learn's, 1,437 training images), shapes, or cifar10:PATH ...")
+        self.image_size = QComboBox()
+        self.image_size.addItem("16 px (fast)", 16)
+        self.image_size.addItem("8 px (fastest)", 8)
+        self.image_size.addItem("32 px (the nets' own)", None)
+        self.image_size.setCurrentIndex(max(0, self.image_size.findData(DEFAULT_IMAGE_SIZE)))
+        self.device = QComboBox()
+        self.device.addItems(["auto", "cpu", "cuda", "mps"])
+        layout = QFormLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addRow("Epochs", self.epochs)
+        layout.addRow("Depths", self.depths)
+        layout.addRow("Dataset", self.dataset)
+        layout.addRow("Image size", self.image_size)
+        layout.addRow("Device", self.device)
+
+    def settings(self, base: DegradationSettings | None = None) -> DegradationSettings:
+        """``base`` (default: the defaults) with the form's fields; the recipe stays ``base``'s."""
+        return replace(base or DegradationSettings(), epochs=self.epochs.value(),
+                       depths=parse_depths(self.depths.text()),
+                       dataset=self.dataset.currentText().strip() or "digits",
+                       image_size=self.image_size.currentData(), device=self.device.currentText())
+
+    def set_settings(self, s: DegradationSettings) -> None:
+        self.epochs.setValue(s.epochs)
+        self.depths.setText(", ".join(str(d) for d in s.depths))
+        self.dataset.setEditText(s.dataset)
+        index = self.image_size.findData(s.image_size)
+        if index < 0:
+            self.image_size.addItem(f"{s.image_size} px", s.image_size)
+            index = self.image_size.count() - 1
+        self.image_size.setCurrentIndex(index)
+        self.device.setCurrentText(s.device)
+
+
+class DegradationPage(QWidget):
+    """Run the experiment and show it; ``finished(verdict)`` when a run has ended."""
+
+    finished = Signal(object)
+
+    def __init__(self, parent: QWidget | None = None, make_runner=None):
+        super().__init__(parent)
+        self._make_runner = make_runner or degradation_runner
+        self.worker = ExperimentWorker(self)
+        self.worker.eventsReady.connect(self._on_events)
+        self.worker.runEnded.connect(self._on_run_ended)
+        self.base_settings = DegradationSettings()  # what the form does not show (the recipe, sizes)
+        self.settings_used: DegradationSettings | None = None
+        self.verdict = None
+        self.runner = None  # the last runner (its trainers hold the arms' final weights)
+        self._progress: dict[int, tuple[int, int, float]] = {}
+        self._values: dict[int, float] = {}
+        self._started = 0.0
+        self._stopping = False
+        self._scale = 1.0
+        self._verdict_parts = ("Press Run: the result appears here in words when the arms have finished.",
+                               "", "#555555", False)
+        self._build()
+        follow_presenter(self.set_presenter)
+        self._update_buttons()
+
+    def _build(self) -> None:
+        title = QLabel("<span style='font-size:large'><b>Degradation</b></span> (He et al. 2016)")
+        title.setObjectName("experimentTitle")
+        intro = QLabel(INTRO)
+        intro.setWordWrap(True)
+        self.form = DegradationForm()
+        self.run_button = QPushButton("Run")
+        self.run_button.setToolTip("Train every arm from scratch with these settings")
+        self.stop_button = QPushButton("Stop")
+        self.stop_button.setToolTip("Stop every arm after its current step; the words describe the run so far")
+        self.run_button.clicked.connect(self.run)
+        self.stop_button.clicked.connect(self.stop)
+        buttons = QHBoxLayout()
+        for b in (self.run_button, self.stop_button):
+            b.setMinimumHeight(34)
+            buttons.addWidget(b)
+        self.view = QComboBox()
+        self.view.addItem("Training error per epoch", "error")
+        self.view.addItem("Training loss per step", "loss")
+        self.view.currentIndexChanged.connect(lambda _i: self.curves.set_view(self.view.currentData()))
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 1000)
+        self.progress.setValue(0)
+        self.progress.setTextVisible(False)
+        self.status = QLabel("Not running")
+        self.status.setWordWrap(True)
+
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(8, 8, 8, 8)
+        left_layout.addWidget(title)
+        left_layout.addWidget(intro)
+        left_layout.addSpacing(6)
+        left_layout.addWidget(self.form)
+        left_layout.addLayout(buttons)
+        left_layout.addWidget(self.progress)
+        left_layout.addWidget(self.status)
+        left_layout.addSpacing(6)
+        left_layout.addWidget(QLabel("Plot"))
+        left_layout.addWidget(self.view)
+        left_layout.addStretch(1)
+        left.setMinimumWidth(300)
+        left.setMaximumWidth(420)
+
+        self.curves = ArmCurves()
+        self.values = QLabel()  # each arm's latest training error, in its colour
+        self.values.setTextFormat(Qt.TextFormat.RichText)
+        self.values.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.verdict_label = QLabel()
+        self.verdict_label.setObjectName("verdict")
+        self.verdict_label.setWordWrap(True)
+        self.verdict_label.setTextFormat(Qt.TextFormat.RichText)
+        self.verdict_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.verdict_label.setMinimumHeight(60)
+        right = QWidget()
+        right_layout = QVBoxLayout(right)
+        right_layout.setContentsMargins(4, 8, 8, 8)
+        right_layout.addWidget(self.curves, 1)
+        right_layout.addWidget(self.values)
+        right_layout.addWidget(self.verdict_label)
+
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(left)
+        layout.addWidget(right, 1)
+
+    @Slot(bool)
+    def set_presenter(self, on: bool) -> None:
+        self._scale = Theme(presenter=on).scale
+        font = QFont(self.values.font())
+        font.setPointSizeF(VALUE_POINTS * self._scale)
+        self.values.setFont(font)
+        self._render_verdict()
+
+    def _show_verdict(self, headline: str, details: str = "", colour: str = "#333333", bold: bool = False) -> None:
+        self._verdict_parts = (headline, details, colour, bold)
+        self._render_verdict()
+
+    def _render_verdict(self) -> None:
+        """The headline large, the numbers and the why a little smaller, both scaled for a projector."""
+        headline, details, colour, bold = self._verdict_parts
+        big, small = VERDICT_POINTS * self._scale, DETAIL_POINTS * self._scale
+        weight = "bold" if bold else "normal"
+        html = (f"<div style='font-size:{big:.1f}pt; font-weight:{weight}; color:{colour}'>"
+                f"{escape(headline)}</div>")
+        if details:
+            html += f"<div style='font-size:{small:.1f}pt; color:#333333'>{escape(details)}</div>"
+        self.verdict_label.setText(html)
+
+    # -- state ---------------------------------------------------------------------------
+    def is_running(self) -> bool:
+        return self.worker.is_running()
+
+    def _update_buttons(self) -> None:
+        running = self.is_running()
+        self.run_button.setEnabled(not running)
+        self.stop_button.setEnabled(running and not self._stopping)
+        self.form.setEnabled(not running)
+
+    # -- commands ---------------------------------------------------------------------------
+    @Slot()
+    def run(self) -> bool:
+        """Start the experiment; False (with the reason shown) when the settings are wrong."""
+        if self.is_running():
+            return False
+        try:
+            settings = self.form.settings(self.base_settings)
+        except SpecError as err:
+            self._set_status(str(err), error=True)
+            return False
+        self.settings_used = settings
+        self.verdict = None
+        self._progress = {}
+        self._values = {}
+        self._stopping = False
+        arms = settings.arms()
+        self.curves.set_arms(arms, settings.epochs)
+        self._show_values()
+        self._show_verdict(f"Running {len(arms)} networks for {settings.epochs} epochs; the result "
+                           "appears here at the end.", colour="#555555")
+        self._started = time.monotonic()
+        self._set_status("Loading the data and building the networks…")
+        self.worker.start(lambda thread_init: self._make_runner(settings, thread_init=thread_init))
+        self._update_buttons()
+        return True
+
+    @Slot()
+    def stop(self) -> None:
+        if self.is_running():
+            self._stopping = True
+            self.worker.stop()
+            self._set_status("Stopping after the current step…")
+            self._update_buttons()
+
+    def shutdown(self, timeout_s: float = 2.0) -> bool:
+        if self.is_running():
+            self._stopping = True
+            self._update_buttons()
+        return self.worker.shutdown(timeout_s)
+
+    def confirm_close(self, parent: QWidget | None = None) -> bool:
+        """Ask before closing during a run; on yes, stop every arm and wait (at most 2 s)."""
+        if not self.is_running():
+            return True
+        answer = QMessageBox.question(parent or self, "Experiment is running",
+                                      "The degradation experiment is running. Stop it and close?",
+                                      QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+                                      QMessageBox.StandardButton.No)
+        if answer != QMessageBox.StandardButton.Yes:
+            return False
+        if self.shutdown(2.0):
+            return True
+        self._set_status("An arm is still finishing its step; close again in a moment.", error=True)
+        return False
+
+    # -- events ---------------------------------------------------------------------------
+    @Slot(list)
+    def _on_events(self, events: list) -> None:
+        changed = False
+        for arm, event in events:
+            if isinstance(event, StepMetrics):
+                self.curves.add_steps(arm, event.steps, event.loss, event.total_steps)
+                self._progress[arm] = (int(event.steps[-1]), event.total_steps, event.eta_s)
+            elif isinstance(event, EpochMetrics):
+                self.curves.add_epoch(arm, event.epoch, event.train_error)
+                self._values[arm] = event.train_error
+                changed = True
+            elif isinstance(event, RunFinished) and event.status == "failed":
+                self._set_status(f"{self.curves.arms[arm].label} failed: {event.message}", error=True)
+        if changed:
+            self._show_values()
+        self._show_progress()
+
+    def _show_progress(self) -> None:
+        if not self._progress or self._stopping:
+            return
+        done = sum(p[0] for p in self._progress.values())
+        total = sum(p[1] for p in self._progress.values())
+        left = sum(p[2] for p in self._progress.values())  # each arm's own compute still to do
+        self.progress.setValue(int(1000 * done / max(total, 1)))
+        epochs = self.settings_used.epochs
+        steps = max(p[1] for p in self._progress.values()) / max(epochs, 1)
+        epoch = min(epochs, int(min(p[0] for p in self._progress.values()) / max(steps, 1)) + 1)
+        self._set_status(f"Epoch {epoch} of {epochs} · {_clock(time.monotonic() - self._started)} elapsed · "
+                         f"about {_clock(left)} left")
+
+    def _show_values(self) -> None:
+        """The legend under the plot, with each arm's latest training error."""
+        self.values.setText(self.curves.legend_html({i: pct(v) for i, v in self._values.items()}))
+
+    def _set_status(self, text: str, error: bool = False) -> None:
+        self.status.setText(text)
+        self.status.setStyleSheet("color: #7A0014;" if error else "")
+
+    @Slot(object)
+    def _on_run_ended(self, runner) -> None:
+        self.runner = runner
+        self._stopping = False
+        self._update_buttons()
+        if runner.error:
+            self._set_status(runner.error, error=True)
+            self._show_verdict("No result: the experiment could not start.", runner.error, "#7a0014")
+            self.finished.emit(None)
+            return
+        settings = self.settings_used
+        results = results_from_outcomes(settings, runner.outcomes)
+        verdict = conclude(results, settings.epochs)
+        self.verdict = verdict
+        self.progress.setValue(self.progress.maximum() if not runner.stopped else self.progress.value())
+        elapsed = _clock(time.monotonic() - self._started)
+        self._set_status(f"{'Stopped' if runner.stopped else 'Finished'} after {elapsed}.")
+        self._show_verdict(verdict.headline, " ".join(verdict.details),
+                           VERDICT_COLOURS.get(verdict.outcome, "#333333"), bold=True)
+        self.finished.emit(verdict)

@@ -1,0 +1,79 @@
+"""The Experiments menu and the windows it opens.
+
+Each experiment gets its own top-level window (made on first use, kept while the app
+runs), so it can fill a projector's screen while the editor stays as it was. Closing
+an experiment's window or the main window during a run asks first and then stops every
+arm within two seconds.
+"""
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, Qt, Slot
+from PySide6.QtGui import QAction, QCloseEvent
+from PySide6.QtWidgets import QMainWindow, QVBoxLayout, QWidget
+
+from .degradation_page import DegradationPage
+
+WINDOW_TITLE = "{} — ResNet Explorer"
+
+
+class ExperimentWindow(QWidget):
+    """A top-level window around one experiment page."""
+
+    def __init__(self, title: str, page: QWidget, parent: QWidget | None = None):
+        super().__init__(parent, Qt.WindowType.Window)
+        self.setWindowTitle(WINDOW_TITLE.format(title))
+        self.page = page
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(page)
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt's name
+        if not self.page.confirm_close(self):
+            event.ignore()
+            return
+        super().closeEvent(event)
+
+
+class ExperimentsMenu(QObject):
+    """Adds Experiments > Degradation... to ``window``'s menu bar and owns the pages' windows."""
+
+    def __init__(self, window: QMainWindow):
+        super().__init__(window)
+        self.window = window
+        self.windows: dict[str, ExperimentWindow] = {}
+        bar = window.menuBar()
+        help_menu = next((a for a in bar.actions() if a.text().replace("&", "") == "Help"), None)
+        self.menu = bar.addMenu("E&xperiments")
+        if help_menu is not None:  # keep Help last
+            bar.insertMenu(help_menu, self.menu)
+        self.degradation_action = QAction("&Degradation…", self)
+        self.degradation_action.setToolTip("Plain nets get worse on the training set as they get deeper; "
+                                           "ResNets don't (He et al. 2016)")
+        self.degradation_action.triggered.connect(self.open_degradation)
+        self.menu.addAction(self.degradation_action)
+        window.add_close_guard(self.confirm_close)
+
+    def _open(self, key: str, title: str, make_page) -> ExperimentWindow:
+        win = self.windows.get(key)
+        if win is None:
+            win = ExperimentWindow(title, make_page(), self.window)
+            win.setGeometry(self.window.geometry())  # as large as the editor: made for a projector
+            self.windows[key] = win
+        win.show()
+        win.raise_()
+        win.activateWindow()
+        return win
+
+    @Slot()
+    def open_degradation(self) -> ExperimentWindow:
+        return self._open("degradation", "Degradation", DegradationPage)
+
+    def pages(self) -> list:
+        return [w.page for w in self.windows.values()]
+
+    def confirm_close(self, parent: QWidget | None = None) -> bool:
+        """The main window's close guard: every running experiment asks, then stops."""
+        return all(page.confirm_close(parent) for page in self.pages())
+
+    def shutdown(self, timeout_s: float = 2.0) -> bool:
+        return all([page.shutdown(timeout_s) for page in self.pages()])

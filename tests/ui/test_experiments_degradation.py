@@ -1,0 +1,94 @@
+"""Experiments > Degradation in the window: the page opens, a tiny run ends in words, closing stops it."""
+from __future__ import annotations
+
+import time
+
+import pytest
+import torch  # noqa: F401  (torch before PySide6)
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QMessageBox
+
+from explorer.experiments.degradation import DegradationSettings
+from explorer.spec import preset
+from explorer.ui.document import Document
+from explorer.ui.experiments.degradation_page import DegradationPage
+from explorer.ui.workbench import build_window
+
+from fakes import FakeDialogs  # tests/ui is on sys.path (rootdir-relative imports)
+
+TINY = DegradationSettings(train_size=64, test_size=32, batch_size=32, metrics_every=1, device="cpu")
+
+
+@pytest.fixture
+def window(qtbot, tmp_path):
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    win, bench = build_window(Document(preset("resnet20")), settings=settings, dialogs=FakeDialogs())
+    win.resize(1200, 800)
+    win.show()
+    yield win
+    assert bench.experiments.shutdown(5.0)
+    bench.shutdown()
+    win.close()
+    win.deleteLater()
+
+
+def open_page(window) -> DegradationPage:
+    menu = window.workbench.experiments.menu
+    assert [a.text() for a in window.menuBar().actions()][-2:] == ["E&xperiments", "&Help"]
+    action = next(a for a in menu.actions() if a.text() == "&Degradation…")
+    action.trigger()
+    page = window.workbench.experiments.windows["degradation"].page
+    page.base_settings = TINY
+    page.form.depths.setText("8, 14")
+    page.form.dataset.setEditText("shapes")  # made in a moment; digits would import scikit-learn
+    page.form.image_size.setCurrentIndex(page.form.image_size.findData(8))
+    return page
+
+
+def test_the_menu_opens_the_page_and_a_tiny_run_ends_in_words(qtbot, window):
+    page = open_page(window)
+    assert page.isVisible() and page.window() is not window
+    page.form.epochs.setValue(2)
+    with qtbot.waitSignal(page.finished, timeout=120_000) as done:
+        assert page.run()
+        assert not page.run_button.isEnabled() and page.stop_button.isEnabled()
+    verdict = done.args[0]
+    assert verdict is not None and verdict.epoch == 2
+    assert [item.name() for item in page.curves._items] == ["plain-8", "plain-14", "ResNet-8", "ResNet-14"]
+    for i in range(4):  # one point per epoch on every curve
+        x, y = page.curves.values(i)
+        assert list(x) == [1.0, 2.0] and all(0 <= v <= 100 for v in y)
+    text = page.verdict_label.text()
+    assert verdict.headline.split(":")[0] in text and "Training error after 2 epochs" in text
+    assert "Finished" in page.status.text()
+    assert page.run_button.isEnabled() and not page.stop_button.isEnabled()
+    page.view.setCurrentIndex(page.view.findData("loss"))  # the loss view has a point per step
+    assert len(page.curves.values(0)[0]) == 4
+
+
+def test_bad_depths_are_named_and_nothing_starts(qtbot, window):
+    page = open_page(window)
+    page.form.depths.setText("20, 21")
+    assert not page.run()
+    assert "21 is not 6n+2" in page.status.text()
+    assert not page.is_running()
+
+
+def test_closing_the_window_mid_run_stops_every_arm_within_two_seconds(qtbot, window, monkeypatch):
+    page = open_page(window)
+    page.form.epochs.setValue(500)
+    assert page.run()
+    qtbot.waitUntil(lambda: len(page.curves._data[3].loss_x) > 0, timeout=60_000)  # every arm has stepped
+    asked = []
+
+    def question(parent, title, text, *args):
+        asked.append(text)
+        return QMessageBox.StandardButton.Yes
+    monkeypatch.setattr(QMessageBox, "question", question)
+    runner = page.worker.runner
+    t0 = time.monotonic()
+    assert window.close()
+    assert time.monotonic() - t0 < 2.0
+    assert asked == ["The degradation experiment is running. Stop it and close?"]
+    assert not page.is_running() and runner.done
+    assert [o.status for o in runner.outcomes] == ["stopped"] * 4
