@@ -28,11 +28,11 @@ def register(sub) -> None:
         description="Train a plain net and a ResNet at each depth with the same recipe (SGD 0.1, momentum "
                     "0.9, weight decay 1e-4, cosine, batch 128), one step each in turn, and compare their "
                     "training error at the end (He et al. 2016).")
-    d.add_argument("--epochs", type=int, metavar="N", help="epochs for every arm (default 20)")
+    d.add_argument("--epochs", type=int, metavar="N", help="epochs for every arm (default 30)")
     d.add_argument("--dataset", metavar="D", help="digits (default) | shapes | cifar10:PATH | ...")
     d.add_argument("--depths", metavar="LIST", help="depths 6n+2 to compare, comma-separated (default 20,56)")
     d.add_argument("--image-size", metavar="S",
-                   help="input side in pixels (default 16: digits are 8x8 drawings); 'native' for 32")
+                   help="input side in pixels (default 8: digits are 8x8 drawings); 'native' for the nets' 32")
     d.add_argument("--device", metavar="D", help="auto (default) | cpu | cuda | cuda:N | mps")
     d.add_argument("--seed", type=int, metavar="S")
     d.add_argument("--train-size", type=int, metavar="N", help="use N training images")
@@ -45,6 +45,21 @@ def register(sub) -> None:
     d.add_argument("--json", action="store_true",
                    help="print one JSON object at the end (per-epoch progress goes to stderr)")
     d.set_defaults(func=cmd_degradation)
+
+    b = exp.add_parser(
+        "drop-block", help="remove one block at a time from a trained net and measure test accuracy",
+        description="Evaluate a trained network's test accuracy with each single block removed (Veit et al. "
+                    "2016): a residual block loses its branch and keeps its shortcut; a plain block is taken "
+                    "out where its input and output shapes match. Give a ResNet and its plain twin to compare.")
+    b.add_argument("net", metavar="NET", help="preset name or network file the checkpoint was trained as")
+    b.add_argument("--checkpoint", metavar="FILE", required=True,
+                   help="its trained weights (from train --checkpoint or experiment degradation --save-dir)")
+    b.add_argument("--twin", metavar="NET", help="a second network to compare, e.g. the plain twin")
+    b.add_argument("--twin-checkpoint", metavar="FILE", help="the second network's trained weights")
+    b.add_argument("--dataset", metavar="D", help="test data (default: what the checkpoint was trained on)")
+    b.add_argument("--device", metavar="D", default="auto", help="auto (default) | cpu | cuda | cuda:N | mps")
+    b.add_argument("--json", action="store_true", help="print one JSON object")
+    b.set_defaults(func=cmd_drop_block)
 
 
 def degradation_settings(args):
@@ -186,3 +201,68 @@ def _install_sigint(runner):
         return signal.signal(signal.SIGINT, handler)
     except ValueError:  # not the main thread
         return None
+
+
+def _drop_one(net: str, path: str, dataset: str | None, device, out):
+    from ..experiments.dropblock import drop_each_block, load_trained
+    from ..train.datasets import load_dataset
+
+    trained = load_trained(path, _network(net))
+    name = dataset or trained.dataset
+    if not name:
+        raise CliError(f"{path} does not say what it was trained on; name the test data with --dataset")
+    h, w = trained.spec.input_shape[1:]
+    data = load_dataset(name, train_size=trained.train_size, test_size=trained.test_size, image_size=(h, w))
+    print(f"{trained.spec.name}: {len(data.y_test)} test images of {data.name}, "
+          f"input {trained.spec.input_shape[1]}x{trained.spec.input_shape[2]}", file=out, flush=True)
+
+    def show(drop) -> None:
+        acc = "cannot be removed" if drop.accuracy is None else f"accuracy {100 * drop.accuracy:5.1f}%"
+        print(f"  without {drop.label:<18} {acc}", file=out, flush=True)
+
+    result = drop_each_block(trained.spec, trained.state, data, device, on_block=show)
+    print(f"  with every block          accuracy {100 * result.baseline:5.1f}%", file=out, flush=True)
+    return result
+
+
+def _network(net: str):
+    """A preset or network file, or any CIFAR depth as plainN / resnetN (plain14, resnet8)."""
+    import re
+
+    from ..experiments.arms import cifar_net, valid_depth
+    from ..spec import PRESETS
+    from .common import resolve_network
+
+    match = re.fullmatch(r"(plain|resnet)(\d+)", net.strip().lower())
+    if net not in PRESETS and match and valid_depth(int(match.group(2))):
+        return cifar_net(match.group(1), int(match.group(2)))
+    return resolve_network(net)
+
+
+def cmd_drop_block(args) -> int:
+    from ..experiments.dropblock import drop_words
+    from ..train.api import TrainingError
+    from ..train.device import resolve_device
+
+    if bool(args.twin) != bool(args.twin_checkpoint):
+        raise CliError("--twin and --twin-checkpoint go together: the second network and its weights")
+    out = sys.stderr if args.json else sys.stdout
+    try:
+        device = resolve_device(args.device)
+        results = [_drop_one(args.net, args.checkpoint, args.dataset, device, out)]
+        if args.twin:
+            results.append(_drop_one(args.twin, args.twin_checkpoint, args.dataset, device, out))
+    except TrainingError as err:
+        raise CliError(str(err)) from None
+    residual = next((r for r in results if r.residual), None)
+    plain = next((r for r in results if not r.residual), None)
+    if len(results) == 2 and (residual is None or plain is None):
+        residual, plain = results  # two of a kind: still say something about each
+    words = drop_words(residual, plain)
+    if args.json:
+        json.dump({"experiment": "drop-block", "networks": [r.to_dict() for r in results], "words": words},
+                  sys.stdout, indent=2)
+        print()
+    else:
+        print(f"\n{words}")
+    return 0

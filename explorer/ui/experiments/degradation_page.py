@@ -58,9 +58,11 @@ class DegradationForm(QWidget):
         self.dataset.addItems(["digits", "shapes"])
         self.dataset.setToolTip("digits (scikit-learn's, 1,437 training images), shapes, or cifar10:PATH ...")
         self.image_size = QComboBox()
-        self.image_size.addItem("16 px (fast)", 16)
-        self.image_size.addItem("8 px (fastest)", 8)
+        self.image_size.addItem("8 px (digits' own, fastest)", 8)
+        self.image_size.addItem("16 px", 16)
         self.image_size.addItem("32 px (the nets' own)", None)
+        self.image_size.setToolTip("The side of the images the nets see; the depth, not the size, is what "
+                                   "the experiment is about")
         self.image_size.setCurrentIndex(max(0, self.image_size.findData(DEFAULT_IMAGE_SIZE)))
         self.device = QComboBox()
         self.device.addItems(["auto", "cpu", "cuda", "mps"])
