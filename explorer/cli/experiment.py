@@ -216,7 +216,7 @@ def _drop_one(net: str, path: str, dataset: str | None, device, out):
     print(f"{trained.spec.name}: {len(data.y_test)} test images of {data.name}, "
           f"input {trained.spec.input_shape[1]}x{trained.spec.input_shape[2]}", file=out, flush=True)
 
-    def show(drop) -> None:
+    def show(drop, _result) -> None:
         acc = "cannot be removed" if drop.accuracy is None else f"accuracy {100 * drop.accuracy:5.1f}%"
         print(f"  without {drop.label:<18} {acc}", file=out, flush=True)
 

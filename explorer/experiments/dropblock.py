@@ -127,8 +127,9 @@ def drop_each_block(spec: NetworkSpec, state: dict, data: ImageData, device: str
                     on_block=None, should_stop=None) -> DropResult:
     """Test accuracy of the trained ``spec`` + ``state`` with each single block removed in turn.
 
-    ``on_block(drop)`` is called after each block; ``should_stop()`` ends early (the result
-    then holds the blocks measured so far and ``stopped``).
+    ``on_block(drop, result)`` is called after each block (``result.baseline`` is known by
+    then); ``should_stop()`` ends early (the result then holds the blocks measured so far
+    and ``stopped``).
     """
     device = torch.device(device)
     info = analyse(spec)
@@ -154,7 +155,7 @@ def drop_each_block(spec: NetworkSpec, state: dict, data: ImageData, device: str
         drop = BlockDrop(position, binfo.label, bool(block.skip), acc, reason, changes)
         result.drops.append(drop)
         if on_block is not None:
-            on_block(drop)
+            on_block(drop, result)
     return result
 
 
@@ -165,56 +166,63 @@ def _pts(x: float) -> str:
     return f"{v:.1f} point{'' if round(v, 1) == 1.0 else 's'}"
 
 
-def _one(result: DropResult) -> tuple[str, list[str]]:
-    """The sentence about one net, and the notes that go with it."""
-    kind = "residual" if result.residual else "plain"
+def _headline_part(result: DropResult) -> str:
     costs = result.costs()
-    notes = []
     if not costs:
-        return (f"No block of {result.name} can be removed.", notes)
-    worst = result.worst()
-    mean = sum(costs) / len(costs)
-    sentence = (f"removing one {kind} block of {result.name} costs {'at most' if result.residual else 'up to'} "
-                f"{_pts(max(costs))} of test accuracy (on average {_pts(mean)}; the worst is {worst.label}"
-                f"{', a block that changes the shape' if worst.changes_shape else ''})")
+        return f"no block of {result.name} can be removed"
+    kind = "residual" if result.residual else "plain"
+    return (f"removing one {kind} block of {result.name} costs {'at most' if result.residual else 'up to'} "
+            f"{_pts(max(costs))} of test accuracy")
+
+
+def _detail(result: DropResult) -> list[str]:
+    out = []
+    costs = result.costs()
+    line = f"{result.name}: {100 * result.baseline:.1f}% with every block"
+    if costs:
+        worst = result.worst()
+        line += (f"; a removal costs {_pts(sum(costs) / len(costs))} on average, most without {worst.label}"
+                 f"{' (it changes the shape)' if worst.changes_shape else ''}")
+    out.append(line + ".")
     fixed = [d for d in result.drops if d.accuracy is None]
     if fixed:
-        notes.append(f"{len(fixed)} of {result.name}'s blocks cannot be removed ("
-                     + "; ".join(d.label for d in fixed) + "): each has no shortcut and changes the shape, "
-                     "so the block after it would get an input of the wrong shape.")
-    return sentence, notes
+        out.append(f"{len(fixed)} of {result.name}'s blocks cannot be removed ("
+                   + "; ".join(d.label for d in fixed) + "): each has no shortcut and changes the shape, "
+                   "so the block after it would get an input of the wrong shape.")
+    return out
 
 
-def drop_words(residual: DropResult | None, plain: DropResult | None = None) -> str:
-    """What the removals show, in words, for a ResNet, its plain twin, or both."""
+def drop_summary(residual: DropResult | None, plain: DropResult | None = None) -> tuple[str, list[str]]:
+    """The headline (what one removal costs each net) and the sentences that explain it."""
     results = [r for r in (residual, plain) if r is not None]
     if not results:
-        return "Nothing measured yet."
-    base = "; ".join(f"{r.name} {100 * r.baseline:.1f}%" for r in results)
-    parts = []
-    notes: list[str] = []
+        return "Nothing measured yet.", []
+    headline = "; ".join(_headline_part(r) for r in results) + "."
+    headline = headline[0].upper() + headline[1:]
+    details: list[str] = []
     for r in results:
-        sentence, more = _one(r)
-        parts.append(sentence)
-        notes.extend(more)
-    text = parts[0][0].upper() + parts[0][1:]
-    if len(parts) > 1:
-        text += "; " + parts[1]
-    text += f". Test accuracy with every block: {base}."
+        details.extend(_detail(r))
     if (residual is not None and plain is not None and residual.residual and not plain.residual
             and residual.costs() and plain.costs()):
         r_max, p_max = max(residual.costs()), max(plain.costs())
         if p_max > 2 * r_max and p_max >= 0.05:
-            text += (" The ResNet behaves like an ensemble of paths of different lengths, so losing one block "
-                     "hurts little; the plain net is a single path, and every later layer depends on each one.")
+            details.append("The ResNet behaves like an ensemble of paths of different lengths, so losing one "
+                           "block hurts little; the plain net is a single path, and every later layer depends "
+                           "on each one.")
         elif p_max <= r_max:
-            text += " Here the plain net coped with a missing block no worse than the ResNet did."
+            details.append("Here the plain net coped with a missing block no worse than the ResNet did.")
     stopped = [r.name for r in results if r.stopped]
     if stopped:
-        notes.append(f"Stopped early: {', '.join(stopped)} not fully measured.")
+        details.append(f"Stopped early: {', '.join(stopped)} not fully measured.")
     if any(r.baseline < 0.5 for r in results):
-        notes.append("A net below 50% accuracy with every block is not well trained; train it longer first.")
-    return " ".join([text] + notes)
+        details.append("A net below 50% accuracy with every block is not well trained; train it longer first.")
+    return headline, details
+
+
+def drop_words(residual: DropResult | None, plain: DropResult | None = None) -> str:
+    """What the removals show, in words, for a ResNet, its plain twin, or both."""
+    headline, details = drop_summary(residual, plain)
+    return " ".join([headline] + details)
 
 
 # -- trained weights --------------------------------------------------------------------
@@ -250,3 +258,102 @@ def load_trained(path: str, net: NetworkSpec | None = None) -> TrainedNet:
     settings = data.get("settings") or {}
     return TrainedNet(spec, data["model"], settings.get("dataset"), settings.get("train_size"),
                       settings.get("test_size"))
+
+
+# -- running it off the caller's thread ---------------------------------------------------
+
+@dataclass
+class DropJob:
+    """One network to measure: its trained spec and weights, and its test data (or how to load it)."""
+
+    spec: NetworkSpec
+    state: dict
+    data: ImageData | None = None
+    dataset: str | None = None  # loaded on the worker thread when ``data`` is None
+    train_size: int | None = None
+    test_size: int | None = None
+
+    @classmethod
+    def from_trained(cls, trained: TrainedNet, dataset: str | None = None) -> "DropJob":
+        name = dataset or trained.dataset
+        if not name:
+            raise TrainingError(f"{trained.spec.name}: the checkpoint does not say what it was trained on; "
+                                "name the test data")
+        return cls(trained.spec, trained.state, None, name, trained.train_size, trained.test_size)
+
+    def load_data(self) -> ImageData:
+        if self.data is not None:
+            return self.data
+        from ..train.datasets import load_dataset
+        h, w = self.spec.input_shape[1:]
+        return load_dataset(self.dataset, train_size=self.train_size, test_size=self.test_size, image_size=(h, w))
+
+
+class DropRunner:
+    """Measures each job's networks on one thread; the interface of ``ArmRunner`` (start, stop, join,
+    done, stopped, error), so the GUI drives both the same way. Events are
+    ``(job_index, (BlockDrop, baseline_accuracy))``."""
+
+    def __init__(self, jobs: list[DropJob], device: str = "auto", thread_init=None):
+        import threading
+
+        self.jobs = list(jobs)
+        self.device = device
+        self.results: list[DropResult | None] = [None] * len(self.jobs)
+        self.error = ""
+        self._thread_init = thread_init or (lambda: None)
+        self._stop = threading.Event()
+        self._done = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self, on_event=None) -> None:
+        import threading
+
+        if self._thread is not None:
+            raise RuntimeError("already started")
+        sink = on_event or (lambda job, drop: None)
+        self._thread = threading.Thread(target=self._run, args=(sink,), name="drop-block", daemon=False)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    @property
+    def stopped(self) -> bool:
+        return self._stop.is_set()
+
+    @property
+    def done(self) -> bool:
+        return self._done.is_set()
+
+    def join(self, timeout: float | None = None) -> bool:
+        if self._thread is None:
+            return True
+        self._thread.join(timeout)
+        return not self._thread.is_alive()
+
+    def run(self, on_event=None) -> list[DropResult | None]:
+        self.start(on_event)
+        self.join()
+        return self.results
+
+    def _run(self, sink) -> None:
+        from ..train.device import resolve_device
+
+        try:
+            self._thread_init()
+            device = resolve_device(self.device)
+            for i, job in enumerate(self.jobs):
+                if self.stopped:
+                    break
+                self.results[i] = drop_each_block(job.spec, job.state, job.load_data(), device,
+                                                  on_block=lambda drop, res, i=i: sink(i, (drop, res.baseline)),
+                                                  should_stop=lambda: self.stopped)
+        except (TrainingError, ValueError) as exc:
+            self.error = str(exc)
+        except Exception as exc:  # a bug: say so, keep the caller alive
+            import traceback
+            traceback.print_exc()
+            self.error = f"measuring stopped by an unexpected error: {type(exc).__name__}: {exc}"
+        finally:
+            self._done.set()

@@ -1,4 +1,4 @@
-"""The Experiments menu and the windows it opens.
+"""The Experiments menu (Degradation, Drop a Block) and the windows it opens.
 
 Each experiment gets its own top-level window (made on first use, kept while the app
 runs), so it can fill a projector's screen while the editor stays as it was. Closing
@@ -12,6 +12,7 @@ from PySide6.QtGui import QAction, QCloseEvent
 from PySide6.QtWidgets import QMainWindow, QVBoxLayout, QWidget
 
 from .degradation_page import DegradationPage
+from .dropblock_page import DropBlockPage
 
 WINDOW_TITLE = "{} — ResNet Explorer"
 
@@ -51,6 +52,11 @@ class ExperimentsMenu(QObject):
                                            "ResNets don't (He et al. 2016)")
         self.degradation_action.triggered.connect(self.open_degradation)
         self.menu.addAction(self.degradation_action)
+        self.drop_block_action = QAction("Drop a &Block…", self)
+        self.drop_block_action.setToolTip("Remove one block of a trained ResNet and of its plain twin and "
+                                          "measure what is left (Veit et al. 2016)")
+        self.drop_block_action.triggered.connect(self.open_drop_block)
+        self.menu.addAction(self.drop_block_action)
         window.add_close_guard(self.confirm_close)
 
     def _open(self, key: str, title: str, make_page) -> ExperimentWindow:
@@ -67,6 +73,22 @@ class ExperimentsMenu(QObject):
     @Slot()
     def open_degradation(self) -> ExperimentWindow:
         return self._open("degradation", "Degradation", DegradationPage)
+
+    @Slot()
+    def open_drop_block(self) -> ExperimentWindow:
+        win = self._open("drop_block", "Drop a block",
+                         lambda: DropBlockPage(degradation_source=self.degradation_result))
+        if not win.page.is_running():
+            win.page.refresh_sources()
+        return win
+
+    def degradation_result(self):
+        """``(settings, runner)`` of the last degradation run that ended, or None."""
+        win = self.windows.get("degradation")
+        page = win.page if win is not None else None
+        if page is None or page.is_running() or page.runner is None or page.runner.error:
+            return None
+        return page.settings_used, page.runner
 
     def pages(self) -> list:
         return [w.page for w in self.windows.values()]

@@ -1,0 +1,353 @@
+"""The drop-a-block page: remove each block of a trained ResNet and its plain twin, bar chart and words.
+
+The weights come from the last degradation run (a ResNet and the plain net of the same
+depth) or from two checkpoint files. The measuring runs off the GUI thread through the
+same worker as the degradation page; each bar appears as its block is measured.
+"""
+from __future__ import annotations
+
+from html import escape
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtGui import QColor, QFont
+from PySide6.QtWidgets import (QComboBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel, QLineEdit,
+                               QMessageBox, QPushButton, QRadioButton, QVBoxLayout, QWidget)
+
+from ...experiments.dropblock import DropJob, DropRunner, drop_summary, drop_words, load_trained
+from ...train.api import TrainingError
+from ..theme import PlotScaler, Theme, follow_presenter
+from .curves import PLAIN_TONES, RESNET_TONES
+from .worker import ExperimentWorker
+
+INTRO = ("Take a trained ResNet and its plain twin and remove one block at a time: a residual block "
+         "loses its branch and keeps its shortcut; a plain block is taken out where its input and output "
+         "shapes match. The bars show how many points of test accuracy each removal costs.")
+WORDS_POINTS = 16.0
+DETAIL_POINTS = 12.0
+LEGEND_POINTS = 12.5
+COLOURS = (RESNET_TONES[1], PLAIN_TONES[1])
+
+
+class DropBars(pg.PlotWidget):
+    """Accuracy lost per removed block: one bar per block and network; x marks blocks that cannot go."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent, background="w")
+        self.plot = self.getPlotItem()
+        self.plot.showGrid(y=True, alpha=0.25)
+        self.plot.setMenuEnabled(False)
+        self.plot.hideButtons()
+        self.plot.setMouseEnabled(x=False, y=False)
+        self.scaler = PlotScaler()
+        self.scaler.title(self.plot, "Test accuracy lost when one block is removed", 13.0)
+        for name, label in (("bottom", "block (stage.block)"), ("left", "accuracy lost (points)")):
+            axis = self.plot.getAxis(name)
+            axis.setPen(pg.mkPen("#777777"))
+            axis.setStyle(maxTickLevel=0)
+            self.scaler.axis(axis, label, label_points=11.0, tick_points=10.0, density=False)
+        self.theme = Theme()
+        self.names: list[str] = []
+        self.baselines: list[float | None] = []
+        self.drops: list[list] = []
+        follow_presenter(self.set_presenter)
+
+    @Slot(bool)
+    def set_presenter(self, on: bool) -> None:
+        self.theme = Theme(presenter=on)
+        self.scaler.apply(self.theme.scale)
+        self._draw()
+
+    def reset(self, names: list[str]) -> None:
+        self.names = list(names)
+        self.baselines = [None] * len(names)
+        self.drops = [[] for _ in names]
+        self._draw()
+
+    def add(self, net: int, drop, baseline: float) -> None:
+        self.baselines[net] = baseline
+        self.drops[net].append(drop)
+        self._draw()
+
+    def lost(self, net: int) -> list[float | None]:
+        """Points lost per block of network ``net`` (None: cannot be removed), as drawn."""
+        base = self.baselines[net]
+        return [None if d.accuracy is None else 100.0 * (base - d.accuracy) for d in self.drops[net]]
+
+    def _draw(self) -> None:
+        self.plot.clear()
+        count = max((len(d) for d in self.drops), default=0)
+        width = 0.8 / max(1, len(self.names))
+        for net, drops in enumerate(self.drops):
+            lost = self.lost(net)
+            x = np.array([d.position + 1 for d in drops], dtype=float) + (net - (len(self.names) - 1) / 2) * width
+            colour = QColor(COLOURS[net % len(COLOURS)])
+            ok = [i for i, v in enumerate(lost) if v is not None]
+            if ok:
+                self.plot.addItem(pg.BarGraphItem(x=x[ok], height=[max(lost[i], 0.0) for i in ok], width=width * 0.9,
+                                                  brush=pg.mkBrush(colour), pen=pg.mkPen(colour.darker(130))))
+            fixed = [i for i, v in enumerate(lost) if v is None]
+            if fixed:
+                self.plot.addItem(pg.ScatterPlotItem(x=x[fixed], y=[0.0] * len(fixed), symbol="x",
+                                                     size=14 * self.theme.scale, pen=pg.mkPen("#555555", width=2),
+                                                     brush=pg.mkBrush("#555555")))
+        labels = []
+        source = next((d for d in self.drops if len(d) == count), [])
+        for d in source:
+            stage, block = d.label.replace("stage ", "").replace("block ", "").split(", ")
+            labels.append((d.position + 1, f"{stage}.{block}"))
+        self.plot.getAxis("bottom").setTicks([labels])
+        if count:
+            self.plot.setXRange(0.4, count + 0.6, padding=0)
+        self.plot.enableAutoRange(axis="y")
+
+    def legend_html(self) -> str:
+        parts = [f"<span style='color:{COLOURS[i % len(COLOURS)]}'>■</span>&nbsp;{escape(name)}"
+                 for i, name in enumerate(self.names)]
+        parts.append("<span style='color:#555555'>✕</span>&nbsp;cannot be removed")
+        return "&nbsp;&nbsp;&nbsp;&nbsp; ".join(parts)
+
+
+class DropBlockPage(QWidget):
+    """``finished(words)`` when a measurement has ended (None when it could not start)."""
+
+    finished = Signal(object)
+
+    def __init__(self, parent: QWidget | None = None, degradation_source=None):
+        super().__init__(parent)
+        self._degradation_source = degradation_source or (lambda: None)
+        self.worker = ExperimentWorker(self)
+        self.worker.eventsReady.connect(self._on_events)
+        self.worker.runEnded.connect(self._on_run_ended)
+        self.words = ""
+        self.results = []
+        self._scale = 1.0
+        self._words_parts = ("Choose the weights and press Measure.", "")
+        self._build()
+        follow_presenter(self.set_presenter)
+        self.refresh_sources()
+        self._update_buttons()
+
+    def _build(self) -> None:
+        title = QLabel("<span style='font-size:large'><b>Drop a block</b></span> (Veit et al. 2016)")
+        intro = QLabel(INTRO)
+        intro.setWordWrap(True)
+        self.from_run = QRadioButton("From the degradation run")
+        self.from_files = QRadioButton("From checkpoint files")
+        self.depth = QComboBox()
+        self.depth.setToolTip("The ResNet and the plain net of this depth from the last degradation run")
+        self.resnet_file = QLineEdit()
+        self.resnet_file.setPlaceholderText("resnet20.pt")
+        self.plain_file = QLineEdit()
+        self.plain_file.setPlaceholderText("plain20.pt (optional)")
+        self.dataset = QLineEdit()
+        self.dataset.setPlaceholderText("as trained")
+        self.dataset.setToolTip("Test data; empty: what the checkpoint was trained on")
+        form = QFormLayout()
+        form.setContentsMargins(0, 0, 0, 0)
+        form.addRow(self.from_run)
+        form.addRow("Depth", self.depth)
+        form.addRow(self.from_files)
+        for label, edit in (("ResNet", self.resnet_file), ("Plain twin", self.plain_file)):
+            browse = QPushButton("…")
+            browse.setFixedWidth(32)
+            browse.clicked.connect(lambda _c=False, e=edit: self._browse(e))
+            row = QHBoxLayout()
+            row.addWidget(edit, 1)
+            row.addWidget(browse)
+            form.addRow(label, row)
+        form.addRow("Test data", self.dataset)
+        self.from_run.toggled.connect(lambda _on: self._update_buttons())
+        self.run_button = QPushButton("Measure")
+        self.run_button.setToolTip("Evaluate test accuracy with each block removed in turn")
+        self.stop_button = QPushButton("Stop")
+        self.run_button.clicked.connect(self.run)
+        self.stop_button.clicked.connect(self.stop)
+        buttons = QHBoxLayout()
+        for b in (self.run_button, self.stop_button):
+            b.setMinimumHeight(34)
+            buttons.addWidget(b)
+        self.status = QLabel("")
+        self.status.setWordWrap(True)
+
+        left = QWidget()
+        lay = QVBoxLayout(left)
+        lay.setContentsMargins(8, 8, 8, 8)
+        for w in (title, intro):
+            lay.addWidget(w)
+        lay.addSpacing(6)
+        lay.addLayout(form)
+        lay.addLayout(buttons)
+        lay.addWidget(self.status)
+        lay.addStretch(1)
+        left.setMinimumWidth(300)
+        left.setMaximumWidth(420)
+
+        self.bars = DropBars()
+        self.legend = QLabel()
+        self.legend.setTextFormat(Qt.TextFormat.RichText)
+        self.legend.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.words_label = QLabel()
+        self.words_label.setTextFormat(Qt.TextFormat.RichText)
+        self.words_label.setWordWrap(True)
+        self.words_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        right = QWidget()
+        rl = QVBoxLayout(right)
+        rl.setContentsMargins(4, 8, 8, 8)
+        rl.addWidget(self.bars, 1)
+        rl.addWidget(self.legend)
+        rl.addWidget(self.words_label)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(left)
+        layout.addWidget(right, 1)
+
+    @Slot(bool)
+    def set_presenter(self, on: bool) -> None:
+        self._scale = Theme(presenter=on).scale
+        font = QFont(self.legend.font())
+        font.setPointSizeF(LEGEND_POINTS * self._scale)
+        self.legend.setFont(font)
+        self._render_words()
+
+    def _render_words(self) -> None:
+        """The headline large and bold, the explanation smaller; both scaled for a projector."""
+        headline, details = self._words_parts
+        html = (f"<div style='font-size:{WORDS_POINTS * self._scale:.1f}pt; font-weight:bold; color:#1d232b'>"
+                f"{escape(headline)}</div>")
+        if details:
+            html += (f"<div style='font-size:{DETAIL_POINTS * self._scale:.1f}pt; color:#333333'>"
+                     f"{escape(details)}</div>")
+        self.words_label.setText(html)
+
+    def _browse(self, edit: QLineEdit) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Trained weights", edit.text(),
+                                              "Checkpoints (*.pt *.pth);;All files (*)")
+        if path:
+            edit.setText(path)
+            self.from_files.setChecked(True)
+
+    # -- sources ---------------------------------------------------------------------------
+    def refresh_sources(self) -> None:
+        """Offer the last degradation run's depths, when it trained ResNets and plain nets."""
+        self.depth.clear()
+        source = self._degradation_source()
+        if source is not None:
+            settings, runner = source
+            for arm_depth in settings.depths:
+                self.depth.addItem(f"ResNet-{arm_depth} and plain-{arm_depth}", arm_depth)
+        has_run = self.depth.count() > 0
+        self.from_run.setEnabled(has_run)
+        if not has_run:
+            self.depth.addItem("no degradation run yet")
+            self.from_files.setChecked(True)
+        else:
+            self.from_run.setChecked(True)
+        self._update_buttons()
+
+    def _jobs_from_run(self) -> tuple[list[DropJob], list[str]]:
+        source = self._degradation_source()
+        if source is None:
+            raise TrainingError("there is no finished degradation run to take weights from")
+        settings, runner = source
+        depth = self.depth.currentData()
+        jobs, names = [], []
+        for kind in ("resnet", "plain"):
+            i = next(i for i, a in enumerate(settings.arms()) if a.kind == kind and a.depth == depth)
+            outcome, trainer = runner.outcomes[i], runner.trainers[i]
+            if outcome.record is None or outcome.record.model_state is None:
+                raise TrainingError(f"{outcome.label} has no trained weights ({outcome.error or outcome.status})")
+            jobs.append(DropJob(trainer.spec, outcome.record.model_state, trainer.data))
+            names.append(outcome.label)
+        return jobs, names
+
+    def _jobs_from_files(self) -> tuple[list[DropJob], list[str]]:
+        dataset = self.dataset.text().strip() or None
+        jobs, names = [], []
+        for edit, required in ((self.resnet_file, True), (self.plain_file, False)):
+            path = edit.text().strip()
+            if not path:
+                if required:
+                    raise TrainingError("choose the ResNet's checkpoint file")
+                continue
+            trained = load_trained(path)
+            jobs.append(DropJob.from_trained(trained, dataset))
+            names.append(trained.spec.name)
+        return jobs, names
+
+    # -- state and commands -------------------------------------------------------------------
+    def is_running(self) -> bool:
+        return self.worker.is_running()
+
+    def _update_buttons(self) -> None:
+        running = self.is_running()
+        self.run_button.setEnabled(not running)
+        self.stop_button.setEnabled(running)
+        run_mode = self.from_run.isChecked()
+        self.depth.setEnabled(not running and run_mode and self.from_run.isEnabled())
+        for w in (self.resnet_file, self.plain_file, self.dataset):
+            w.setEnabled(not running and not run_mode)
+
+    @Slot()
+    def run(self) -> bool:
+        if self.is_running():
+            return False
+        try:
+            jobs, names = self._jobs_from_run() if self.from_run.isChecked() else self._jobs_from_files()
+        except (TrainingError, ValueError) as err:
+            self._say(str(err), error=True)
+            return False
+        self.names = names
+        self.results = []
+        self.bars.reset(names)
+        self.legend.setText(self.bars.legend_html())
+        self._words_parts = ("Measuring…", "")
+        self._render_words()
+        self._say("Measuring each block…")
+        self.worker.start(lambda thread_init: DropRunner(jobs, "auto", thread_init=thread_init))
+        self._update_buttons()
+        return True
+
+    @Slot()
+    def stop(self) -> None:
+        self.worker.stop()
+
+    def shutdown(self, timeout_s: float = 2.0) -> bool:
+        return self.worker.shutdown(timeout_s)
+
+    def confirm_close(self, parent: QWidget | None = None) -> bool:
+        if not self.is_running():
+            return True
+        answer = QMessageBox.question(parent or self, "Measuring", "Blocks are being measured. Stop and close?",
+                                      QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+                                      QMessageBox.StandardButton.No)
+        return answer == QMessageBox.StandardButton.Yes and self.shutdown(2.0)
+
+    def _say(self, text: str, error: bool = False) -> None:
+        self.status.setText(text)
+        self.status.setStyleSheet("color: #7A0014;" if error else "")
+
+    @Slot(list)
+    def _on_events(self, events: list) -> None:
+        for net, (drop, baseline) in events:
+            self.bars.add(net, drop, baseline)
+
+    @Slot(object)
+    def _on_run_ended(self, runner) -> None:
+        self._update_buttons()
+        if runner.error:
+            self._say(runner.error, error=True)
+            self._words_parts = ("No result.", runner.error)
+            self._render_words()
+            self.finished.emit(None)
+            return
+        self.results = [r for r in runner.results if r is not None]
+        residual = next((r for r in self.results if r.residual), None)
+        plain = next((r for r in self.results if not r.residual), None)
+        headline, details = drop_summary(residual, plain)
+        self.words = drop_words(residual, plain)
+        self._words_parts = (headline, " ".join(details))
+        self._render_words()
+        self._say("Stopped." if runner.stopped else "Done.")
+        self.finished.emit(self.words)
