@@ -92,3 +92,33 @@ def test_closing_the_window_mid_run_stops_every_arm_within_two_seconds(qtbot, wi
     assert asked == ["The degradation experiment is running. Stop it and close?"]
     assert not page.is_running() and runner.done
     assert [o.status for o in runner.outcomes] == ["stopped"] * 4
+
+
+def test_stop_ends_every_arm_within_two_seconds_and_the_words_say_so(qtbot, window, qtlog):
+    page = open_page(window)
+    page.form.epochs.setValue(500)
+    assert page.run()
+    qtbot.waitUntil(lambda: len(page.curves.values(3)[0]) >= 1, timeout=60_000)  # every arm has an epoch
+    t0 = time.monotonic()
+    with qtbot.waitSignal(page.finished, timeout=2_000) as done:
+        page.stop_button.click()
+        assert not page.stop_button.isEnabled()
+    assert time.monotonic() - t0 < 2.0
+    verdict = done.args[0]
+    assert f"stopped at epoch {verdict.epoch} of 500" in verdict.text
+    assert page.status.text().startswith("Stopped after")
+    assert not [r for r in qtlog.records if "QThread" in r.message or "Destroyed" in r.message]
+
+
+def test_closing_the_experiment_window_mid_run_asks_and_stops(qtbot, window, monkeypatch):
+    page = open_page(window)
+    page.form.epochs.setValue(500)
+    assert page.run()
+    qtbot.waitUntil(lambda: len(page.curves._data[0].loss_x) > 0, timeout=60_000)
+    answers = [QMessageBox.StandardButton.No, QMessageBox.StandardButton.Yes]
+    monkeypatch.setattr(QMessageBox, "question", lambda *args: answers.pop(0))
+    experiment_window = page.window()
+    assert not experiment_window.close()  # "No": it stays open and keeps running
+    assert page.is_running()
+    assert experiment_window.close()
+    assert not page.is_running()
