@@ -77,6 +77,15 @@ def test_words_say_plainly_when_the_run_is_too_short():
     assert "too short" in v.text and "more epochs" in v.text
 
 
+def test_a_gap_too_small_to_count_is_not_called_close():
+    # 17 points apart, but both plain nets are still near chance: no clear degradation yet
+    v = conclude(results({"plain-8": [0.492], "plain-14": [0.664],
+                          "resnet-8": [0.438], "resnet-14": [0.48]}), planned_epochs=2)
+    assert v.outcome == "not_shown"
+    assert "plain-14 ended at 66.4% training error, not clearly above plain-8's 49.2%" in v.headline
+    assert "too short" in v.text
+
+
 def test_words_when_both_plain_nets_fit_the_data():
     v = conclude(results({"plain-20": [0.001], "plain-56": [0.004],
                           "resnet-20": [0.001], "resnet-56": [0.001]}), planned_epochs=1)

@@ -193,8 +193,14 @@ def conclude(results: list[ArmResult], planned_epochs: int) -> Verdict:
 
     plain_worse = plain_gap >= CLEAR_GAP and e_phi >= CLEAR_RATIO * e_plo
     if not plain_worse:
+        if plain_gap < 0:
+            relation = "below"
+        elif plain_gap < CLEAR_GAP:
+            relation = "close to"
+        else:
+            relation = "not clearly above"
         headline = (f"This run did NOT show degradation: {p_hi.label} ended at {pct(e_phi)} training error, "
-                    f"{'below' if plain_gap < 0 else 'close to'} {p_lo.label}'s {pct(e_plo)}.")
+                    f"{relation} {p_lo.label}'s {pct(e_plo)}.")
         if e_plo > UNTRAINED:
             details.append(f"The run was too short: even {p_lo.label} has not fitted the training set yet. "
                            f"Run more epochs (say {max(2 * planned_epochs, planned_epochs + 10)}).")
