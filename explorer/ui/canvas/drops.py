@@ -66,6 +66,11 @@ class DropTargets:
             frames = self._frames
             if index < len(frames):
                 ref = frames[index].rect()
+                if index > 0 and abs(frames[index - 1].rect().left() - ref.left()) < 1:
+                    # stacked under the stage before it in one column: a bar across the spine between
+                    y = ref.top() - g.connector / 2
+                    self.indicator.show_line(QPointF(ref.left(), y), QPointF(ref.right(), y), g.s(7))
+                    return
                 x = ref.left() - g.s(35)
                 self.indicator.show_line(QPointF(x, ref.top()), QPointF(x, ref.bottom()), g.s(7))
             else:  # after the last stage: a bar across the spine below it

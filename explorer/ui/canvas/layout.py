@@ -72,7 +72,7 @@ class Geometry:
 
     @cached_property
     def node_size(self) -> tuple[float, float]:
-        return (self.s(258), self.s(48)) if self.vertical else (self.s(190), self.s(66))
+        return (self.s(274), self.s(48)) if self.vertical else (self.s(190), self.s(66))
 
     @cached_property
     def input_size(self) -> tuple[float, float]:
@@ -157,3 +157,34 @@ def _slot(g: Geometry, kind: BlockKind) -> Slot:
 def summary_slot(g: Geometry) -> float:
     """Flow length of a collapsed stage's summary slot."""
     return g.lead * 1.5 + g.along(*g.summary_size)
+
+
+def split_into_columns(lengths: list[float], k: int, first: float = 0.0, last: float = 0.0) -> list[int]:
+    """The column (0 .. k-1) of each stage, in order, so the tallest of ``k`` columns is lowest.
+
+    ``lengths`` are the stages' flow lengths; the first column also holds ``first`` (input
+    and stem), the last ``last`` (the head). Every column gets at least one stage.
+    """
+    n = len(lengths)
+    k = max(1, min(k, n))
+    start = [0.0]
+    for length in lengths:
+        start.append(start[-1] + length)
+
+    def height(i: int, j: int) -> float:  # stages i .. j-1 in one column
+        return start[j] - start[i] + (first if i == 0 else 0.0) + (last if j == n else 0.0)
+
+    # best[c][j]: (lowest tallest column, where the c-th column starts) for stages 0 .. j-1
+    inf = float("inf")
+    best = [[(inf, 0)] * (n + 1) for _ in range(k + 1)]
+    best[0][0] = (0.0, 0)
+    for c in range(1, k + 1):
+        for j in range(c, n + 1):
+            best[c][j] = min(((max(best[c - 1][i][0], height(i, j)), i) for i in range(c - 1, j)),
+                             key=lambda t: t[0])
+    column_of, j = [0] * n, n
+    for c in range(k, 0, -1):
+        i = best[c][j][1]
+        column_of[i:j] = [c - 1] * (j - i)
+        j = i
+    return column_of

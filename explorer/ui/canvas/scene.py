@@ -23,7 +23,7 @@ from .drops import DropTargets
 from .frames import (DropIndicatorItem, NodeData, NodeItem, SpineItem, StageData, StageFrameItem,
                      SummaryData, SummaryItem, TextBlockItem, text_height)
 from .items import BlockData, BlockItem
-from .layout import VERTICAL, Geometry, summary_slot
+from .layout import VERTICAL, Geometry, split_into_columns, summary_slot
 from .paint import count, text_width
 
 COLLAPSE_OVER = 12  # stages with more blocks than this start collapsed
@@ -55,7 +55,8 @@ class DiagramScene(DropTargets, QGraphicsScene):
         self.stage_spans: list[tuple[float, float]] = []
         self.block_spans: dict[int, list[tuple[float, float]]] = {}
         self.cross = (0.0, 0.0)
-        self.columns = True  # top-to-bottom: each stage in its own column, side by side
+        self.columns = True  # top-to-bottom: stages in columns side by side
+        self.column_count: int | None = None  # how many columns (None: one per stage); a fit picks it
         self.stage_offsets: list[QPointF] = []
         self.content_rect = QRectF()
         self.flow_end = 0.0
@@ -67,6 +68,16 @@ class DiagramScene(DropTargets, QGraphicsScene):
 
     def set_collapsed(self, si: int, on: bool) -> None:
         self._collapsed[si] = on
+
+    def collapse_state(self, si: int) -> bool | None:
+        """Stage ``si``'s own collapse state, None while it follows the default."""
+        return self._collapsed.get(si)
+
+    def restore_collapse_state(self, si: int, state: bool | None) -> None:
+        if state is None:
+            self._collapsed.pop(si, None)
+        else:
+            self._collapsed[si] = state
 
     def clear_collapsed(self) -> None:
         self._collapsed = {}
@@ -272,6 +283,8 @@ class DiagramScene(DropTargets, QGraphicsScene):
         g = self.geom
         spec = self._spec
         low, high = g.frame_cross
+        if not self._summaries:  # no stage shows a (wider) summary box: the frames hug the blocks
+            low = -g.across(*g.box_size) / 2 - g.frame_pad
         titles = [f.title for f in self._frames]
         need = max((text_width(t, 15 * g.theme.scale, True) for t in titles), default=0.0)
         need += g.header + g.s(28)
@@ -280,22 +293,16 @@ class DiagramScene(DropTargets, QGraphicsScene):
         self.cross = (low, high)
         segments: list[tuple[QPointF, QPointF, bool]] = []
         u = 0.0
-        # title and banner: above the diagram, as wide as the frames (at least readable)
-        text_w = max(high - low, g.s(540))
-        text_left = g.pt(0, low).x() if g.vertical else 0.0
-        top = 0.0 if g.vertical else -(high + g.header) - g.s(20)
+        column_step = (high - low) + g.s(70)
+        n_columns = self._column_count_now()
+        columns = n_columns > 1
+        u_rest = 0.0  # where the second and later columns start
+        if columns:  # below the title, which sits over them beside the input and stem
+            title_width = (n_columns - 2) * column_step + (high - low)
+            u_rest = self._text_height(self.title, title_width) + g.s(14) + g.connector * 0.6
+        column_of = self._columns_of_stages(n_columns, u_rest)
         pieces = [self.title] + ([self.banner] if self.banner.isVisible() else [])
-        heights = [self._text_height(p, text_w) for p in pieces]
-        if g.vertical:  # stacked upwards from the input, so a banner appearing moves nothing else
-            y = -g.s(20) - sum(h + g.s(14) for h in heights)
-            for p, h in zip(pieces, heights):
-                p.set_rect(QRectF(text_left, y, text_w, h))
-                y += h + g.s(14)
-        else:
-            y = top - sum(h + g.s(14) for h in heights)
-            for p, h in zip(pieces, heights):
-                p.set_rect(QRectF(text_left, y, max(text_w, g.s(700)), h))
-                y += h + g.s(14)
+        self._place_texts(pieces, low, high, n_columns, column_step, u_rest)
         for part in ("input", "stem"):
             node = self._nodes.get(part)
             if node is None:
@@ -306,21 +313,19 @@ class DiagramScene(DropTargets, QGraphicsScene):
             segments.append((g.pt(u + length, 0), g.pt(u + length + g.connector, 0), True))
             u += length + g.connector
         self.stage_spans, self.block_spans, self.stage_offsets = [], {}, []
-        columns = self.columns and g.vertical and len(self._frames) > 1
-        column_step = (high - low) + g.s(70)
-        u_top = u
         for si, frame in enumerate(self._frames):
-            dx = si * column_step if columns else 0.0
+            dx = column_of[si] * column_step
             off = QPointF(dx, 0)
-            if columns and si > 0:  # this stage starts a new column: the spine turns the corner
+            if columns and si > 0 and column_of[si] != column_of[si - 1]:
+                # this stage starts a new column: the spine turns the corner
                 segments.pop()
                 u_end = self.stage_spans[-1][1]
                 mid = dx - column_step + high + g.s(35)
-                below, above = u_end + g.connector / 2, u_top - g.connector * 0.6
+                below, above = u_end + g.connector / 2, u_rest - g.connector * 0.6
                 corner = [QPointF(dx - column_step, u_end), QPointF(dx - column_step, below),
-                          QPointF(mid, below), QPointF(mid, above), QPointF(dx, above), QPointF(dx, u_top)]
+                          QPointF(mid, below), QPointF(mid, above), QPointF(dx, above), QPointF(dx, u_rest)]
                 segments += [(a, b, i == 4) for i, (a, b) in enumerate(zip(corner, corner[1:]))]
-                u = u_top
+                u = u_rest
             self.stage_offsets.append(off)
             u0 = u
             u = u0 + (g.header + g.s(4) if g.vertical else g.frame_pad)
@@ -368,8 +373,76 @@ class DiagramScene(DropTargets, QGraphicsScene):
         for item in [*self._frames, *self._nodes.values(), *pieces]:
             rect = rect.united(item.rect())
         self.content_rect = rect
-        pad = g.s(30)
+        pad = g.s(16)  # room for a selection outline; a fit to the window leaves no more margin
         self.setSceneRect(rect.adjusted(-pad, -pad, pad, pad))
+
+    def _place_texts(self, pieces: list[TextBlockItem], low: float, high: float, n_columns: int,
+                     column_step: float, u_rest: float) -> None:
+        """The title (and the banner of an invalid design), stacked upwards so a banner appearing
+        moves nothing else.
+
+        Stages side by side: beside the input and stem, over the later columns (which start
+        at ``u_rest``, higher than the first one); the diagram is then no taller than its
+        columns, which is what limits how large a fit to a wide window can draw it.
+        Otherwise above the input (top to bottom) or above the row of stages (left to right).
+        """
+        g = self.geom
+        if n_columns > 1:
+            left = column_step + low
+            width = (n_columns - 2) * column_step + (high - low)
+            # above the spine's turn into the second column (see the corner in ``layout``)
+            bottom = u_rest - g.connector * 0.6 - g.s(14)
+        elif g.vertical:
+            left, width, bottom = low, max(high - low, g.s(540)), -g.s(34)
+        else:
+            left, width, bottom = 0.0, max(high - low, g.s(700)), -(high + g.header) - g.s(34)
+        heights = [self._text_height(p, width) for p in pieces]
+        y = bottom - sum(h + g.s(14) for h in heights) + g.s(14)
+        for p, h in zip(pieces, heights):
+            p.set_rect(QRectF(left, y, width, h))
+            y += h + g.s(14)
+
+    def _column_count_now(self) -> int:
+        """How many columns the stages take: ``column_count`` with columns on, else 1."""
+        n = len(self._frames)
+        if not (self.columns and self.geom.vertical and n > 1):
+            return 1
+        return n if self.column_count is None else max(1, min(self.column_count, n))
+
+    def _columns_of_stages(self, k: int, u_rest: float) -> list[int]:
+        """Each stage's column: the stages in order in ``k`` columns, split where the tallest
+        column comes out lowest. The first column starts after the input and stem, the
+        others at ``u_rest``; the last one also holds the head.
+        """
+        g, n = self.geom, len(self._frames)
+        if k >= n:
+            return list(range(n))
+        if k == 1:
+            return [0] * n
+        lengths = [self._stage_length(si) + g.connector for si in range(n)]
+        head = g.along(*g.node_size) if "head" in self._nodes else 0.0
+        return split_into_columns(lengths, k, first=self._stem_end() - u_rest, last=head)
+
+    def _stage_length(self, si: int) -> float:
+        """Flow length of stage ``si``'s frame (top to bottom), as ``layout`` will draw it."""
+        g = self.geom
+        if si in self._summaries:
+            content = summary_slot(g)
+        else:
+            content, bi = 0.0, 0
+            while (item := self._blocks.get((si, bi))) is not None:
+                content += item.slot_length()
+                bi += 1
+        return g.header + g.s(4) + content + g.s(10)
+
+    def _stem_end(self) -> float:
+        """Flow position where the first stage starts (after the input and stem nodes)."""
+        g = self.geom
+        u = 0.0
+        for part in ("input", "stem"):
+            if part in self._nodes:
+                u += g.along(*(g.input_size if part == "input" else g.node_size)) + g.connector
+        return u
 
     def _text_height(self, item: TextBlockItem, width: float) -> float:
         data = item._data

@@ -9,8 +9,8 @@ state only.
 """
 from __future__ import annotations
 
-from PySide6.QtCore import QPoint, QPointF, Qt, Signal
-from PySide6.QtGui import QKeySequence, QPainter
+from PySide6.QtCore import QPoint, QPointF, Qt, QTimer, Signal
+from PySide6.QtGui import QKeySequence, QPainter, QTransform
 from PySide6.QtWidgets import QApplication, QGraphicsView, QMenu
 
 from ...spec import BlockKind
@@ -18,7 +18,9 @@ from .. import theme as th
 from ..selection import Selection
 from . import edits
 from .export import export_scene
+from .fitting import StageFolding, arrange, fit_zoom, text_scale_at
 from .layout import HORIZONTAL, VERTICAL, Geometry
+from .menu import context_menu
 from .mime import STAGE_PART, decode_part
 from .scene import DiagramScene
 
@@ -42,16 +44,23 @@ class DiagramView(QGraphicsView):
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setMouseTracking(True)
         self._user_zoomed = False
+        self._fitted = False  # showing the whole diagram: a resize fits it again
+        self.folding = StageFolding(self)
+        self._settle = QTimer(self)  # once a resize settles: columns (and presenter folds) anew
+        self._settle.setSingleShot(True)
+        self._settle.setInterval(250)
+        self._settle.timeout.connect(self._fit_again)
         self._press = None  # what the left button went down on
         self._moving = None  # (stage, block) being dragged to a new place
         self._pan_from: QPointF | None = None
         document.specChanged.connect(self._on_spec_changed)
         document.selectionChanged.connect(self._on_selection_changed)
-        self._refresh()
+        self.refresh()
         self._scene.set_selection(document.selection)
 
     # -- document -> scene ---------------------------------------------------------
-    def _refresh(self) -> None:
+    def refresh(self) -> None:
+        """Redraw the document's spec (after a change of view state such as folding a stage)."""
         doc = self.document
         self._scene.sync(doc.spec, doc.info, doc.errors)
 
@@ -62,8 +71,10 @@ class DiagramView(QGraphicsView):
         if old is not None and len(new.stages) != len(old.stages):
             at = next((i for i, (a, b) in enumerate(zip(new.stages, old.stages)) if a != b),
                       min(len(new.stages), len(old.stages)))
-            self._scene.shift_collapse(at, 1 if len(new.stages) > len(old.stages) else -1)
-        self._refresh()
+            delta = 1 if len(new.stages) > len(old.stages) else -1
+            self._scene.shift_collapse(at, delta)
+            self.folding.shift(at, delta)
+        self.refresh()
 
     def _on_selection_changed(self, selection: Selection) -> None:
         if selection.part == "block" and selection.stage is not None \
@@ -90,7 +101,7 @@ class DiagramView(QGraphicsView):
             raise ValueError(f"orientation must be 'vertical' or 'horizontal', not {orientation!r}")
         if orientation != self.orientation():
             self._scene.set_geometry(Geometry(self._scene.geom.theme, orientation))
-            self._refresh()
+            self.refresh()
             self._refit()
 
     def stage_columns(self) -> bool:
@@ -100,24 +111,34 @@ class DiagramView(QGraphicsView):
         """Top to bottom: each stage in its own column, side by side (on) or one tall column (off)."""
         if bool(on) != self._scene.columns:
             self._scene.columns = bool(on)
-            self._refresh()
+            self.refresh()
             self._refit()
 
     def presenter(self) -> bool:
         return self._scene.geom.theme.presenter
 
     def set_presenter(self, on: bool) -> None:
+        """Larger text and thicker lines; a fit in presenter mode may fold stages to keep text legible."""
         if bool(on) != self.presenter():
+            if not on:
+                self.folding.unfold()
+            self.folding.enabled = bool(on)
             self._scene.set_geometry(Geometry(th.Theme(presenter=bool(on)), self.orientation()))
-            self._refresh()
+            self.refresh()
             self._refit()
 
     def reset_view(self) -> None:
         """Forget collapse state and zoom (after opening another network) and fit it again."""
         self._scene.clear_collapsed()
+        self.folding.folded.clear()
+        self.folding.enabled = self.presenter()
         self._user_zoomed = False
-        self._refresh()
-        self._refit()
+        self._fitted = False
+        self.refresh()
+        if self.presenter():
+            self.fit_to_window()  # the whole network, stages folded as far as legible text needs
+        else:
+            self._refit()
 
     def is_stage_collapsed(self, stage: int) -> bool:
         return self._scene.is_collapsed(stage)
@@ -125,19 +146,26 @@ class DiagramView(QGraphicsView):
     def set_stage_collapsed(self, stage: int, collapsed: bool) -> None:
         if not 0 <= stage < len(self.document.spec.stages):
             raise IndexError(f"there is no stage {stage + 1}")
+        self.folding.user_took_over()
         self._scene.set_collapsed(stage, collapsed)
-        self._refresh()
+        self.refresh()
 
     def collapse_all(self) -> None:
+        self.folding.user_took_over()
         self._scene.set_all_collapsed(True)
-        self._refresh()
+        self.refresh()
 
     def expand_all(self) -> None:
+        self.folding.user_took_over()
         self._scene.set_all_collapsed(False)
-        self._refresh()
+        self.refresh()
 
     def zoom(self) -> float:
         return self.transform().m11()
+
+    def text_scale(self) -> float:
+        """The diagram's text size on screen relative to normal mode at 100% (zoom x presenter scale)."""
+        return text_scale_at(self, self.zoom())
 
     def zoom_in(self) -> None:
         self._zoom_by(1.25, anchor_mouse=False)
@@ -147,19 +175,30 @@ class DiagramView(QGraphicsView):
 
     def reset_zoom(self) -> None:
         self._user_zoomed = True
+        self._fitted = False
         self.resetTransform()
 
     def fit_to_window(self) -> None:
-        """The whole diagram in the window (never magnified past 150%)."""
+        """The whole diagram in the window (never magnified past 150%), again after each resize.
+
+        In presenter mode stages may fold first, so the text stays legible (see ``fitting``).
+        """
         self._user_zoomed = True
-        rect = self._scene.content_rect
-        # The scene's whole rectangle (content plus margin), a little smaller than the window,
-        # so no scroll bar appears and takes the room the fit counted on.
-        self.fitInView(self._scene.sceneRect(), Qt.AspectRatioMode.KeepAspectRatio)
-        self.scale(0.97, 0.97)
-        if self.zoom() > 1.5:
-            self.setTransform(self.transform().scale(1.5 / self.zoom(), 1.5 / self.zoom()))
-        self.centerOn(rect.center())
+        if self.presenter() and self.folding.enabled:
+            self.folding.fold_until_legible()  # arranges the columns too
+        else:
+            arrange(self)
+        self._apply_fit()
+
+    def _apply_fit(self) -> None:
+        zoom = fit_zoom(self)
+        self.setTransform(QTransform.fromScale(zoom, zoom))
+        self.centerOn(self._scene.content_rect.center())
+        self._fitted = True
+
+    def _fit_again(self) -> None:
+        if self._fitted:
+            self.fit_to_window()
 
     def export_image(self, path) -> None:
         """The whole diagram as PNG (2x, for slides) or SVG, chosen by the file's suffix."""
@@ -174,6 +213,7 @@ class DiagramView(QGraphicsView):
 
     def _zoom_by(self, factor: float, anchor_mouse: bool = True) -> None:
         self._user_zoomed = True
+        self._fitted = False
         target = min(MAX_SCALE, max(MIN_SCALE, self.zoom() * factor))
         anchor = self.transformationAnchor()
         if not anchor_mouse:
@@ -182,7 +222,9 @@ class DiagramView(QGraphicsView):
         self.setTransformationAnchor(anchor)
 
     def _refit(self) -> None:
-        if not self._user_zoomed:
+        if self._fitted:
+            self.fit_to_window()  # the whole diagram was shown: show the whole new layout
+        elif not self._user_zoomed:
             self._auto_fit()
 
     def _auto_fit(self) -> None:
@@ -201,7 +243,11 @@ class DiagramView(QGraphicsView):
 
     def resizeEvent(self, event) -> None:  # noqa: N802
         super().resizeEvent(event)
-        self._refit()
+        if not self._fitted:
+            self._refit()
+            return
+        self._apply_fit()
+        self._settle.start()  # rearranging at every step of a drag would make the diagram jump
 
     # -- edits -------------------------------------------------------------------------------
     def toggle_skip(self, stage: int, block: int) -> None:
@@ -288,6 +334,7 @@ class DiagramView(QGraphicsView):
             delta = pos - self._pan_from
             self._pan_from = pos
             self._user_zoomed = True  # the user placed the view: a resize no longer refits it
+            self._fitted = False
             self.horizontalScrollBar().setValue(self.horizontalScrollBar().value() - round(delta.x()))
             self.verticalScrollBar().setValue(self.verticalScrollBar().value() - round(delta.y()))
             return
@@ -378,52 +425,11 @@ class DiagramView(QGraphicsView):
     def context_menu_at(self, pos: QPoint) -> QMenu:
         """The menu for what is under ``pos`` (viewport coordinates); selects it first."""
         item, role = self._hit(pos)
-        menu = QMenu(self)
-        spec = self.document.spec
         if role == "arc":
             item, role = item.block, "block"
         if role is not None:
             self.document.select(self._selection_for(item, role))
-        sel = self.document.selection
-        if role == "block":
-            si, bi = item.key
-            block = spec.block(si, bi)
-            if block.kind is not BlockKind.PLAIN:
-                menu.addAction("Switch skip " + ("off" if block.skip else "on"),
-                               lambda: self.toggle_skip(si, bi))
-            menu.addAction("Duplicate block\tCtrl+D", self.duplicate_selection)
-            menu.addAction("Delete block\tDel", self.delete_selection)
-            menu.addSeparator()
-        if sel.part in ("stage", "block") and sel.stage is not None:
-            si = sel.stage
-            if role in ("stage", "summary"):
-                residual = [b for b in spec.stages[si].blocks if b.kind is not BlockKind.PLAIN]
-                if residual:
-                    on = not all(b.skip for b in residual)
-                    menu.addAction(f"Switch all skips in stage {si + 1} " + ("on" if on else "off"),
-                                   lambda: self._set_stage_skips(si, on))
-                menu.addAction("Duplicate stage\tCtrl+D", self.duplicate_selection)
-                menu.addAction("Delete stage\tDel", self.delete_selection)
-            collapsed = self.is_stage_collapsed(si)
-            menu.addAction(("Expand" if collapsed else "Collapse") + f" stage {si + 1}",
-                           lambda: self.set_stage_collapsed(si, not collapsed))
-            menu.addSeparator()
-        menu.addAction("Collapse all stages", self.collapse_all)
-        menu.addAction("Expand all stages", self.expand_all)
-        menu.addAction("Fit to window", self.fit_to_window)
-        other = HORIZONTAL if self.orientation() == VERTICAL else VERTICAL
-        menu.addAction("Lay out left to right" if other == HORIZONTAL else "Lay out top to bottom",
-                       lambda: self.set_orientation(other))
-        if self.orientation() == VERTICAL:
-            columns = self.stage_columns()
-            menu.addAction("Stack stages in one column" if columns else "Stages side by side",
-                           lambda: self.set_stage_columns(not columns))
-        return menu
-
-    def _set_stage_skips(self, si: int, on: bool) -> None:
-        spec = self.document.spec
-        where = [(si, bi) for bi in range(len(spec.stages[si].blocks))]
-        self.document.edit(spec.with_skips(on, where), f"Skips {'on' if on else 'off'}: stage {si + 1}")
+        return context_menu(self, item, role)
 
     def contextMenuEvent(self, event) -> None:  # noqa: N802
         menu = self.context_menu_at(event.pos())
