@@ -11,8 +11,8 @@ from typing import Callable
 
 from PySide6.QtCore import QSettings, QSize, Qt, QTimer, Slot
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QFont, QKeySequence
-from PySide6.QtWidgets import (QApplication, QDockWidget, QLabel, QMainWindow, QMenu, QToolBar,
-                               QTabWidget, QToolButton, QUndoView, QWidget)
+from PySide6.QtWidgets import (QApplication, QDockWidget, QLabel, QMainWindow, QMenu, QTabBar,
+                               QTabWidget, QToolBar, QToolButton, QUndoView, QWidget)
 
 from ..spec import DEFAULT_PRESET, PRESETS, preset
 from .canvas import DiagramView
@@ -31,6 +31,12 @@ ORIENTATION_KEY = "view/orientation"
 GEOMETRY_KEY = "window/geometry"
 STATE_KEY = "window/state"
 BASE_FONT_PROPERTY = "explorerBaseFont"
+# Height of the bottom dock area as a share of the window's: Problems alone needs a few
+# lines; training and gradient plots need real height, but in presenter mode the diagram
+# above them needs it more (a fit to a short window draws its text too small to read).
+PROBLEMS_SHARE = 0.13
+PLOTS_SHARE = 0.45
+PRESENTER_PLOTS_SHARE = 0.40
 
 
 def base_font() -> QFont:
@@ -117,6 +123,7 @@ class MainWindow(QMainWindow):
         self._bottom_docks.append(self.problems_dock)
         self.presenter_layout = PresenterLayout(self, self.palette_dock, self.inspector_dock)
         self._layout_pending = True  # default dock sizes are applied at the first show
+        self._normal_bottom_height: int | None = None  # the bottom area's height before presenter mode
         self._fitted_once = False
 
     def _apply_default_dock_sizes(self) -> None:
@@ -127,11 +134,39 @@ class MainWindow(QMainWindow):
                          Qt.Orientation.Vertical)
         self._size_bottom_area()
 
-    def _size_bottom_area(self) -> None:
-        # Problems alone needs a few lines; training and gradient plots need real height.
-        share = 0.13 if len(self._bottom_docks) == 1 else 0.45
-        self.resizeDocks([self._bottom_docks[-1]], [int(max(self.height(), 400) * share)],
-                         Qt.Orientation.Vertical)
+    def _size_bottom_area(self, height: int | None = None) -> None:
+        """The bottom docks at ``height`` pixels, or at their share of the window (see above)."""
+        if height is None:
+            share = PROBLEMS_SHARE if len(self._bottom_docks) == 1 else (
+                PRESENTER_PLOTS_SHARE if self.presenter_action.isChecked() else PLOTS_SHARE)
+            height = int(max(self.height(), 400) * share)
+        self.resizeDocks([self._bottom_docks[-1]], [height], Qt.Orientation.Vertical)
+
+    def _bottom_area_height(self) -> int | None:
+        """Height of the docked bottom area as shown now (the size ``resizeDocks`` takes, tabs
+        included); None when nothing is docked there."""
+        for dock in self._bottom_docks:
+            # a tab behind another still counts as visible, with a stale size: only the one in front
+            if dock.isVisible() and not dock.visibleRegion().isEmpty() and not dock.isFloating() \
+                    and self.dockWidgetArea(dock) == Qt.DockWidgetArea.BottomDockWidgetArea:
+                top = dock.geometry().top()
+                tabs = [bar.height() for bar in self.findChildren(QTabBar) if bar.parent() is self
+                        and bar.isVisible() and abs(bar.geometry().bottom() + 1 - top) <= 1]
+                return dock.height() + max(tabs, default=0)
+        return None
+
+    def _resize_bottom_for_presenter(self, on: bool) -> None:
+        """Presenter mode gives the diagram more height; leaving it gives the plots theirs back."""
+        if self._layout_pending or len(self._bottom_docks) == 1:
+            return  # the first show sizes the docks for the mode it finds
+        shown = self._bottom_area_height()
+        if shown is None:
+            return
+        if on:
+            self._normal_bottom_height = shown
+            self._size_bottom_area()
+        else:
+            self._size_bottom_area(self._normal_bottom_height)
 
     def showEvent(self, event) -> None:  # noqa: N802 - Qt's name
         super().showEvent(event)
@@ -377,6 +412,7 @@ class MainWindow(QMainWindow):
         self.side_panel.set_presenter(on)
         presenter_mode().set_on(on)  # the plot panels follow this app-wide switch
         self.presenter_layout.set_on(on)
+        self._resize_bottom_for_presenter(on)
         self.settings.setValue(PRESENTER_KEY, on)
         # Everything just grew (or shrank): show the whole network again once the layout settles.
         QTimer.singleShot(50, self.diagram.fit_to_window)

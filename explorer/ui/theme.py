@@ -14,7 +14,7 @@ from typing import Callable
 
 import pyqtgraph as pg
 import shiboken6
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, Signal, Slot
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPen
 
 from ..spec import BlockKind, ShortcutKind
@@ -187,6 +187,56 @@ def follow_presenter(slot: Callable[[bool], None]) -> None:
     mode.changed.connect(slot)
 
 
+class PaneWidth(QObject):
+    """Keeps a splitter's first pane wide enough for its content at the current text size.
+
+    ``need()`` says how wide the pane must be for ``content`` (a form) to show every field
+    whole; ``widths`` are the pane's least and most width at normal text size, scaled in
+    presenter mode. Presenter mode's larger text makes a form wider than its normal
+    column: the pane grows with it and goes back to the width it had when presenter mode
+    ends, unless the user has dragged the splitter since. ``need`` is asked again whenever
+    ``content``'s layout changes, since the new font reaches a form's fields a moment
+    after the switch.
+    """
+
+    def __init__(self, splitter, pane, content, need: Callable[[], int], widths: tuple[int, int]):
+        super().__init__(pane)
+        self._splitter, self._pane, self._need, self._widths = splitter, pane, need, widths
+        self._normal_width: int | None = None  # the pane's width before presenter mode
+        splitter.splitterMoved.connect(self._user_moved)
+        content.installEventFilter(self)
+        follow_presenter(self._on_presenter)
+
+    def eventFilter(self, watched, event) -> bool:  # noqa: N802 - Qt's name
+        if event.type() == QEvent.Type.LayoutRequest:
+            self.fit()
+        return False
+
+    @Slot(bool)
+    def _on_presenter(self, on: bool) -> None:
+        if on and self._pane.isVisible():
+            self._normal_width = self._pane.width()
+        self.fit()
+
+    @Slot(int, int)
+    def _user_moved(self, _pos: int, _index: int) -> None:
+        self._normal_width = None  # the width the user chose is the one to keep
+
+    def fit(self) -> None:
+        mode = presenter_mode()
+        least = max(round(self._widths[0] * mode.scale), self._need())
+        most = max(round(self._widths[1] * mode.scale), least)
+        if (least, most) == (self._pane.minimumWidth(), self._pane.maximumWidth()):
+            return
+        self._pane.setMinimumWidth(least)
+        self._pane.setMaximumWidth(most)
+        sizes = self._splitter.sizes()
+        if sum(sizes) > 0:
+            wanted = self._normal_width if not mode.on and self._normal_width else sizes[0]
+            width = min(max(wanted, least), most)
+            self._splitter.setSizes([width, sum(sizes) - width])  # the other pane takes the rest
+
+
 def point_font(points: float) -> QFont:
     """The application's font family at ``points`` (a tick label, a plot legend)."""
     font = QFont()
@@ -225,6 +275,41 @@ def _let_title_shrink(plot: pg.PlotItem) -> None:
         old.scene().removeItem(old)
     plot.titleLabel = ShrinkableLabel("")
     plot.layout.addItem(plot.titleLabel, 0, 1)
+
+
+def _next_tick_step(step: float) -> float:
+    """The next step of the 1-2-5 series (10 -> 20 -> 50 -> 100)."""
+    leading = step / 10 ** math.floor(math.log10(step) + 1e-9)
+    return step * (2.5 if 1.5 < leading < 3 else 2.0)
+
+
+def _keep_tick_numbers_apart(axis) -> None:
+    """Widen a horizontal axis's major tick step until its numbers have room between them.
+
+    pyqtgraph picks the step from the axis length alone and always labels every major
+    tick, so on a narrow plot in presenter mode "0 20 40 60 80" ran together into one
+    string of digits.
+    """
+    choose = axis.tickSpacing
+
+    def tick_spacing(low: float, high: float, size: float):
+        levels = choose(low, high, size)
+        if not levels or size <= 0 or high == low or not shiboken6.isValid(axis):
+            return levels
+        major = levels[0][0]
+        font = axis.style.get("tickFont") or QFont()
+        metrics = QFontMetricsF(font)
+        words = axis.tickStrings([low, high], axis.autoSIPrefixScale, major)
+        room = max(metrics.horizontalAdvance(str(w)) for w in words) + metrics.horizontalAdvance("   ")
+        per_unit = size / abs(high - low)
+        step = major
+        while step * per_unit < room and step < abs(high - low):
+            step = _next_tick_step(step)
+        if step == major:
+            return levels
+        return [(step, 0.0)] + [level for level in levels[1:] if level[0] < step]
+
+    axis.tickSpacing = tick_spacing
 
 
 class PlotScaler:
@@ -320,6 +405,8 @@ class PlotScaler:
             axis.update()
 
         axis.geometryChanged.connect(show_label)
+        if axis.orientation in ("top", "bottom"):
+            _keep_tick_numbers_apart(axis)
         self._add(apply)
 
     def legend(self, legend, points: float) -> None:

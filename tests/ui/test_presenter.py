@@ -1,16 +1,18 @@
 """Presenter mode reaches the plots: ticks, labels, titles, legends, colour bar, curves, words."""
 from __future__ import annotations
 
+import pyqtgraph as pg
 import pytest
 import torch  # noqa: F401  (torch before PySide6)
 from PySide6.QtCore import QSettings, Qt
+from PySide6.QtGui import QFontMetricsF
 
 from explorer.spec import BlockKind, NetworkSpec, StemSpec, uniform_stage
 from explorer.train.api import TrainSettings
 from explorer.ui.document import Document
 from explorer.ui.gradients import GradientPanel
 from explorer.ui.gradients.profile import format_power
-from explorer.ui.theme import PRESENTER_SCALE, presenter_mode
+from explorer.ui.theme import PRESENTER_SCALE, PlotScaler, presenter_mode
 from explorer.ui.training.plots import TrainingPlots
 from explorer.ui.training.runs import RunStore
 from explorer.ui.workbench import build_window
@@ -181,3 +183,19 @@ def test_gradient_plots_fit_a_short_wide_dock_in_presenter_mode(qtbot):
         qtbot.waitUntil(lambda: panel.plots.orientation() == Qt.Orientation.Vertical)
     finally:
         panel.shutdown()
+
+
+def test_step_numbers_on_a_narrow_plot_keep_apart_at_presenter_size(qtbot):
+    widget = pg.PlotWidget()
+    qtbot.addWidget(widget)
+    axis = widget.getPlotItem().getAxis("bottom")
+    scaler = PlotScaler()
+    scaler.axis(axis, "step")
+    scaler.apply(PRESENTER_SCALE)
+    metrics = QFontMetricsF(axis.style["tickFont"])
+    for pixels in (110, 160, 400, 900):  # a narrow learning-rate plot ... a wide loss plot
+        step, values = axis.tickValues(0, 93, pixels)[0]
+        assert len(values) >= 2  # still two numbers to read the scale by
+        widest = max(metrics.horizontalAdvance(text) for text in axis.tickStrings(values, 1.0, step))
+        # "0 20 40 60 80" on 110 px ran together; now a space is left between neighbours
+        assert step * pixels / 93 >= widest + metrics.horizontalAdvance(" "), pixels

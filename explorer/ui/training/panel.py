@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QMessageBox, QP
 from ...spec import fileformat
 from ...train.api import EpochMetrics, GradColumn, RunFinished, RunRecord, StepMetrics
 from ..document import Document, same_weights_layout
+from ..theme import PaneWidth
 from .csv_export import export_run
 from .plots import TrainingPlots
 from .run_list import RunList
@@ -120,8 +121,7 @@ class TrainingPanel(QWidget):
         settings_title.setContentsMargins(0, 8, 0, 0)
         left_layout.addWidget(settings_title)
         left_layout.addWidget(scroll, 1)
-        left.setMinimumWidth(330)
-        left.setMaximumWidth(460)
+        self._settings_scroll, self._settings_column = scroll, left
 
         self.plots = TrainingPlots()
         self.run_list = RunList()
@@ -165,6 +165,18 @@ class TrainingPanel(QWidget):
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(outer)
+        # the settings column widens with presenter mode's larger text, so no field is cut off
+        self.settings_width = PaneWidth(outer, left, self.form, self._settings_width_needed,
+                                        self.COLUMN_WIDTHS)
+
+    COLUMN_WIDTHS = (330, 460)  # the settings column's least and most width at normal text size
+
+    def _settings_width_needed(self) -> int:
+        """The settings column's width that shows every field of the form whole."""
+        margins = self._settings_column.layout().contentsMargins()
+        scroll = self._settings_scroll
+        return (self.form.sizeHint().width() + scroll.verticalScrollBar().sizeHint().width()
+                + margins.left() + margins.right() + 2 * scroll.frameWidth())
 
     COMPACT_BELOW_PX = 600  # shorter than this, plots sit in one row with the run list beside
 

@@ -1,0 +1,151 @@
+"""Presenter mode on a projector-sized window: the diagram's text stays legible, nothing is cut off.
+
+"Text scale" is the diagram's text size on screen relative to normal mode at 100%
+(zoom x presenter scale): a fit to a short window used to shrink presenter mode's larger
+text back to about half of normal.
+"""
+from __future__ import annotations
+
+import pytest
+import torch  # noqa: F401  (torch before PySide6)
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QComboBox, QLineEdit, QPushButton
+
+from explorer.spec import preset
+from explorer.ui.canvas import DiagramView
+from explorer.ui.canvas.fitting import PRESENTER_MIN_TEXT
+from explorer.ui.canvas.layout import split_into_columns
+from explorer.ui.document import Document
+from explorer.ui.theme import presenter_mode
+from explorer.ui.workbench import build_window
+
+from fakes import FakeDialogs  # tests/ui is on sys.path (rootdir-relative imports)
+
+
+@pytest.fixture(autouse=True)
+def _presenter_off_afterwards():
+    yield
+    presenter_mode().set_on(False)
+
+
+@pytest.fixture
+def app_window(qtbot, tmp_path):
+    """The whole app at 1600x1000 with the Training tab in front, as a teacher's laptop shows it."""
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    window, bench = build_window(Document(preset("resnet20")), settings=settings, dialogs=FakeDialogs())
+    qtbot.addWidget(window)
+    window.resize(1600, 1000)
+    window.show()
+    qtbot.waitExposed(window)
+    bench.training_dock.raise_()
+    qtbot.wait(400)  # the first fit runs once the docks have their sizes
+    yield window, bench
+    if window.presenter_action.isChecked():
+        window.presenter_action.trigger()
+    assert bench.training.shutdown(5.0)
+    bench.shutdown()
+
+
+def folded(view: DiagramView) -> list[int]:
+    return [si for si in range(len(view.document.spec.stages)) if view.is_stage_collapsed(si)]
+
+
+def settle(qtbot) -> None:
+    qtbot.wait(600)  # the docks resize, then the diagram fits again once the size settles
+
+
+def whole_diagram_shown(view: DiagramView) -> bool:
+    visible = view.mapToScene(view.viewport().rect()).boundingRect()
+    return visible.adjusted(-1, -1, 1, 1).contains(view.scene().content_rect)
+
+
+def test_presenter_mode_draws_the_diagram_legibly_and_gives_the_plots_back(app_window, qtbot):
+    window, bench = app_window
+    view = window.diagram
+    normal_scale = view.text_scale()
+    assert normal_scale >= 0.65  # three stages side by side, the title beside the input: 0.60 before
+    dock_height = bench.training_dock.height()
+
+    window.presenter_action.trigger()
+    settle(qtbot)
+    # ResNet-20: every block shown, its text at least 80% of normal mode's 100% (it was 57%)
+    assert folded(view) == []
+    assert view.text_scale() >= PRESENTER_MIN_TEXT
+    assert whole_diagram_shown(view)
+    plots = bench.training.plots
+    assert bench.training_dock.height() < dock_height  # the diagram took some of the plots' height...
+    assert plots.height() >= 300 and plots.width() >= 600  # ...and they keep enough to read
+
+    # ResNet-56 cannot show 27 blocks legibly in this window: its stages fold to summaries
+    assert window.files.new_from_preset("resnet56")
+    settle(qtbot)
+    assert folded(view) == [0, 1, 2]
+    assert view.text_scale() >= PRESENTER_MIN_TEXT
+    assert whole_diagram_shown(view)
+
+    window.presenter_action.trigger()
+    settle(qtbot)
+    assert folded(view) == []  # normal mode shows every block again
+    assert abs(bench.training_dock.height() - dock_height) <= 2
+
+
+def test_a_stage_the_teacher_opens_stays_open(app_window, qtbot):
+    window, _bench = app_window
+    view = window.diagram
+    assert window.files.new_from_preset("resnet56")
+    window.presenter_action.trigger()
+    settle(qtbot)
+    assert folded(view) == [0, 1, 2]
+    view.set_stage_collapsed(1, False)
+    window.fit_action.trigger()
+    window.resize(1500, 950)
+    settle(qtbot)
+    assert folded(view) == [0, 2]  # neither the fit nor a resize folds it again
+
+
+def test_settings_column_shows_every_field_whole_in_presenter_mode(app_window, qtbot):
+    window, bench = app_window
+    panel = bench.training
+    form = panel.form
+    column = panel._settings_column
+    normal_width = column.width()
+    fields = [w for kind in (QComboBox, QLineEdit, QPushButton) for w in form.findChildren(kind)
+              if w.isVisibleTo(form)]
+    assert form.dataset in fields and form.browse in fields
+
+    def cut_off() -> list[str]:
+        return [f"{w.objectName() or type(w).__name__}: {w.width()} < {w.sizeHint().width()}"
+                for w in fields if w.width() < w.sizeHint().width()]
+
+    assert cut_off() == []
+    window.presenter_action.trigger()
+    settle(qtbot)
+    assert form.dataset.sizeHint().width() > 300  # the text really grew
+    assert cut_off() == []  # "shapes (procedural, instant)" and Browse... whole
+    assert form.width() <= panel._settings_scroll.viewport().width()  # no field runs under the edge
+    window.presenter_action.trigger()
+    settle(qtbot)
+    assert abs(column.width() - normal_width) <= 2
+
+
+def test_a_narrow_window_stacks_stages_in_fewer_columns(qtbot):
+    view = DiagramView(Document(preset("resnet18")))
+    qtbot.addWidget(view)
+    view.resize(1100, 450)
+    view.show()
+    view.fit_to_window()
+    wide = view.text_scale()
+    frames = [view.scene().frame_item(i).rect() for i in range(4)]
+    assert len({round(r.left()) for r in frames}) == 4  # wide and short: one stage per column
+    view.resize(700, 900)
+    qtbot.waitUntil(lambda: len({round(view.scene().frame_item(i).rect().left()) for i in range(4)}) < 4)
+    assert whole_diagram_shown(view)
+    assert view.text_scale() >= 0.6 and wide >= 0.6  # one row of four would be 0.43 here
+
+
+def test_split_into_columns_keeps_the_tallest_column_lowest():
+    assert split_into_columns([10, 10, 10, 10], 2) == [0, 0, 1, 1]
+    assert split_into_columns([10, 10, 10, 10], 2, first=15) == [0, 1, 1, 1]  # input and stem sit on top
+    assert split_into_columns([10, 10, 10], 3) == [0, 1, 2]
+    assert split_into_columns([10, 10, 10], 1) == [0, 0, 0]
+    assert split_into_columns([10, 10, 10], 5) == [0, 1, 2]
