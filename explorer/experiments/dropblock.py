@@ -25,6 +25,7 @@ from ..spec import NetworkSpec, analyse, fmt_shape
 from ..train.api import TrainingError
 from ..train.datasets import ImageData, conform_channels
 from ..train.loader import BatchSource
+from .jobs import BackgroundJob
 
 
 class WithoutBranch(nn.Module):
@@ -289,55 +290,27 @@ class DropJob:
         return load_dataset(self.dataset, train_size=self.train_size, test_size=self.test_size, image_size=(h, w))
 
 
-class DropRunner:
+class DropRunner(BackgroundJob):
     """Measures each job's networks on one thread; the interface of ``ArmRunner`` (start, stop, join,
     done, stopped, error), so the GUI drives both the same way. Events are
     ``(job_index, (BlockDrop, baseline_accuracy))``."""
 
-    def __init__(self, jobs: list[DropJob], device: str = "auto", thread_init=None):
-        import threading
+    thread_name = "drop-block"
 
+    def __init__(self, jobs: list[DropJob], device: str = "auto", thread_init=None):
+        super().__init__()
         self.jobs = list(jobs)
         self.device = device
         self.results: list[DropResult | None] = [None] * len(self.jobs)
         self.error = ""
         self._thread_init = thread_init or (lambda: None)
-        self._stop = threading.Event()
-        self._done = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def start(self, on_event=None) -> None:
-        import threading
-
-        if self._thread is not None:
-            raise RuntimeError("already started")
-        sink = on_event or (lambda job, drop: None)
-        self._thread = threading.Thread(target=self._run, args=(sink,), name="drop-block", daemon=False)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-
-    @property
-    def stopped(self) -> bool:
-        return self._stop.is_set()
-
-    @property
-    def done(self) -> bool:
-        return self._done.is_set()
-
-    def join(self, timeout: float | None = None) -> bool:
-        if self._thread is None:
-            return True
-        self._thread.join(timeout)
-        return not self._thread.is_alive()
 
     def run(self, on_event=None) -> list[DropResult | None]:
-        self.start(on_event)
-        self.join()
+        """Start and wait (the CLI's way); Ctrl+C stops after the block being measured."""
+        self.wait(on_event)
         return self.results
 
-    def _run(self, sink) -> None:
+    def _work(self, sink) -> None:
         from ..train.device import resolve_device
 
         try:
@@ -355,5 +328,3 @@ class DropRunner:
             import traceback
             traceback.print_exc()
             self.error = f"measuring stopped by an unexpected error: {type(exc).__name__}: {exc}"
-        finally:
-            self._done.set()

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from ..train.api import RunRecord, TrainControl, TrainingError
+from .jobs import BackgroundJob
 
 WAIT_SLICE_S = 0.05  # how often a waiting arm looks at its stop flag
 
@@ -104,12 +105,13 @@ TrainerFactory = Callable[[int, TrainControl, Any], Any]
 EventSink = Callable[[int, Any], None]
 
 
-class ArmRunner:
+class ArmRunner(BackgroundJob):
     """Runs the arms on a driver thread plus one thread per arm; see the module docstring."""
 
     def __init__(self, labels: list[str], make_trainer: TrainerFactory,
                  setup: Callable[[], Any] | None = None,
                  thread_init: Callable[[], None] | None = None):
+        super().__init__()
         self.labels = list(labels)
         self._make_trainer = make_trainer
         self._setup = setup or (lambda: None)
@@ -119,54 +121,21 @@ class ArmRunner:
         self.outcomes = [ArmOutcome(label) for label in self.labels]
         self.trainers: list = []
         self.error = ""  # set when the experiment could not start at all
-        self._stop = threading.Event()
-        self._driver: threading.Thread | None = None
-        self._done = threading.Event()
 
     # -- control --------------------------------------------------------------------
-    def start(self, on_event: EventSink | None = None) -> None:
-        if self._driver is not None:
-            raise RuntimeError("this experiment has already been started")
-        sink = on_event or (lambda arm, event: None)
-        self._driver = threading.Thread(target=self._drive, args=(sink,), name="experiment", daemon=False)
-        self._driver.start()
-
     def stop(self) -> None:
         """Ask every arm to stop; each ends after the step it is in (waiting arms at once)."""
-        self._stop.set()
+        super().stop()
         for control in self.controls:
             control.stop()
 
-    @property
-    def stopped(self) -> bool:
-        return self._stop.is_set()
-
-    @property
-    def done(self) -> bool:
-        """True once every thread of the experiment has ended."""
-        return self._done.is_set()
-
-    def join(self, timeout: float | None = None) -> bool:
-        """Wait for the experiment's threads; True when none is left running."""
-        if self._driver is None:
-            return True
-        self._driver.join(timeout)
-        return not self._driver.is_alive()
-
     def run(self, on_event: EventSink | None = None) -> list[ArmOutcome]:
         """Start and wait (the CLI's way); Ctrl+C stops every arm after its step."""
-        self.start(on_event)
-        try:
-            while not self.join(0.2):
-                pass
-        except KeyboardInterrupt:
-            self.stop()
-            self.join()
-            raise
+        self.wait(on_event)
         return self.outcomes
 
     # -- threads ----------------------------------------------------------------------
-    def _drive(self, sink: EventSink) -> None:
+    def _work(self, sink: EventSink) -> None:
         threads: list[threading.Thread] = []
         try:
             self._thread_init()
@@ -190,7 +159,6 @@ class ArmRunner:
         finally:
             for t in threads:
                 t.join()
-            self._done.set()
 
     def _run_arm(self, i: int, trainer, sink: EventSink) -> None:
         try:
