@@ -58,3 +58,15 @@ def one_torch_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(before)
+
+
+@pytest.fixture
+def tiny_net(tmp_path):
+    """A two-stage network file small enough for CLI and torchrun tests (path as a string)."""
+    from explorer.spec import BlockKind, NetworkSpec, StemSpec, save, uniform_stage
+
+    spec = NetworkSpec(name="tiny", stem=StemSpec(width=8),
+                       stages=(uniform_stage(BlockKind.BASIC, 1, 8, 1), uniform_stage(BlockKind.BASIC, 1, 16, 2)))
+    path = tmp_path / "tiny.json"
+    save(spec, path)
+    return str(path)

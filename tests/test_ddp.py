@@ -5,22 +5,16 @@ import os
 import subprocess
 import sys
 
-from explorer.spec import BlockKind, NetworkSpec, StemSpec, save, uniform_stage
-
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def test_torchrun_two_processes_train_with_ddp(tmp_path):
+def test_torchrun_two_processes_train_with_ddp(tiny_net, tmp_path):
     # about 10 s here (two fresh interpreters importing torch); not marked slow so that a
     # quick run still covers the distributed path
-    spec = NetworkSpec(name="tiny-ddp", stem=StemSpec(width=8),
-                       stages=(uniform_stage(BlockKind.BASIC, 1, 8, 1), uniform_stage(BlockKind.BASIC, 1, 16, 2)))
-    net = tmp_path / "tiny.json"
-    save(spec, net)
     metrics, ckpt, board = tmp_path / "ddp.csv", tmp_path / "ddp.ckpt", tmp_path / "tb"
     env = {**os.environ, "PYTHONPATH": ROOT, "OMP_NUM_THREADS": "1"}
     argv = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
-            os.path.join(ROOT, "main.py"), "train", str(net), "--epochs", "2", "--train-size", "128",
+            os.path.join(ROOT, "main.py"), "train", tiny_net, "--epochs", "2", "--train-size", "128",
             "--test-size", "32", "--batch-size", "16", "--lr", "0.05", "--device", "cpu",
             "--metrics-csv", str(metrics), "--checkpoint", str(ckpt), "--progress", "none"]
     if importlib.util.find_spec("tensorboard") is not None:
@@ -29,7 +23,7 @@ def test_torchrun_two_processes_train_with_ddp(tmp_path):
     log = result.stdout + result.stderr
     assert result.returncode == 0, log
     assert "world size 2 (gloo)" in result.stdout
-    assert result.stdout.count("training tiny-ddp") == 1  # only rank 0 prints
+    assert result.stdout.count("training tiny (") == 1  # only rank 0 prints
     # 128 images, 64 per rank, batch 16: 4 steps per epoch, 8 in all
     assert "8 steps (4 per epoch)" in result.stdout and "finished 8 steps (2 epochs)" in result.stdout
     with open(metrics, newline="") as f:

@@ -13,7 +13,6 @@ import time
 
 import pytest
 
-from explorer.spec import BlockKind, NetworkSpec, StemSpec, save, uniform_stage
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -48,14 +47,6 @@ from explorer.cli import main
 sys.exit(main(sys.argv[1:]))
 """
 
-
-@pytest.fixture
-def tiny_net(tmp_path):
-    spec = NetworkSpec(name="tiny-ddp", stem=StemSpec(width=8),
-                       stages=(uniform_stage(BlockKind.BASIC, 1, 8, 1), uniform_stage(BlockKind.BASIC, 1, 16, 2)))
-    path = tmp_path / "tiny.json"
-    save(spec, path)
-    return str(path)
 
 
 def torchrun(script, args, cwd, limit_s=120):

@@ -6,20 +6,11 @@ import sys
 import pytest
 
 from explorer.cli import main
-from explorer.spec import BlockKind, NetworkSpec, StemSpec, save, uniform_stage
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 TINY = ["--train-size", "128", "--test-size", "32", "--batch-size", "32", "--lr", "0.05", "--progress", "none"]
 
-
-@pytest.fixture
-def tiny_net(tmp_path):
-    spec = NetworkSpec(name="tiny", stem=StemSpec(width=8),
-                       stages=(uniform_stage(BlockKind.BASIC, 1, 8, 1), uniform_stage(BlockKind.BASIC, 1, 16, 2)))
-    path = tmp_path / "tiny.json"
-    save(spec, path)
-    return str(path)
 
 
 def read_events(folder):

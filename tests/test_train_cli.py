@@ -9,7 +9,6 @@ import torch
 
 from explorer.cli import main
 from explorer.cli.train import CSV_COLUMNS
-from explorer.spec import BlockKind, NetworkSpec, StemSpec, save, uniform_stage
 from explorer.train.checkpoint import read_checkpoint
 
 
@@ -18,14 +17,6 @@ pytestmark = pytest.mark.usefixtures("one_torch_thread")
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TINY = ["--train-size", "128", "--test-size", "32", "--batch-size", "32", "--lr", "0.05"]
 
-
-@pytest.fixture
-def tiny_net(tmp_path):
-    spec = NetworkSpec(name="tiny", stem=StemSpec(width=8),
-                       stages=(uniform_stage(BlockKind.BASIC, 1, 8, 1), uniform_stage(BlockKind.BASIC, 1, 16, 2)))
-    path = tmp_path / "tiny.json"
-    save(spec, path)
-    return str(path)
 
 
 def read_rows(path):
