@@ -13,7 +13,7 @@ from html import escape
 
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QFont
-from PySide6.QtWidgets import (QComboBox, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QMessageBox,
+from PySide6.QtWidgets import (QComboBox, QFormLayout, QHBoxLayout, QLabel, QLineEdit,
                                QProgressBar, QPushButton, QSpinBox, QVBoxLayout, QWidget)
 
 from ...experiments.arms import parse_depths
@@ -21,6 +21,7 @@ from ...experiments.degradation import (DEFAULT_EPOCHS, DEFAULT_IMAGE_SIZE, Degr
                                         degradation_runner, pct, results_from_outcomes)
 from ...spec import SpecError
 from ...train.api import EpochMetrics, RunFinished, StepMetrics
+from ..stop_on_close import stop_and_close
 from ..theme import Theme, follow_presenter
 from .curves import ArmCurves
 from .worker import ExperimentWorker
@@ -263,16 +264,10 @@ class DegradationPage(QWidget):
         """Ask before closing during a run; on yes, stop every arm and wait (at most 2 s)."""
         if not self.is_running():
             return True
-        answer = QMessageBox.question(parent or self, "Experiment is running",
-                                      "The degradation experiment is running. Stop it and close?",
-                                      QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-                                      QMessageBox.StandardButton.No)
-        if answer != QMessageBox.StandardButton.Yes:
-            return False
-        if self.shutdown(2.0):
-            return True
-        self._set_status("An arm is still finishing its step; close again in a moment.", error=True)
-        return False
+        return stop_and_close(
+            parent or self, "Experiment is running", "The degradation experiment is running. Stop it and close?",
+            self.shutdown,
+            lambda: self._set_status("An arm is still finishing its step; close again in a moment.", error=True))
 
     # -- events ---------------------------------------------------------------------------
     @Slot(list)

@@ -13,10 +13,11 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import (QComboBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel, QLineEdit,
-                               QMessageBox, QPushButton, QRadioButton, QVBoxLayout, QWidget)
+                               QPushButton, QRadioButton, QVBoxLayout, QWidget)
 
 from ...experiments.dropblock import DropJob, DropRunner, drop_summary, drop_words, load_trained
 from ...train.api import TrainingError
+from ..stop_on_close import stop_and_close
 from ..theme import PlotScaler, Theme, follow_presenter
 from .curves import PLAIN_TONES, RESNET_TONES
 from .worker import ExperimentWorker
@@ -319,10 +320,9 @@ class DropBlockPage(QWidget):
     def confirm_close(self, parent: QWidget | None = None) -> bool:
         if not self.is_running():
             return True
-        answer = QMessageBox.question(parent or self, "Measuring", "Blocks are being measured. Stop and close?",
-                                      QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-                                      QMessageBox.StandardButton.No)
-        return answer == QMessageBox.StandardButton.Yes and self.shutdown(2.0)
+        return stop_and_close(
+            parent or self, "Measuring", "Blocks are being measured. Stop and close?", self.shutdown,
+            lambda: self._say("A block is still being measured; close again in a moment.", error=True))
 
     def _say(self, text: str, error: bool = False) -> None:
         self.status.setText(text)

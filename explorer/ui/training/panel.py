@@ -12,12 +12,13 @@ import time
 from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, Signal, Slot
-from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QMessageBox, QProgressBar,
+from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QProgressBar,
                                QPushButton, QScrollArea, QSplitter, QVBoxLayout, QWidget)
 
 from ...spec import fileformat
 from ...train.api import EpochMetrics, GradColumn, RunFinished, RunRecord, StepMetrics
 from ..document import Document, same_weights_layout
+from ..stop_on_close import stop_and_close
 from ..theme import PaneWidth
 from .csv_export import export_run
 from .plots import TrainingPlots
@@ -216,16 +217,9 @@ class TrainingPanel(QWidget):
         """Ask before closing during a run; on yes, stop and wait (at most 2 s)."""
         if not self.is_running():
             return True
-        answer = QMessageBox.question(parent or self, "Training is running",
-                                      "Training is running. Stop it and close?",
-                                      QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-                                      QMessageBox.StandardButton.No)
-        if answer != QMessageBox.StandardButton.Yes:
-            return False
-        if self.shutdown(2.0):
-            return True
-        self._say("The run is still finishing its current step; close again in a moment.", "warning")
-        return False
+        return stop_and_close(
+            parent or self, "Training is running", "Training is running. Stop it and close?", self.shutdown,
+            lambda: self._say("The run is still finishing its current step; close again in a moment.", "warning"))
 
     def shutdown(self, timeout_s: float = 2.0) -> bool:
         """Stop any run and wait for its thread; True when no thread is left running."""
