@@ -67,7 +67,11 @@ def run_gui(argv: list[str] | None = None) -> int:
     from .icons import icon
     from .workbench import build_window
 
+    from .main_thread_gc import MainThreadCollector
+
     app.setWindowIcon(icon("app"))
+    collector = MainThreadCollector(app)  # no Qt object may be destroyed by a worker thread's collection
+    app.aboutToQuit.connect(collector.stop)
     window, bench = build_window(Document(preset(DEFAULT_PRESET)))
     app.aboutToQuit.connect(bench.shutdown)  # however the loop ends, no thread outlives it
     place_window(window, app)
