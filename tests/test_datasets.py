@@ -10,7 +10,7 @@ import torch
 
 from explorer.train.datasets import (DatasetError, channel_stats, conform_channels, load_dataset,
                                      parse_name)
-from explorer.train.datasets_procedural import SHAPE_CLASSES, make_shapes
+from explorer.train.datasets.procedural import SHAPE_CLASSES, make_shapes
 from explorer.train.loader import BatchSource
 
 

@@ -29,8 +29,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..train.api import GradColumn
 from .probe import find_blocks
+from .records import GradColumn
 
 # Suggested k: a recorded step costs a few kernel launches and a hook call per block
 # (no host sync); every 10th step keeps the average cost within 3% of a GPU step even

@@ -27,6 +27,8 @@ from typing import Callable
 
 import numpy as np
 
+from ..analysis.records import GradColumn  # noqa: F401  (an event the trainer emits; defined below train)
+
 
 @dataclass
 class TrainSettings:
@@ -93,14 +95,6 @@ class EpochMetrics:
     lr: float
     images_per_s: float
     seconds: float  # wall time of the epoch (training part)
-
-
-@dataclass
-class GradColumn:
-    """Per-block input-gradient norms ``||dL/dx_l||`` at one training step, depth order."""
-
-    step: int
-    norms: np.ndarray  # float64, one per block
 
 
 @dataclass

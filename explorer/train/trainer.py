@@ -18,6 +18,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from ..analysis.recorder import GradientRecorder
 from ..nn import build
 from ..spec import NetworkSpec, analyse
 from ..spec.fileformat import to_dict
@@ -128,7 +129,6 @@ class Trainer:
         self.scheduler = make_scheduler(self.optimizer, s, self.total_steps, spe)
         self.recorder = None
         if s.grad_every > 0:
-            from ..analysis.recorder import GradientRecorder  # only runs that record pay for it
             self.recorder = GradientRecorder(model, s.grad_every)
         self._net = model
         if self.dist.enabled:

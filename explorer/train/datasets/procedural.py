@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from .datasets import ImageData, as_uint8_images
+from .base import ImageData, as_uint8_images
 
 SHAPE_CLASSES = ["circle", "square", "triangle", "cross", "ring",
                  "star", "crescent", "bar", "frame", "pair"]

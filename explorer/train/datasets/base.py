@@ -1,25 +1,22 @@
-"""Datasets as uint8 tensors in memory, and the one function that resolves a dataset name.
-
-A dataset name is ``shapes``, ``digits`` or ``FORMAT:PATH`` with FORMAT one of
-``cifar10``, ``cifar100``, ``mnist``, ``fashion-mnist`` and ``folder``. Nothing is
-downloaded: the procedural sets are made here, the others read from local disk.
+"""What every dataset is made of: ``ImageData``, ``DatasetError`` and the helpers that
+subsample, convert and measure a set. The readers (``files.py``, ``procedural.py``) and
+the name resolver (``names.py``) build on this module; it imports none of them.
 
 Every loader returns an ``ImageData``: images as ``uint8 [N, C, H, W]`` tensors for
 the train and test splits, int64 labels and class names. ``conform`` brings the
 channels in line with a network's input (grey to RGB by replication, RGB to grey by
 the mean); spatial resizing happens per batch on the training device (see
-``loader.py``) so that a 224x224 network can train on 32x32 data without holding an
+``train/loader.py``) so that a 224x224 network can train on 32x32 data without holding an
 upsampled copy of the whole set.
 """
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 
-from .api import TrainingError
+from ..api import TrainingError
 
 
 class DatasetError(TrainingError):
@@ -47,55 +44,6 @@ class ImageData:
         c, h, w = self.image_shape
         return (f"{self.name}: {len(self.y_train):,} training and {len(self.y_test):,} test images, "
                 f"{c}x{h}x{w}, {self.num_classes} classes")
-
-
-FORMATS = ("cifar10", "cifar100", "mnist", "fashion-mnist", "folder")
-BUILTIN = ("shapes", "digits")
-
-
-def dataset_help() -> str:
-    return "shapes | digits | cifar10:PATH | cifar100:PATH | mnist:PATH | fashion-mnist:PATH | folder:PATH"
-
-
-def parse_name(name: str) -> tuple[str, str | None]:
-    """``"cifar10:/data/c10"`` -> ``("cifar10", "/data/c10")``; raises ``DatasetError`` for unknown kinds."""
-    name = name.strip()
-    if name in BUILTIN:
-        return name, None
-    kind, sep, path = name.partition(":")
-    kind = kind.strip().lower()
-    if sep and kind in FORMATS:
-        if not path.strip():
-            raise DatasetError(f"dataset {name!r} needs a folder after the colon, e.g. {kind}:/data/{kind}")
-        return kind, os.path.expanduser(path.strip())
-    if kind in FORMATS:
-        raise DatasetError(f"dataset {kind!r} reads local files: write it as {kind}:PATH")
-    raise DatasetError(f"unknown dataset {name!r}; expected one of {dataset_help()}")
-
-
-def load_dataset(name: str, *, train_size: int | None = None, test_size: int | None = None,
-                 image_size: tuple[int, int] | None = None) -> ImageData:
-    """Load (or make) the named dataset. ``image_size`` (H, W) is used by ``folder:``,
-    whose images come in any size and are resized while read."""
-    kind, path = parse_name(name)
-    if kind == "shapes":
-        from .datasets_procedural import make_shapes
-        data = make_shapes(train_size or 10_000, test_size or 2_000)
-    elif kind == "digits":
-        from .datasets_procedural import load_digits32
-        data = load_digits32()
-    else:
-        if not os.path.isdir(path):
-            found = "found a file" if os.path.isfile(path) else "nothing is there"
-            raise DatasetError(f"{kind} dataset: expected a folder at {path}; {found}")
-        from . import datasets_files as files
-        if kind in ("cifar10", "cifar100"):
-            data = files.load_cifar(path, classes=10 if kind == "cifar10" else 100)
-        elif kind in ("mnist", "fashion-mnist"):
-            data = files.load_idx(path, kind)
-        else:
-            data = files.load_folder(path, image_size)
-    return subsample(data, train_size, test_size)
 
 
 def subsample(data: ImageData, train_size: int | None, test_size: int | None) -> ImageData:

@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import torch
 
-from .datasets import DatasetError, ImageData, as_uint8_images
+from .base import DatasetError, ImageData, as_uint8_images
 
 # -- CIFAR ---------------------------------------------------------------------------
 
