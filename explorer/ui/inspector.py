@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import html
 from contextlib import contextmanager
-from dataclasses import replace
 
 from PySide6.QtCore import QEvent, Qt, Slot
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (QAbstractSpinBox, QCheckBox, QComboBox, QFrame, QLabel, QScrollArea,
                                QVBoxLayout, QWidget)
 
-from ..spec import BlockKind, BlockSpec, InitKind, NetworkSpec, ShortcutKind, StemKind, fmt_shape
+from ..spec import BlockKind, InitKind, NetworkSpec, ShortcutKind, StemKind, edits, fmt_shape
 from . import explanations as ex
 from .formatting import macs_text, params_text
 from .inspector_pages import BlockPage, HeadPage, NetworkPage, StagePage, StemPage
@@ -117,10 +116,10 @@ class Inspector(QWidget):
         n.name.editingFinished.connect(self._set_name)
         for box in (n.input_channels, n.input_height, n.input_width):
             box.valueChanged.connect(self._set_input_shape)
-        n.norm.currentIndexChanged.connect(lambda: self._set_network("norm", n.norm.value(), "normalisation"))
+        n.norm.currentIndexChanged.connect(lambda: self._set_network("norm", n.norm.value()))
         n.init.currentIndexChanged.connect(self._set_init_kind)
         n.std.valueChanged.connect(self._set_init_std)
-        n.zero_init.toggled.connect(lambda on: self._set_network("zero_init_residual", on, "zero-init residual"))
+        n.zero_init.toggled.connect(lambda on: self._set_network("zero_init_residual", on))
         for box in self.findChildren(QAbstractSpinBox):
             box.editingFinished.connect(self._end_run)
 
@@ -142,100 +141,59 @@ class Inspector(QWidget):
 
     def _selected_block(self):
         sel = self.document.selection
-        return sel.stage, sel.block, self.document.spec.block(sel.stage, sel.block)
+        return sel.stage, sel.block
 
     def _set_block(self, name: str, value, merge: str | None = None) -> None:
         if self.document.selection.part != "block":
             return
-        si, bi, block = self._selected_block()
-        label = {"stride_placement": "stride placement", "zero_init": "zero-init"}.get(name, name)
-        text = f"Set {label} of stage {si + 1}, block {bi + 1}"
-        self._edit(self.document.spec.with_block(si, bi, replace(block, **{name: value})), text, merge)
+        self._edit(*edits.set_block_field(self.document.spec, *self._selected_block(), name, value), merge)
 
     def _set_block_kind(self, kind: BlockKind) -> None:
         if self.document.selection.part != "block" or kind is None:
             return
-        si, bi, block = self._selected_block()
-        new = replace(block, kind=kind)
-        # A plain block cannot keep an explicit shortcut; residual kinds get "auto" back.
-        if kind is BlockKind.PLAIN and block.shortcut not in (ShortcutKind.AUTO, ShortcutKind.NONE):
-            new = replace(new, shortcut=ShortcutKind.AUTO)
-        if kind is not BlockKind.PLAIN and block.kind is BlockKind.PLAIN and block.shortcut is ShortcutKind.NONE:
-            new = replace(new, shortcut=ShortcutKind.AUTO)
-        self._edit(self.document.spec.with_block(si, bi, new),
-                   f"Make stage {si + 1}, block {bi + 1} {kind.label.lower()}")
-
-    def _stage(self):
-        si = self.document.selection.stage
-        return si, self.document.spec.stages[si]
+        self._edit(*edits.set_block_kind(self.document.spec, *self._selected_block(), kind))
 
     def _set_stage_count(self, count: int) -> None:
         if self.document.selection.part != "stage":
             return
-        si, stage = self._stage()
-        blocks = list(stage.blocks)
-        if count < len(blocks):
-            blocks = blocks[:count]
-        elif blocks:
-            last = blocks[-1]
-            # A copy of a stage's first block must not shrink the map a second time.
-            copy = replace(last, stride=1) if len(blocks) == 1 else last
-            blocks += [copy] * (count - len(blocks))
-        else:  # an empty stage (from a file): fill it with basic blocks at the incoming width
-            earlier = [b for s in self.document.spec.stages[:si] for b in s.blocks]
-            width = earlier[-1].out_channels if earlier else self.document.spec.stem.width
-            blocks = [BlockSpec(width=width)] * count
-        new = self.document.spec.with_stage(si, replace(stage, blocks=tuple(blocks)))
-        self._edit(new, f"Set stage {si + 1} to {count} blocks", "count")
+        self._edit(*edits.set_stage_count(self.document.spec, self.document.selection.stage, count), "count")
 
     def _set_stage_width(self, width: int) -> None:
         if self.document.selection.part != "stage":
             return
-        si, stage = self._stage()
-        blocks = tuple(replace(b, width=width) for b in stage.blocks)
-        self._edit(self.document.spec.with_stage(si, replace(stage, blocks=blocks)),
-                   f"Set width of stage {si + 1}", "width")
+        self._edit(*edits.set_stage_width(self.document.spec, self.document.selection.stage, width), "width")
 
     def _set_stage_stride(self, stride: int) -> None:
-        if self.document.selection.part != "stage" or not self._stage()[1].blocks:
+        if self.document.selection.part != "stage":
             return
-        si, stage = self._stage()
-        blocks = (replace(stage.blocks[0], stride=stride),) + stage.blocks[1:]
-        self._edit(self.document.spec.with_stage(si, replace(stage, blocks=blocks)),
-                   f"Set stride of stage {si + 1}", "stride")
+        self._edit(*edits.set_stage_stride(self.document.spec, self.document.selection.stage, stride), "stride")
 
     def _set_stem(self, name: str, value, merge: str | None = None) -> None:
-        spec = self.document.spec
-        self._edit(replace(spec, stem=replace(spec.stem, **{name: value})), f"Set stem {name}", merge)
+        self._edit(*edits.set_stem_field(self.document.spec, name, value), merge)
 
     def _set_head(self, name: str, value, merge: str | None = None) -> None:
-        spec = self.document.spec
-        label = {"num_classes": "classes", "pre_norm": "pre-norm"}[name]
-        self._edit(replace(spec, head=replace(spec.head, **{name: value})), f"Set head {label}", merge)
+        self._edit(*edits.set_head_field(self.document.spec, name, value), merge)
 
-    def _set_network(self, name: str, value, label: str, merge: str | None = None) -> None:
-        self._edit(replace(self.document.spec, **{name: value}), f"Set {label}", merge)
+    def _set_network(self, name: str, value, merge: str | None = None) -> None:
+        self._edit(*edits.set_network_field(self.document.spec, name, value), merge)
 
     def _set_name(self) -> None:
         text = self.network_page.name.text().strip()
         if not text:  # an empty name is not a name: show the current one again
             self.refresh()
             return
-        self._set_network("name", text, "network name")
+        self._set_network("name", text)
 
     def _set_input_shape(self) -> None:
         n = self.network_page
         shape = (n.input_channels.value(), n.input_height.value(), n.input_width.value())
-        self._set_network("input_shape", shape, "input shape", "input")
+        self._set_network("input_shape", shape, "input")
 
     def _set_init_kind(self) -> None:
-        spec = self.document.spec
-        kind = self.network_page.init.value()
-        self._edit(replace(spec, init=replace(spec.init, kind=kind)), "Set initialisation")
+        self._edit(*edits.set_init(self.document.spec, kind=self.network_page.init.value()))
 
     def _set_init_std(self, std: float) -> None:
-        spec = self.document.spec
-        self._edit(replace(spec, init=replace(spec.init, std=std)), "Set initialisation std", "std")
+        self._edit(*edits.set_init(self.document.spec, std=std), "std")
 
     # -- refreshing -----------------------------------------------------------
     @Slot(object, object)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QMenu
 
-from ...spec import BlockKind
+from ...spec import BlockKind, edits
 from .layout import HORIZONTAL, VERTICAL
 
 
@@ -51,6 +51,4 @@ def context_menu(view, item, role: str | None) -> QMenu:
 
 def set_stage_skips(document, si: int, on: bool) -> None:
     """Every skip of stage ``si`` on or off, as one undo step."""
-    spec = document.spec
-    where = [(si, bi) for bi in range(len(spec.stages[si].blocks))]
-    document.edit(spec.with_skips(on, where), f"Skips {'on' if on else 'off'}: stage {si + 1}")
+    document.edit(*edits.set_stage_skips(document.spec, si, on))

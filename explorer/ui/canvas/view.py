@@ -13,10 +13,9 @@ from PySide6.QtCore import QPoint, QPointF, Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QPainter, QTransform
 from PySide6.QtWidgets import QApplication, QGraphicsView, QMenu
 
-from ...spec import BlockKind
+from ...spec import BlockKind, edits
 from .. import theme as th
 from ..selection import Selection
-from . import edits
 from .export import export_scene
 from .fitting import StageFolding, arrange, fit_zoom, text_scale_at
 from .layout import HORIZONTAL, VERTICAL, Geometry
