@@ -61,7 +61,7 @@ def test_words_when_the_deep_plain_net_trains_worse_and_the_resnet_does_not():
 
 
 def test_words_when_the_resnet_pays_a_little_for_depth():
-    # the numbers DOMAIN.md reports for 40 epochs on digits
+    # a 40-epoch run on digits (SGD 0.1, cosine, batch 128) ended with these training errors
     v = conclude(results({"plain-20": [0.005], "plain-56": [0.135],
                           "resnet-20": [0.004], "resnet-56": [0.029]}), planned_epochs=1)
     assert v.outcome == "mostly" and v.shown

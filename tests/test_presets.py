@@ -1,4 +1,4 @@
-"""Preset counts against the published figures (DOMAIN.md): exact parameters, MACs within 1%."""
+"""Preset counts against the published figures (torchvision's model tables and He et al. 2015): exact parameters, MACs within 1%."""
 import pytest
 
 from explorer.spec import PRESETS, BlockKind, ShortcutKind, analyse, preset, replace_shortcuts

@@ -1,7 +1,7 @@
 """Short explanations shown in the inspector, one per block kind, shortcut, stem and option.
 
-Written for this project in plain words for students; the facts follow
-/work/shared/DOMAIN.md (He et al. 2015 and 2016, torchvision's layout, Goyal et al. 2017).
+Written for this project in plain words for students; the facts follow the papers
+(He et al. 2015 and 2016, Goyal et al. 2017) and torchvision's ResNet layout.
 Each entry is a title and a few sentences of HTML-safe text.
 """
 from __future__ import annotations

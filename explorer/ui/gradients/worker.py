@@ -15,7 +15,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-import torch  # before PySide6 (see ARCHITECTURE.md)
+import torch  # before PySide6 (docs/ARCHITECTURE.md, "Import order")
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from ...analysis.probe import ProbeResult, probe, seeded_batch
