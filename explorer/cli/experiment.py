@@ -61,6 +61,9 @@ def register(sub) -> None:
     b.add_argument("--json", action="store_true", help="print one JSON object")
     b.set_defaults(func=cmd_drop_block)
 
+    from . import experiment_landscape
+    experiment_landscape.register(exp)
+
 
 def degradation_settings(args):
     from ..experiments.arms import parse_depths
