@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 
 import pytest
 
 from explorer.cli import main as cli_main
 from explorer.experiments.arms import Arm, cifar_net, parse_depths
-from explorer.experiments.degradation import (ArmResult, DegradationSettings, conclude, degradation_runner,
+from explorer.experiments.degradation import (ArmResult, DegradationSettings, conclude, degradation_runner, pct,
                                               results_from_outcomes)
 from explorer.spec import SpecError, preset
 from explorer.train.api import StepMetrics
@@ -48,71 +49,90 @@ def test_depths_are_checked_and_named():
     assert [a.label for a in DegradationSettings().arms()] == ["plain-20", "plain-56", "ResNet-20", "ResNet-56"]
 
 
-# -- the words ---------------------------------------------------------------------------
+# -- the words: rules over result tables ---------------------------------------------------
 
-def test_words_when_the_deep_plain_net_trains_worse_and_the_resnet_does_not():
-    v = conclude(results({"plain-20": [0.3, 0.005], "plain-56": [0.6, 0.135],
-                          "resnet-20": [0.3, 0.004], "resnet-56": [0.3, 0.003]}), planned_epochs=2)
-    assert v.outcome == "shown" and v.shown
-    assert v.headline.startswith("Degradation shown: plain-56 ended with more training error than plain-20")
-    assert "13.5%" in v.headline and "0.5%" in v.headline and "ResNet-56 did not" in v.headline
-    assert "plain-20 0.5%, plain-56 13.5%, ResNet-20 0.4%, ResNet-56 0.3%" in v.text
-    assert "not overfitting" in v.text
+def finals(plain_lo, plain_hi, res_lo, res_hi, epochs=10, depths=(20, 56)) -> dict[str, list[float]]:
+    """Per-epoch training errors ending at the given values (earlier epochs higher)."""
+    lo, hi = depths
+    ends = {f"plain-{lo}": plain_lo, f"plain-{hi}": plain_hi, f"resnet-{lo}": res_lo, f"resnet-{hi}": res_hi}
+    return {label: [0.9] * (epochs - 1) + [end] for label, end in ends.items()}
 
 
-def test_words_when_the_resnet_pays_a_little_for_depth():
-    # a 40-epoch run on digits (SGD 0.1, cosine, batch 128) ended with these training errors
-    v = conclude(results({"plain-20": [0.005], "plain-56": [0.135],
-                          "resnet-20": [0.004], "resnet-56": [0.029]}), planned_epochs=1)
-    assert v.outcome == "mostly" and v.shown
-    assert "mostly avoid it" in v.headline
-    assert "2.5 points behind ResNet-20" in v.text and "13.0 points" in v.text
+# name, per-epoch errors, planned epochs, arm status, outcome, phrases the words must hold, must not hold
+WORD_TABLE = [
+    ("the 10-epoch run found in class: the ResNet half has not caught up",
+     finals(0.004, 0.878, 0.0007, 0.257), 10, "finished", "plain_only",
+     ["Only the plain half is shown: plain-56 ended at 87.8% training error against plain-20's 0.4%",
+      "ResNet-56 is still 25.6 points behind ResNet-20 (25.7% against 0.07%)",
+      "too short for the ResNet half", "say 20"],
+     ["avoid it", "mostly", "Degradation shown", "did not ("]),
+    ("clean: the deeper ResNet ends no higher",
+     finals(0.005, 0.135, 0.004, 0.003), 10, "finished", "shown",
+     ["Degradation shown: plain-56 ended with more training error than plain-20 (13.5% against 0.5%), "
+      "while ResNet-56 did not (0.3% against 0.4%)",
+      "Training error after 10 epochs: plain-20 0.5%, plain-56 13.5%, ResNet-20 0.4%, ResNet-56 0.3%.",
+      "not overfitting", "ResNet-56 ended at no higher than ResNet-20"],
+     ["too short", "stopped"]),
+    ("clean within the stated 1-point margin",
+     finals(0.0, 0.6, 0.001, 0.009), 10, "finished", "shown",
+     ["while ResNet-56 did not (0.9% against 0.1%)", "within 1.0 point of ResNet-20"], []),
+    ("the ResNet pays a little, within the stated 3-point margin (a 40-epoch run on digits ended so)",
+     finals(0.005, 0.135, 0.004, 0.029, epochs=40), 40, "finished", "mostly",
+     ["ResNet-56 came within 2.5 points of ResNet-20 (2.9% against 0.4%), against the plain nets' 13.0 points",
+      "more than the 1.0 point counted here as no worse, but under 3.0 points"], ["did not ("]),
+    ("4 points behind is outside every margin: not shown for the ResNets",
+     finals(0.0, 0.56, 0.0, 0.041, epochs=30), 30, "finished", "plain_only",
+     ["Only the plain half is shown", "4.1 points behind", "say 60"], ["Degradation shown", "avoid it"]),
+    ("not shown: both plain nets fitted the data",
+     finals(0.001, 0.004, 0.001, 0.001), 10, "finished", "not_shown",
+     ["This run did NOT show degradation: plain-56 ended at 0.4% training error, close to plain-20's 0.1%",
+      "Both plain nets fitted this training set", "110"], ["Degradation shown"]),
+    ("not shown: far too short",
+     finals(0.42, 0.43, 0.40, 0.41), 10, "finished", "not_shown",
+     ["did NOT show degradation", "too short: even plain-20 has not fitted the training set yet",
+      "Run more epochs (say 20)"], []),
+    ("a 17-point gap near chance is not clearly above",
+     finals(0.492, 0.664, 0.438, 0.48, epochs=2, depths=(8, 14)), 2, "finished", "not_shown",
+     ["plain-14 ended at 66.4% training error, not clearly above plain-8's 49.2%", "too short"], []),
+    ("too early: the shallow plain net has not fitted either",
+     finals(0.2, 0.4, 0.2, 0.21), 10, "finished", "too_early",
+     ["Too early to tell: plain-56 is behind plain-20 (40.0% against 20.0% training error)",
+      "Deeper nets start slower", "say 20"], ["Degradation shown"]),
+    ("both deeper nets worse alike",
+     finals(0.01, 0.20, 0.01, 0.15), 10, "finished", "mixed",
+     ["Both deeper nets trained worse here", "does not separate", "run more epochs (say 20)"],
+     ["Degradation shown"]),
+    ("a stopped run, compared at the last epoch every arm completed",
+     {"plain-20": [0.5, 0.2, 0.01], "plain-56": [0.6, 0.4], "resnet-20": [0.5, 0.2, 0.02],
+      "resnet-56": [0.5, 0.21]}, 10, "stopped", "too_early",
+     ["So far (epoch 2 of 10): Too early to tell", "stopped at epoch 2 of 10", "Let it run to the end"],
+     ["Degradation shown", "ended"]),
+    ("a stopped run that already shows both halves says it is so far",
+     finals(0.005, 0.30, 0.004, 0.006, epochs=12), 30, "stopped", "shown",
+     ["So far (epoch 12 of 30): Degradation shown: plain-56 has more training error than plain-20",
+      "stopped at epoch 12 of 30"], ["ended"]),
+]
 
 
-def test_words_say_plainly_when_the_run_is_too_short():
-    v = conclude(results({"plain-20": [0.42], "plain-56": [0.43],
-                          "resnet-20": [0.40], "resnet-56": [0.41]}), planned_epochs=1)
-    assert v.outcome == "not_shown" and not v.shown
-    assert v.headline.startswith("This run did NOT show degradation")
-    assert "too short" in v.text and "more epochs" in v.text
-
-
-def test_a_gap_too_small_to_count_is_not_called_close():
-    # 17 points apart, but both plain nets are still near chance: no clear degradation yet
-    v = conclude(results({"plain-8": [0.492], "plain-14": [0.664],
-                          "resnet-8": [0.438], "resnet-14": [0.48]}), planned_epochs=2)
-    assert v.outcome == "not_shown"
-    assert "plain-14 ended at 66.4% training error, not clearly above plain-8's 49.2%" in v.headline
-    assert "too short" in v.text
-
-
-def test_words_when_both_plain_nets_fit_the_data():
-    v = conclude(results({"plain-20": [0.001], "plain-56": [0.004],
-                          "resnet-20": [0.001], "resnet-56": [0.001]}), planned_epochs=1)
-    assert v.outcome == "not_shown"
-    assert "Both plain nets fitted this training set" in v.text and "110" in v.text
-
-
-def test_words_when_both_deeper_nets_are_worse():
-    v = conclude(results({"plain-20": [0.01], "plain-56": [0.20],
-                          "resnet-20": [0.01], "resnet-56": [0.15]}), planned_epochs=1)
-    assert v.outcome == "mixed" and not v.shown
-    assert "does not separate" in v.headline
-
-
-def test_a_stopped_run_is_compared_at_the_last_epoch_every_arm_completed():
-    rs = results({"plain-20": [0.5, 0.2, 0.01], "plain-56": [0.6, 0.4],
-                  "resnet-20": [0.5, 0.2, 0.02], "resnet-56": [0.5, 0.21]}, status="stopped")
-    v = conclude(rs, planned_epochs=10)
-    assert v.epoch == 2
-    assert v.errors == {"plain-20": 0.2, "plain-56": 0.4, "ResNet-20": 0.2, "ResNet-56": 0.21}
-    assert "stopped at epoch 2 of 10" in v.text
+@pytest.mark.parametrize("name,errors,planned,status,outcome,holds,lacks", WORD_TABLE, ids=[r[0] for r in WORD_TABLE])
+def test_the_words_follow_from_the_numbers(name, errors, planned, status, outcome, holds, lacks):
+    v = conclude(results(errors, status), planned_epochs=planned)
+    assert v.outcome == outcome
+    assert v.shown == (outcome in ("shown", "mostly"))
+    assert ("shown" in v.headline.lower()) == (outcome in ("shown", "mostly", "plain_only"))
+    for phrase in holds:
+        assert phrase in v.text
+    for phrase in lacks:
+        assert phrase not in v.text
+    # every percentage the headline quotes is one of the numbers compared
+    quoted = set(re.findall(r"\d+(?:\.\d+)?%", v.headline))
+    assert quoted and quoted <= {pct(e) for e in v.errors.values()} | {"10.0%"}
 
 
 def test_no_verdict_before_every_arm_has_an_epoch():
     rs = results({"plain-20": [0.5], "plain-56": [], "resnet-20": [0.5], "resnet-56": [0.5]}, status="stopped")
     v = conclude(rs, planned_epochs=10)
-    assert v.outcome == "no_verdict" and "plain-56" in v.headline
+    assert v.outcome == "no_verdict" and "plain-56" in v.headline and not v.shown
 
 
 # -- a tiny real run ---------------------------------------------------------------------
@@ -157,7 +177,7 @@ def test_bad_data_is_reported_before_any_arm_trains():
 def test_cli_prints_each_epoch_and_the_words(capsys, one_torch_thread, tmp_path):
     code = cli_main(["experiment", "degradation", "--depths", "8,14", "--epochs", "2", "--train-size", "64",
                      "--test-size", "32", "--image-size", "8", "--device", "cpu", "--json",
-                     "--save-dir", str(tmp_path)])
+                     "--save-dir", str(tmp_path / "runs" / "today")])  # made when missing
     captured = capsys.readouterr()
     assert code == 0
     report = json.loads(captured.out)
@@ -165,7 +185,15 @@ def test_cli_prints_each_epoch_and_the_words(capsys, one_torch_thread, tmp_path)
     assert all(len(a["train_error"]) == 2 for a in report["arms"])
     assert report["verdict"]["headline"]
     assert "epoch   2/2  training error  plain-8" in captured.err  # progress on stderr with --json
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["plain14.pt", "plain8.pt", "resnet14.pt", "resnet8.pt"]
+    saved = sorted(p.name for p in (tmp_path / "runs" / "today").iterdir())
+    assert saved == ["plain14.pt", "plain8.pt", "resnet14.pt", "resnet8.pt"]
+
+
+def test_cli_refuses_a_save_dir_that_is_a_file(capsys, tmp_path):
+    (tmp_path / "taken").write_text("not a folder")
+    assert cli_main(["experiment", "degradation", "--save-dir", str(tmp_path / "taken")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("error:") == 1 and "a file of that name exists" in err
 
 
 def test_cli_names_a_bad_depth(capsys):

@@ -9,8 +9,8 @@ import torch
 
 from explorer.cli import main as cli_main
 from explorer.experiments.arms import cifar_net
-from explorer.experiments.dropblock import (BlockDrop, DropResult, WithoutBranch, drop_each_block, drop_words,
-                                            eval_source, removed)
+from explorer.experiments.dropblock import (BlockDrop, DropResult, WithoutBranch, drop_each_block, drop_summary,
+                                            drop_words, eval_source, removed)
 from explorer.nn import build
 from explorer.train.api import TrainSettings
 from explorer.train.datasets import load_dataset
@@ -63,19 +63,69 @@ def test_the_weights_must_fit_the_network(data):
         drop_each_block(cifar_net("plain", 14, SMALL), state, data)
 
 
-def test_words_compare_the_resnet_with_its_plain_twin():
-    res = DropResult("resnet20", 0.98, [BlockDrop(i, f"block {i}", True, acc) for i, acc in
-                                        enumerate([0.97, 0.96, 0.93])])
-    plain = DropResult("plain20", 0.97, [BlockDrop(0, "stage 1, block 1", False, 0.10),
-                                         BlockDrop(1, "stage 2, block 1", False, None, "no shortcut", True),
-                                         BlockDrop(2, "stage 2, block 2", False, 0.40)])
-    words = drop_words(res, plain)
-    assert words.startswith("Removing one residual block of resnet20 costs at most 5.0 points")
-    assert "removing one plain block of plain20 costs up to 87.0 points" in words
-    assert "1 of plain20's blocks cannot be removed (stage 2, block 1)" in words
-    assert "ensemble" in words
-    assert "resnet20: 98.0% with every block; a removal costs 2.7 points on average, most without block 2." in words
-    assert "plain20: 97.0% with every block" in words
+LABELS = ["stage 1, block 1", "stage 1, block 2", "stage 1, block 3", "stage 2, block 1", "stage 2, block 2",
+          "stage 2, block 3", "stage 3, block 1", "stage 3, block 2", "stage 3, block 3"]
+
+
+def net(name: str, baseline: float, lost_points: list, residual: bool = True, stopped: bool = False) -> DropResult:
+    """A measured net: the points of accuracy each removal cost (None: cannot be removed)."""
+    drops = [BlockDrop(i, LABELS[i], residual, None if p is None else baseline - p / 100,
+                       "" if p is not None else "no shortcut", p is None or i in (3, 6))
+             for i, p in enumerate(lost_points)]
+    return DropResult(name, baseline, drops, stopped)
+
+
+# name, ResNet, plain twin, phrases the words must hold, phrases they must not
+DROP_TABLE = [
+    ("found in class: one block costs 44.3 points, so not 'little'",
+     net("resnet20", 0.95, [44.3, 0.4, 0.2, 3.1, 0.3, 0.1, 2.0, 0.5, 0.2]),
+     net("plain20", 0.93, [80.0, 70.0, 60.0, None, 75.0, 66.0, None, 50.0, 40.0], residual=False),
+     ["Removing one residual block of resnet20 typically costs 0.4 points of test accuracy, and 44.3 points at "
+      "worst (without stage 1, block 1)",
+      "removing one plain block of plain20 typically costs 66.0 points of test accuracy, and 80.0 points at worst "
+      "(without stage 1, block 1)",
+      "8 of 9 cost under 5.0 points", "not all: without stage 1, block 1 it loses 44.3 points",
+      "2 of plain20's blocks cannot be removed (stage 2, block 1; stage 3, block 1)"],
+     ["hurts little", "hurts resnet20 little", "at most"]),
+    ("clean: every removal is cheap for the ResNet, dear for the plain net",
+     net("resnet20", 0.98, [1.0, 2.0, 0.5, 4.0, 0.0, 0.3, 3.0, 0.2, 0.1]),
+     net("plain20", 0.97, [87.0, 40.0, 60.0, None, 70.0, 66.0, None, 50.0, 40.0], residual=False),
+     ["typically costs 0.5 points of test accuracy, and 4.0 points at worst (without stage 2, block 1)",
+      "Losing any one block hurts resnet20 little (at most 4.0 points)", "ensemble",
+      "a typical removal costs it 60.0 points", "resnet20: 98.0% with every block",
+      "stage 2, block 1 changes the shape"], ["not all"]),
+    ("not shown: the plain twin copes as well as the ResNet",
+     net("resnet20", 0.9, [20.0, 10.0, 15.0]),
+     net("plain20", 0.9, [12.0, 9.0, 14.0], residual=False),
+     ["typically costs 15.0 points", "and 20.0 points at worst (without stage 1, block 1)",
+      "coped with a missing block no worse than the ResNet"], ["little", "ensemble"]),
+    ("cheaper than the twin, but not little",
+     net("resnet20", 0.9, [20.0, 10.0, 15.0]),
+     net("plain20", 0.9, [60.0, 50.0, 70.0], residual=False),
+     ["less than its plain twin (typically 15.0 points against 60.0 points), but not little"],
+     ["hurts resnet20 little", "ensemble"]),
+    ("a stopped measurement says so first",
+     net("resnet20", 0.95, [0.4, 0.2], stopped=True), None,
+     ["So far (stopped early): Removing one residual block of resnet20 typically costs 0.3 points",
+      "not fully measured"], []),
+    ("a removal that helps costs nothing; a weak net is called weak",
+     net("resnet8", 0.4, [-1.0, 0.0, 2.0]), None,
+     ["typically costs nothing", "2.0 points at worst (without stage 1, block 3)", "not well trained"],
+     ["little (", "ensemble"]),
+]
+
+
+@pytest.mark.parametrize("name,residual,plain,holds,lacks", DROP_TABLE, ids=[r[0] for r in DROP_TABLE])
+def test_drop_words_follow_from_the_numbers(name, residual, plain, holds, lacks):
+    headline, details = drop_summary(residual, plain)
+    words = drop_words(residual, plain)
+    assert words == " ".join([headline] + details)
+    for phrase in holds:
+        assert phrase in words
+    for phrase in lacks:
+        assert phrase not in words
+    worst = residual.worst()
+    assert worst.label in headline  # the headline names the worst block
 
 
 def test_cli_measures_a_trained_checkpoint_and_its_twin(tmp_path, capsys, one_torch_thread):

@@ -129,8 +129,8 @@ def cmd_degradation(args) -> int:
     from ..train.api import EpochMetrics, RunFinished
 
     settings = degradation_settings(args)
-    if args.save_dir and not os.path.isdir(args.save_dir):
-        raise CliError(f"--save-dir {args.save_dir}: no such folder")
+    if args.save_dir:
+        _make_save_dir(args.save_dir)
     arms = settings.arms()
     labels = [a.label for a in arms]
     out = sys.stderr if args.json else sys.stdout
@@ -190,6 +190,16 @@ def cmd_degradation(args) -> int:
         print(f"({seconds:.0f} s)")
     failed = any(r.status == "failed" for r in results)
     return 1 if failed and verdict.outcome == "no_verdict" else 0
+
+
+def _make_save_dir(path: str) -> None:
+    """Create ``--save-dir`` (and its parents) when missing; one clear error when that cannot be done."""
+    if os.path.exists(path) and not os.path.isdir(path):
+        raise CliError(f"--save-dir {path}: a file of that name exists; name a folder")
+    try:
+        os.makedirs(path, exist_ok=True)
+    except OSError as err:
+        raise CliError(f"--save-dir {path}: cannot create the folder ({err.strerror or err})") from None
 
 
 def _install_sigint(runner):

@@ -25,6 +25,7 @@ from ..spec import NetworkSpec, analyse, fmt_shape
 from ..train.api import TrainingError
 from ..train.datasets import ImageData, conform_channels
 from ..train.loader import BatchSource
+from .dropblock_words import drop_summary, drop_words  # noqa: F401  (the experiment's words)
 from .jobs import BackgroundJob
 
 
@@ -158,72 +159,6 @@ def drop_each_block(spec: NetworkSpec, state: dict, data: ImageData, device: str
         if on_block is not None:
             on_block(drop, result)
     return result
-
-
-# -- words ------------------------------------------------------------------------------
-
-def _pts(x: float) -> str:
-    v = 100.0 * x
-    return f"{v:.1f} point{'' if round(v, 1) == 1.0 else 's'}"
-
-
-def _headline_part(result: DropResult) -> str:
-    costs = result.costs()
-    if not costs:
-        return f"no block of {result.name} can be removed"
-    kind = "residual" if result.residual else "plain"
-    return (f"removing one {kind} block of {result.name} costs {'at most' if result.residual else 'up to'} "
-            f"{_pts(max(costs))} of test accuracy")
-
-
-def _detail(result: DropResult) -> list[str]:
-    out = []
-    costs = result.costs()
-    line = f"{result.name}: {100 * result.baseline:.1f}% with every block"
-    if costs:
-        worst = result.worst()
-        line += (f"; a removal costs {_pts(sum(costs) / len(costs))} on average, most without {worst.label}"
-                 f"{' (it changes the shape)' if worst.changes_shape else ''}")
-    out.append(line + ".")
-    fixed = [d for d in result.drops if d.accuracy is None]
-    if fixed:
-        out.append(f"{len(fixed)} of {result.name}'s blocks cannot be removed ("
-                   + "; ".join(d.label for d in fixed) + "): each has no shortcut and changes the shape, "
-                   "so the block after it would get an input of the wrong shape.")
-    return out
-
-
-def drop_summary(residual: DropResult | None, plain: DropResult | None = None) -> tuple[str, list[str]]:
-    """The headline (what one removal costs each net) and the sentences that explain it."""
-    results = [r for r in (residual, plain) if r is not None]
-    if not results:
-        return "Nothing measured yet.", []
-    headline = "; ".join(_headline_part(r) for r in results) + "."
-    headline = headline[0].upper() + headline[1:]
-    details: list[str] = []
-    for r in results:
-        details.extend(_detail(r))
-    if (residual is not None and plain is not None and residual.residual and not plain.residual
-            and residual.costs() and plain.costs()):
-        r_max, p_max = max(residual.costs()), max(plain.costs())
-        if p_max > 2 * r_max and p_max >= 0.05:
-            details.append("The ResNet behaves like an ensemble of paths of different lengths, so losing one "
-                           "block hurts little; the plain net is a single path, and every later layer depends "
-                           "on each one.")
-        elif p_max <= r_max:
-            details.append("Here the plain net coped with a missing block no worse than the ResNet did.")
-    stopped = [r.name for r in results if r.stopped]
-    if stopped:
-        details.append(f"Stopped early: {', '.join(stopped)} not fully measured.")
-    if any(r.baseline < 0.5 for r in results):
-        details.append("A net below 50% accuracy with every block is not well trained; train it longer first.")
-    return headline, details
-
-
-def drop_words(residual: DropResult | None, plain: DropResult | None = None) -> str:
-    """What the removals show, in words, for a ResNet, its plain twin, or both."""
-    headline, details = drop_summary(residual, plain)
-    return " ".join([headline] + details)
 
 
 # -- trained weights --------------------------------------------------------------------

@@ -2,13 +2,15 @@
 from __future__ import annotations
 
 import time
+from html import escape
 
 import pytest
 import torch  # noqa: F401  (torch before PySide6)
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QMessageBox
 
-from explorer.experiments.degradation import DegradationSettings
+from explorer.experiments.arms import Arm
+from explorer.experiments.degradation import ArmResult, DegradationSettings, conclude
 from explorer.spec import preset
 from explorer.ui.document import Document
 from explorer.ui.experiments.degradation_page import DegradationPage
@@ -64,6 +66,22 @@ def test_the_menu_opens_the_page_and_a_tiny_run_ends_in_words(qtbot, window):
     assert page.run_button.isEnabled() and not page.stop_button.isEnabled()
     page.view.setCurrentIndex(page.view.findData("loss"))  # the loss view has a point per step
     assert len(page.curves.values(0)[0]) == 4
+
+
+@pytest.mark.parametrize("ends,colour", [
+    ((0.004, 0.878, 0.0007, 0.257), "#7a4a00"),  # the ResNet half not shown: amber, not green
+    ((0.005, 0.135, 0.004, 0.003), "#1b5e20"),  # both halves: green
+    ((0.001, 0.004, 0.001, 0.001), "#7a0014"),  # not shown
+])
+def test_the_headline_colour_follows_the_verdict(qtbot, ends, colour):
+    page = DegradationPage()
+    qtbot.addWidget(page)
+    arms = [Arm("plain", 20), Arm("plain", 56), Arm("resnet", 20), Arm("resnet", 56)]
+    verdict = conclude([ArmResult(a, [e], [0.5]) for a, e in zip(arms, ends)], planned_epochs=1)
+    page.show_verdict(verdict)
+    html = page.verdict_label.text()
+    assert f"color:{colour}" in html.split("</div>")[0]
+    assert escape(verdict.headline) in html
 
 
 def test_bad_depths_are_named_and_nothing_starts(qtbot, window):

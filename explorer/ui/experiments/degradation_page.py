@@ -32,8 +32,10 @@ VALUE_POINTS = 13.0
 INTRO = ("Plain nets and ResNets of two depths train side by side on the same data with the same "
          "recipe, one step each in turn. Watch the training error: does the deeper plain net end worse "
          "than the shallower one? Does the deeper ResNet?")
-VERDICT_COLOURS = {"shown": "#1b5e20", "mostly": "#1b5e20", "mixed": "#7a4a00", "not_shown": "#7a0014",
-                   "no_verdict": "#333333"}
+# green only when both halves showed; amber when the run was too short for one of them or
+# did not separate the kinds; dark red when the plain nets ended alike
+VERDICT_COLOURS = {"shown": "#1b5e20", "mostly": "#1b5e20", "plain_only": "#7a4a00", "too_early": "#7a4a00",
+                   "mixed": "#7a4a00", "not_shown": "#7a0014", "no_verdict": "#333333"}
 
 
 def _clock(seconds: float) -> str:
@@ -325,6 +327,10 @@ class DegradationPage(QWidget):
         self.progress.setValue(self.progress.maximum() if not runner.stopped else self.progress.value())
         elapsed = _clock(time.monotonic() - self._started)
         self._set_status(f"{'Stopped' if runner.stopped else 'Finished'} after {elapsed}.")
+        self.show_verdict(verdict)
+        self.finished.emit(verdict)
+
+    def show_verdict(self, verdict) -> None:
+        """The words of ``verdict``, headline in the colour of its outcome."""
         self._show_verdict(verdict.headline, " ".join(verdict.details),
                            VERDICT_COLOURS.get(verdict.outcome, "#333333"), bold=True)
-        self.finished.emit(verdict)
