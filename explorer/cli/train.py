@@ -10,18 +10,14 @@ interrupts at once.
 """
 from __future__ import annotations
 
-import csv
-import io
 import os
 import signal
 import sys
 import time
 
+from ..train.clock import clock
 from . import CliError
 from .common import resolve_network
-
-CSV_COLUMNS = ("epoch", "step", "train_loss", "train_error", "test_loss", "test_error", "lr",
-               "images_per_s", "seconds")
 
 # argparse destination -> TrainSettings field, for options that map one to one
 _SETTING_OPTIONS = {
@@ -120,7 +116,7 @@ class Progress:
         fill = int(round(frac * width))
         bar = "#" * fill + "-" * (width - fill)
         line = (f"\repoch {m.epoch} [{bar}] {frac:4.0%} {done}/{m.total_steps}  loss {m.loss[-1]:.4f}  "
-                f"lr {m.lr[-1]:.4g}  {m.images_per_s:,.0f} img/s  ETA {_clock(m.eta_s)}")
+                f"lr {m.lr[-1]:.4g}  {m.images_per_s:,.0f} img/s  ETA {clock(m.eta_s, unknown='--:--')}")
         self.stream.write(line + "\x1b[K")
         self.stream.flush()
         self.shown = True
@@ -132,25 +128,10 @@ class Progress:
             self.shown = False
 
 
-def _clock(seconds: float) -> str:
-    if not seconds == seconds or seconds == float("inf"):
-        return "--:--"
-    seconds = int(round(seconds))
-    h, rest = divmod(seconds, 3600)
-    m, s = divmod(rest, 60)
-    return f"{h}:{m:02d}:{s:02d}" if h else f"{m:02d}:{s:02d}"
-
-
 def write_csv(path: str, epochs) -> None:
-    from ..spec.fileformat import atomic_write_text
+    from ..train.metrics_csv import write_epochs  # the app's CSV export writes the same file
 
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
-    for e in epochs:
-        writer.writerow([e.epoch, e.step, f"{e.train_loss:.6g}", f"{e.train_error:.6g}", f"{e.test_loss:.6g}",
-                         f"{e.test_error:.6g}", f"{e.lr:.6g}", f"{e.images_per_s:.1f}", f"{e.seconds:.3f}"])
-    atomic_write_text(path, out.getvalue())
+    write_epochs(path, epochs)
 
 
 def _check_output(path: str | None, what: str) -> None:

@@ -21,6 +21,7 @@ from ...experiments.degradation import (DEFAULT_EPOCHS, DEFAULT_IMAGE_SIZE, Degr
                                         degradation_runner, pct, results_from_outcomes)
 from ...spec import SpecError
 from ...train.api import EpochMetrics, RunFinished, StepMetrics
+from ...train.clock import clock
 from ..stop_on_close import stop_and_close
 from ..theme import Theme, follow_presenter
 from .curves import ArmCurves
@@ -36,13 +37,6 @@ INTRO = ("Plain nets and ResNets of two depths train side by side on the same da
 # did not separate the kinds; dark red when the plain nets ended alike
 VERDICT_COLOURS = {"shown": "#1b5e20", "mostly": "#1b5e20", "plain_only": "#7a4a00", "too_early": "#7a4a00",
                    "mixed": "#7a4a00", "not_shown": "#7a0014", "no_verdict": "#333333"}
-
-
-def _clock(seconds: float) -> str:
-    if seconds != seconds or seconds == float("inf") or seconds < 0:
-        return "–"
-    m, s = divmod(int(round(seconds)), 60)
-    return f"{m}:{s:02d}"
 
 
 class DegradationForm(QWidget):
@@ -299,8 +293,8 @@ class DegradationPage(QWidget):
         epochs = self.settings_used.epochs
         steps = max(p[1] for p in self._progress.values()) / max(epochs, 1)
         epoch = min(epochs, int(min(p[0] for p in self._progress.values()) / max(steps, 1)) + 1)
-        self._set_status(f"Epoch {epoch} of {epochs} · {_clock(time.monotonic() - self._started)} elapsed · "
-                         f"about {_clock(left)} left")
+        self._set_status(f"Epoch {epoch} of {epochs} · {clock(time.monotonic() - self._started)} elapsed · "
+                         f"about {clock(left)} left")
 
     def _show_values(self) -> None:
         """The legend under the plot, with each arm's latest training error."""
@@ -325,7 +319,7 @@ class DegradationPage(QWidget):
         verdict = conclude(results, settings.epochs)
         self.verdict = verdict
         self.progress.setValue(self.progress.maximum() if not runner.stopped else self.progress.value())
-        elapsed = _clock(time.monotonic() - self._started)
+        elapsed = clock(time.monotonic() - self._started)
         self._set_status(f"{'Stopped' if runner.stopped else 'Finished'} after {elapsed}.")
         self.show_verdict(verdict)
         self.finished.emit(verdict)

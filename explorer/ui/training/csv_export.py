@@ -1,20 +1,17 @@
 """Write a run's metrics as CSV: one file of per-epoch rows and one of per-step rows.
 
-The per-epoch columns match the command line's ``--metrics-csv`` file, so a run made in
-the window and one made headless can be compared in the same notebook.
+The per-epoch file is the command line's ``--metrics-csv`` file, written by the same code
+(``explorer.train.metrics_csv``), so a run made in the window and one made headless can
+be compared in the same notebook.
 """
 from __future__ import annotations
 
-import csv
-import io
-import math
 from pathlib import Path
 
 from ...spec.fileformat import atomic_write_text
+from ...train.metrics_csv import epoch_table, table
 from .runs import RunEntry
 
-EPOCH_COLUMNS = ("epoch", "step", "train_loss", "train_error", "test_loss", "test_error", "lr",
-                 "images_per_s", "seconds")
 STEP_COLUMNS = ("step", "loss", "loss_smoothed", "lr")
 
 
@@ -23,31 +20,10 @@ def steps_path(path: Path) -> Path:
     return path.with_name(f"{path.stem}-steps{path.suffix or '.csv'}")
 
 
-def _cell(value) -> str:
-    if isinstance(value, float):
-        return "nan" if math.isnan(value) else repr(value)
-    return str(value)
-
-
-def _table(columns, rows) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(columns)
-    for row in rows:
-        writer.writerow([_cell(v) for v in row])
-    return out.getvalue()
-
-
-def epoch_table(entry: RunEntry) -> str:
-    rows = ([e.epoch, e.step, e.train_loss, e.train_error, e.test_loss, e.test_error, e.lr,
-             e.images_per_s, e.seconds] for e in entry.epochs)
-    return _table(EPOCH_COLUMNS, rows)
-
-
 def step_table(entry: RunEntry) -> str:
     rows = zip(entry.steps.view.astype(int).tolist(), entry.loss.view.tolist(),
                entry.loss_ema.view.tolist(), entry.lr.view.tolist())
-    return _table(STEP_COLUMNS, rows)
+    return table(STEP_COLUMNS, rows)
 
 
 def export_run(entry: RunEntry, path: str | Path) -> list[Path]:
@@ -58,7 +34,7 @@ def export_run(entry: RunEntry, path: str | Path) -> list[Path]:
     path = Path(path)
     if not path.suffix:
         path = path.with_suffix(".csv")
-    atomic_write_text(path, epoch_table(entry))
+    atomic_write_text(path, epoch_table(entry.epochs))
     per_step = steps_path(path)
     atomic_write_text(per_step, step_table(entry))
     return [path, per_step]

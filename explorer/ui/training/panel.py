@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QProgressBar,
 
 from ...spec import fileformat
 from ...train.api import EpochMetrics, GradColumn, RunFinished, RunRecord, StepMetrics
+from ...train.clock import clock
 from ..document import Document, same_weights_layout
 from ..stop_on_close import stop_and_close
 from ..theme import PaneWidth
@@ -39,15 +40,6 @@ SHAPE_EDIT_MESSAGE = ("This edit changes the network's shape: it will apply to t
 def block_labels(spec) -> list[str]:
     """"stage 1, block 1", ... in depth order: the rows of the gradient heatmap."""
     return [f"stage {si + 1}, block {bi + 1}" for si, bi, _ in spec.iter_blocks()]
-
-
-def _clock(seconds: float) -> str:
-    if not seconds or seconds != seconds or seconds == float("inf"):
-        return "–"
-    seconds = int(round(seconds))
-    h, rem = divmod(seconds, 3600)
-    m, s = divmod(rem, 60)
-    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
 
 
 class TrainingPanel(QWidget):
@@ -325,7 +317,7 @@ class TrainingPanel(QWidget):
         self.progress_label.setText(
             f"Step {step:,} of {total:,} ({100 * step // total}%) · "
             f"epoch {event.epoch} of {entry.settings.epochs} · "
-            f"{event.images_per_s:,.0f} images/s · ETA {_clock(event.eta_s)}")
+            f"{event.images_per_s:,.0f} images/s · ETA {clock(event.eta_s)}")
 
     @Slot(object)
     def _on_run_ended(self, outcome: RunOutcome) -> None:
@@ -352,7 +344,7 @@ class TrainingPanel(QWidget):
         entry.finish(record, record.status, record.message or outcome.error)
         self.plots.refresh(entry)
         self.run_list.update_run(entry)
-        elapsed = _clock(time.monotonic() - self._started_at)
+        elapsed = clock(time.monotonic() - self._started_at)
         if entry.status == "failed":
             self._say(f"Run #{entry.number} failed: {entry.message}", "error")
             self._reset_progress(f"Run #{entry.number} failed after {elapsed}")

@@ -41,13 +41,12 @@ def lower_this_threads_priority(nice: int = TRAINING_NICE) -> None:
 
 def underlying_resnet(model):
     """The explorer ResNet inside ``model`` (through torch.compile's and DDP's wrappers)."""
-    seen = 0
-    while model is not None and not hasattr(model, "apply_spec_skips") and seen < 8:
-        model = getattr(model, "_orig_mod", None) or getattr(model, "module", None)
-        seen += 1
-    if model is None or not hasattr(model, "apply_spec_skips"):
+    from ...analysis.probe import unwrap  # the one unwrapping rule; torch is loaded by now
+
+    base = unwrap(model)
+    if not hasattr(base, "apply_spec_skips"):
         raise TypeError("the trainer's model is not an explorer ResNet")
-    return model
+    return base
 
 
 def default_trainer_factory(spec, settings, control):
