@@ -57,14 +57,62 @@ def test_state_dict_matches_torchvision_names_and_shapes(name, counts, bottlenec
     assert got == _torchvision_layout(counts, bottleneck)
 
 
-def test_torchvision_style_checkpoint_loads_strictly_and_reproduces_outputs(tmp_path):
-    src = build(preset("resnet18"), seed=1).eval()
-    path = tmp_path / "resnet18.pth"
-    torch.save(src.state_dict(), path)
-    dst = build(preset("resnet18"), seed=2).eval()
-    dst.load_state_dict(torch.load(path, weights_only=True), strict=True)
-    x = torch.randn(2, 3, 64, 64)
-    assert torch.equal(src(x), dst(x))
+def _torchvision_forward(sd, x, counts, bottleneck):
+    """torchvision's ResNet forward, written out with functional ops on a bare state_dict:
+    stem conv 7x7/2, max-pool, blocks (a bottleneck's stride on its 3x3, "v1.5"), ReLU after
+    the sum, global average pool, fc. Independent of the app's modules."""
+    F = torch.nn.functional
+
+    def bn(t, p):
+        return F.batch_norm(t, sd[f"{p}.running_mean"], sd[f"{p}.running_var"], sd[f"{p}.weight"],
+                            sd[f"{p}.bias"], training=False, eps=1e-5)
+
+    def conv(t, p, stride=1):
+        w = sd[f"{p}.weight"]
+        return F.conv2d(t, w, stride=stride, padding=w.shape[-1] // 2)
+
+    x = F.max_pool2d(F.relu(bn(conv(x, "conv1", 2), "bn1")), 3, 2, 1)
+    for layer, n in enumerate(counts, start=1):
+        for i in range(n):
+            p, stride = f"layer{layer}.{i}", (2 if layer > 1 and i == 0 else 1)
+            if bottleneck:
+                out = F.relu(bn(conv(x, f"{p}.conv1"), f"{p}.bn1"))
+                out = F.relu(bn(conv(out, f"{p}.conv2", stride), f"{p}.bn2"))
+                out = bn(conv(out, f"{p}.conv3"), f"{p}.bn3")
+            else:
+                out = F.relu(bn(conv(x, f"{p}.conv1", stride), f"{p}.bn1"))
+                out = bn(conv(out, f"{p}.conv2"), f"{p}.bn2")
+            shortcut = (bn(conv(x, f"{p}.downsample.0", stride), f"{p}.downsample.1")
+                        if f"{p}.downsample.0.weight" in sd else x)
+            x = F.relu(out + shortcut)
+    return F.linear(torch.flatten(F.adaptive_avg_pool2d(x, 1), 1), sd["fc.weight"], sd["fc.bias"])
+
+
+@pytest.mark.parametrize("name,counts,bottleneck", [("resnet18", (2, 2, 2, 2), False),
+                                                    ("resnet50", (3, 4, 6, 3), True)])
+def test_a_torchvision_file_computes_what_torchvision_computes(tmp_path, name, counts, bottleneck):
+    """Weights in torchvision's layout, imported the way the app imports them, give the outputs
+    torchvision's forward gives with the same weights (BN statistics made non-trivial)."""
+    from explorer.export import import_torchvision_weights
+
+    gen = torch.Generator().manual_seed(3)
+    state = {}
+    for key, value in build(preset(name), seed=1).state_dict().items():
+        if key.endswith("running_mean") or key.endswith(".bias") and "bn" in key:
+            value = 0.1 * torch.randn(value.shape, generator=gen)
+        elif key.endswith("running_var"):
+            value = 0.5 + torch.rand(value.shape, generator=gen)
+        state[key] = value
+    path = tmp_path / f"{name}.pth"
+    torch.save(state, path)
+
+    model = import_torchvision_weights(preset(name), path).eval()
+    x = torch.randn(2, 3, 64, 64, generator=gen)
+    with torch.no_grad():
+        got = model(x)
+        want = _torchvision_forward(torch.load(path, weights_only=True), x, counts, bottleneck)
+    assert got.shape == (2, 1000)
+    torch.testing.assert_close(got, want, rtol=1e-4, atol=1e-5)
 
 
 def test_skip_toggle_changes_output_and_toggling_back_restores_it_exactly():

@@ -35,7 +35,11 @@ def test_files_without_batchnorm_counters_still_load(resnet18_file, tmp_path):
     _, state = resnet18_file  # older torchvision files have no num_batches_tracked entries
     trimmed = {k: v for k, v in state.items() if not k.endswith("num_batches_tracked")}
     torch.save({"state_dict": trimmed}, tmp_path / "old.pth")  # and a common wrapping
-    import_torchvision_weights(preset("resnet18"), tmp_path / "old.pth")
+    model = import_torchvision_weights(preset("resnet18"), tmp_path / "old.pth").eval()
+    reference = build(preset("resnet18"), seed=7).eval()
+    x = torch.randn(2, 3, 64, 64)
+    with torch.no_grad():
+        assert torch.equal(model(x), reference(x))
 
 
 def _broken(state, tmp_path, edit):
