@@ -179,7 +179,7 @@ class MainWindow(QMainWindow):
                 QTimer.singleShot(0, front.raise_)  # after the tab bar exists
         if not self._fitted_once:
             self._fitted_once = True
-            QTimer.singleShot(50, self.diagram.fit_to_window)  # once the docks have their sizes
+            self.diagram.fit_soon()  # once the docks have their sizes
 
     def add_panel(self, title: str, widget: QWidget,
                   area=Qt.DockWidgetArea.BottomDockWidgetArea) -> QDockWidget:
@@ -415,7 +415,7 @@ class MainWindow(QMainWindow):
         self._resize_bottom_for_presenter(on)
         self.settings.setValue(PRESENTER_KEY, on)
         # Everything just grew (or shrank): show the whole network again once the layout settles.
-        QTimer.singleShot(50, self.diagram.fit_to_window)
+        self.diagram.fit_soon()
 
     @staticmethod
     def _icon_size(presenter: bool) -> QSize:

@@ -173,12 +173,17 @@ def test_gradient_plots_fit_a_short_wide_dock_in_presenter_mode(qtbot):
         qtbot.waitUntil(lambda: panel.last_outcome is not None, timeout=30_000)
         profile, heatmap = panel.profile, panel.heatmap
         assert panel.plots.orientation() == Qt.Orientation.Horizontal  # side by side, not squashed
-        qtbot.wait(50)
-        for view, plot in ((profile.widget, profile.plot), (heatmap.view, heatmap._plot)):
+        pairs = ((profile.widget, profile.plot), (heatmap.view, heatmap._plot))
+
+        def inside(view, plot) -> bool:
             # the plot (title, axes, colour bar) stays inside its widget: nothing cut off on the right
-            assert plot.sceneBoundingRect().right() <= view.viewport().width() + 1
             title = plot.titleLabel
-            assert title.item.boundingRect().width() <= title.width() + 1
+            return (plot.sceneBoundingRect().right() <= view.viewport().width() + 1
+                    and title.item.boundingRect().width() <= title.width() + 1)
+
+        qtbot.waitUntil(lambda: all(inside(v, p) for v, p in pairs))  # once the side-by-side layout landed
+        for view, plot in pairs:
+            assert inside(view, plot), (plot.sceneBoundingRect(), view.viewport().width())
         panel.resize(900, 1000)
         qtbot.waitUntil(lambda: panel.plots.orientation() == Qt.Orientation.Vertical)
     finally:

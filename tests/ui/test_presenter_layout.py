@@ -13,10 +13,10 @@ from PySide6.QtWidgets import QComboBox, QLineEdit, QPushButton
 
 from explorer.spec import preset
 from explorer.ui.canvas import DiagramView
-from explorer.ui.canvas.fitting import PRESENTER_MIN_TEXT
+from explorer.ui.canvas.fitting import PRESENTER_MIN_TEXT, fit_zoom, text_scale_at
 from explorer.ui.canvas.layout import split_into_columns
 from explorer.ui.document import Document
-from explorer.ui.theme import presenter_mode
+from explorer.ui.theme import PRESENTER_SCALE, presenter_mode
 from explorer.ui.workbench import build_window
 
 from fakes import FakeDialogs  # tests/ui is on sys.path (rootdir-relative imports)
@@ -38,7 +38,7 @@ def app_window(qtbot, tmp_path):
     window.show()
     qtbot.waitExposed(window)
     bench.training_dock.raise_()
-    qtbot.wait(400)  # the first fit runs once the docks have their sizes
+    settle(qtbot, window.diagram)  # the first fit runs once the docks have their sizes
     yield window, bench
     if window.presenter_action.isChecked():
         window.presenter_action.trigger()
@@ -50,8 +50,26 @@ def folded(view: DiagramView) -> list[int]:
     return [si for si in range(len(view.document.spec.stages)) if view.is_stage_collapsed(si)]
 
 
-def settle(qtbot) -> None:
-    qtbot.wait(600)  # the docks resize, then the diagram fits again once the size settles
+def settle(qtbot, view: DiagramView, until=lambda: True) -> None:
+    """Wait until the diagram has no fit still to come (the docks resize, then it fits again
+    once the size settles) and ``until()`` holds: conditions, never a fixed time."""
+    qtbot.waitUntil(lambda: not view.fit_pending() and until(), timeout=10_000)
+
+
+def stage_lefts(view: DiagramView) -> set[int]:
+    return {round(view.scene().frame_item(i).rect().left()) for i in range(len(view.document.spec.stages))}
+
+
+def scale_with_columns(view: DiagramView, count: int) -> float:
+    """The text scale a fit would give with the stages in ``count`` columns (the layout is put back)."""
+    scene = view.scene()
+    before = scene.column_count
+    scene.column_count = count
+    scene.layout()
+    scale = text_scale_at(view, fit_zoom(view))
+    scene.column_count = before
+    scene.layout()
+    return scale
 
 
 def whole_diagram_shown(view: DiagramView) -> bool:
@@ -63,30 +81,31 @@ def test_presenter_mode_draws_the_diagram_legibly_and_gives_the_plots_back(app_w
     window, bench = app_window
     view = window.diagram
     normal_scale = view.text_scale()
-    assert normal_scale >= 0.65  # three stages side by side, the title beside the input: 0.60 before
+    assert len(stage_lefts(view)) == 3  # three stages side by side...
+    # ...because that draws the text largest: no other number of columns would do better
+    assert all(normal_scale >= scale_with_columns(view, n) - 1e-6 for n in (1, 2))
     dock_height = bench.training_dock.height()
 
     window.presenter_action.trigger()
-    settle(qtbot)
+    settle(qtbot, view, lambda: view.text_scale() >= PRESENTER_MIN_TEXT and whole_diagram_shown(view))
     # ResNet-20: every block shown, its text at least 80% of normal mode's 100% (it was 57%)
     assert folded(view) == []
     assert view.text_scale() >= PRESENTER_MIN_TEXT
     assert whole_diagram_shown(view)
     plots = bench.training.plots
     assert bench.training_dock.height() < dock_height  # the diagram took some of the plots' height...
-    assert plots.height() >= 300 and plots.width() >= 600  # ...and they keep enough to read
+    # ...and they keep enough to read: over a quarter of the window's height, most of its width
+    assert plots.height() >= window.height() / 4 and plots.width() >= window.width() / 3
 
     # ResNet-56 cannot show 27 blocks legibly in this window: its stages fold to summaries
     assert window.files.new_from_preset("resnet56")
-    settle(qtbot)
-    assert folded(view) == [0, 1, 2]
+    settle(qtbot, view, lambda: folded(view) == [0, 1, 2])
     assert view.text_scale() >= PRESENTER_MIN_TEXT
     assert whole_diagram_shown(view)
 
     window.presenter_action.trigger()
-    settle(qtbot)
+    settle(qtbot, view, lambda: abs(bench.training_dock.height() - dock_height) <= 2)
     assert folded(view) == []  # normal mode shows every block again
-    assert abs(bench.training_dock.height() - dock_height) <= 2
 
 
 def test_a_stage_the_teacher_opens_stays_open(app_window, qtbot):
@@ -94,12 +113,13 @@ def test_a_stage_the_teacher_opens_stays_open(app_window, qtbot):
     view = window.diagram
     assert window.files.new_from_preset("resnet56")
     window.presenter_action.trigger()
-    settle(qtbot)
-    assert folded(view) == [0, 1, 2]
+    settle(qtbot, view, lambda: folded(view) == [0, 1, 2])
     view.set_stage_collapsed(1, False)
     window.fit_action.trigger()
+    port = view.viewport().size()
     window.resize(1500, 950)
-    settle(qtbot)
+    # the resize has reached the diagram and its re-fit has run
+    settle(qtbot, view, lambda: view.viewport().size() != port)
     assert folded(view) == [0, 2]  # neither the fit nor a resize folds it again
 
 
@@ -118,14 +138,15 @@ def test_settings_column_shows_every_field_whole_in_presenter_mode(app_window, q
                 for w in fields if w.width() < w.sizeHint().width()]
 
     assert cut_off() == []
+    normal_hint = form.dataset.sizeHint().width()
     window.presenter_action.trigger()
-    settle(qtbot)
-    assert form.dataset.sizeHint().width() > 300  # the text really grew
+    # the text really grew (by at least half the font's growth: the box's padding stays)
+    grown = normal_hint * (1 + (PRESENTER_SCALE - 1) / 2)
+    settle(qtbot, view=window.diagram, until=lambda: form.dataset.sizeHint().width() >= grown and not cut_off())
     assert cut_off() == []  # "shapes (procedural, instant)" and Browse... whole
     assert form.width() <= panel._settings_scroll.viewport().width()  # no field runs under the edge
     window.presenter_action.trigger()
-    settle(qtbot)
-    assert abs(column.width() - normal_width) <= 2
+    settle(qtbot, window.diagram, lambda: abs(column.width() - normal_width) <= 2)
 
 
 def test_a_narrow_window_stacks_stages_in_fewer_columns(qtbot):
@@ -134,13 +155,12 @@ def test_a_narrow_window_stacks_stages_in_fewer_columns(qtbot):
     view.resize(1100, 450)
     view.show()
     view.fit_to_window()
-    wide = view.text_scale()
-    frames = [view.scene().frame_item(i).rect() for i in range(4)]
-    assert len({round(r.left()) for r in frames}) == 4  # wide and short: one stage per column
+    assert len(stage_lefts(view)) == 4  # wide and short: one stage per column
     view.resize(700, 900)
-    qtbot.waitUntil(lambda: len({round(view.scene().frame_item(i).rect().left()) for i in range(4)}) < 4)
+    settle(qtbot, view, lambda: len(stage_lefts(view)) < 4)
     assert whole_diagram_shown(view)
-    assert view.text_scale() >= 0.6 and wide >= 0.6  # one row of four would be 0.43 here
+    # narrow and tall: the stacked columns draw the text larger than one row of four would
+    assert view.text_scale() > scale_with_columns(view, 4)
 
 
 def test_split_into_columns_keeps_the_tallest_column_lowest():

@@ -49,6 +49,10 @@ class DiagramView(QGraphicsView):
         self._settle.setSingleShot(True)
         self._settle.setInterval(250)
         self._settle.timeout.connect(self._fit_again)
+        self._fit_timer = QTimer(self)  # a fit asked for once queued layout changes have landed
+        self._fit_timer.setSingleShot(True)
+        self._fit_timer.setInterval(50)
+        self._fit_timer.timeout.connect(self.fit_to_window)
         self._press = None  # what the left button went down on
         self._moving = None  # (stage, block) being dragged to a new place
         self._pan_from: QPointF | None = None
@@ -188,6 +192,14 @@ class DiagramView(QGraphicsView):
         else:
             arrange(self)
         self._apply_fit()
+
+    def fit_soon(self) -> None:
+        """``fit_to_window`` once the layout changes queued now (dock sizes, fonts) have landed."""
+        self._fit_timer.start()
+
+    def fit_pending(self) -> bool:
+        """True while a fit is still to come: one asked for, or the re-fit after a resize."""
+        return self._fit_timer.isActive() or self._settle.isActive()
 
     def _apply_fit(self) -> None:
         zoom = fit_zoom(self)
