@@ -26,7 +26,7 @@ _SETTING_OPTIONS = {
     "weight_decay": "weight_decay", "warmup": "warmup_epochs", "label_smoothing": "label_smoothing",
     "device": "device", "seed": "seed", "train_size": "train_size", "test_size": "test_size",
     "amp": "amp", "channels_last": "channels_last", "metrics_every": "metrics_every",
-    "grad_every": "grad_every",
+    "grad_every": "grad_every", "init_weights": "init_weights", "freeze": "freeze", "normalise": "normalise",
 }
 
 
@@ -67,6 +67,16 @@ def register(sub) -> None:
                    help="record per-block gradient norms every K steps (for --tensorboard; default off)")
     p.add_argument("--checkpoint", metavar="FILE", help="save a checkpoint to FILE after every epoch and at the end")
     p.add_argument("--resume", metavar="FILE", help="continue the run saved in FILE")
+    p.add_argument("--init-weights", metavar="FILE",
+                   help="start from these weights: a torchvision state_dict, a weights file from import-weights "
+                        "or a training checkpoint (weights only; the optimizer starts fresh). A head of another "
+                        "class count is replaced by a fresh one")
+    p.add_argument("--freeze", metavar="UPTO",
+                   help="train nothing up to and including UPTO: stem, stage1, stage2, ... (frozen BatchNorm "
+                        "layers keep their running statistics)")
+    p.add_argument("--normalise", choices=["auto", "imagenet", "data"],
+                   help="input normalisation (auto: ImageNet's mean and std for torchvision weights, "
+                        "else the training images' own)")
     p.add_argument("--progress", choices=["auto", "bar", "none"], default="auto",
                    help="progress bar on stderr (auto: only on a terminal)")
     p.set_defaults(func=cmd_train)
@@ -78,6 +88,9 @@ def settings_from_args(args):
     from ..train.checkpoint import checkpoint_settings, checkpoint_spec, read_checkpoint
 
     ckpt = None
+    if args.resume and args.init_weights:
+        raise CliError("--init-weights starts a new run from weights, --resume continues a saved run: "
+                       "give one of them")
     if args.resume:
         ckpt = read_checkpoint(args.resume)
         base = checkpoint_settings(ckpt).to_dict()
@@ -262,7 +275,9 @@ def _print_header(trainer, dist, args) -> None:
     info = analyse(trainer.spec)
     amp = "bf16" if trainer.amp is not None else "fp32"
     layout = "channels_last" if trainer.channels_last else "contiguous"
-    print(f"training {trainer.spec.name} ({info.params:,} parameters) on {trainer.data.describe()}", flush=True)
+    frozen = (f", {trainer.trainable_params:,} of them train" if trainer.trainable_params != info.params else "")
+    print(f"training {trainer.spec.name} ({info.params:,} parameters{frozen}) on {trainer.data.describe()}",
+          flush=True)
     place = "on the device" if trainer.source.on_device else "in host memory"
     print(f"device {trainer.device}, world size {dist.world_size}"
           f"{f' ({dist.backend})' if dist.enabled else ''}, {amp}, {layout}, data {place}; "

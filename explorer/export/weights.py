@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import pickle
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
@@ -39,6 +39,7 @@ class WeightsFile:
     path: Path
     state_dict: dict
     spec: NetworkSpec | None  # None for a bare state_dict (torchvision files)
+    extras: dict = field(default_factory=dict)  # a checkpoint's other entries (settings, normalisation...)
 
     @property
     def kind(self) -> str:
@@ -101,7 +102,8 @@ def read_weights_file(path: str | os.PathLike) -> WeightsFile:
     if bad is not None:
         raise WeightsError(f"{path.name} is not a state_dict: entry {bad!r} is {type(state[bad]).__name__}, "
                            f"not a tensor")
-    return WeightsFile(path=path, state_dict=state, spec=spec)
+    extras = {k: v for k, v in data.items() if k != "model"} if spec is not None else {}
+    return WeightsFile(path=path, state_dict=state, spec=spec, extras=extras)
 
 
 def _first_line(err: BaseException) -> str:
@@ -111,13 +113,17 @@ def _first_line(err: BaseException) -> str:
     return lines[0].split(". ")[0].rstrip(".")[:200]
 
 
-def check_state_dict(model: nn.Module, state: dict, source: str = "the file") -> None:
+def check_state_dict(model: nn.Module, state: dict, source: str = "the file",
+                     ignore_prefix: str | None = None) -> None:
     """Raise ``WeightsError`` naming the first key of ``state`` that does not fit ``model``.
 
     Keys are checked in the model's order: a missing key or a shape difference is
-    reported first, then keys the model does not have.
+    reported first, then keys the model does not have. Keys of the model starting with
+    ``ignore_prefix`` (a classifier head to be replaced) are not required.
     """
     expected = model.state_dict()
+    if ignore_prefix:
+        expected = {k: v for k, v in expected.items() if not k.startswith(ignore_prefix)}
     for key, ref in expected.items():
         if key not in state:
             if key.endswith(_OPTIONAL_SUFFIX):

@@ -55,6 +55,9 @@ class TrainSettings:
     compile: bool = False  # torch.compile the model
     metrics_every: int = 10  # steps between reads of the on-device running sums
     grad_every: int = 0  # record per-block input-gradient norms every k steps (0: off)
+    init_weights: str | None = None  # start from these weights (state_dict, weights file or checkpoint)
+    freeze: str | None = None  # stem | stage1 .. stageN: train nothing up to and including this part
+    normalise: str = "auto"  # auto (ImageNet's for torchvision weights, else the data's) | imagenet | data
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -194,3 +197,4 @@ class RunRecord:
     model_state: dict | None = None  # CPU state_dict at the end of the run (for export and probes)
     grad_columns: list[GradColumn] = field(default_factory=list)  # when settings.grad_every > 0
     notes: list[str] = field(default_factory=list)  # conversions made for the run (class count, channels, size)
+    normalisation: dict | None = None  # how inputs were normalised (``finetune.Normalisation.to_dict``)

@@ -4,7 +4,7 @@ The uint8 images live on the training device when they fit (CUDA: under a third 
 free memory), else in host memory, each batch gathered into pinned memory and copied
 without blocking. Each
 batch is converted to float, normalised with the training split's per-channel mean and
-std, augmented (random crop from a 4-pixel zero-padded image, horizontal flip) and
+std (or the mean and std given, e.g. ImageNet's for pretrained weights), augmented (random crop from a 4-pixel zero-padded image, horizontal flip) and
 resized to the network's input size where that differs, all as tensor ops on the
 training device.
 
@@ -26,7 +26,8 @@ PAD = 4
 class BatchSource:
     def __init__(self, data: ImageData, *, device: torch.device, input_hw: tuple[int, int],
                  batch_size: int, augment: bool, seed: int, rank: int = 0, world_size: int = 1,
-                 channels_last: bool = False, eval_batch_size: int | None = None):
+                 channels_last: bool = False, eval_batch_size: int | None = None,
+                 normalisation: tuple | None = None):
         self.data = data
         self.device = device
         self.input_hw = tuple(input_hw)
@@ -44,7 +45,10 @@ class BatchSource:
         self.y_train = data.y_train.to(store)
         self.x_test = data.x_test.to(store)
         self.y_test = data.y_test.to(store)
-        mean, std = channel_stats(data.x_train)
+        if normalisation is not None:  # (mean, std) per channel on the 0..1 scale, e.g. ImageNet's
+            mean, std = (torch.tensor(v, dtype=torch.float32) for v in normalisation)
+        else:
+            mean, std = channel_stats(data.x_train)
         self.mean, self.std = mean.tolist(), std.tolist()
         shape = (1, -1, 1, 1)
         self._scale = (1.0 / (255.0 * std)).view(shape).to(device)

@@ -25,10 +25,12 @@ from ..spec.fileformat import to_dict
 from .api import (DeviceOutOfMemory, EpochMetrics, EventSink, NonFiniteLoss, RunFinished, RunRecord,
                   StepMetrics, TrainControl, TrainingError, TrainSettings)
 from .checkpoint import FORMAT, VERSION, read_checkpoint, write_checkpoint
-from .datasets import ImageData, conform_channels, load_dataset, subsample
+from .datasets import ImageData, channel_stats, conform_channels, load_dataset, subsample
 from .device import (amp_dtype, free_cached_memory, is_out_of_memory, resolve_device,
                      use_channels_last)
 from .distributed import DistContext, RankFailure
+from .finetune import (Normalisation, count_trainable, keep_frozen_bn_in_eval, read_init_weights,
+                       resolve_normalisation, start_from)
 from .loader import BatchSource
 from .optim import check_settings, make_optimizer, make_scheduler
 
@@ -85,6 +87,10 @@ class Trainer:
         check_settings(s)
         analyse(self.spec)  # raises SpecError naming the stage and block
         self.device = resolve_device(s.device, self.dist.local_rank if self.dist.enabled else None)
+        if self.resume is not None and not isinstance(self.resume, dict):
+            self._resume_path = self.resume
+            self.resume = read_checkpoint(self.resume)
+        init = read_init_weights(s.init_weights) if s.init_weights and self.resume is None else None
         c, h, w = self.spec.input_shape
         if self._data is not None:  # already loaded by the caller (the app reuses it between runs)
             data = subsample(self._data, s.train_size, s.test_size)
@@ -97,9 +103,10 @@ class Trainer:
             self.notes.append(f"{data.name} images are {data.image_shape[1]}x{data.image_shape[2]}; "
                               f"resized to the network's {h}x{w} on the fly")
         if data.num_classes != self.spec.head.num_classes:
-            self.notes.append(f"{data.name} has {data.num_classes} classes but the network's head has "
-                              f"{self.spec.head.num_classes} outputs; training a copy with a "
-                              f"{data.num_classes}-class head")
+            if init is None:  # with pretrained weights the note comes when the head is replaced
+                self.notes.append(f"{data.name} has {data.num_classes} classes but the network's head has "
+                                  f"{self.spec.head.num_classes} outputs; training a copy with a "
+                                  f"{data.num_classes}-class head")
             self.spec = replace(self.spec, head=replace(self.spec.head, num_classes=data.num_classes))
         self.data = data
         self.record.spec_json = to_dict(self.spec)
@@ -111,9 +118,18 @@ class Trainer:
         if self.device.type == "cuda":
             torch.backends.cudnn.benchmark = True
         torch.manual_seed(s.seed)
+        saved = Normalisation.from_dict(self.resume.get("normalisation")) if self.resume is not None else None
+        if saved is not None:  # a resumed run goes on with the inputs it was trained on
+            self.normalisation = saved
+        else:
+            self.normalisation, why = resolve_normalisation(s.normalise, init, c, lambda: channel_stats(data.x_train))
+            if why:
+                self.notes.append(why)
+        self.record.normalisation = self.normalisation.to_dict()
         self.source = BatchSource(data, device=self.device, input_hw=(h, w), batch_size=s.batch_size,
                                   augment=s.augment, seed=s.seed, rank=self.dist.rank,
-                                  world_size=self.dist.world_size, channels_last=self.channels_last)
+                                  world_size=self.dist.world_size, channels_last=self.channels_last,
+                                  normalisation=(self.normalisation.mean, self.normalisation.std))
         if self.source.steps_per_epoch < 1:
             raise TrainingError(f"{data.name}: {data.x_train.shape[0]} training images are too few "
                                 f"for {self.dist.world_size} processes")
@@ -121,11 +137,13 @@ class Trainer:
         self.total_steps = s.max_steps if s.max_steps is not None else s.epochs * spe
         self.total_epochs = math.ceil(self.total_steps / spe)
         model = build(self.spec, seed=s.seed)
+        self._frozen = start_from(model, init, s.freeze, len(self.spec.stages), self.notes)
+        self.trainable_params, self.total_params = count_trainable(model)
         model.to(self.device)
         if self.channels_last:
             model.to(memory_format=torch.channels_last)
         self.model = model
-        self.optimizer = make_optimizer(model.parameters(), s)
+        self.optimizer = make_optimizer([p for p in model.parameters() if p.requires_grad], s)
         self.scheduler = make_scheduler(self.optimizer, s, self.total_steps, spe)
         self.recorder = None
         if s.grad_every > 0:
@@ -219,6 +237,7 @@ class Trainer:
         spe = self.source.steps_per_epoch
         self._stop_asked = False
         self._net.train()
+        keep_frozen_bn_in_eval(self._frozen)
         while self.step < self.total_steps:
             epoch = self.epochs_done
             t_epoch = time.perf_counter()
@@ -374,6 +393,8 @@ class Trainer:
                 count += len(y)
         finally:
             model.train(was_training)
+            if was_training:
+                keep_frozen_bn_in_eval(self._frozen)
         sums = torch.stack([loss_sum, wrong, torch.tensor(float(count), dtype=self._acc, device=self.device)])
         loss_sum, wrong, count = self.dist.sum_(sums).tolist()
         if count == 0:
@@ -397,6 +418,7 @@ class Trainer:
             "total_steps": self.total_steps,
             "epoch_sums": [float(self._sum_loss), float(self._sum_correct), self._seen, self._epoch_seconds],
             "settings": self.settings.to_dict(), "rng": rng, "notes": list(self.notes),
+            "normalisation": self.normalisation.to_dict(),
             "metrics": {"steps": list(self.record.steps), "losses": list(self.record.losses),
                         "lrs": list(self.record.lrs), "epochs": [asdict(e) for e in self.record.epochs]},
         }
@@ -407,7 +429,7 @@ class Trainer:
 
     def _load_resume(self, resume) -> None:
         data = resume if isinstance(resume, dict) else read_checkpoint(resume)
-        where = resume if isinstance(resume, (str, bytes)) or hasattr(resume, "__fspath__") else "checkpoint"
+        where = getattr(self, "_resume_path", None) or "checkpoint"
         try:
             self.model.load_state_dict(data["model"])
         except RuntimeError as err:
