@@ -53,10 +53,16 @@ def register(sub) -> None:
                     "out where its input and output shapes match. Give a ResNet and its plain twin to compare.")
     b.add_argument("net", metavar="NET", help="preset name or network file the checkpoint was trained as")
     b.add_argument("--checkpoint", metavar="FILE", required=True,
-                   help="its trained weights (from train --checkpoint or experiment degradation --save-dir)")
+                   help="its trained weights: from train --checkpoint or experiment degradation --save-dir, "
+                        "a weights file from import-weights, or a torchvision state_dict (e.g. resnet50's)")
     b.add_argument("--twin", metavar="NET", help="a second network to compare, e.g. the plain twin")
     b.add_argument("--twin-checkpoint", metavar="FILE", help="the second network's trained weights")
-    b.add_argument("--dataset", metavar="D", help="test data (default: what the checkpoint was trained on)")
+    b.add_argument("--dataset", metavar="D",
+                   help="test data (default: what the checkpoint was trained on); imagenet-val:PATH for ImageNet "
+                        "validation images in WordNet-id class folders or with a labels.txt")
+    b.add_argument("--blocks", metavar="LIST",
+                   help="only these blocks, as STAGE.BLOCK, comma-separated (e.g. 3.2,1.1); default every block")
+    b.add_argument("--test-size", type=int, metavar="N", help="use N test images (spread over the set)")
     b.add_argument("--device", metavar="D", default="auto", help="auto (default) | cpu | cuda | cuda:N | mps")
     b.add_argument("--json", action="store_true", help="print one JSON object")
     b.set_defaults(func=cmd_drop_block)
@@ -216,25 +222,45 @@ def _install_sigint(runner):
         return None
 
 
-def _drop_one(net: str, path: str, dataset: str | None, device, out):
-    from ..experiments.dropblock import drop_each_block, load_trained
+def _drop_one(net: str, path: str, dataset: str | None, device, out, blocks: str | None = None,
+              test_size: int | None = None):
+    from ..experiments.dropblock import drop_each_block, load_trained, parse_blocks
     from ..train.datasets import load_dataset
 
     trained = load_trained(path, _network(net))
     name = dataset or trained.dataset
     if not name:
         raise CliError(f"{path} does not say what it was trained on; name the test data with --dataset")
+    chosen = parse_blocks(blocks, trained.spec) if blocks else None
     h, w = trained.spec.input_shape[1:]
-    data = load_dataset(name, train_size=trained.train_size, test_size=trained.test_size, image_size=(h, w))
-    print(f"{trained.spec.name}: {len(data.y_test)} test images of {data.name}, "
-          f"input {trained.spec.input_shape[1]}x{trained.spec.input_shape[2]}", file=out, flush=True)
+    started = time.perf_counter()
+    data = load_dataset(name, train_size=trained.train_size,
+                        test_size=test_size if test_size is not None else trained.test_size, image_size=(h, w))
+    if data.num_classes != trained.spec.head.num_classes:
+        raise CliError(f"{data.name} has {data.num_classes} classes but {trained.spec.name}'s head has "
+                       f"{trained.spec.head.num_classes} outputs: these weights were not trained on it")
+    norm = trained.normalisation.describe() if trained.normalisation and trained.normalisation.mean else \
+        "the training images' own mean and std"
+    print(f"{trained.spec.name}: {len(data.y_test)} test images of {data.name} (read in "
+          f"{time.perf_counter() - started:.1f} s), input {h}x{w}, normalised with {norm}", file=out, flush=True)
 
-    def show(drop, _result) -> None:
-        acc = "cannot be removed" if drop.accuracy is None else f"accuracy {100 * drop.accuracy:5.1f}%"
+    def pct(value) -> str:
+        return f"{100 * value:5.1f}%"
+
+    def show(drop, result) -> None:
+        if drop.accuracy is None:
+            acc = "cannot be removed"
+        else:
+            acc = f"accuracy {pct(drop.accuracy)}" + (f"  top-5 {pct(drop.top5)}" if drop.top5 is not None else "")
         print(f"  without {drop.label:<18} {acc}", file=out, flush=True)
 
-    result = drop_each_block(trained.spec, trained.state, data, device, on_block=show)
-    print(f"  with every block          accuracy {100 * result.baseline:5.1f}%", file=out, flush=True)
+    started = time.perf_counter()
+    result = drop_each_block(trained.spec, trained.state, data, device, on_block=show, blocks=chosen,
+                             normalisation=trained.normalisation)
+    top5 = f"  top-5 {pct(result.baseline_top5)}" if result.baseline_top5 is not None else ""
+    print(f"  with every block          accuracy {pct(result.baseline)}{top5}  "
+          f"({len(result.drops) + 1} evaluations of {result.images} images in {time.perf_counter() - started:.1f} s)",
+          file=out, flush=True)
     return result
 
 
@@ -262,9 +288,10 @@ def cmd_drop_block(args) -> int:
     out = sys.stderr if args.json else sys.stdout
     try:
         device = resolve_device(args.device)
-        results = [_drop_one(args.net, args.checkpoint, args.dataset, device, out)]
+        results = [_drop_one(args.net, args.checkpoint, args.dataset, device, out, args.blocks, args.test_size)]
         if args.twin:
-            results.append(_drop_one(args.twin, args.twin_checkpoint, args.dataset, device, out))
+            results.append(_drop_one(args.twin, args.twin_checkpoint, args.dataset, device, out, args.blocks,
+                                     args.test_size))
     except TrainingError as err:
         raise CliError(str(err)) from None
     residual = next((r for r in results if r.residual), None)

@@ -73,10 +73,12 @@ class BlockDrop:
     accuracy: float | None  # test accuracy without this block (None: cannot be removed)
     reason: str = ""  # why it cannot be removed
     changes_shape: bool = False
+    top5: float | None = None  # top-5 accuracy without this block (networks with more than 5 classes)
 
     def to_dict(self) -> dict:
         return {"position": self.position + 1, "block": self.label, "residual": self.residual,
-                "accuracy": self.accuracy, "reason": self.reason, "changes_shape": self.changes_shape}
+                "accuracy": self.accuracy, "top5": self.top5, "reason": self.reason,
+                "changes_shape": self.changes_shape}
 
 
 @dataclass
@@ -85,6 +87,9 @@ class DropResult:
     baseline: float  # test accuracy with every block
     drops: list[BlockDrop] = field(default_factory=list)
     stopped: bool = False
+    baseline_top5: float | None = None
+    total_blocks: int | None = None  # blocks in the network (more than ``drops`` when only some are asked for)
+    images: int = 0  # test images measured on
 
     @property
     def residual(self) -> bool:
@@ -102,36 +107,87 @@ class DropResult:
         blocks = self.removable()
         return min(blocks, key=lambda d: d.accuracy) if blocks else None
 
+    @property
+    def selected(self) -> bool:
+        """Only some of the network's blocks were asked for."""
+        return self.total_blocks is not None and self.total_blocks > len(self.drops) and not self.stopped
+
     def to_dict(self) -> dict:
-        return {"network": self.name, "baseline_accuracy": self.baseline, "stopped": self.stopped,
+        return {"network": self.name, "baseline_accuracy": self.baseline, "baseline_top5": self.baseline_top5,
+                "images": self.images, "total_blocks": self.total_blocks, "stopped": self.stopped,
                 "blocks": [d.to_dict() for d in self.drops]}
 
 
-def eval_source(spec: NetworkSpec, data: ImageData, device: torch.device, batch_size: int = 256) -> BatchSource:
-    """The test split prepared as in training (the training split's mean and std, the net's input size)."""
+def eval_source(spec: NetworkSpec, data: ImageData, device: torch.device, batch_size: int | None = None,
+                normalisation=None) -> BatchSource:
+    """The test split prepared as in training: the net's input size, and the normalisation the
+    weights were trained with (``finetune.Normalisation``; None: the training split's mean and std)."""
     data, _ = conform_channels(data, spec.input_shape[0])
-    return BatchSource(data, device=device, input_hw=tuple(spec.input_shape[1:]), batch_size=batch_size,
-                       augment=False, seed=0)
+    h, w = spec.input_shape[1:]
+    if batch_size is None:  # keep a batch's activations modest at ImageNet sizes
+        batch_size = 256 if h * w <= 64 * 64 else 32
+    norm = None if normalisation is None or not normalisation.mean else (normalisation.mean, normalisation.std)
+    return BatchSource(data, device=device, input_hw=(h, w), batch_size=batch_size, augment=False, seed=0,
+                       eval_batch_size=batch_size, normalisation=norm)
 
 
 @torch.no_grad()
-def accuracy(model, source: BatchSource) -> float:
-    correct = total = 0
+def accuracies(model, source: BatchSource) -> tuple[float, float | None]:
+    """Top-1 and top-5 accuracy on the test split (top-5 None for 5 classes or fewer)."""
+    correct = correct5 = total = 0
     for x, y in source.test_batches():
-        correct += int((model(x).argmax(1) == y).sum())
+        out = model(x)
+        if out.shape[1] > 5:
+            top = out.topk(5, dim=1).indices
+            correct5 += int((top == y[:, None]).any(dim=1).sum())
+            correct += int((top[:, 0] == y).sum())
+        else:
+            correct += int((out.argmax(1) == y).sum())
         total += len(y)
     if total == 0:
         raise TrainingError("the test split is empty: nothing to measure accuracy on")
-    return correct / total
+    return correct / total, (correct5 / total if out.shape[1] > 5 else None)
+
+
+def accuracy(model, source: BatchSource) -> float:
+    return accuracies(model, source)[0]
+
+
+def parse_blocks(text: str, spec: NetworkSpec) -> list[tuple[int, int]]:
+    """``"3.2,1.1"`` (stage.block, 1-based as on the bars) -> ``[(2, 1), (0, 0)]``; ``SpecError`` names
+    a block the network does not have."""
+    from ..spec import SpecError
+
+    counts = [len(stage.blocks) for stage in spec.stages]
+    picked = []
+    for part in (p.strip() for p in text.split(",")):
+        if not part:
+            continue
+        stage_text, dot, block_text = part.partition(".")
+        if not (dot and stage_text.isdigit() and block_text.isdigit()):
+            raise SpecError(f"{part!r} is not STAGE.BLOCK, e.g. 3.2 for stage 3, block 2", where="--blocks")
+        stage, block = int(stage_text), int(block_text)
+        if not 1 <= stage <= len(counts):
+            raise SpecError(f"{part}: {spec.name} has stages 1 to {len(counts)}", where="--blocks")
+        if not 1 <= block <= counts[stage - 1]:
+            raise SpecError(f"{part}: stage {stage} of {spec.name} has blocks 1 to {counts[stage - 1]}",
+                            where="--blocks")
+        if (stage - 1, block - 1) not in picked:
+            picked.append((stage - 1, block - 1))
+    if not picked:
+        raise SpecError("no block given; write them as STAGE.BLOCK, e.g. 3.2,1.1", where="--blocks")
+    return picked
 
 
 def drop_each_block(spec: NetworkSpec, state: dict, data: ImageData, device: str | torch.device = "cpu",
-                    on_block=None, should_stop=None) -> DropResult:
+                    on_block=None, should_stop=None, blocks: list[tuple[int, int]] | None = None,
+                    normalisation=None) -> DropResult:
     """Test accuracy of the trained ``spec`` + ``state`` with each single block removed in turn.
 
     ``on_block(drop, result)`` is called after each block (``result.baseline`` is known by
     then); ``should_stop()`` ends early (the result then holds the blocks measured so far
-    and ``stopped``).
+    and ``stopped``). ``blocks`` (0-based ``(stage, index)`` pairs) measures only those;
+    ``normalisation`` prepares inputs as the weights were trained (see ``eval_source``).
     """
     device = torch.device(device)
     info = analyse(spec)
@@ -142,19 +198,24 @@ def drop_each_block(spec: NetworkSpec, state: dict, data: ImageData, device: str
         first = str(err).splitlines()[1:2] or [str(err)]
         raise TrainingError(f"the weights do not fit {spec.name}: {first[0].strip()}") from None
     model.to(device).eval()
-    source = eval_source(spec, data, device)
-    result = DropResult(spec.name, accuracy(model, source))
+    source = eval_source(spec, data, device, normalisation=normalisation)
+    top1, top5 = accuracies(model, source)
+    result = DropResult(spec.name, top1, baseline_top5=top5, total_blocks=len(info.blocks),
+                        images=source.test_size)
+    wanted = set(blocks) if blocks is not None else None
     for position, (block, binfo) in enumerate(zip(model.blocks(), info.blocks)):
+        if wanted is not None and (binfo.stage, binfo.index) not in wanted:
+            continue
         if should_stop is not None and should_stop():
             result.stopped = True
             break
         replacement, reason = removal_of(block, binfo)
         changes = tuple(binfo.in_shape) != tuple(binfo.out_shape)
-        acc = None
+        acc = acc5 = None
         if replacement is not None:
             with removed(model, binfo.stage, binfo.index, replacement.to(device)):
-                acc = accuracy(model, source)
-        drop = BlockDrop(position, binfo.label, bool(block.skip), acc, reason, changes)
+                acc, acc5 = accuracies(model, source)
+        drop = BlockDrop(position, binfo.label, bool(block.skip), acc, reason, changes, acc5)
         result.drops.append(drop)
         if on_block is not None:
             on_block(drop, result)
@@ -170,6 +231,7 @@ class TrainedNet:
     dataset: str | None  # what it was trained on, when the file says
     train_size: int | None = None
     test_size: int | None = None
+    normalisation: object = None  # ``finetune.Normalisation`` the weights were trained with (None: unknown)
 
 
 def same_layers(a: NetworkSpec, b: NetworkSpec) -> bool:
@@ -178,22 +240,46 @@ def same_layers(a: NetworkSpec, b: NetworkSpec) -> bool:
 
 
 def load_trained(path: str, net: NetworkSpec | None = None) -> TrainedNet:
-    """A checkpoint written by ``train --checkpoint`` or ``experiment degradation --save-dir``.
+    """Trained weights: a checkpoint written by ``train --checkpoint`` or ``experiment degradation
+    --save-dir``, a weights file from ``import-weights``, or a torchvision-style state_dict.
 
-    The network stored in the file is the one evaluated (it knows the input size it was
-    trained at); ``net``, when given, must have the same layers.
+    The network stored in a file is the one evaluated (it knows the input size it was
+    trained at); ``net``, when given, must have the same layers. A bare state_dict says
+    nothing about its network, so ``net`` is needed and every key must fit it.
+    Torchvision-style weights were trained on ImageNet-normalised inputs; a checkpoint
+    says how its inputs were normalised.
     """
+    from ..export.weights import WeightsError, check_state_dict, read_weights_file
     from ..spec import SpecError
-    from ..train.checkpoint import checkpoint_spec, read_checkpoint
+    from ..train.finetune import Normalisation
 
-    data = read_checkpoint(path)
-    spec = checkpoint_spec(data, path)
+    import os
+
+    if not os.path.exists(path):
+        raise TrainingError(f"weights file {path} does not exist")
+    try:
+        weights = read_weights_file(path)
+    except WeightsError as err:
+        raise TrainingError(str(err)) from None
+    extras = weights.extras
+    if weights.spec is None:
+        if net is None:
+            raise TrainingError(f"{weights.path.name} is a bare state_dict: it does not say which network it "
+                                "belongs to; name the network (e.g. resnet50)")
+        try:
+            check_state_dict(build(net), weights.state_dict, weights.path.name)
+        except WeightsError as err:
+            raise TrainingError(str(err)) from None
+        return TrainedNet(net, weights.state_dict, None, normalisation=Normalisation.imagenet())
+    spec = weights.spec
     if net is not None and not same_layers(spec, net):
         raise SpecError(f"{path} holds weights for {spec.name!r}, whose layers differ from {net.name!r}; "
                         "pass the network it was trained as", where="drop-block")
-    settings = data.get("settings") or {}
-    return TrainedNet(spec, data["model"], settings.get("dataset"), settings.get("train_size"),
-                      settings.get("test_size"))
+    if "settings" not in extras:  # a weights file from import-weights: torchvision's weights
+        return TrainedNet(spec, weights.state_dict, None, normalisation=Normalisation.imagenet())
+    settings = extras.get("settings") or {}
+    return TrainedNet(spec, weights.state_dict, settings.get("dataset"), settings.get("train_size"),
+                      settings.get("test_size"), Normalisation.from_dict(extras.get("normalisation")))
 
 
 # -- running it off the caller's thread ---------------------------------------------------
@@ -208,14 +294,18 @@ class DropJob:
     dataset: str | None = None  # loaded on the worker thread when ``data`` is None
     train_size: int | None = None
     test_size: int | None = None
+    normalisation: object = None  # as the weights were trained (None: the data's own)
+    blocks: list[tuple[int, int]] | None = None  # only these (0-based stage, index); None: every block
 
     @classmethod
-    def from_trained(cls, trained: TrainedNet, dataset: str | None = None) -> "DropJob":
+    def from_trained(cls, trained: TrainedNet, dataset: str | None = None, test_size: int | None = None,
+                     blocks: list[tuple[int, int]] | None = None) -> "DropJob":
         name = dataset or trained.dataset
         if not name:
-            raise TrainingError(f"{trained.spec.name}: the checkpoint does not say what it was trained on; "
+            raise TrainingError(f"{trained.spec.name}: the weights file does not say what it was trained on; "
                                 "name the test data")
-        return cls(trained.spec, trained.state, None, name, trained.train_size, trained.test_size)
+        return cls(trained.spec, trained.state, None, name, trained.train_size,
+                   test_size if test_size is not None else trained.test_size, trained.normalisation, blocks)
 
     def load_data(self) -> ImageData:
         if self.data is not None:
@@ -256,7 +346,8 @@ class DropRunner(BackgroundJob):
                     break
                 self.results[i] = drop_each_block(job.spec, job.state, job.load_data(), device,
                                                   on_block=lambda drop, res, i=i: sink(i, (drop, res.baseline)),
-                                                  should_stop=lambda: self.stopped)
+                                                  should_stop=lambda: self.stopped, blocks=job.blocks,
+                                                  normalisation=job.normalisation)
         except (TrainingError, ValueError) as exc:
             self.error = str(exc)
         except Exception as exc:  # a bug: say so, keep the caller alive

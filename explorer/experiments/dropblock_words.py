@@ -46,8 +46,14 @@ def _kind(result: "DropResult") -> str:
 def _headline_part(result: "DropResult") -> str:
     costs = result.costs()
     if not costs:
-        return f"no block of {result.name} can be removed"
+        return f"no {'measured ' if result.selected else ''}block of {result.name} can be removed"
     worst = result.worst()
+    if result.selected:  # only the blocks asked for: say nothing about the others
+        if len(costs) == 1:
+            return (f"removing {worst.label} of {result.name} costs {_cost(costs[0])} of test accuracy")
+        return (f"removing one of the {len(costs)} measured {_kind(result)} blocks of {result.name} costs "
+                f"{_cost(median(costs))} of test accuracy typically, and {_cost(max(costs))} at worst "
+                f"(without {worst.label})")
     if len(costs) == 1:
         return (f"removing the only removable {_kind(result)} block of {result.name} ({worst.label}) costs "
                 f"{_cost(costs[0])} of test accuracy")
@@ -59,6 +65,10 @@ def _detail(result: "DropResult") -> list[str]:
     out = []
     costs = result.costs()
     line = f"{result.name}: {100 * result.baseline:.1f}% with every block"
+    if result.baseline_top5 is not None:
+        line += f" (top-5 {100 * result.baseline_top5:.1f}%)"
+    if result.selected:
+        line += f"; {len(result.drops)} of its {result.total_blocks} blocks measured"
     if len(costs) > 1:
         worst = result.worst()
         line += (f"; over its {len(costs)} removable blocks a removal costs {_cost(mean(costs))} on average"
@@ -82,6 +92,8 @@ def _resnet_reading(residual: "DropResult", plain: "DropResult | None") -> list[
     contrast = p_typ is not None and p_typ >= LITTLE and p_typ > 2 * r_typ
     twin = (f" The plain net is a single path, and every later layer depends on each block: a typical "
             f"removal costs it {_cost(p_typ)}.") if contrast else ""
+    if residual.selected:  # a few chosen blocks say nothing about the rest of the network
+        return []
     if r_max < LITTLE:
         return [f"Losing any one block hurts {residual.name} little (at most {_cost(r_max)}): its blocks behave "
                 f"like an ensemble of paths of different lengths, and most paths avoid any one block.{twin}"]

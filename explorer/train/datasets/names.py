@@ -1,7 +1,8 @@
 """The one function that resolves a dataset name, and the names it accepts.
 
 A dataset name is ``shapes``, ``digits`` or ``FORMAT:PATH`` with FORMAT one of
-``cifar10``, ``cifar100``, ``mnist``, ``fashion-mnist`` and ``folder``. Nothing is
+``cifar10``, ``cifar100``, ``mnist``, ``fashion-mnist``, ``folder`` and ``imagenet-val``
+(ImageNet validation images for evaluation, read by ``imagenet.py``). Nothing is
 downloaded: the procedural sets are made in ``procedural.py``, the others read from
 local disk by ``files.py``.
 """
@@ -13,12 +14,13 @@ from . import files
 from .base import DatasetError, ImageData, subsample
 from .procedural import load_digits32, make_shapes
 
-FORMATS = ("cifar10", "cifar100", "mnist", "fashion-mnist", "folder")
+FORMATS = ("cifar10", "cifar100", "mnist", "fashion-mnist", "folder", "imagenet-val")
 BUILTIN = ("shapes", "digits")
 
 
 def dataset_help() -> str:
-    return "shapes | digits | cifar10:PATH | cifar100:PATH | mnist:PATH | fashion-mnist:PATH | folder:PATH"
+    return ("shapes | digits | cifar10:PATH | cifar100:PATH | mnist:PATH | fashion-mnist:PATH | folder:PATH | "
+            "imagenet-val:PATH")
 
 
 def parse_name(name: str) -> tuple[str, str | None]:
@@ -46,6 +48,9 @@ def load_dataset(name: str, *, train_size: int | None = None, test_size: int | N
         data = make_shapes(train_size or 10_000, test_size or 2_000)
     elif kind == "digits":
         data = load_digits32()
+    elif kind == "imagenet-val":  # test images only, at 224x224 after the standard transform
+        from .imagenet import load_imagenet_val
+        data = load_imagenet_val(path, test_size)
     else:
         if not os.path.isdir(path):
             found = "found a file" if os.path.isfile(path) else "nothing is there"
