@@ -249,7 +249,7 @@ def load_trained(path: str, net: NetworkSpec | None = None) -> TrainedNet:
     Torchvision-style weights were trained on ImageNet-normalised inputs; a checkpoint
     says how its inputs were normalised.
     """
-    from ..export.weights import WeightsError, check_state_dict, read_weights_file
+    from ..nn.weights_file import WeightsError, check_state_dict, read_weights_file
     from ..spec import SpecError
     from ..train.finetune import Normalisation
 

@@ -96,7 +96,7 @@ class InitWeights:
 
 def read_init_weights(path: str) -> InitWeights:
     """Read ``path`` (no code runs); ``TrainingError`` names what is wrong with it."""
-    from ..export.weights import WeightsError, read_weights_file
+    from ..nn.weights_file import WeightsError, read_weights_file
 
     try:
         weights = read_weights_file(path)
@@ -117,7 +117,7 @@ def read_init_weights(path: str) -> InitWeights:
 def load_into(model: nn.Module, init: InitWeights) -> str | None:
     """Load ``init`` into ``model``: every key but the head strictly; the head too when its size
     matches. Returns a note when the head was replaced, else None. Raises ``TrainingError``."""
-    from ..export.weights import WeightsError, check_state_dict
+    from ..nn.weights_file import WeightsError, check_state_dict
 
     head = model.state_dict()[HEAD_PREFIX + "weight"]
     state = dict(init.state)

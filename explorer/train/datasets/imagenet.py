@@ -8,7 +8,7 @@ Two layouts are read:
   in torchvision's order; blank lines and lines starting with ``#`` are ignored.
 
 Class indices are torchvision's: the position of the WordNet id in the sorted list of
-the 1000 ILSVRC-2012 ids (``imagenet_wnids.txt``; index 0 is n01440764, tench). Every
+the 1000 ILSVRC-2012 ids (``imagenet_wnids.py``; index 0 is n01440764, tench). Every
 image gets the standard evaluation transform: the shorter side resized to 256
 (bilinear, antialiased), the centre 224x224 cropped; the loader then normalises with
 ImageNet's mean and std. Nothing is downloaded.
@@ -18,7 +18,6 @@ from __future__ import annotations
 import os
 from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
-from importlib import resources
 
 import numpy as np
 import torch
@@ -34,9 +33,10 @@ IMAGE_EXTENSIONS = (".jpeg", ".jpg", ".png", ".bmp", ".webp", ".tif", ".tiff")
 @lru_cache(maxsize=1)
 def imagenet_wnids() -> tuple[str, ...]:
     """The 1000 ILSVRC-2012 WordNet ids in torchvision's class order (sorted)."""
-    text = resources.files(__package__).joinpath("imagenet_wnids.txt").read_text(encoding="ascii")
-    wnids = tuple(line.strip() for line in text.splitlines() if line.strip())
-    assert len(wnids) == 1000 and list(wnids) == sorted(wnids), "imagenet_wnids.txt is damaged"
+    from .imagenet_wnids import WNIDS_TEXT
+
+    wnids = tuple(WNIDS_TEXT.split())
+    assert len(wnids) == 1000 and list(wnids) == sorted(wnids), "imagenet_wnids.py is damaged"
     return wnids
 
 

@@ -1,0 +1,169 @@
+"""Weights files on disk: reading them without running code, and checking a state_dict key by key.
+
+A weights file is a training checkpoint (a ``torch.save`` dict with at least ``"spec"``
+and ``"model"``), a weights file from ``import-weights`` (``spec``, ``model``,
+``source``), or a bare state_dict such as a torchvision ResNet file. ``check_state_dict``
+names the first key that does not fit and both shapes, never a long PyTorch traceback.
+Training (``--init-weights``), export and the experiments all read weights through here.
+"""
+from __future__ import annotations
+
+import os
+import pickle
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from ..spec import NetworkSpec, SpecError, fmt_shape
+from ..spec.fileformat import from_dict
+
+# BatchNorm fills this counter in itself when a file lacks it (older torchvision files do).
+_OPTIONAL_SUFFIX = ".num_batches_tracked"
+_ZIP_MAGIC = b"PK\x03\x04"  # torch.save's format since PyTorch 1.6
+_PICKLE_PROTO = b"\x80"  # the legacy format: a bare pickle
+
+
+class WeightsError(ValueError):
+    """A weights file or state_dict that cannot be loaded into the network."""
+
+
+@dataclass
+class WeightsFile:
+    """A weights file as read: the state_dict, and the spec when the file carries one."""
+
+    path: Path
+    state_dict: dict
+    spec: NetworkSpec | None  # None for a bare state_dict (torchvision files)
+    extras: dict = field(default_factory=dict)  # a checkpoint's other entries (settings, normalisation...)
+
+    @property
+    def kind(self) -> str:
+        return "checkpoint" if self.spec is not None else "state_dict"
+
+
+def _shape(value) -> str:
+    return fmt_shape(tuple(value.shape)) if isinstance(value, torch.Tensor) and value.dim() else "a scalar"
+
+
+def read_weights_file(path: str | os.PathLike) -> WeightsFile:
+    """Read a trainer checkpoint or a bare state_dict file (CPU tensors, no code executed)."""
+    path = Path(path)
+    if not path.exists():
+        raise WeightsError(f"no such file: {path}")
+    if path.is_dir():
+        raise WeightsError(f"{path} is a folder, not a weights file")
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(4)
+    except OSError as err:
+        raise WeightsError(f"cannot read {path}: {err.strerror or err}") from None
+    if not head:
+        raise WeightsError(f"{path.name} is empty")
+    if not head.startswith(_ZIP_MAGIC) and head[:1] != _PICKLE_PROTO:
+        raise WeightsError(f"{path.name} is not a PyTorch weights file (torch.save writes a zip archive; "
+                           f"this file starts with {head!r})")
+    try:
+        # weights_only: a weights file must never run code when it is opened.
+        data = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as err:
+        if "weights_only" in str(err) or "global" in str(err).lower():
+            raise WeightsError(f"{path.name} holds Python objects, not just tensors (a whole pickled model?); "
+                               f"save model.state_dict() instead") from None
+        raise WeightsError(f"{path.name} is damaged ({_first_line(err)})") from None
+    except (zipfile.BadZipFile, EOFError, UnicodeDecodeError) as err:
+        raise WeightsError(f"{path.name} is damaged or truncated ({_first_line(err)})") from None
+    except RuntimeError as err:
+        if "zip" in str(err).lower() or "archive" in str(err).lower():
+            raise WeightsError(f"{path.name} is damaged or truncated ({_first_line(err)})") from None
+        raise WeightsError(f"{path.name} cannot be read as a PyTorch file: {_first_line(err)}") from None
+    except OSError as err:
+        raise WeightsError(f"cannot read {path}: {err.strerror or err}") from None
+    if not isinstance(data, dict):
+        raise WeightsError(f"{path.name} holds {type(data).__name__}, not a state_dict or checkpoint")
+    spec = None
+    if "model" in data and "spec" in data:
+        try:
+            spec = from_dict(data["spec"])
+        except SpecError as err:
+            raise WeightsError(f"{path.name}: the checkpoint's network description is unusable: {err}") from None
+        state = data["model"]
+    elif "state_dict" in data and isinstance(data["state_dict"], dict):
+        state = data["state_dict"]  # a common wrapping of a bare state_dict
+    else:
+        state = data
+    if not isinstance(state, dict) or not state:
+        raise WeightsError(f"{path.name} holds no weights")
+    bad = next((k for k, v in state.items() if not isinstance(k, str) or not isinstance(v, torch.Tensor)), None)
+    if bad is not None:
+        raise WeightsError(f"{path.name} is not a state_dict: entry {bad!r} is {type(state[bad]).__name__}, "
+                           f"not a tensor")
+    extras = {k: v for k, v in data.items() if k != "model"} if spec is not None else {}
+    return WeightsFile(path=path, state_dict=state, spec=spec, extras=extras)
+
+
+def _first_line(err: BaseException) -> str:
+    lines = str(err).strip().splitlines()
+    if not lines:
+        return type(err).__name__
+    return lines[0].split(". ")[0].rstrip(".")[:200]
+
+
+def check_state_dict(model: nn.Module, state: dict, source: str = "the file",
+                     ignore_prefix: str | None = None) -> None:
+    """Raise ``WeightsError`` naming the first key of ``state`` that does not fit ``model``.
+
+    Keys are checked in the model's order: a missing key or a shape difference is
+    reported first, then keys the model does not have. Keys of the model starting with
+    ``ignore_prefix`` (a classifier head to be replaced) are not required.
+    """
+    expected = model.state_dict()
+    if ignore_prefix:
+        expected = {k: v for k, v in expected.items() if not k.startswith(ignore_prefix)}
+    for key, ref in expected.items():
+        if key not in state:
+            if key.endswith(_OPTIONAL_SUFFIX):
+                continue
+            raise WeightsError(f"{source} has no '{key}' (the network expects {_shape(ref)})"
+                               + _hint(state, expected))
+        got = state[key]
+        if tuple(got.shape) != tuple(ref.shape):
+            raise WeightsError(f"'{key}' is {_shape(got)} in {source}, but the network expects "
+                               f"{_shape(ref)}" + _hint(state, expected))
+        if not got.is_floating_point() and ref.is_floating_point():
+            raise WeightsError(f"'{key}' in {source} holds {got.dtype}, not floating-point weights")
+    extra = [k for k in state if k not in expected]
+    if extra:
+        key = extra[0]
+        more = f" and {len(extra) - 1} more" if len(extra) > 1 else ""
+        raise WeightsError(f"{source} has '{key}' ({_shape(state[key])}){more}, which the network does not have"
+                           + _hint(state, expected))
+
+
+def _layout(state: dict) -> tuple[tuple[int, ...], bool]:
+    """Blocks per ``layerN`` and whether they are bottlenecks, read from state_dict keys."""
+    counts: dict[int, set[int]] = {}
+    bottleneck = False
+    for key in state:
+        parts = key.split(".")
+        if len(parts) > 2 and parts[0].startswith("layer") and parts[0][5:].isdigit() and parts[1].isdigit():
+            counts.setdefault(int(parts[0][5:]), set()).add(int(parts[1]))
+            bottleneck = bottleneck or parts[2] == "conv3"
+    return tuple(len(counts[i]) for i in sorted(counts)), bottleneck
+
+
+def _hint(state: dict, expected: dict) -> str:
+    got, got_bottleneck = _layout(state)
+    want, want_bottleneck = _layout(expected)
+    if not got or (got, got_bottleneck) == (want, want_bottleneck):
+        return ""
+    from ..spec.presets import PRESETS
+    kind = "bottleneck" if got_bottleneck else "basic"
+    name = next((row.name for row in PRESETS.values()
+                 if row.counts == got and row.kind.bottleneck == got_bottleneck and row.stem.value == "imagenet"),
+                None)
+    looks = f" ({name})" if name else ""
+    return (f"; the file holds a {kind}-block network with {'-'.join(map(str, got))} blocks per stage{looks}, "
+            f"the network has {'-'.join(map(str, want))}")
