@@ -42,7 +42,13 @@ class _ColumnAxis(pg.AxisItem):
         return [(every, [c + 0.5 for c in range(first - first % every, last + 1, every) if c >= first])]
 
     def tickStrings(self, values, scale, spacing):  # noqa: N802 - pyqtgraph's name
-        return [self._owner.column_label(int(math.floor(v))) for v in values]
+        """Each tick's step; a run of probe ticks says "probe" once, not "probe probe probe"."""
+        words, previous = [], None
+        for v in values:
+            label = self._owner.column_label(int(math.floor(v)))
+            words.append("" if label == PROBE_LABEL and previous == PROBE_LABEL else label)
+            previous = label
+        return words
 
 
 class _BlockAxis(pg.AxisItem):
