@@ -68,6 +68,7 @@ def run_gui(argv: list[str] | None = None) -> int:
     from .workbench import build_window
 
     from .main_thread_gc import MainThreadCollector
+    from PySide6.QtCore import QTimer
 
     app.setWindowIcon(icon("app"))
     collector = MainThreadCollector(app)  # no Qt object may be destroyed by a worker thread's collection
@@ -75,4 +76,9 @@ def run_gui(argv: list[str] | None = None) -> int:
     window, bench = build_window(Document(preset(DEFAULT_PRESET)))
     app.aboutToQuit.connect(bench.shutdown)  # however the loop ends, no thread outlives it
     place_window(window, app)
+    from .help_tour import TOUR_SEEN_KEY, should_show_tour
+
+    if should_show_tour(window.settings):  # the first start for this user: a short tour, once
+        window.settings.setValue(TOUR_SEEN_KEY, True)
+        QTimer.singleShot(600, window.show_tour)  # once the docks have their sizes
     return app.exec()

@@ -34,9 +34,11 @@ class SpecEditCommand(QUndoCommand):
 
     def redo(self) -> None:
         self._document._set_spec(self.new)
+        self._document.edited.emit(self.text(), False, self.new, self.old)
 
     def undo(self) -> None:
         self._document._set_spec(self.old)
+        self._document.edited.emit(self.text(), True, self.old, self.new)
 
     def id(self) -> int:  # noqa: A003 - Qt's name
         return 1 if self._merge_key else -1
@@ -55,6 +57,7 @@ class Document(QObject):
     selectionChanged = Signal(object)  # Selection
     pathChanged = Signal(object)  # Path or None
     modifiedChanged = Signal(bool)
+    edited = Signal(str, bool, object, object)  # undo text, True when undone, new spec, old spec
 
     def __init__(self, spec: NetworkSpec, path: Path | None = None, parent: QObject | None = None):
         super().__init__(parent)

@@ -223,7 +223,8 @@ class Inspector(QWidget):
         self.pages.setCurrentWidget(page)
         with self._quiet():
             fill = {None: self._fill_network, "stem": self._fill_stem, "stage": self._fill_stage,
-                    "block": self._fill_block, "head": self._fill_head}[sel.part]
+                    "block": self._fill_block, "head": self._fill_head,
+                    "network": self._fill_network}[sel.part]
             fill(sel)
 
     def _fill_block(self, sel: Selection) -> None:

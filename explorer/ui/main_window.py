@@ -17,7 +17,9 @@ from PySide6.QtWidgets import (QApplication, QDockWidget, QLabel, QMainWindow, Q
 from ..spec import DEFAULT_PRESET, PRESETS, preset
 from .canvas import DiagramView
 from .document import Document
+from .edit_menu import EditCommands
 from .file_actions import Dialogs, FileActions
+from .help_tour import KeysDialog, TourPanel
 from .formatting import macs_text, params_text
 from .icons import icon
 from .inspector import Inspector
@@ -82,6 +84,7 @@ class MainWindow(QMainWindow):
         self.history.setCleanIcon(icon("save"))  # marks the state that matches the saved file
         self.history.setObjectName("undoHistory")
         self._build_docks()
+        self.edit_commands = EditCommands(self)  # Delete, Duplicate, Select All, Toggle Skip
         self._build_actions()
         self._build_menus()
         self._build_toolbar()
@@ -292,6 +295,9 @@ class MainWindow(QMainWindow):
         edit_menu = bar.addMenu("&Edit")
         edit_menu.addAction(self.undo_action)
         edit_menu.addAction(self.redo_action)
+        edit_menu.addSeparator()
+        for action in self.edit_commands.actions():
+            edit_menu.addAction(action)
 
         view_menu = bar.addMenu("&View")
         for action in (self.zoom_in_action, self.zoom_out_action, self.reset_zoom_action, self.fit_action):
@@ -310,6 +316,10 @@ class MainWindow(QMainWindow):
             self.panels_menu.addAction(dock.toggleViewAction())
 
         help_menu = bar.addMenu("&Help")
+        self.keys_action = help_menu.addAction("&Keyboard and Mouse…", self.show_keys)
+        self.keys_action.setShortcut(QKeySequence.StandardKey.HelpContents)
+        self.tour_action = help_menu.addAction("&Tour of the Window", self.show_tour)
+        help_menu.addSeparator()
         help_menu.addAction("&About ResNet Explorer", self._about)
 
     def _build_toolbar(self) -> None:
@@ -442,6 +452,19 @@ class MainWindow(QMainWindow):
         self.dialogs.info(self, "About ResNet Explorer",
                           "ResNet Explorer: build residual networks as diagrams, train them and see "
                           "why skip connections help very deep networks learn.")
+
+    def show_keys(self) -> None:
+        """Help > Keyboard and Mouse (not modal)."""
+        if getattr(self, "keys_dialog", None) is None:
+            self.keys_dialog = KeysDialog(self)
+        self.keys_dialog.show()
+        self.keys_dialog.raise_()
+
+    def show_tour(self) -> None:
+        """Help > Tour: the floating tour from its first step (not modal)."""
+        if getattr(self, "tour", None) is None:
+            self.tour = TourPanel(self)
+        self.tour.start()
 
     def _fill_recent_menu(self) -> None:
         menu: QMenu = self.recent_menu

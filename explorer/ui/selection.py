@@ -8,7 +8,7 @@ from ..spec import NetworkSpec
 
 @dataclass(frozen=True)
 class Selection:
-    part: str | None = None  # None, "stem", "stage", "block" or "head"
+    part: str | None = None  # None, "stem", "stage", "block", "head" or "network" (Select All)
     stage: int | None = None  # 0-based
     block: int | None = None  # 0-based, within the stage
 

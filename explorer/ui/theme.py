@@ -73,6 +73,7 @@ SKIP_OFF_INK = QColor("#9aa1a9")
 ERROR = QColor("#d0312d")
 ACCENT = QColor("#f0a800")  # selection highlight: amber reads on every kind's fill
 HOVER = QColor("#0b74de")
+HOVER_FILL = QColor("#e3f0fd")  # the skip switch under the mouse
 STAGE_FILL = QColor("#f6f7f9")
 STAGE_BORDER = QColor("#b7bec7")
 NODE_FILL = QColor("#eef0f3")  # input, stem, head

@@ -134,7 +134,7 @@ class StageFrameItem(_RectItem):
         painter.drawPolygon(tri)
         text = QRectF(chev.right() + g.s(2), header.top(), header.right() - chev.right() - g.s(12),
                       header.height())
-        draw_text(painter, text, d.title, 15 * t.scale, th.ERROR if d.has_error else th.INK, bold=True,
+        draw_text(painter, text, d.title, g.text(15), th.ERROR if d.has_error else th.INK, bold=True,
                   align=Qt.AlignmentFlag.AlignLeft)
 
 
@@ -194,7 +194,7 @@ class SummaryItem(_RectItem):
                 (d.counts, 12.5, False, th.ERROR if d.errors else th.MUTED)]
         for i, (text, size, bold, ink) in enumerate(rows):
             draw_text(painter, QRectF(inner.left(), inner.top() + i * h, inner.width(), h), text,
-                      size * t.scale, ink, bold=bold, align=Qt.AlignmentFlag.AlignLeft)
+                      g.text(size), ink, bold=bold, align=Qt.AlignmentFlag.AlignLeft)
 
 
 @dataclass(frozen=True)
@@ -240,11 +240,11 @@ class NodeItem(_RectItem):
         if d.subtitle:
             top = QRectF(inner.left(), inner.top(), inner.width(), inner.height() / 2)
             bottom = top.translated(0, inner.height() / 2)
-            draw_text(painter, top, d.title, 14.5 * t.scale, th.INK, bold=True, align=Qt.AlignmentFlag.AlignLeft)
-            draw_text(painter, bottom, d.subtitle, 13 * t.scale, th.ERROR if d.error else th.INK,
+            draw_text(painter, top, d.title, g.text(14.5), th.INK, bold=True, align=Qt.AlignmentFlag.AlignLeft)
+            draw_text(painter, bottom, d.subtitle, g.text(13), th.ERROR if d.error else th.INK,
                       align=Qt.AlignmentFlag.AlignLeft)
         else:
-            draw_text(painter, inner, d.title, 14 * t.scale, th.INK, bold=True)
+            draw_text(painter, inner, d.title, g.text(14), th.INK, bold=True)
 
 
 class SpineItem(QGraphicsItem):
@@ -311,11 +311,11 @@ class TextBlockItem(_RectItem):
             r = r.adjusted(geom.s(12), geom.s(8), -geom.s(12), -geom.s(8))
         y = r.top()
         for i, (text, size, bold) in enumerate(lines):
-            painter.setFont(font(size * t.scale, bold))
+            painter.setFont(font(geom.text(size), bold))
             painter.setPen(th.ERROR.darker(130) if self.banner else (th.INK if i == 0 else th.MUTED))
             option_ = QTextOption()
             option_.setWrapMode(QTextOption.WrapMode.WordWrap)
-            height = text_height(text, size * t.scale, bold, r.width())
+            height = text_height(text, geom.text(size), bold, r.width())
             painter.drawText(QRectF(r.left(), y, r.width(), height), text, option_)
             y += height + geom.s(2)
 

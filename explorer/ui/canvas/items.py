@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QBrush, QPainter, QPainterPath, QPainterPathStroker, QPen
+from PySide6.QtGui import QBrush, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsItem
 
 from ...spec import BlockKind
@@ -169,7 +169,7 @@ class BlockItem(QGraphicsItem):
         painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(colour)
         painter.drawPath(rounded(band, g.s(5)))
-        size = g.theme.scale * 11
+        size = g.text(11)
         if g.vertical:
             draw_text(painter, band, "BN · ReLU first", size, th.BACKGROUND, bold=True)
         else:
@@ -183,16 +183,15 @@ class BlockItem(QGraphicsItem):
 
     def _paint_text(self, painter: QPainter, rect: QRectF) -> None:
         d, g = self._data, self._data.geom
-        scale = g.theme.scale
         pad = g.s(9)
         inner = rect.adjusted(pad, g.s(3), -pad, -g.s(3))
         top = QRectF(inner.left(), inner.top(), inner.width(), inner.height() / 2)
         bottom = QRectF(inner.left(), inner.center().y(), inner.width(), inner.height() / 2)
         stride = f"stride {d.stride}" if d.stride != 1 else ""
         title = f"{d.kind.label} · {d.width}"
-        draw_text(painter, top, title, 14.5 * scale, th.INK, bold=True, align=Qt.AlignmentFlag.AlignLeft)
+        draw_text(painter, top, title, g.text(14.5), th.INK, bold=True, align=Qt.AlignmentFlag.AlignLeft)
         if stride:
-            draw_text(painter, top, stride, 12.5 * scale, th.KIND_COLORS[d.kind], bold=True,
+            draw_text(painter, top, stride, g.text(12.5), th.KIND_COLORS[d.kind], bold=True,
                       align=Qt.AlignmentFlag.AlignRight)
         if d.out_shape is None:
             shapes = "shapes unknown"
@@ -204,7 +203,7 @@ class BlockItem(QGraphicsItem):
             line, colour = "⚠ " + (shapes if d.out_shape else _short_error(d.error)), th.ERROR
         else:
             line, colour = shapes, th.INK if d.out_shape else th.MUTED
-        draw_text(painter, bottom, line, 13 * scale, colour, align=Qt.AlignmentFlag.AlignLeft)
+        draw_text(painter, bottom, line, g.text(13), colour, align=Qt.AlignmentFlag.AlignLeft)
 
     def _paint_add(self, painter: QPainter, u: float) -> None:
         g = self._data.geom
@@ -225,7 +224,7 @@ class BlockItem(QGraphicsItem):
         painter.setPen(QPen(th.INK, g.theme.line(1.2)))
         painter.setBrush(QBrush(th.NODE_FILL))
         painter.drawPath(rounded(rect, h / 2))
-        draw_text(painter, rect, "ReLU", 11.5 * g.theme.scale, th.INK, bold=True)
+        draw_text(painter, rect, "ReLU", g.text(11.5), th.INK, bold=True)
 
 
 def _short_error(message: str) -> str:
@@ -251,8 +250,18 @@ def block_tooltip(d: BlockData) -> str:
     return "<br>".join(lines)
 
 
+SWITCH_LABELS = {"identity": "on", "projection": "1x1", "zero_pad": "0-pad", "off": "off"}
+
+
 class ArcItem(QGraphicsItem):
-    """A block's shortcut: leaves the spine before the box, rejoins at the addition."""
+    """A block's shortcut: leaves the spine before the box, rejoins at the addition.
+
+    Half-way along it sits the skip's switch: a pill with a knob (at the flow's end and
+    filled while the skip is on, at its start and hollow while it is off) and the
+    shortcut's mark ("on", "1x1", "0-pad", "off"). Only the switch answers the mouse: a
+    click on the canvas beside the line is a click on empty space (it deselects), never
+    a toggle.
+    """
 
     role = "arc"
 
@@ -260,11 +269,10 @@ class ArcItem(QGraphicsItem):
         super().__init__(parent)
         self.hovered = False
         self.setAcceptHoverEvents(True)
-        self.setCursor(Qt.CursorShape.PointingHandCursor)  # a click switches the skip
+        self.setCursor(Qt.CursorShape.PointingHandCursor)  # the switch is the only part that takes clicks
         self._path = QPainterPath()
         self._mark = QRectF()
         self._bounds = QRectF()
-        self._shape = None
         self._data: BlockData | None = None
 
     @property
@@ -275,11 +283,14 @@ class ArcItem(QGraphicsItem):
     def style(self) -> str:
         return self._data.style if self._data else "none"
 
+    def switch_rect(self) -> QRectF:
+        """The switch, in this item's coordinates (empty for a plain block)."""
+        return QRectF(self._mark)
+
     def set_data(self, d: BlockData, slot) -> None:
         self.prepareGeometryChange()
         self._data = d
         self.setVisible(d.style != "none")
-        self._shape = None
         if d.style == "none":
             self._path = QPainterPath()
             self._mark = QRectF()
@@ -301,23 +312,19 @@ class ArcItem(QGraphicsItem):
         pad = g.s(8)
         self._bounds = path.boundingRect().united(self._mark).adjusted(-pad, -pad, pad, pad)
         action = "switch this skip on" if d.style == "off" else "switch this skip off"
-        self.setToolTip(f"<b>{STYLE_NAMES[d.style]}</b> — {d.label}<br>Click to {action} "
-                        "(undo with Ctrl+Z)")
+        self.setToolTip(f"<b>{STYLE_NAMES[d.style]}</b> — {d.label}<br>Click the switch to {action} "
+                        "(Ctrl+Z undoes it)")
 
     def boundingRect(self) -> QRectF:  # noqa: N802
         return self._bounds
 
     def shape(self) -> QPainterPath:
-        if self._data is None or self._data.style == "none":
-            return QPainterPath()
-        if self._shape is None:  # built on the first hit test, not on every edit
-            stroker = QPainterPathStroker()
-            stroker.setWidth(self._data.geom.s(16))
-            shape = stroker.createStroke(self._path)
-            if self._data.style != "identity":
-                shape.addRect(self._mark)
-            self._shape = shape.simplified()
-        return self._shape
+        """The switch alone (a little larger than drawn), not the line."""
+        path = QPainterPath()
+        if self._data is not None and self._data.style != "none":
+            m = self._data.geom.s(3)
+            path.addRoundedRect(self._mark.adjusted(-m, -m, m, m), m * 2, m * 2)
+        return path
 
     def hoverEnterEvent(self, event) -> None:  # noqa: N802
         self.hovered = True
@@ -345,11 +352,28 @@ class ArcItem(QGraphicsItem):
         painter.drawEllipse(QPointF(start.x, start.y), g.s(3.2), g.s(3.2))
         tip = self._path.currentPosition()
         painter.drawPolygon(arrowhead(tip, g.pt(0, -1), g.s(7)))
-        if d.style == "identity":
-            return
-        label = {"projection": "1x1", "zero_pad": "0-pad", "off": "off"}[d.style]
-        painter.setPen(QPen(colour, t.line(1.3)))
-        painter.setBrush(th.BACKGROUND)
-        radius = 2 if d.style == "projection" else self._mark.height() / 2
-        painter.drawPath(rounded(self._mark, radius))
-        draw_text(painter, self._mark, label, 11.5 * t.scale, colour, bold=True)
+        self._paint_switch(painter, colour)
+
+    def _paint_switch(self, painter: QPainter, colour) -> None:
+        d = self._data
+        g, t = d.geom, d.geom.theme
+        mark = self._mark
+        on = d.style != "off"
+        radius = g.s(3) if d.style == "projection" else mark.height() / 2  # projection: a conv box
+        painter.setPen(QPen(colour, t.line(2.4 if self.hovered else 1.3)))
+        painter.setBrush(th.HOVER_FILL if self.hovered else th.BACKGROUND)
+        painter.drawPath(rounded(mark, radius))
+        knob_r = mark.height() / 2 - g.s(3.5)
+        inset = g.s(3.5) + knob_r
+        knob = QPointF(mark.right() - inset if on else mark.left() + inset, mark.center().y())
+        if on:
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(colour)
+        else:
+            painter.setPen(QPen(colour, t.line(1.3)))
+            painter.setBrush(th.BACKGROUND)
+        painter.drawEllipse(knob, knob_r, knob_r)
+        room = 2 * inset
+        text = QRectF(mark.left() + (g.s(4) if on else room), mark.top(),
+                      mark.width() - room - g.s(4), mark.height())
+        draw_text(painter, text, SWITCH_LABELS[d.style], g.text(11.5), colour, bold=True)

@@ -15,8 +15,14 @@ from PySide6.QtCore import QPointF, QRectF
 
 from ...spec import BlockKind
 from ..theme import Theme
+from .paint import text_width
 
 VERTICAL = "vertical"
+# Every size diagram text is drawn at in normal mode (pixels at 100%); ``Geometry.text``
+# turns one into scene units. Keep this list complete: presenter mode's fit reads its
+# smallest entry to decide how far to fold stages.
+TEXT_SIZES = (22.0, 15.0, 14.5, 14.0, 13.0, 12.5, 11.5, 11.0)
+PRESENTER_TEXT_FLOOR = 13.0
 HORIZONTAL = "horizontal"
 
 
@@ -43,6 +49,22 @@ class Geometry:
 
     def s(self, value: float) -> float:
         return self.theme.px(value)
+
+    def text(self, size: float) -> float:
+        """Pixel size (scene units) of diagram text drawn at ``size`` in normal mode.
+
+        Presenter mode scales every size and lifts the small ones (marks, "ReLU", the
+        BN band) to ``PRESENTER_TEXT_FLOOR`` first, so no label is a size smaller than
+        the rest of the diagram on a projector.
+        """
+        if self.theme.presenter:
+            size = max(size, PRESENTER_TEXT_FLOOR)
+        return self.theme.px(size)
+
+    @property
+    def smallest_text(self) -> float:
+        """The smallest pixel size (scene units) any text of the diagram is drawn at."""
+        return min(self.text(size) for size in TEXT_SIZES)
 
     # -- mapping ------------------------------------------------------------
     def pt(self, u: float, v: float) -> QPointF:
@@ -81,7 +103,7 @@ class Geometry:
     @property
     def band(self) -> float:
         """Thickness of the BN-ReLU band at the top of a pre-activation box."""
-        return self.s(17)
+        return max(self.s(17), self.text(11) * 1.4)
 
     @property
     def add_radius(self) -> float:
@@ -89,7 +111,8 @@ class Geometry:
 
     @cached_property
     def relu_size(self) -> tuple[float, float]:
-        return (self.s(44), self.s(16))
+        text = text_width("ReLU", self.text(11.5), True)
+        return (max(self.s(44), text + self.s(10)), max(self.s(16), self.text(11.5) * 1.3))
 
     @property
     def lead(self) -> float:
@@ -111,8 +134,10 @@ class Geometry:
 
     @cached_property
     def mark_size(self) -> tuple[float, float]:
-        """The label on an arc ("1x1", "0-pad", "off")."""
-        return (self.s(46), self.s(20))
+        """The skip switch on an arc: a knob and its mark ("on", "1x1", "0-pad", "off")."""
+        h = max(self.s(22), self.text(11.5) * 1.45)
+        knob = h - 2 * self.s(3.5)
+        return (text_width("0-pad", self.text(11.5), True) + knob + self.s(15), h)
 
     @property
     def frame_pad(self) -> float:

@@ -286,7 +286,7 @@ class DiagramScene(DropTargets, QGraphicsScene):
         if not self._summaries:  # no stage shows a (wider) summary box: the frames hug the blocks
             low = -g.across(*g.box_size) / 2 - g.frame_pad
         titles = [f.title for f in self._frames]
-        need = max((text_width(t, 15 * g.theme.scale, True) for t in titles), default=0.0)
+        need = max((text_width(t, g.text(15), True) for t in titles), default=0.0)
         need += g.header + g.s(28)
         if g.vertical:
             high = max(high, low + need)
@@ -450,7 +450,7 @@ class DiagramScene(DropTargets, QGraphicsScene):
             return 0.0
         lines, g = data
         inner = width - (2 * g.s(12) if item.banner else 0)
-        h = sum(text_height(t, size * g.theme.scale, bold, inner) + g.s(2) for t, size, bold in lines)
+        h = sum(text_height(t, g.text(size), bold, inner) + g.s(2) for t, size, bold in lines)
         return h + (2 * g.s(8) if item.banner else 0)
 
     # -- selection ---------------------------------------------------------------------
@@ -469,6 +469,11 @@ class DiagramScene(DropTargets, QGraphicsScene):
             item = self.frame_item(sel.stage)
         elif sel.part in ("stem", "head"):
             item = self._nodes.get(sel.part)
+        elif sel.part == "network":  # Select All: every stage and part is outlined
+            self._highlighted = [*self._frames, *self._nodes.values()]
+            for each in self._highlighted:
+                each.set_selected(True)
+            return None
         self._highlighted = [item] if item is not None else []
         if item is not None:
             item.set_selected(True)

@@ -2,9 +2,10 @@
 
 The view draws ``document.spec`` through a ``DiagramScene`` and refreshes on
 ``specChanged``; it never keeps its own copy of the design. Every edit becomes one
-``document.edit`` call (one undo step): skip toggles by clicking an arc, blocks
+``document.edit`` call (one undo step): skip toggles by clicking the switch on an arc, blocks
 and stages dropped from the palette, blocks dragged to a new place, Delete and
-Ctrl+D. Zoom, pan, orientation, presenter mode and collapsed stages are view
+Ctrl+D. Only the switch drawn on a shortcut toggles its skip (a click beside the line
+is a click on empty space). Zoom, pan, orientation, presenter mode and collapsed stages are view
 state only.
 """
 from __future__ import annotations
@@ -154,14 +155,17 @@ class DiagramView(QGraphicsView):
         self.refresh()
 
     def collapse_all(self) -> None:
+        """Fold every stage and fit the (much shorter) diagram to the window."""
         self.folding.user_took_over()
         self._scene.set_all_collapsed(True)
         self.refresh()
+        self.fit_to_window()
 
     def expand_all(self) -> None:
         self.folding.user_took_over()
         self._scene.set_all_collapsed(False)
         self.refresh()
+        self._refit()
 
     def zoom(self) -> float:
         return self.transform().m11()
