@@ -16,7 +16,7 @@ from typing import Callable
 import torch
 
 from ..spec import NetworkSpec, SpecError, analyse, fmt_shape, save
-from .onnx_export import OnnxUnavailable, onnx_available, write_onnx
+from .onnx_export import EXPORT_INSTALL, OnnxUnavailable, onnx_available, write_onnx
 from .source import write_source
 from .torch_export import write_pt2
 from .torchscript import write_torchscript
@@ -151,7 +151,7 @@ def _plan(job: ExportJob, taken: set) -> _Plan:
             raise ExportError(f"unknown format {key!r}; choose one of: {', '.join(FORMATS)}")
         fmt = FORMATS[key]
         if key == "onnx" and not onnx_available():
-            raise ExportError("ONNX export needs the 'onnx' package (pip install onnx onnxruntime onnxscript)")
+            raise ExportError(f"ONNX export needs the 'onnx' package: {EXPORT_INSTALL}")
         final = output_path(fmt, path)
         if final in taken:
             raise ExportError(f"two exports would write {final}")

@@ -19,6 +19,10 @@ INPUT_NAME = "input"
 OUTPUT_NAME = "logits"
 
 
+# The one way to get ONNX export, from pyproject's ``export`` extra (README says the same).
+EXPORT_INSTALL = "python -m pip install -e '.[export]' (in this repository's folder)"
+
+
 class OnnxUnavailable(RuntimeError):
     """The onnx package (or its exporter) is not installed."""
 
@@ -37,7 +41,7 @@ def _dynamo_exporter_available() -> bool:
 
 def write_onnx(model: nn.Module, path: Path, example: torch.Tensor) -> list[str]:
     if not onnx_available():
-        raise OnnxUnavailable("ONNX export needs the 'onnx' package: pip install onnx onnxruntime onnxscript")
+        raise OnnxUnavailable(f"ONNX export needs the 'onnx' package: {EXPORT_INSTALL}")
     if example.shape[0] < 2:
         example = example.expand(2, *example.shape[1:]).contiguous()
     # The exporter logs a line per torchvision operator it cannot register; irrelevant here.

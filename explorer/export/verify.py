@@ -22,6 +22,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from .onnx_export import EXPORT_INSTALL
+
 WORKER = Path(__file__).with_name("reload_worker.py")
 BATCH_SIZES = (1, 3)
 TOLERANCE = 1e-5  # float32, absolute: the same PyTorch kernels run on both sides
@@ -179,7 +181,7 @@ def _verify_onnx(check: Check, inputs, references) -> Outcome:
     except ImportError:
         return Outcome(None, ONNX_TOLERANCE, "verification skipped: onnxruntime is not installed, so the "
                                              "file passed the ONNX checker but was not run "
-                                             "(pip install onnxruntime to verify it)")
+                                             f"({EXPORT_INSTALL} to verify it)")
     try:
         options = ort.SessionOptions()
         options.intra_op_num_threads = check_threads()

@@ -106,6 +106,7 @@ class _Walker:
         self.errors: list[SpecError] = []
         self.warnings: list[SpecWarning] = []
         self.blocks: list[BlockInfo] = []  # filled as the walk goes, kept even when it fails
+        self._source: str | None = None  # the block whose output the next block receives
 
     def fail(self, message: str, **loc) -> None:
         err = SpecError(message, **loc)
@@ -145,6 +146,7 @@ class _Walker:
                 info = self._block(si, bi, position, block, shape, bias)
                 blocks.append(info)
                 shape = info.out_shape
+                self._source = f"stage {si + 1}, block {bi + 1}"  # what feeds the next block
                 position += 1
         if not spec.stages:
             self.warnings.append(SpecWarning("the network has no stages: the head sits on the stem"))
@@ -270,13 +272,16 @@ class _Walker:
         same = in_shape == out_shape
         if sc is ShortcutKind.AUTO:
             return ShortcutKind.IDENTITY if same else ShortcutKind.PROJECTION
+        # The input may be what a block just inserted before this one gives it: name that block
+        # too, so the message uses the numbers the user just saw in the undo history.
+        origin = f" (its {fmt_shape(in_shape)} input comes from {self._source})" if self._source else ""
         if sc is ShortcutKind.IDENTITY and not same:
             self.fail(f"an identity shortcut cannot carry {fmt_shape(in_shape)} to {fmt_shape(out_shape)}: "
-                      "the addition needs equal shapes; use a projection or zero-pad shortcut", **loc)
+                      f"the addition needs equal shapes; use a projection or zero-pad shortcut{origin}", **loc)
         if sc is ShortcutKind.ZERO_PAD:
             if out_shape[0] < in_shape[0]:
                 self.fail(f"a zero-pad shortcut can only add channels, but this block goes from "
-                          f"{fmt_shape(in_shape)} to {fmt_shape(out_shape)}; use a projection", **loc)
+                          f"{fmt_shape(in_shape)} to {fmt_shape(out_shape)}; use a projection{origin}", **loc)
             if same:
                 return ShortcutKind.IDENTITY  # nothing to subsample or pad
         return sc

@@ -16,9 +16,10 @@ from PySide6.QtCore import QThread, Qt, Signal, Slot
 from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QHBoxLayout,
                                QLabel, QLayout, QLineEdit, QProgressBar, QPushButton, QVBoxLayout, QWidget)
 
-from ..export import (FORMATS, JIT_DEPRECATION_NOTE, ExportCancelled, ExportError, WeightsError, export_network,
+from ..export import (EXPORT_INSTALL, FORMATS, JIT_DEPRECATION_NOTE, ExportCancelled, ExportError, WeightsError, export_network,
                       load_weights_for, onnx_available, parse_input_shape)
 from ..spec import SpecError, analyse, fmt_shape
+from .folders import remember_folder, start_folder
 
 FILE_ITEM = "Weights file (checkpoint or torchvision state_dict)…"
 
@@ -60,9 +61,10 @@ class ExportDialog(QDialog):
     exportSucceeded = Signal(object)  # ExportResult
     exportFailed = Signal(str)
 
-    def __init__(self, document, weights_sources, parent: QWidget | None = None):
+    def __init__(self, document, weights_sources, parent: QWidget | None = None, settings=None):
         super().__init__(parent)
         self.setWindowTitle("Export network")
+        self._settings = settings  # QSettings: where the last file went (see ``folders``)
         self._document = document
         self._weights_sources = weights_sources
         self._file_sources: list[tuple[str, dict]] = []
@@ -156,7 +158,7 @@ class ExportDialog(QDialog):
                                        "of the network.")
         self.invalid_label.setVisible(not self._document.valid)
         self.input_edit.setText(fmt_shape(spec.input_shape))
-        folder = Path(self._document.path).parent if self._document.path else Path.cwd()
+        folder = start_folder(self._settings)
         self.file_edit.setText(str(folder / f"{_file_stem(spec.name)}.pt"))
 
     def refresh_weights(self) -> None:
@@ -183,8 +185,11 @@ class ExportDialog(QDialog):
         fmt = FORMATS[self.current_format()]
         help_text = fmt.description
         if fmt.key == "onnx" and not onnx_available():
-            help_text += ". Needs the 'onnx' package, which is not installed: pip install onnx onnxruntime"
+            help_text += f". Needs the 'onnx' package, which is not installed: {EXPORT_INSTALL}"
         self.format_help.setText(help_text)
+        # the last result was another format's: it says nothing about this one
+        self.result_label.clear()
+        self.status_label.clear()
         self.jit_note.setVisible(fmt.key == "torchscript")
         text = self.file_edit.text().strip()
         if text:
@@ -288,6 +293,8 @@ class ExportDialog(QDialog):
         self.result_label.setStyleSheet("color: #1d6b2f;" if result.verified else "color: #9a5b00;")
         self.result_label.setText(f"Wrote {files}<br>{check}{notes}")
         self.status_label.setText(f"Done in {result.seconds:.1f} s.")
+        if result.files:
+            remember_folder(self._settings, result.files[0])
         self.exportSucceeded.emit(result)
 
     @Slot(str)

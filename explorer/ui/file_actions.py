@@ -13,11 +13,11 @@ from PySide6.QtCore import QObject, QSettings
 from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
 
 from ..spec import PRESETS, SpecError, load, preset, save
+from .folders import LAST_DIR_KEY, start_folder
 from .selection import Selection
 
 MAX_RECENT = 8
 RECENT_KEY = "files/recent"
-LAST_DIR_KEY = "files/last_dir"
 NETWORK_FILTER = "Network files (*.json);;All files (*)"
 IMAGE_FILTERS = {"PNG image (*.png)": ".png", "SVG drawing (*.svg)": ".svg"}
 
@@ -97,10 +97,7 @@ class FileActions(QObject):
         return path.name if path is not None else f"{self.document.spec.name} (not saved)"
 
     def _start_dir(self) -> str:
-        last = self.settings.value(LAST_DIR_KEY, "", type=str)
-        if last and os.path.isdir(last):
-            return last
-        return str(Path.home())
+        return str(start_folder(self.settings))  # the last folder used, else Documents
 
     # -- unsaved changes ----------------------------------------------------
     def maybe_save(self) -> bool:

@@ -77,7 +77,8 @@ class Workbench(QObject):
         from .export_dialog import ExportDialog  # loads torch: only when asked for
 
         if self._export_dialog is None:
-            self._export_dialog = ExportDialog(self.window.document, self.weights_sources, self.window)
+            self._export_dialog = ExportDialog(self.window.document, self.weights_sources, self.window,
+                                               settings=self.window.settings)
             self._export_dialog.setWindowIcon(icon("export_network"))
         else:
             self._export_dialog.refresh_weights()

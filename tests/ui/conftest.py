@@ -18,3 +18,17 @@ def _collect_garbage_on_the_gui_thread(qapp):
     yield collector
     collector.stop()
     collector.deleteLater()
+
+
+@pytest.fixture(autouse=True)
+def _settings_in_tmp(tmp_path_factory):
+    """A QSettings() made without a file (the app's own default) reads and writes a folder of
+    the test's, never the user's settings: a test cannot see or leave behind a remembered
+    folder, a presenter switch or the first-run tour's 'seen' mark."""
+    from PySide6.QtCore import QSettings
+
+    folder = tmp_path_factory.mktemp("qsettings")
+    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+    for scope in (QSettings.Scope.UserScope, QSettings.Scope.SystemScope):
+        QSettings.setPath(QSettings.Format.IniFormat, scope, str(folder))
+    yield folder

@@ -35,6 +35,7 @@ _MESSAGE_STYLES = {
 }
 SHAPE_EDIT_MESSAGE = ("This edit changes the network's shape: it will apply to the next run; "
                       "the current run keeps its network.")
+ERRORS_DURING_RUN = "The design now has errors; the current run keeps its network."
 
 
 def block_labels(spec) -> list[str]:
@@ -274,6 +275,9 @@ class TrainingPanel(QWidget):
         else:
             self.worker.pause()
             self.progress_label.setText("Paused: Resume to go on, Stop to end the run here.")
+        if self._active is not None:
+            self._active.paused = self.worker.paused
+            self.run_list.update_run(self._active)
         self._update_buttons()
 
     @Slot()
@@ -324,8 +328,10 @@ class TrainingPanel(QWidget):
         entry, self._active = self._active, None
         self._stopping = False
         self._run_spec = None
+        self._clear_run_notes()  # "the current run keeps its network": there is no current run now
         if entry is None:
             return
+        entry.paused = False
         record = outcome.record
         if record is None and not len(entry.steps):
             # nothing ran (a missing dataset folder, say): no run to keep
@@ -371,21 +377,25 @@ class TrainingPanel(QWidget):
         self.progress_label.setText(text)
 
     # -- document -> panel ------------------------------------------------------------
+    def _clear_run_notes(self) -> None:
+        """Drop a message about the running network (a shape edit, errors) once it no longer holds."""
+        if self.message.text() in (SHAPE_EDIT_MESSAGE, ERRORS_DURING_RUN):
+            self._say("", None)
+
     @Slot(object, object)
     def _on_spec_changed(self, new, old) -> None:
         if not self.is_running():
+            self._clear_run_notes()
             self._show_network()
             return
         if not self.document.valid:
-            self._say("The design now has errors; the current run keeps its network.", "warning")
+            self._say(ERRORS_DURING_RUN, "warning")
             return
         if same_weights_layout(self._run_spec, new):
             # only skip switches differ from the running network: flip them between two steps
             self.worker.call_between_steps(lambda model: model.apply_spec_skips(new))
             self._run_spec = new
-            if self.message.text() in (SHAPE_EDIT_MESSAGE,
-                                       "The design now has errors; the current run keeps its network."):
-                self._say("", None)
+            self._clear_run_notes()  # an undo back to the running network's shape
         else:
             self._say(SHAPE_EDIT_MESSAGE, "warning")
 

@@ -36,6 +36,8 @@ def _curve(name: str | None = None, **style) -> pg.PlotDataItem:
     return item
 
 
+LEGEND_GREY = "#555555"
+ERROR_LEGEND = {"test": "test (solid, circles)", "train": "train (dashed, triangles)"}
 TITLES = ("Training loss per step (faint: raw, bold: smoothed)",
           "Error per epoch (solid: test, dashed: train)", "Learning rate")
 SHORT_TITLES = ("Loss (faint: raw)", "Error (dashed: train)", "Learning rate")
@@ -110,8 +112,18 @@ class TrainingPlots(QWidget):
             offset=(-10, 10), labelTextColor="#222222", brush=pg.mkBrush(255, 255, 255, 210))
         self.scaler.legend(self.loss_legend, 9.0)
         self.error_plot = self.view.addPlot(row=1, col=0, axisItems={"bottom": EpochAxis("bottom")})
-        # the line styles are named in the title: a legend inside would sit on the curves
         self.error_plot.getViewBox().setDefaultPadding(0.06)  # end points are not cut in half
+        # Which line is which, in grey (the colour names the run): top right, where falling
+        # error curves leave room (they start high on the left and end low on the right).
+        self.error_legend = self.error_plot.addLegend(
+            offset=(-6, 6), labelTextColor="#222222", brush=pg.mkBrush(255, 255, 255, 210))
+        self._legend_samples = {
+            "test": _curve(symbol="o", symbolPen=None, symbolBrush=pg.mkBrush(LEGEND_GREY)),
+            "train": _curve(symbol="t", symbolPen=None, symbolBrush=pg.mkBrush(LEGEND_GREY)),
+        }
+        self.error_legend.addItem(self._legend_samples["test"], ERROR_LEGEND["test"])
+        self.error_legend.addItem(self._legend_samples["train"], ERROR_LEGEND["train"])
+        self.scaler.legend(self.error_legend, 8.5)
         # 0 to 100 % until the first epoch ends (not 0 to 1), then it fits the data
         self.error_plot.getViewBox().setRange(yRange=(0, 100), disableAutoRange=False)
         self.lr_plot = self.view.addPlot(row=1, col=1)
@@ -133,6 +145,11 @@ class TrainingPlots(QWidget):
         """Larger titles, labels, ticks and legend and thicker curves for a projector."""
         self.theme = Theme(presenter=on)
         self.scaler.apply(self.theme.scale)
+        line = self.theme.line
+        self._legend_samples["test"].setPen(_pen(LEGEND_GREY, line(1.5)))
+        self._legend_samples["train"].setPen(_pen(LEGEND_GREY, line(1.5), style=Qt.PenStyle.DashLine))
+        for item in self._legend_samples.values():
+            item.setSymbolSize(6 * self.theme.scale)
         for curves in self._curves.values():
             curves.restyle(self.theme)
 

@@ -8,7 +8,7 @@ from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTreeWidget, QTree
 from ..theme import follow_presenter, presenter_mode
 from .runs import RunEntry
 
-_STATUS_COLOURS = {"failed": "#B00020", "stopped": "#8A6D00", "running": "#0B6E2E"}
+_STATUS_COLOURS = {"failed": "#B00020", "stopped": "#8A6D00", "running": "#0B6E2E", "paused": "#1F3A5F"}
 
 
 SWATCH_PX = 12
@@ -87,9 +87,10 @@ class RunList(QTreeWidget):
             item.setFlags(flags)
             item.setCheckState(0, Qt.CheckState.Checked if entry.visible or entry.active
                                else Qt.CheckState.Unchecked)
-            item.setText(1, entry.status)
-            item.setForeground(1, QBrush(QColor(_STATUS_COLOURS.get(entry.status, "#222222"))))
-            item.setToolTip(1, entry.message or entry.status)
+            status = entry.shown_status
+            item.setText(1, status)
+            item.setForeground(1, QBrush(QColor(_STATUS_COLOURS.get(status, "#222222"))))
+            item.setToolTip(1, entry.message or status)
             last = entry.epochs[-1] if entry.epochs else None
             item.setText(2, _percent(last.train_error if last else None))
             item.setText(3, _percent(last.test_error if last else None))

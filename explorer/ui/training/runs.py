@@ -73,6 +73,7 @@ class RunEntry:
     status: str = "running"  # running | finished | stopped | failed
     message: str = ""
     visible: bool = True
+    paused: bool = False  # a running run held by Pause (its status stays "running")
     record: RunRecord | None = None
     total_steps: int = 0
     steps: GrowingArray = field(default_factory=GrowingArray)
@@ -90,6 +91,11 @@ class RunEntry:
     @property
     def active(self) -> bool:
         return self.status == "running"
+
+    @property
+    def shown_status(self) -> str:
+        """The status as the run list shows it: "paused" while a running run is held."""
+        return "paused" if self.active and self.paused else self.status
 
     def add_steps(self, event: StepMetrics) -> None:
         self.total_steps = int(event.total_steps)
