@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QApplication
 
 from explorer.export import EXPORT_INSTALL
 from explorer.spec import BlockKind, preset, try_analyse
-from explorer.ui.canvas import edits
+from explorer.spec import edits
 from explorer.ui.document import Document
 from explorer.ui.edit_menu import skip_change_message
 from explorer.ui.folders import documents_folder, start_folder
