@@ -215,6 +215,7 @@ def _train(args, dist, spec, settings, ckpt) -> int:
 
     previous = _install_sigint(control) if main or not dist.enabled else None
     started = time.perf_counter()
+    notes_shown = len(trainer.notes)
     try:
         record = trainer.run(on_event)
     finally:
@@ -225,6 +226,8 @@ def _train(args, dist, spec, settings, ckpt) -> int:
             signal.signal(signal.SIGINT, previous)
     if not main:
         return 0 if record.status != "failed" else 1
+    for note in trainer.notes[notes_shown:]:  # found while training (the data loader's waits)
+        print(f"note: {note}", flush=True)
     if record.status == "failed":
         print(f"error: {record.message}", file=sys.stderr)
         return 1
@@ -278,7 +281,10 @@ def _print_header(trainer, dist, args) -> None:
     frozen = (f", {trainer.trainable_params:,} of them train" if trainer.trainable_params != info.params else "")
     print(f"training {trainer.spec.name} ({info.params:,} parameters{frozen}) on {trainer.data.describe()}",
           flush=True)
-    place = "on the device" if trainer.source.on_device else "in host memory"
+    if getattr(trainer.source, "streamed", False):
+        place = f"streamed from disk by {trainer.source.workers} loader processes"
+    else:
+        place = "on the device" if trainer.source.on_device else "in host memory"
     print(f"device {trainer.device}, world size {dist.world_size}"
           f"{f' ({dist.backend})' if dist.enabled else ''}, {amp}, {layout}, data {place}; "
           f"{s.optimizer} lr {s.lr:g} {s.schedule}, batch {s.batch_size}"

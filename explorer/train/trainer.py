@@ -32,6 +32,7 @@ from .distributed import DistContext, RankFailure
 from .finetune import (Normalisation, count_trainable, keep_frozen_bn_in_eval, read_init_weights,
                        resolve_normalisation, start_from)
 from .loader import BatchSource
+from .stream_loader import data_wait_note
 from .optim import check_settings, make_optimizer, make_scheduler
 
 
@@ -122,16 +123,20 @@ class Trainer:
         if saved is not None:  # a resumed run goes on with the inputs it was trained on
             self.normalisation = saved
         else:
-            self.normalisation, why = resolve_normalisation(s.normalise, init, c, lambda: channel_stats(data.x_train))
+            stats = data.sample_stats if getattr(data, "streamed", False) else lambda: channel_stats(data.x_train)
+            self.normalisation, why = resolve_normalisation(s.normalise, init, c, stats)
             if why:
                 self.notes.append(why)
         self.record.normalisation = self.normalisation.to_dict()
-        self.source = BatchSource(data, device=self.device, input_hw=(h, w), batch_size=s.batch_size,
+        make_source = BatchSource
+        if getattr(data, "streamed", False):  # too big for memory: DataLoader workers decode from disk
+            from .stream_loader import StreamSource as make_source
+        self.source = make_source(data, device=self.device, input_hw=(h, w), batch_size=s.batch_size,
                                   augment=s.augment, seed=s.seed, rank=self.dist.rank,
                                   world_size=self.dist.world_size, channels_last=self.channels_last,
                                   normalisation=(self.normalisation.mean, self.normalisation.std))
         if self.source.steps_per_epoch < 1:
-            raise TrainingError(f"{data.name}: {data.x_train.shape[0]} training images are too few "
+            raise TrainingError(f"{data.name}: {self.source.train_size} training images are too few "
                                 f"for {self.dist.world_size} processes")
         spe = self.source.steps_per_epoch
         self.total_steps = s.max_steps if s.max_steps is not None else s.epochs * spe
@@ -186,6 +191,7 @@ class Trainer:
         self._s_per_step = None
         self._eval_s = 0.0
         status, message = "finished", ""
+        started = time.perf_counter()
         try:
             status = self._train(emit)
             message = self._finish_message(status)
@@ -204,6 +210,9 @@ class Trainer:
         finally:
             if self.recorder is not None:
                 self.recorder.close()
+        wait = data_wait_note(self.source, time.perf_counter() - started - self._paused_s)
+        if wait:
+            self.notes.append(wait)
         self.record.status, self.record.message = status, message
         self.record.model_state = {k: v.detach().to("cpu", copy=True) for k, v in self.model.state_dict().items()}
         emit(RunFinished(status=status, message=message, step=self.step,

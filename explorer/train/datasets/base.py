@@ -48,6 +48,9 @@ class ImageData:
 
 def subsample(data: ImageData, train_size: int | None, test_size: int | None) -> ImageData:
     """The first ``train_size`` / ``test_size`` images of a fixed shuffle (the same subset every time)."""
+    if getattr(data, "streamed", False):
+        return data.subsample(train_size, test_size)
+
     def take(x, y, n, seed):
         if n is None or n >= len(y):
             return x, y
@@ -67,6 +70,9 @@ def conform_channels(data: ImageData, channels: int) -> tuple[ImageData, str | N
     have = data.image_shape[0]
     if have == channels:
         return data, None
+    if getattr(data, "streamed", False):  # the loader's workers decode to the channels asked for
+        from dataclasses import replace
+        return replace(data, channels=channels), f"{data.name} images are decoded as {channels}-channel images"
 
     def convert(x: torch.Tensor) -> torch.Tensor:
         if have == 1:

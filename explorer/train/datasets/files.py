@@ -183,7 +183,9 @@ def _images_in(folder: str) -> list[str]:
 def load_folder(path: str, image_size: tuple[int, int] | None, test_fraction: float = 0.2) -> ImageData:
     """One sub-folder of images per class. With ``train/`` and ``test/`` (or ``val/``)
     sub-folders those are the splits; otherwise a fixed fifth of each class is held out.
-    Images are read as RGB and resized to ``image_size`` (H, W; default 32x32)."""
+    Images are read as RGB and resized to ``image_size`` (H, W; default 32x32). A folder
+    whose images would take more than ``streaming.MEMORY_BUDGET`` bytes in memory comes back
+    as a ``StreamingImages`` (file lists, decoded while training)."""
     try:
         from PIL import Image  # noqa: F401
     except ImportError:
@@ -219,6 +221,10 @@ def load_folder(path: str, image_size: tuple[int, int] | None, test_fraction: fl
         if not files:
             raise DatasetError(f"image folder {path}: no {split} images found "
                                f"(expected {', '.join(IMAGE_EXTENSIONS)} files in the class folders)")
+    from .streaming import streamed
+    big = streamed(path, classes, train_files, test_files, size)
+    if big is not None:  # over the memory budget: decoded batch by batch while training
+        return big
     x_train, y_train = _read_images(train_files, size)
     x_test, y_test = _read_images(test_files, size)
     return ImageData(f"folder:{os.path.basename(os.path.normpath(path))}", classes,

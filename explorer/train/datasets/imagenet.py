@@ -129,7 +129,7 @@ def evaluation_transform(file: str, resize: int = RESIZE, crop: int = CROP) -> n
             w, h = size
             top, left = int(round((h - crop) / 2.0)), int(round((w - crop) / 2.0))
             im = im.crop((left, top, left + crop, top + crop))
-            return np.asarray(im, dtype=np.uint8).transpose(2, 0, 1)
+            return np.ascontiguousarray(np.array(im, dtype=np.uint8).transpose(2, 0, 1))
     except (OSError, UnidentifiedImageError, ValueError) as err:
         raise DatasetError(f"cannot read image {file}: {err}") from None
 
