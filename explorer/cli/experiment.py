@@ -67,8 +67,9 @@ def register(sub) -> None:
     b.add_argument("--json", action="store_true", help="print one JSON object")
     b.set_defaults(func=cmd_drop_block)
 
-    from . import experiment_landscape
+    from . import experiment_landscape, experiment_prepost
     experiment_landscape.register(exp)
+    experiment_prepost.register(exp)
 
 
 def degradation_settings(args):

@@ -1,0 +1,155 @@
+"""``experiment prepost``: a post-activation ResNet against its pre-activation twin (He et al. 2016).
+
+Registered by ``explorer.cli.experiment``; kept in its own module so each experiment's
+command can change without touching the others'.
+"""
+from __future__ import annotations
+
+import json
+import signal
+import sys
+import threading
+import time
+
+from . import CliError
+
+
+def register(exp) -> None:
+    p = exp.add_parser(
+        "prepost", help="a post-activation ResNet against its pre-activation twin: which trains lower",
+        description="Train the post-activation CIFAR ResNet and its pre-activation twin (BN and ReLU before "
+                    "each convolution, a pure identity from block to block) at the same depth with one recipe "
+                    "(SGD 0.1, momentum 0.9, weight decay 1e-4, cosine, batch 128), one step each in turn; "
+                    "measure each net's gradient profile at initialisation and at the end, and say which "
+                    "trained lower.")
+    p.add_argument("--depth", type=int, metavar="D", help="depth 6n+2 of both nets (default 56)")
+    p.add_argument("--epochs", type=int, metavar="N", help="epochs for both nets (default 15)")
+    p.add_argument("--dataset", metavar="D", help="digits (default) | shapes | cifar10:PATH | ...")
+    p.add_argument("--image-size", metavar="S",
+                   help="input side in pixels (default 8: digits are 8x8 drawings); 'native' for the nets' 32")
+    p.add_argument("--device", metavar="D", help="auto (default) | cpu | cuda | cuda:N | mps")
+    p.add_argument("--seed", type=int, metavar="S")
+    p.add_argument("--train-size", type=int, metavar="N", help="use N training images")
+    p.add_argument("--test-size", type=int, metavar="N", help="use N test images")
+    p.add_argument("--json", action="store_true",
+                   help="print one JSON object at the end (per-epoch progress goes to stderr)")
+    p.set_defaults(func=cmd_prepost)
+
+
+def image_size(text: str) -> int | None:
+    text = text.strip().lower()
+    if text in ("native", "none", "32"):
+        return None
+    try:
+        size = int(text)
+    except ValueError:
+        raise CliError(f"--image-size: {text!r} is not a number of pixels or 'native'") from None
+    if not 8 <= size <= 256:
+        raise CliError(f"--image-size must be between 8 and 256 pixels, got {size}")
+    return size
+
+
+def prepost_settings(args):
+    from ..experiments.prepost import PrePostSettings
+
+    changes = {}
+    for name in ("depth", "epochs", "dataset", "device", "seed", "train_size", "test_size"):
+        value = getattr(args, name)
+        if value is not None:
+            changes[name] = value
+    if args.image_size is not None:
+        changes["image_size"] = image_size(args.image_size)
+    return PrePostSettings(**changes)  # SpecError names a bad depth or epoch count
+
+
+def cmd_prepost(args) -> int:
+    from ..experiments.prepost import GradientProfile, prepost_runner, results_from_runner
+    from ..experiments.prepost_words import prepost_words
+    from ..train.api import EpochMetrics, RunFinished
+    from .experiment import EpochTable
+
+    settings = prepost_settings(args)
+    arms = settings.arms()
+    labels = [a.label for a in arms]
+    out = sys.stderr if args.json else sys.stdout
+    size = f"{settings.image_size}x{settings.image_size}" if settings.image_size else "32x32"
+    print(f"prepost: {' and '.join(labels)} on {settings.dataset} ({size}), {settings.epochs} epochs each, "
+          f"SGD lr {settings.lr:g} momentum {settings.momentum:g} wd {settings.weight_decay:g} "
+          f"{settings.schedule}, batch {settings.batch_size}; the arms take turns one step at a time",
+          file=out, flush=True)
+    table = EpochTable(labels)
+    losses: dict[tuple[int, str], float] = {}
+    lock = threading.Lock()
+    started = time.perf_counter()
+    cpu0 = time.process_time()
+
+    def show(rows) -> None:
+        for epoch, row in rows:
+            cells = "  ".join(f"{label} {100 * row[label]:5.1f}% (loss {losses[(epoch, label)]:.3g})"
+                              if label in row else f"{label}   --  " for label in labels)
+            print(f"epoch {epoch:>3}/{settings.epochs}  training error  {cells}  "
+                  f"({time.perf_counter() - started:.0f} s)", file=out, flush=True)
+
+    def on_event(i: int, event) -> None:
+        with lock:
+            if isinstance(event, EpochMetrics):
+                losses[(event.epoch, labels[i])] = event.train_loss
+                show(table.add(labels[i], event.epoch, event.train_error))
+            elif isinstance(event, GradientProfile):
+                print(f"{labels[i]} gradient profile at {'initialisation' if event.when == 'init' else 'the end'}:"
+                      f" block norms {_profile_text(event)}", file=out, flush=True)
+            elif isinstance(event, RunFinished):
+                if event.status == "failed":
+                    print(f"{labels[i]} failed: {event.message}", file=out, flush=True)
+                show(table.end(labels[i]))
+
+    runner = prepost_runner(settings)
+    previous = _install_sigint(runner)
+    try:
+        runner.run(on_event)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
+    if runner.error:
+        raise CliError(runner.error)
+    results = results_from_runner(settings, runner)
+    verdict = prepost_words(results, settings.epochs)
+    seconds = time.perf_counter() - started
+    cpu = time.process_time() - cpu0
+    if args.json:
+        json.dump({"experiment": "prepost", "settings": settings.to_dict(), "seconds": round(seconds, 1),
+                   "cpu_seconds": round(cpu, 1), "arms": [r.to_dict() for r in results],
+                   "verdict": verdict.to_dict()}, sys.stdout, indent=2)
+        print()
+    else:
+        print(f"\n{verdict.headline}")
+        for line in verdict.details:
+            print(f"  {line}")
+        print(f"({seconds:.0f} s wall, {cpu:.0f} CPU-s)")
+    failed = any(r.status == "failed" for r in results)
+    return 1 if failed and verdict.outcome == "no_verdict" else 0
+
+
+def _profile_text(profile) -> str:
+    norms = profile.norms
+    if len(norms) <= 8:
+        return " ".join(f"{v:.3g}" for v in norms)
+    return (f"first {norms[0]:.3g}, last {norms[-1]:.3g}, min {norms.min():.3g}, max {norms.max():.3g} "
+            f"({len(norms)} blocks)")
+
+
+def _install_sigint(runner):
+    """First Ctrl+C: both arms stop after their step and the words still come; second: interrupt."""
+    def handler(signum, frame):
+        if runner.stopped:
+            raise KeyboardInterrupt
+        runner.stop()
+        print("\nstopping after this step (Ctrl+C again to interrupt now)", file=sys.stderr, flush=True)
+
+    try:
+        return signal.signal(signal.SIGINT, handler)
+    except ValueError:  # not the main thread
+        return None

@@ -1,0 +1,237 @@
+"""Pre-activation against post-activation (He et al. 2016, "Identity Mappings in Deep Residual Networks").
+
+The lesson's claim: with BN and ReLU moved before the convolutions, nothing acts on the
+sum after the addition, the shortcut path is a pure identity from the first block to the
+last, and deep nets train better. The experiment trains the post-activation CIFAR ResNet
+and its pre-activation twin (``arms.cifar_net("preact", depth)``: the same depth, widths,
+shortcuts and parameter count) side by side, one step each in turn, with one recipe. It
+records each net's training curves and measures its gradient profile (``analysis.probe``:
+the loss gradient's norm at each block's input, on a fixed batch of training images) at
+initialisation and at the end. ``prepost_words`` says which trained lower and how the
+gradient spread differs, and says so when the run shows no difference.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from ..spec import SpecError
+from ..train.api import EpochMetrics, TrainSettings
+from .arms import Arm, valid_depth
+from .runner import ArmRunner
+
+# Measured on the shared 2-core CPU (see the README's experiments section): the defaults
+# finish within 8 minutes there.
+DEFAULT_DEPTH = 56
+DEFAULT_EPOCHS = 15
+DEFAULT_DATASET = "digits"
+DEFAULT_IMAGE_SIZE = 8
+PROBE_IMAGES = 64  # training images in the fixed batch the gradient profiles are measured on
+
+CLEAR_POINTS = 0.01  # a training-error gap counts from 1 point ...
+CLEAR_RATIO = 1.5  # ... and when one error (or loss, or spread) is 1.5x the other or more
+LOSS_FLOOR = 0.005  # losses closer than this are "the same" whatever their ratio
+FITTED = 0.01  # "fitted the training set": 1% training error or less
+EPOCHS_APART = 2  # reaching FITTED two epochs or more earlier counts as faster
+
+
+@dataclass(frozen=True)
+class PrePostSettings:
+    depth: int = DEFAULT_DEPTH
+    epochs: int = DEFAULT_EPOCHS
+    dataset: str = DEFAULT_DATASET
+    image_size: int | None = DEFAULT_IMAGE_SIZE  # None: the nets' own 32x32
+    device: str = "auto"
+    seed: int = 0
+    batch_size: int = 128
+    lr: float = 0.1
+    momentum: float = 0.9
+    weight_decay: float = 1e-4
+    schedule: str = "cosine"
+    augment: bool = False  # the question is how well each net fits its training set
+    train_size: int | None = None
+    test_size: int | None = None
+    metrics_every: int = 4
+
+    def __post_init__(self):
+        if not valid_depth(self.depth):
+            raise SpecError(f"depth {self.depth} is not 6n+2 with n >= 1; try 20, 32, 44, 56 or 110",
+                            where="prepost")
+        if self.epochs < 1:
+            raise SpecError(f"epochs must be at least 1, got {self.epochs}", where="prepost")
+
+    def arms(self) -> list[Arm]:
+        """The post-activation ResNet, then its pre-activation twin."""
+        return [Arm("resnet", self.depth), Arm("preact", self.depth)]
+
+    def input_shape(self) -> tuple[int, int, int] | None:
+        return (3, self.image_size, self.image_size) if self.image_size else None
+
+    def train_settings(self) -> TrainSettings:
+        return TrainSettings(
+            dataset=self.dataset, train_size=self.train_size, test_size=self.test_size, epochs=self.epochs,
+            batch_size=self.batch_size, optimizer="sgd", lr=self.lr, momentum=self.momentum,
+            weight_decay=self.weight_decay, schedule=self.schedule, augment=self.augment, seed=self.seed,
+            device=self.device, metrics_every=self.metrics_every)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class GradientProfile:
+    """An arm's per-block input-gradient norms at ``when`` ("init" or "end")."""
+
+    when: str
+    labels: list[str]
+    norms: np.ndarray
+    loss: float
+
+    @property
+    def spread(self) -> float:
+        """Largest block norm over the smallest (inf when one is 0, nan when there are none)."""
+        if len(self.norms) == 0:
+            return float("nan")
+        lo, hi = float(np.min(self.norms)), float(np.max(self.norms))
+        return hi / lo if lo > 0 else float("inf")
+
+    @property
+    def first_to_last(self) -> float:
+        if len(self.norms) == 0 or self.norms[-1] == 0:
+            return float("nan")
+        return float(self.norms[0] / self.norms[-1])
+
+    def to_dict(self) -> dict:
+        return {"when": self.when, "loss": _f(self.loss), "spread": _f(self.spread),
+                "first_to_last": _f(self.first_to_last),
+                "blocks": [{"label": lab, "norm": _f(n)} for lab, n in zip(self.labels, self.norms)]}
+
+
+def _f(x: float):
+    x = float(x)
+    return x if math.isfinite(x) else None
+
+
+class ProbedTrainer:
+    """A ``Trainer`` that measures its gradient profile before the first step and after the last.
+
+    ``ArmRunner`` drives it like a trainer (``prepare``, ``run``); the two profiles reach the
+    event sink as ``GradientProfile`` events around the trainer's own events.
+    """
+
+    def __init__(self, trainer):
+        self.trainer = trainer
+        self.batch = None
+        self.init_profile: GradientProfile | None = None
+        self.end_profile: GradientProfile | None = None
+
+    def __getattr__(self, name):  # model, spec, settings, save_checkpoint, ... of the trainer
+        return getattr(self.__dict__["trainer"], name)
+
+    def prepare(self) -> None:
+        self.trainer.prepare()
+        if self.batch is None:
+            source = self.trainer.source
+            n = min(PROBE_IMAGES, source.train_size)
+            self.batch = source.prepare(source.x_train[:n], source.y_train[:n], train=False)
+            self.init_profile = self._profile("init")
+
+    def _profile(self, when: str) -> GradientProfile:
+        from ..analysis.probe import probe
+        x, y = self.batch
+        result = probe(self.trainer.model, x, y, weights=False)
+        return GradientProfile(when, list(result.labels), np.asarray(result.block_norms, dtype=np.float64),
+                               result.loss)
+
+    def run(self, on_event=None):
+        sink = on_event or (lambda event: None)
+        self.prepare()
+        sink(self.init_profile)
+        record = self.trainer.run(sink)
+        if self.trainer.model is not None and record.status != "failed":
+            self.end_profile = self._profile("end")
+            sink(self.end_profile)
+        return record
+
+
+def prepost_runner(settings: PrePostSettings, thread_init=None) -> ArmRunner:
+    """The two arms as an ``ArmRunner`` of ``ProbedTrainer``s; the data set is loaded once."""
+    from ..train.datasets import load_dataset
+    from ..train.trainer import Trainer
+
+    arms = settings.arms()
+    train = settings.train_settings()
+    shape = settings.input_shape()
+
+    def setup():
+        h, w = shape[1:] if shape else arms[0].spec().input_shape[1:]
+        return load_dataset(settings.dataset, train_size=settings.train_size, test_size=settings.test_size,
+                            image_size=(h, w))
+
+    def make_trainer(i: int, control, data):
+        return ProbedTrainer(Trainer(arms[i].spec(shape), train, control=control, data=data))
+
+    return ArmRunner([a.label for a in arms], make_trainer, setup=setup, thread_init=thread_init)
+
+
+# -- results ----------------------------------------------------------------------------
+
+@dataclass
+class PrePostArm:
+    arm: Arm
+    train_loss: list[float] = field(default_factory=list)  # one per completed epoch
+    train_error: list[float] = field(default_factory=list)
+    test_error: list[float] = field(default_factory=list)
+    init: GradientProfile | None = None
+    end: GradientProfile | None = None
+    status: str = "finished"
+    message: str = ""
+
+    @property
+    def label(self) -> str:
+        return self.arm.label
+
+    @property
+    def epochs_done(self) -> int:
+        return len(self.train_error)
+
+    def add(self, event) -> None:
+        """Take one event of this arm's run (epoch metrics and gradient profiles; others are ignored)."""
+        if isinstance(event, EpochMetrics):
+            self.train_loss.append(event.train_loss)
+            self.train_error.append(event.train_error)
+            self.test_error.append(event.test_error)
+        elif isinstance(event, GradientProfile):
+            setattr(self, event.when, event)
+
+    def fitted_at(self, threshold: float = FITTED) -> int | None:
+        """The first epoch (1-based) whose training error is at or below ``threshold``."""
+        return next((e for e, v in enumerate(self.train_error, start=1) if v <= threshold), None)
+
+    def to_dict(self) -> dict:
+        return {"arm": self.label, "kind": self.arm.kind, "depth": self.arm.depth, "status": self.status,
+                "message": self.message, "train_loss": list(self.train_loss),
+                "train_error": list(self.train_error), "test_error": list(self.test_error),
+                "gradient_init": self.init.to_dict() if self.init else None,
+                "gradient_end": self.end.to_dict() if self.end else None}
+
+
+def results_from_runner(settings: PrePostSettings, runner: ArmRunner) -> list[PrePostArm]:
+    """Each arm's numbers from its trainer's record and the profiles its ``ProbedTrainer`` measured."""
+    out = []
+    for i, arm in enumerate(settings.arms()):
+        result = PrePostArm(arm)
+        outcome = runner.outcomes[i]
+        if outcome.record is not None:
+            for e in outcome.record.epochs:
+                result.add(e)
+            result.status, result.message = outcome.record.status, outcome.record.message
+        else:
+            result.status, result.message = outcome.status, outcome.error
+        if i < len(runner.trainers):
+            result.init = runner.trainers[i].init_profile
+            result.end = runner.trainers[i].end_profile
+        out.append(result)
+    return out
