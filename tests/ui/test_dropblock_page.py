@@ -37,7 +37,7 @@ def test_the_menu_offers_the_degradation_runs_weights_and_measures_every_block(q
     win.show()
     menu = bench.experiments
     menu.degradation_result = lambda: finished_run  # as if the degradation page had just finished
-    assert [a.text() for a in menu.menu.actions()] == ["&Degradation…", "Drop a &Block…"]
+    assert [a.text() for a in menu.menu.actions()][:2] == ["&Degradation…", "Drop a &Block…"]
     menu.drop_block_action.trigger()
     page = menu.windows["drop_block"].page
     assert page.from_run.isChecked()

@@ -19,13 +19,14 @@ from ..training.plots import EpochAxis
 
 PLAIN_TONES = ("#f4a259", "#d2761c", "#9c4a00")  # light to strong orange
 RESNET_TONES = ("#7fb2e5", "#2f6fb5", "#123f7a")  # light to strong blue
+PREACT_TONES = ("#7fcf9f", "#2e8b57", "#0f5132")  # light to strong green: pre-activation ResNets
 VIEWS = {"error": ("Training error per epoch", "training error (%)"),
          "loss": ("Training loss (smoothed)", "training loss")}
 EMA = 0.8  # smoothing of the per-step loss
 
 
 def arm_colour(arm: Arm, rank: int, count: int) -> str:
-    tones = RESNET_TONES if arm.residual else PLAIN_TONES
+    tones = PREACT_TONES if arm.kind == "preact" else RESNET_TONES if arm.residual else PLAIN_TONES
     if count <= 1:
         return tones[1]
     return tones[0] if rank == 0 else tones[2] if rank == count - 1 else tones[1]

@@ -1,4 +1,4 @@
-"""The Experiments menu (Degradation, Drop a Block) and the windows it opens.
+"""The Experiments menu (Degradation, Drop a Block, Loss Landscape, Pre- vs Post-activation) and its windows.
 
 Each experiment gets its own top-level window (made on first use, kept while the app
 runs), so it can fill a projector's screen while the editor stays as it was. Closing
@@ -13,6 +13,8 @@ from PySide6.QtWidgets import QMainWindow, QVBoxLayout, QWidget
 
 from .degradation_page import DegradationPage
 from .dropblock_page import DropBlockPage
+from .landscape_page import LandscapePage
+from .prepost_page import PrePostPage
 
 WINDOW_TITLE = "{} — ResNet Explorer"
 
@@ -57,7 +59,39 @@ class ExperimentsMenu(QObject):
                                           "measure what is left (Veit et al. 2016)")
         self.drop_block_action.triggered.connect(self.open_drop_block)
         self.menu.addAction(self.drop_block_action)
+        self._add_look_inside_actions()
         window.add_close_guard(self.confirm_close)
+
+    def _add_look_inside_actions(self) -> None:
+        """Loss landscape and pre- vs post-activation (their own method: easy to merge with other entries)."""
+        self.landscape_action = QAction("Loss &Landscape…", self)
+        self.landscape_action.setToolTip("The loss around a trained ResNet and its plain twin along random "
+                                         "directions (Li et al. 2018)")
+        self.landscape_action.triggered.connect(self.open_landscape)
+        self.menu.addAction(self.landscape_action)
+        self.prepost_action = QAction("&Pre- vs Post-activation…", self)
+        self.prepost_action.setToolTip("A post-activation ResNet against its pre-activation twin: training "
+                                       "curves and gradient profiles (He et al. 2016)")
+        self.prepost_action.triggered.connect(self.open_prepost)
+        self.menu.addAction(self.prepost_action)
+
+    @Slot()
+    def open_landscape(self) -> ExperimentWindow:
+        win = self._open("landscape", "Loss landscape",
+                         lambda: LandscapePage(degradation_source=self.degradation_result,
+                                               editor_runs=self.editor_runs))
+        win.page.refresh_sources()
+        return win
+
+    @Slot()
+    def open_prepost(self) -> ExperimentWindow:
+        return self._open("prepost", "Pre- vs post-activation", PrePostPage)
+
+    def editor_runs(self) -> list:
+        """The runs trained in the editor's training panel (each ``RunRecord``), oldest first."""
+        workbench = getattr(self.window, "workbench", None)
+        training = getattr(workbench, "training", None)
+        return training.run_records() if training is not None else []
 
     def _open(self, key: str, title: str, make_page) -> ExperimentWindow:
         win = self.windows.get(key)

@@ -1,0 +1,380 @@
+"""The loss-landscape page: the loss around a trained ResNet and its plain twin, coarse to fine.
+
+The weights come from the last degradation run (a ResNet and the plain net of one
+depth), from two checkpoint files, or from two runs trained in the editor. The grid is
+measured off the GUI thread (``experiments.landscape.LandscapeRunner``, the same object
+the CLI uses) through the experiments' worker; the heatmaps, the 1D slice and the words
+follow the points as they arrive.
+"""
+from __future__ import annotations
+
+import time
+from html import escape
+
+from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtGui import QFont
+from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel,
+                               QLineEdit, QProgressBar, QPushButton, QRadioButton, QSpinBox, QVBoxLayout,
+                               QWidget)
+
+from ...analysis.landscape import coarse_complete
+from ...experiments.landscape import (LandscapeRunner, LandscapeSettings, net_from_checkpoint, net_from_record,
+                                      summaries_of)
+from ...experiments.landscape_words import landscape_words
+from ...spec import SpecError
+from ...train.api import TrainingError
+from ..stop_on_close import stop_and_close
+from ..theme import Theme, follow_presenter
+from .landscape_view import LandscapeView
+from .worker import ExperimentWorker
+
+INTRO = ("Around a trained network's weights, the training loss along two random directions (Li et al. "
+         "2018): the same directions for the ResNet and its plain twin, each scaled filter by filter to the "
+         "net's own weights. A coarse grid comes first and sharpens as the points arrive.")
+GRIDS = (("9 then 25 points per side", 9, 25), ("5 then 13 (quick)", 5, 13), ("9 then 49 (fine, slower)", 9, 49))
+WORDS_POINTS = 16.0
+DETAIL_POINTS = 12.0
+LEGEND_POINTS = 12.5
+
+
+class LandscapePage(QWidget):
+    """``finished(words)`` when a measurement has ended (None when it could not start)."""
+
+    finished = Signal(object)
+
+    def __init__(self, parent: QWidget | None = None, degradation_source=None, editor_runs=None):
+        super().__init__(parent)
+        self._degradation_source = degradation_source or (lambda: None)
+        self._editor_runs = editor_runs or (lambda: [])
+        self.worker = ExperimentWorker(self)
+        self.worker.eventsReady.connect(self._on_events)
+        self.worker.runEnded.connect(self._on_run_ended)
+        self.runner: LandscapeRunner | None = None
+        self.words = None
+        self._grids = []
+        self._started = 0.0
+        self._coarse_s: float | None = None
+        self._scale = 1.0
+        self._words_parts = ("Choose the weights and press Measure.", "")
+        self._build()
+        follow_presenter(self.set_presenter)
+        self.refresh_sources()
+
+    # -- building -------------------------------------------------------------------------
+    def _build(self) -> None:
+        title = QLabel("<span style='font-size:large'><b>Loss landscape</b></span> (Li et al. 2018)")
+        intro = QLabel(INTRO)
+        intro.setWordWrap(True)
+        self.from_run = QRadioButton("From the degradation run")
+        self.from_editor = QRadioButton("From runs trained in the editor")
+        self.from_files = QRadioButton("From checkpoint files")
+        self.depth = QComboBox()
+        self.depth.setToolTip("The ResNet and the plain net of this depth from the last degradation run")
+        self.run_a = QComboBox()
+        self.run_b = QComboBox()
+        for combo in (self.run_a, self.run_b):
+            combo.setToolTip("Train a ResNet, switch its skips off (or pick its plain twin) and train again")
+        self.resnet_file = QLineEdit()
+        self.resnet_file.setPlaceholderText("resnet20.pt")
+        self.plain_file = QLineEdit()
+        self.plain_file.setPlaceholderText("plain20.pt (optional)")
+        form = QFormLayout()
+        form.setContentsMargins(0, 0, 0, 0)
+        form.addRow(self.from_run)
+        form.addRow("Depth", self.depth)
+        form.addRow(self.from_editor)
+        form.addRow("First run", self.run_a)
+        form.addRow("Second run", self.run_b)
+        form.addRow(self.from_files)
+        for label, edit in (("ResNet", self.resnet_file), ("Plain twin", self.plain_file)):
+            browse = QPushButton("…")
+            browse.setFixedWidth(32)
+            browse.clicked.connect(lambda _c=False, e=edit: self._browse(e))
+            row = QHBoxLayout()
+            row.addWidget(edit, 1)
+            row.addWidget(browse)
+            form.addRow(label, row)
+        self.grid = QComboBox()
+        for text, coarse, points in GRIDS:
+            self.grid.addItem(text, (coarse, points))
+        self.span = QDoubleSpinBox()
+        self.span.setRange(0.05, 5.0)
+        self.span.setSingleStep(0.25)
+        self.span.setValue(1.0)
+        self.span.setToolTip("The grid covers -span..span along each direction, in filter norms")
+        self.images = QSpinBox()
+        self.images.setRange(8, 8192)
+        self.images.setValue(512)
+        self.images.setToolTip("Training images the loss is measured on (the same ones at every point)")
+        self.seed = QSpinBox()
+        self.seed.setRange(0, 10_000)
+        self.seed.setToolTip("Which pair of random directions; another seed gives another slice")
+        form.addRow("Grid", self.grid)
+        form.addRow("Span", self.span)
+        form.addRow("Images", self.images)
+        form.addRow("Directions", self.seed)
+        for radio in (self.from_run, self.from_editor, self.from_files):
+            radio.toggled.connect(lambda _on: self._update_buttons())
+        self.run_button = QPushButton("Measure")
+        self.run_button.setToolTip("Evaluate the loss over the grid, coarse first")
+        self.stop_button = QPushButton("Stop")
+        self.stop_button.setToolTip("Stop after the point being measured; the words describe the points so far")
+        self.run_button.clicked.connect(self.run)
+        self.stop_button.clicked.connect(self.stop)
+        buttons = QHBoxLayout()
+        for b in (self.run_button, self.stop_button):
+            b.setMinimumHeight(34)
+            buttons.addWidget(b)
+        self.progress = QProgressBar()
+        self.progress.setTextVisible(False)
+        self.status = QLabel("")
+        self.status.setWordWrap(True)
+
+        left = QWidget()
+        lay = QVBoxLayout(left)
+        lay.setContentsMargins(8, 8, 8, 8)
+        for w in (title, intro):
+            lay.addWidget(w)
+        lay.addSpacing(6)
+        lay.addLayout(form)
+        lay.addLayout(buttons)
+        lay.addWidget(self.progress)
+        lay.addWidget(self.status)
+        lay.addStretch(1)
+        left.setMinimumWidth(300)
+        left.setMaximumWidth(420)
+
+        self.view = LandscapeView()
+        self.legend = QLabel()
+        self.legend.setTextFormat(Qt.TextFormat.RichText)
+        self.legend.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.words_label = QLabel()
+        self.words_label.setTextFormat(Qt.TextFormat.RichText)
+        self.words_label.setWordWrap(True)
+        self.words_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        right = QWidget()
+        rl = QVBoxLayout(right)
+        rl.setContentsMargins(4, 8, 8, 8)
+        rl.addWidget(self.view, 1)
+        rl.addWidget(self.legend)
+        rl.addWidget(self.words_label)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(left)
+        layout.addWidget(right, 1)
+
+    @Slot(bool)
+    def set_presenter(self, on: bool) -> None:
+        self._scale = Theme(presenter=on).scale
+        font = QFont(self.legend.font())
+        font.setPointSizeF(LEGEND_POINTS * self._scale)
+        self.legend.setFont(font)
+        self._render_words()
+
+    def _render_words(self) -> None:
+        headline, details = self._words_parts
+        html = (f"<div style='font-size:{WORDS_POINTS * self._scale:.1f}pt; font-weight:bold; color:#1d232b'>"
+                f"{escape(headline)}</div>")
+        if details:
+            html += (f"<div style='font-size:{DETAIL_POINTS * self._scale:.1f}pt; color:#333333'>"
+                     f"{escape(details)}</div>")
+        self.words_label.setText(html)
+
+    def _browse(self, edit: QLineEdit) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Trained weights", edit.text(),
+                                              "Checkpoints (*.pt *.pth);;All files (*)")
+        if path:
+            edit.setText(path)
+            self.from_files.setChecked(True)
+
+    # -- sources ----------------------------------------------------------------------------
+    def refresh_sources(self) -> None:
+        """Offer the last degradation run's depths and the editor's runs that kept their weights."""
+        if self.is_running():
+            return
+        self.depth.clear()
+        source = self._degradation_source()
+        if source is not None:
+            settings, _runner = source
+            for d in settings.depths:
+                self.depth.addItem(f"ResNet-{d} and plain-{d}", d)
+        has_run = self.depth.count() > 0
+        if not has_run:
+            self.depth.addItem("no degradation run yet")
+        self.from_run.setEnabled(has_run)
+        records = [r for r in self._editor_runs() if r.model_state is not None]
+        for combo, default in ((self.run_a, -2), (self.run_b, -1)):
+            combo.clear()
+            for i, record in enumerate(records):
+                combo.addItem(f"{i + 1}. {record.name}", i)
+            if len(records) >= 2:
+                combo.setCurrentIndex(len(records) + default)
+        self._records = records
+        has_editor = len(records) >= 1
+        if not has_editor:
+            for combo in (self.run_a, self.run_b):
+                combo.addItem("no trained run yet")
+        self.from_editor.setEnabled(has_editor)
+        if has_run:
+            self.from_run.setChecked(True)
+        elif has_editor:
+            self.from_editor.setChecked(True)
+        else:
+            self.from_files.setChecked(True)
+        self._update_buttons()
+
+    def _nets(self) -> list:
+        if self.from_run.isChecked():
+            return self._nets_from_run()
+        if self.from_editor.isChecked():
+            picked = {self.run_a.currentData(), self.run_b.currentData()} - {None}
+            if not picked:
+                raise TrainingError("train a network in the editor first")
+            return [net_from_record(self._records[i], source=f"run {i + 1}") for i in sorted(picked)]
+        nets = []
+        for edit, required in ((self.resnet_file, True), (self.plain_file, False)):
+            path = edit.text().strip()
+            if not path:
+                if required:
+                    raise TrainingError("choose the ResNet's checkpoint file")
+                continue
+            nets.append(net_from_checkpoint(path))
+        return nets
+
+    def _nets_from_run(self) -> list:
+        from ...experiments.landscape import LandscapeNet
+        source = self._degradation_source()
+        if source is None:
+            raise TrainingError("there is no finished degradation run to take weights from")
+        settings, runner = source
+        depth = self.depth.currentData()
+        nets = []
+        for kind in ("resnet", "plain"):
+            i = next(i for i, a in enumerate(settings.arms()) if a.kind == kind and a.depth == depth)
+            outcome, trainer = runner.outcomes[i], runner.trainers[i]
+            if outcome.record is None or outcome.record.model_state is None:
+                raise TrainingError(f"{outcome.label} has no trained weights ({outcome.error or outcome.status})")
+            nets.append(LandscapeNet(trainer.spec, outcome.record.model_state, settings.dataset,
+                                     settings.train_size, settings.test_size, source="degradation run"))
+        return nets
+
+    def settings(self) -> LandscapeSettings:
+        coarse, points = self.grid.currentData()
+        return LandscapeSettings(points=points, coarse=coarse, span=self.span.value(), images=self.images.value(),
+                                 seed=self.seed.value())
+
+    # -- state and commands -------------------------------------------------------------------
+    def is_running(self) -> bool:
+        return self.worker.is_running()
+
+    def _update_buttons(self) -> None:
+        running = self.is_running()
+        self.run_button.setEnabled(not running)
+        self.stop_button.setEnabled(running)
+        mode_run, mode_editor = self.from_run.isChecked(), self.from_editor.isChecked()
+        self.depth.setEnabled(not running and mode_run)
+        for w in (self.run_a, self.run_b):
+            w.setEnabled(not running and mode_editor)
+        for w in (self.resnet_file, self.plain_file):
+            w.setEnabled(not running and not mode_run and not mode_editor)
+        for w in (self.grid, self.span, self.images, self.seed, self.from_files):
+            w.setEnabled(not running)
+        self.from_run.setEnabled(not running and self.depth.currentData() is not None)
+        self.from_editor.setEnabled(not running and bool(getattr(self, "_records", [])))
+
+    @Slot()
+    def run(self) -> bool:
+        """Start measuring; False (with the reason shown) when the choice of weights or settings is wrong."""
+        if self.is_running():
+            return False
+        try:
+            settings = self.settings()
+            nets = self._nets()
+            if not nets:
+                raise TrainingError("choose the weights to measure")
+        except (TrainingError, SpecError, ValueError) as err:
+            self._say(str(err), error=True)
+            return False
+        self.words = None
+        self._coarse_s = None
+        self._words_parts = ("Measuring the 1D slice first, then the coarse grid…", "")
+        self._render_words()
+        self._started = time.monotonic()
+        self._say("Loading the data and building the networks…")
+        self.worker.start(lambda thread_init: LandscapeRunner(nets, settings, thread_init=thread_init))
+        runner = self.runner = self.worker.runner
+        self._grids = [s.values for s in runner.surfaces]
+        self.view.reset(runner.plan, [n.label for n in runner.nets], [n.kind for n in runner.nets])
+        self.legend.setText(self.view.legend_html())
+        self.progress.setRange(0, runner.plan.points ** 2)
+        self.progress.setValue(0)
+        self._update_buttons()
+        return True
+
+    @Slot()
+    def stop(self) -> None:
+        if self.is_running():
+            self.worker.stop()
+            self._say("Stopping after the point being measured…")
+            self.stop_button.setEnabled(False)
+
+    def shutdown(self, timeout_s: float = 2.0) -> bool:
+        return self.worker.shutdown(timeout_s)
+
+    def confirm_close(self, parent: QWidget | None = None) -> bool:
+        if not self.is_running():
+            return True
+        return stop_and_close(
+            parent or self, "Measuring", "The loss landscape is being measured. Stop and close?", self.shutdown,
+            lambda: self._say("A point is still being measured; close again in a moment.", error=True))
+
+    def _say(self, text: str, error: bool = False) -> None:
+        self.status.setText(text)
+        self.status.setStyleSheet("color: #7A0014;" if error else "")
+
+    # -- events -------------------------------------------------------------------------------
+    @Slot(list)
+    def _on_events(self, events: list) -> None:
+        if self.runner is None or not events:
+            return
+        self._refresh()
+
+    def _refresh(self) -> None:
+        runner = self.runner
+        plan = runner.plan
+        self.view.show_grids(self._grids)
+        done = min(s.evaluated for s in runner.surfaces)
+        self.progress.setValue(done)
+        elapsed = time.monotonic() - self._started
+        if self._coarse_s is None and all(coarse_complete(plan, g) for g in self._grids):
+            self._coarse_s = elapsed
+        if not self.stop_button.isEnabled() and self.is_running():
+            return  # "Stopping…" stays until the run has ended
+        if self._coarse_s is None:
+            self._say(f"Coarse {plan.coarse}x{plan.coarse} grid: {done} of {plan.coarse_count} points · "
+                      f"{elapsed:.0f} s")
+        else:
+            self._say(f"Coarse grid done in {self._coarse_s:.0f} s · refining to {plan.points}x{plan.points}: "
+                      f"{done} of {plan.points ** 2} points · {elapsed:.0f} s")
+        self._show_words()
+
+    def _show_words(self) -> None:
+        words = landscape_words(summaries_of(self.runner), self.runner.plan, self.runner.weights)
+        self.words = words
+        self._words_parts = (words.headline, " ".join(words.details))
+        self._render_words()
+
+    @Slot(object)
+    def _on_run_ended(self, runner) -> None:
+        self._update_buttons()
+        if runner.error:
+            self._say(runner.error, error=True)
+            self._words_parts = ("No result.", runner.error)
+            self._render_words()
+            self.finished.emit(None)
+            return
+        self._refresh()
+        elapsed = time.monotonic() - self._started
+        self._say(f"{'Stopped' if runner.stopped else 'Done'} after {elapsed:.0f} s: loss on {runner.images} "
+                  f"training images of {runner.dataset}.")
+        self.finished.emit(self.words)

@@ -1,0 +1,367 @@
+"""The pre- against post-activation page: both nets' training curves, their gradient profiles, the words.
+
+The page presents ``explorer.experiments.prepost``: it hands an ``ArmRunner`` of the
+post-activation ResNet and its pre-activation twin to the experiments' worker, draws the
+training curves as the epochs complete, draws each net's gradient profile at
+initialisation (dashed) and at the end (solid), and shows what ``prepost_words`` says.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+from html import escape
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtGui import QColor, QFont
+from PySide6.QtWidgets import (QComboBox, QFormLayout, QHBoxLayout, QLabel, QProgressBar, QPushButton, QSpinBox,
+                               QVBoxLayout, QWidget)
+
+from ...experiments.arms import Arm
+from ...experiments.degradation import pct
+from ...experiments.prepost import (DEFAULT_DEPTH, DEFAULT_EPOCHS, DEFAULT_IMAGE_SIZE, GradientProfile,
+                                    PrePostSettings, prepost_runner, results_from_runner)
+from ...experiments.prepost_words import prepost_words
+from ...spec import SpecError
+from ...train.api import EpochMetrics, RunFinished, StepMetrics
+from ..stop_on_close import stop_and_close
+from ..theme import PlotScaler, Theme, follow_presenter
+from .curves import ArmCurves, arm_colour
+from .worker import ExperimentWorker
+
+INTRO = ("A post-activation ResNet and its pre-activation twin (BN and ReLU moved before each convolution, "
+         "so the path from block to block is a pure identity) train side by side with one recipe. Which "
+         "trains lower, and how does the gradient spread over depth at the start and at the end?")
+WORDS_POINTS = 16.0
+DETAIL_POINTS = 12.0
+VALUE_POINTS = 13.0
+VERDICT_COLOURS = {"pre_lower": "#1b5e20", "pre_faster": "#1b5e20", "post_lower": "#7a4a00",
+                   "post_faster": "#7a4a00", "no_difference": "#333333", "no_verdict": "#333333"}
+
+
+class ProfilePlot(pg.PlotWidget):
+    """Per-block input-gradient norms (log scale): dashed at initialisation, solid at the end."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent, background="w")
+        self.plot = self.getPlotItem()
+        self.plot.showGrid(x=True, y=True, alpha=0.25)
+        self.plot.setMenuEnabled(False)
+        self.plot.hideButtons()
+        self.plot.setLogMode(y=True)
+        self.scaler = PlotScaler()
+        self.scaler.title(self.plot, "Gradient profile: ||dL/dx|| at each block's input", 13.0)
+        for name, label in (("bottom", "block (input side → output side)"), ("left", "gradient norm")):
+            axis = self.plot.getAxis(name)
+            axis.setPen(pg.mkPen("#777777"))
+            axis.setStyle(maxTickLevel=0)
+            self.scaler.axis(axis, label, label_points=11.0, tick_points=10.0)
+        self.theme = Theme()
+        self.arms: list[Arm] = []
+        self.profiles: dict[tuple[int, str], GradientProfile] = {}
+        self._items: list = []
+        follow_presenter(self.set_presenter)
+
+    @Slot(bool)
+    def set_presenter(self, on: bool) -> None:
+        self.theme = Theme(presenter=on)
+        self.scaler.apply(self.theme.scale)
+        self._draw()
+
+    def reset(self, arms: list[Arm]) -> None:
+        self.arms = list(arms)
+        self.profiles = {}
+        self._draw()
+
+    def add(self, arm: int, profile: GradientProfile) -> None:
+        self.profiles[(arm, profile.when)] = profile
+        self._draw()
+
+    def values(self, arm: int, when: str) -> np.ndarray:
+        p = self.profiles.get((arm, when))
+        return np.asarray(p.norms) if p is not None else np.zeros(0)
+
+    def _draw(self) -> None:
+        for item in self._items:
+            self.plot.removeItem(item)
+        self._items = []
+        for (arm, when), p in sorted(self.profiles.items()):
+            ok = np.asarray(p.norms) > 0
+            colour = QColor(arm_colour(self.arms[arm], 0, 1))
+            style = Qt.PenStyle.DashLine if when == "init" else Qt.PenStyle.SolidLine
+            pen = pg.mkPen(colour, width=self.theme.line(2.0 if when == "end" else 1.6), style=style)
+            x = np.arange(1, len(p.norms) + 1, dtype=float)
+            item = pg.PlotDataItem(x[ok], np.asarray(p.norms)[ok], pen=pen)
+            self.plot.addItem(item)
+            self._items.append(item)
+        self.plot.enableAutoRange()
+
+    def legend_html(self) -> str:
+        parts = []
+        for arm in self.arms:
+            colour = arm_colour(arm, 0, 1)
+            parts.append(f"<span style='color:{colour}'>╌╌╌</span>&nbsp;{escape(arm.label)} at initialisation"
+                         f"&nbsp;&nbsp;<span style='color:{colour}'>━━━</span>&nbsp;at the end")
+        return "&nbsp;&nbsp;&nbsp;&nbsp; ".join(parts)
+
+
+class PrePostForm(QWidget):
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.depth = QComboBox()
+        for d in (8, 14, 20, 32, 44, 56, 110):
+            self.depth.addItem(str(d), d)
+        self.depth.setCurrentIndex(self.depth.findData(DEFAULT_DEPTH))
+        self.depth.setToolTip("Both nets' depth (6n+2); the gap grows with depth")
+        self.epochs = QSpinBox()
+        self.epochs.setRange(1, 1000)
+        self.epochs.setValue(DEFAULT_EPOCHS)
+        self.dataset = QComboBox()
+        self.dataset.setEditable(True)
+        self.dataset.addItems(["digits", "shapes"])
+        self.image_size = QComboBox()
+        self.image_size.addItem("8 px (digits' own, fastest)", 8)
+        self.image_size.addItem("16 px", 16)
+        self.image_size.addItem("32 px (the nets' own)", None)
+        self.image_size.setCurrentIndex(max(0, self.image_size.findData(DEFAULT_IMAGE_SIZE)))
+        self.device = QComboBox()
+        self.device.addItems(["auto", "cpu", "cuda", "mps"])
+        layout = QFormLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        for label, w in (("Depth", self.depth), ("Epochs", self.epochs), ("Dataset", self.dataset),
+                         ("Image size", self.image_size), ("Device", self.device)):
+            layout.addRow(label, w)
+
+    def settings(self, base: PrePostSettings) -> PrePostSettings:
+        return replace(base, depth=self.depth.currentData(), epochs=self.epochs.value(),
+                       dataset=self.dataset.currentText().strip() or "digits",
+                       image_size=self.image_size.currentData(), device=self.device.currentText())
+
+
+class PrePostPage(QWidget):
+    """Run the experiment and show it; ``finished(verdict)`` when a run has ended (None: it could not start)."""
+
+    finished = Signal(object)
+
+    def __init__(self, parent: QWidget | None = None, make_runner=None):
+        super().__init__(parent)
+        self._make_runner = make_runner or prepost_runner
+        self.worker = ExperimentWorker(self)
+        self.worker.eventsReady.connect(self._on_events)
+        self.worker.runEnded.connect(self._on_run_ended)
+        self.base_settings = PrePostSettings()
+        self.settings_used: PrePostSettings | None = None
+        self.verdict = None
+        self.runner = None
+        self._values: dict[int, float] = {}
+        self._progress: dict[int, tuple[int, int]] = {}
+        self._started = 0.0
+        self._stopping = False
+        self._scale = 1.0
+        self._words_parts = ("Press Run: the result appears here in words when both nets have finished.", "",
+                             "#555555")
+        self._build()
+        follow_presenter(self.set_presenter)
+        self._update_buttons()
+
+    def _build(self) -> None:
+        title = QLabel("<span style='font-size:large'><b>Pre- vs post-activation</b></span> (He et al. 2016)")
+        intro = QLabel(INTRO)
+        intro.setWordWrap(True)
+        self.form = PrePostForm()
+        self.run_button = QPushButton("Run")
+        self.stop_button = QPushButton("Stop")
+        self.stop_button.setToolTip("Stop both nets after their current step; the words describe the run so far")
+        self.run_button.clicked.connect(self.run)
+        self.stop_button.clicked.connect(self.stop)
+        buttons = QHBoxLayout()
+        for b in (self.run_button, self.stop_button):
+            b.setMinimumHeight(34)
+            buttons.addWidget(b)
+        self.view = QComboBox()
+        self.view.addItem("Training error per epoch", "error")
+        self.view.addItem("Training loss per step", "loss")
+        self.view.currentIndexChanged.connect(lambda _i: self.curves.set_view(self.view.currentData()))
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 1000)
+        self.progress.setTextVisible(False)
+        self.status = QLabel("Not running")
+        self.status.setWordWrap(True)
+        left = QWidget()
+        lay = QVBoxLayout(left)
+        lay.setContentsMargins(8, 8, 8, 8)
+        for w in (title, intro):
+            lay.addWidget(w)
+        lay.addSpacing(6)
+        lay.addWidget(self.form)
+        lay.addLayout(buttons)
+        lay.addWidget(self.progress)
+        lay.addWidget(self.status)
+        lay.addSpacing(6)
+        lay.addWidget(QLabel("Plot"))
+        lay.addWidget(self.view)
+        lay.addStretch(1)
+        left.setMinimumWidth(300)
+        left.setMaximumWidth(420)
+
+        self.curves = ArmCurves()
+        self.values = QLabel()
+        self.values.setTextFormat(Qt.TextFormat.RichText)
+        self.values.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.profiles = ProfilePlot()
+        self.profile_legend = QLabel()
+        self.profile_legend.setTextFormat(Qt.TextFormat.RichText)
+        self.profile_legend.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.words_label = QLabel()
+        self.words_label.setTextFormat(Qt.TextFormat.RichText)
+        self.words_label.setWordWrap(True)
+        self.words_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.words_label.setMinimumHeight(60)
+        plots = QHBoxLayout()
+        col_a, col_b = QVBoxLayout(), QVBoxLayout()
+        col_a.addWidget(self.curves, 1)
+        col_a.addWidget(self.values)
+        col_b.addWidget(self.profiles, 1)
+        col_b.addWidget(self.profile_legend)
+        plots.addLayout(col_a, 1)
+        plots.addLayout(col_b, 1)
+        right = QWidget()
+        rl = QVBoxLayout(right)
+        rl.setContentsMargins(4, 8, 8, 8)
+        rl.addLayout(plots, 1)
+        rl.addWidget(self.words_label)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(left)
+        layout.addWidget(right, 1)
+
+    @Slot(bool)
+    def set_presenter(self, on: bool) -> None:
+        self._scale = Theme(presenter=on).scale
+        for label in (self.values, self.profile_legend):
+            font = QFont(label.font())
+            font.setPointSizeF(VALUE_POINTS * self._scale)
+            label.setFont(font)
+        self._render_words()
+
+    def _render_words(self) -> None:
+        headline, details, colour = self._words_parts
+        html = (f"<div style='font-size:{WORDS_POINTS * self._scale:.1f}pt; font-weight:bold; color:{colour}'>"
+                f"{escape(headline)}</div>")
+        if details:
+            html += (f"<div style='font-size:{DETAIL_POINTS * self._scale:.1f}pt; color:#333333'>"
+                     f"{escape(details)}</div>")
+        self.words_label.setText(html)
+
+    # -- state and commands -------------------------------------------------------------------
+    def is_running(self) -> bool:
+        return self.worker.is_running()
+
+    def _update_buttons(self) -> None:
+        running = self.is_running()
+        self.run_button.setEnabled(not running)
+        self.stop_button.setEnabled(running and not self._stopping)
+        self.form.setEnabled(not running)
+
+    @Slot()
+    def run(self) -> bool:
+        if self.is_running():
+            return False
+        try:
+            settings = self.form.settings(self.base_settings)
+        except SpecError as err:
+            self._say(str(err), error=True)
+            return False
+        self.settings_used = settings
+        self.verdict = None
+        self._values, self._progress = {}, {}
+        self._stopping = False
+        arms = settings.arms()
+        self.curves.set_arms(arms, settings.epochs)
+        self.profiles.reset(arms)
+        self.profile_legend.setText(self.profiles.legend_html())
+        self._show_values()
+        self._words_parts = (f"Training {arms[0].label} and {arms[1].label} for {settings.epochs} epochs; the "
+                             "result appears here at the end.", "", "#555555")
+        self._render_words()
+        self._started = time.monotonic()
+        self._say("Loading the data, building both nets and measuring their gradients…")
+        self.worker.start(lambda thread_init: self._make_runner(settings, thread_init=thread_init))
+        self._update_buttons()
+        return True
+
+    @Slot()
+    def stop(self) -> None:
+        if self.is_running():
+            self._stopping = True
+            self.worker.stop()
+            self._say("Stopping after the current step…")
+            self._update_buttons()
+
+    def shutdown(self, timeout_s: float = 2.0) -> bool:
+        if self.is_running():
+            self._stopping = True
+            self._update_buttons()
+        return self.worker.shutdown(timeout_s)
+
+    def confirm_close(self, parent: QWidget | None = None) -> bool:
+        if not self.is_running():
+            return True
+        return stop_and_close(
+            parent or self, "Experiment is running", "The pre- vs post-activation experiment is running. "
+            "Stop it and close?", self.shutdown,
+            lambda: self._say("A net is still finishing its step; close again in a moment.", error=True))
+
+    def _say(self, text: str, error: bool = False) -> None:
+        self.status.setText(text)
+        self.status.setStyleSheet("color: #7A0014;" if error else "")
+
+    # -- events ---------------------------------------------------------------------------------
+    @Slot(list)
+    def _on_events(self, events: list) -> None:
+        changed = False
+        for arm, event in events:
+            if isinstance(event, StepMetrics):
+                self.curves.add_steps(arm, event.steps, event.loss, event.total_steps)
+                self._progress[arm] = (int(event.steps[-1]), event.total_steps)
+            elif isinstance(event, EpochMetrics):
+                self.curves.add_epoch(arm, event.epoch, event.train_error)
+                self._values[arm] = event.train_error
+                changed = True
+            elif isinstance(event, GradientProfile):
+                self.profiles.add(arm, event)
+            elif isinstance(event, RunFinished) and event.status == "failed":
+                self._say(f"{self.curves.arms[arm].label} failed: {event.message}", error=True)
+        if changed:
+            self._show_values()
+        if self._progress and not self._stopping:
+            done = sum(p[0] for p in self._progress.values())
+            total = sum(p[1] for p in self._progress.values())
+            self.progress.setValue(int(1000 * done / max(total, 1)))
+            self._say(f"Training · {time.monotonic() - self._started:.0f} s elapsed")
+
+    def _show_values(self) -> None:
+        self.values.setText(self.curves.legend_html({i: pct(v) for i, v in self._values.items()}))
+
+    @Slot(object)
+    def _on_run_ended(self, runner) -> None:
+        self.runner = runner
+        self._stopping = False
+        self._update_buttons()
+        if runner.error:
+            self._say(runner.error, error=True)
+            self._words_parts = ("No result: the experiment could not start.", runner.error, "#7a0014")
+            self._render_words()
+            self.finished.emit(None)
+            return
+        settings = self.settings_used
+        verdict = prepost_words(results_from_runner(settings, runner), settings.epochs)
+        self.verdict = verdict
+        if not runner.stopped:
+            self.progress.setValue(self.progress.maximum())
+        self._say(f"{'Stopped' if runner.stopped else 'Finished'} after {time.monotonic() - self._started:.0f} s.")
+        self._words_parts = (verdict.headline, " ".join(verdict.details),
+                             VERDICT_COLOURS.get(verdict.outcome, "#333333"))
+        self._render_words()
+        self.finished.emit(verdict)

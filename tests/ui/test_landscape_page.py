@@ -1,0 +1,144 @@
+"""Experiments > Loss Landscape: weights from files or the editor's runs, heatmaps that refine, words, stop and close."""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+import torch  # noqa: F401  (torch before PySide6)
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QMessageBox
+
+from explorer.experiments.arms import cifar_net
+from explorer.spec import preset
+from explorer.train.api import TrainSettings
+from explorer.train.trainer import Trainer
+from explorer.ui.document import Document
+from explorer.ui.workbench import build_window
+
+from fakes import FakeDialogs  # tests/ui is on sys.path (rootdir-relative imports)
+
+
+@pytest.fixture(scope="module")
+def checkpoints(tmp_path_factory):
+    """A ResNet-8 and its plain twin, a few steps trained on shapes at 8x8."""
+    folder = tmp_path_factory.mktemp("landscape")
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    settings = TrainSettings(dataset="shapes", train_size=64, test_size=16, batch_size=32, max_steps=2,
+                             augment=False, device="cpu")
+    paths = {}
+    for kind in ("resnet", "plain"):
+        trainer = Trainer(cifar_net(kind, 8, (3, 8, 8)), settings)
+        trainer.run()
+        paths[kind] = str(folder / f"{kind}8.pt")
+        trainer.save_checkpoint(paths[kind])
+    torch.set_num_threads(threads)
+    return paths
+
+
+@pytest.fixture
+def window(qtbot, tmp_path):
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    win, bench = build_window(Document(preset("resnet20")), settings=settings, dialogs=FakeDialogs())
+    win.resize(1200, 800)
+    win.show()
+    yield win
+    assert bench.experiments.shutdown(5.0)
+    bench.shutdown()
+    win.close()
+    win.deleteLater()
+
+
+def open_page(window, checkpoints, grid: int = 1, images: int = 16):
+    menu = window.workbench.experiments
+    action = next(a for a in menu.menu.actions() if a.text() == "Loss &Landscape…")
+    action.trigger()
+    page = menu.windows["landscape"].page
+    assert page.from_files.isChecked()  # no degradation run, no trained run yet
+    page.resnet_file.setText(checkpoints["resnet"])
+    page.plain_file.setText(checkpoints["plain"])
+    page.grid.setCurrentIndex(grid)
+    page.images.setValue(images)
+    return page
+
+
+def test_a_measurement_fills_both_heatmaps_on_one_colour_scale_and_ends_in_words(qtbot, window, checkpoints,
+                                                                                  one_torch_thread):
+    page = open_page(window, checkpoints)  # 5 then 13 points per side
+    with qtbot.waitSignal(page.finished, timeout=120_000) as done:
+        assert page.run()
+        assert not page.run_button.isEnabled() and page.stop_button.isEnabled()
+    words = done.args[0]
+    assert words is not None and words.outcome != "nothing"
+    view = page.view
+    assert view.labels == ["ResNet-8", "plain-8"]
+    assert all(s is not None and s.shape == (13, 13) and not np.isnan(s).any() for s in view.shown)
+    lo, hi = view.levels  # one colour scale spans both nets' losses
+    logs = np.log10(np.concatenate([s.ravel() for s in view.shown]))
+    assert lo == pytest.approx(logs.min()) and hi == pytest.approx(logs.max())
+    assert all(image.levels is not None and tuple(image.levels) == pytest.approx((lo, hi)) for image in view.images)
+    x, y = view.slice_items[0].xData, view.slice_items[0].yData  # the data, not its log-scale drawing
+    assert len(x) == 13 and y[6] == pytest.approx(view.shown[0][6, 6])  # the slice passes through the centre
+    assert words.headline in page.words_label.text() or words.headline.replace("'", "&#x27;") in \
+        page.words_label.text()
+    assert "13x13 grid" in words.text and page.status.text().startswith("Done after")
+    assert page.run_button.isEnabled() and not page.stop_button.isEnabled()
+
+
+def test_a_missing_file_is_named_and_nothing_starts(qtbot, window, checkpoints, tmp_path):
+    page = open_page(window, checkpoints)
+    page.resnet_file.setText(str(tmp_path / "nowhere.pt"))
+    assert not page.run()
+    assert "nowhere.pt does not exist" in page.status.text()
+    assert not page.is_running()
+
+
+def test_runs_trained_in_the_editor_are_offered(qtbot, window, checkpoints):
+    from explorer.train.api import RunRecord
+    from explorer.train.checkpoint import read_checkpoint
+    records = []
+    for kind in ("resnet", "plain"):
+        data = read_checkpoint(checkpoints[kind])
+        records.append(RunRecord(name=f"{kind}8 · shapes", spec_json=data["spec"],
+                                 settings=TrainSettings.from_dict(data["settings"]), status="finished",
+                                 model_state=data["model"]))
+    window.workbench.training.run_records = lambda: records
+    menu = window.workbench.experiments
+    menu.landscape_action.trigger()
+    page = menu.windows["landscape"].page
+    assert page.from_editor.isChecked()
+    assert [page.run_a.itemText(i) for i in range(page.run_a.count())] == ["1. resnet8 · shapes", "2. plain8 · shapes"]
+    assert (page.run_a.currentData(), page.run_b.currentData()) == (0, 1)
+    nets = page._nets()
+    assert [n.label for n in nets] == ["ResNet-8", "plain-8"]
+
+
+def test_closing_mid_run_asks_and_stops_within_two_seconds(qtbot, window, checkpoints, monkeypatch,
+                                                           one_torch_thread):
+    page = open_page(window, checkpoints, grid=2, images=64)  # 9 then 49 points per side: long enough
+    assert page.run()
+    qtbot.waitUntil(lambda: page.view.shown and page.view.shown[1] is not None, timeout=60_000)  # coarse shown
+    assert np.isnan(page.runner.surfaces[1].values).any()  # still refining
+    answers = [QMessageBox.StandardButton.No, QMessageBox.StandardButton.Yes]
+    monkeypatch.setattr(QMessageBox, "question", lambda *args: answers.pop(0))
+    experiment_window = page.window()
+    assert not experiment_window.close()
+    assert page.is_running()
+    runner = page.runner
+    t0 = time.monotonic()
+    assert experiment_window.close()
+    assert time.monotonic() - t0 < 2.0
+    assert not page.is_running() and runner.done and runner.stopped
+
+
+def test_stop_keeps_the_points_measured_and_the_words_say_the_grid_is_incomplete(qtbot, window, checkpoints,
+                                                                                  one_torch_thread):
+    page = open_page(window, checkpoints, grid=2, images=64)
+    assert page.run()
+    qtbot.waitUntil(lambda: page.view.shown and page.view.shown[1] is not None, timeout=60_000)
+    with qtbot.waitSignal(page.finished, timeout=2_000) as done:
+        page.stop_button.click()
+    words = done.args[0]
+    assert "The grid is not complete" in words.text
+    assert page.status.text().startswith("Stopped after")

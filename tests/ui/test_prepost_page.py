@@ -1,0 +1,90 @@
+"""Experiments > Pre- vs Post-activation: a tiny run ends in words with both profiles; stop and close."""
+from __future__ import annotations
+
+import time
+
+import pytest
+import torch  # noqa: F401  (torch before PySide6)
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QMessageBox
+
+from explorer.experiments.prepost import PrePostSettings
+from explorer.spec import preset
+from explorer.ui.document import Document
+from explorer.ui.workbench import build_window
+
+from fakes import FakeDialogs  # tests/ui is on sys.path (rootdir-relative imports)
+
+TINY = PrePostSettings(depth=8, train_size=64, test_size=32, batch_size=32, metrics_every=1, device="cpu")
+
+
+@pytest.fixture
+def window(qtbot, tmp_path):
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    win, bench = build_window(Document(preset("resnet20")), settings=settings, dialogs=FakeDialogs())
+    win.resize(1200, 800)
+    win.show()
+    yield win
+    assert bench.experiments.shutdown(5.0)
+    bench.shutdown()
+    win.close()
+    win.deleteLater()
+
+
+def open_page(window, epochs: int):
+    menu = window.workbench.experiments
+    action = next(a for a in menu.menu.actions() if a.text() == "&Pre- vs Post-activation…")
+    action.trigger()
+    page = menu.windows["prepost"].page
+    page.base_settings = TINY
+    page.form.depth.setCurrentIndex(page.form.depth.findData(8))
+    page.form.dataset.setEditText("shapes")
+    page.form.epochs.setValue(epochs)
+    return page
+
+
+def test_a_tiny_run_draws_both_curves_and_both_profiles_and_ends_in_words(qtbot, window, one_torch_thread):
+    page = open_page(window, epochs=2)
+    with qtbot.waitSignal(page.finished, timeout=120_000) as done:
+        assert page.run()
+        assert not page.run_button.isEnabled() and page.stop_button.isEnabled()
+    verdict = done.args[0]
+    assert verdict is not None and verdict.epoch == 2
+    assert [item.name() for item in page.curves._items] == ["ResNet-8", "pre-act ResNet-8"]
+    for arm in range(2):
+        x, _ = page.curves.values(arm)
+        assert list(x) == [1.0, 2.0]
+        for when in ("init", "end"):
+            assert len(page.profiles.values(arm, when)) == 3  # three blocks, measured at both moments
+    assert "Training error after 2 epochs" in verdict.text and "At initialisation" in verdict.text
+    assert "Training error after 2 epochs" in page.words_label.text()
+    assert "Finished" in page.status.text()
+    assert "pre-act ResNet-8 at initialisation" in page.profile_legend.text()
+
+
+def test_closing_mid_run_asks_and_stops_both_nets_within_two_seconds(qtbot, window, monkeypatch, one_torch_thread):
+    page = open_page(window, epochs=500)
+    assert page.run()
+    qtbot.waitUntil(lambda: len(page.curves._data[1].loss_x) > 0, timeout=60_000)  # both nets have stepped
+    answers = [QMessageBox.StandardButton.No, QMessageBox.StandardButton.Yes]
+    monkeypatch.setattr(QMessageBox, "question", lambda *args: answers.pop(0))
+    experiment_window = page.window()
+    assert not experiment_window.close()
+    assert page.is_running()
+    runner = page.worker.runner
+    t0 = time.monotonic()
+    assert experiment_window.close()
+    assert time.monotonic() - t0 < 2.0
+    assert not page.is_running() and runner.done
+    assert [o.status for o in runner.outcomes] == ["stopped", "stopped"]
+
+
+def test_stop_ends_the_run_and_the_words_say_where(qtbot, window, one_torch_thread):
+    page = open_page(window, epochs=500)
+    assert page.run()
+    qtbot.waitUntil(lambda: len(page.curves.values(1)[0]) >= 1, timeout=60_000)  # both have an epoch
+    with qtbot.waitSignal(page.finished, timeout=2_000) as done:
+        page.stop_button.click()
+    verdict = done.args[0]
+    assert f"stopped at epoch {verdict.epoch} of 500" in verdict.text
+    assert page.status.text().startswith("Stopped after")
