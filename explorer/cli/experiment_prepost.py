@@ -22,7 +22,7 @@ def register(exp) -> None:
                     "(SGD 0.1, momentum 0.9, weight decay 1e-4, cosine, batch 128), one step each in turn; "
                     "measure each net's gradient profile at initialisation and at the end, and say which "
                     "trained lower.")
-    p.add_argument("--depth", type=int, metavar="D", help="depth 6n+2 of both nets (default 56)")
+    p.add_argument("--depth", type=int, metavar="D", help="depth 6n+2 of both nets (default 110)")
     p.add_argument("--epochs", type=int, metavar="N", help="epochs for both nets (default 15)")
     p.add_argument("--dataset", metavar="D", help="digits (default) | shapes | cifar10:PATH | ...")
     p.add_argument("--image-size", metavar="S",

@@ -57,7 +57,7 @@ def training_words(post: PrePostArm, pre: PrePostArm, epoch: int) -> tuple[str, 
     f_post, f_pre = post.fitted_at(), pre.fitted_at()
     limit = pct(FITTED)
     if f_post is not None or f_pre is not None:
-        parts = [f"{a.label} {'at epoch ' + str(f) if f is not None else 'not within ' + str(epoch)}"
+        parts = [f"{a.label} {'at epoch ' + str(f) if f is not None else f'not within {epoch} epochs'}"
                  for a, f in ((post, f_post), (pre, f_pre))]
         details.append(f"Training error {limit} or less reached: {', '.join(parts)}.")
     for lower, higher, e_lo, e_hi, outcome in ((pre, post, e_pre, e_post, "pre_lower"),

@@ -78,6 +78,11 @@ def test_a_measurement_fills_both_heatmaps_on_one_colour_scale_and_ends_in_words
     logs = np.log10(np.concatenate([s.ravel() for s in view.shown]))
     assert lo == pytest.approx(logs.min()) and hi == pytest.approx(logs.max())
     assert all(image.levels is not None and tuple(image.levels) == pytest.approx((lo, hi)) for image in view.images)
+    for image in view.images:  # each grid point's pixel is centred on its coordinates: 13 points over -1..1
+        drawn = image.mapRectToParent(image.boundingRect())
+        half = 1.0 / 12  # half a grid step
+        assert (drawn.left(), drawn.right()) == pytest.approx((-1 - half, 1 + half))
+        assert (drawn.top(), drawn.bottom()) == pytest.approx((-1 - half, 1 + half))
     x, y = view.slice_items[0].xData, view.slice_items[0].yData  # the data, not its log-scale drawing
     assert len(x) == 13 and y[6] == pytest.approx(view.shown[0][6, 6])  # the slice passes through the centre
     assert words.headline in page.words_label.text() or words.headline.replace("'", "&#x27;") in \

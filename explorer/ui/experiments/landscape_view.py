@@ -57,6 +57,7 @@ class LandscapeView(QWidget):
         self.kinds: list[str] = []
         self.shown: list[np.ndarray | None] = []  # what each heatmap shows now (loss, not log)
         self.levels: tuple[float, float] | None = None
+        self._rect = QRectF(-1.0, -1.0, 2.0, 2.0)
         layout = QGridLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         self.maps: list[pg.PlotWidget] = []
@@ -122,8 +123,7 @@ class LandscapeView(QWidget):
             self._titles[k](labels[k] if visible else "")
         step = float(plan.axis[1] - plan.axis[0])
         rect = QRectF(-plan.span - step / 2, -plan.span - step / 2, 2 * plan.span + step, 2 * plan.span + step)
-        for image in self.images:
-            image.setRect(rect)
+        self._rect = rect  # set again after each setImage: the image's transform depends on its size
         for widget in self.maps:
             widget.getPlotItem().setRange(xRange=(rect.left(), rect.right()), yRange=(rect.top(), rect.bottom()),
                                           padding=0)
@@ -152,6 +152,7 @@ class LandscapeView(QWidget):
             logs = np.log10(np.clip(np.where(np.isfinite(shown), shown, np.nanmax(shown[np.isfinite(shown)])),
                                     1e-12, None))
             self.images[k].setImage(logs, levels=self.levels, autoLevels=False)
+            self.images[k].setRect(self._rect)
             centre = shown[plan.centre, plan.centre]
             if np.isfinite(centre) and centre > 0:
                 self.contours[k].setData(logs, level=float(np.log10(2.0 * centre)))
