@@ -131,10 +131,14 @@ def test_where_the_loss_doubles():
     assert doubling_distance(axis, values, 4, -1) == pytest.approx(0.5)
     flat = np.array([1.5, 1.2, 1.1, 1.0, 1.0, 1.1, 1.2, 1.3, 1.9])
     assert doubling_distance(axis, flat, 4, +1) is None  # never within the grid
-    values[5] = np.nan
-    assert doubling_distance(axis, values, 4, +1) is None  # not measured yet: unknown
+    values[5] = np.nan  # not measured yet: skipped, the next measured point has doubled
+    assert doubling_distance(axis, values, 4, +1) == pytest.approx(0.75)
     values[5] = np.inf
     assert doubling_distance(axis, values, 4, +1) == pytest.approx(0.25)
+    flat[7] = np.nan  # nothing measured has doubled, and a point is missing: not known
+    assert math.isnan(doubling_distance(axis, flat, 4, +1))
+    flat[4] = np.nan
+    assert math.isnan(doubling_distance(axis, flat, 4, -1))
 
 
 def test_local_minima_are_interior_points_below_all_eight_neighbours():
@@ -195,6 +199,14 @@ def test_the_words_never_compare_what_is_not_measured_yet():
     words = landscape_words(coarse, PLAN)
     assert "on the 9x9 grid (the coarse one, so far)" in words.text
     assert "The grid is not complete (100 of 625 points)" in words.text
+    # along direction 2 only the coarse points are in: nothing reached double there yet, so nothing is claimed
+    unknown = [_summary("ResNet-20", "resnet", (0.5, math.nan), 1, grid=9, evaluated=100),
+               _summary("plain-20", "plain", (0.17, math.nan), 1, grid=9, evaluated=100)]
+    words = landscape_words(unknown, PLAN)
+    assert words.outcome == "no_difference" and words.headline.startswith("No clear difference so far")
+    assert "not known yet along every direction" in words.headline
+    assert "has not doubled at the points measured so far along direction 2" in words.text
+    assert "stays below" not in words.text
     single = landscape_words([_summary("ResNet-20", "resnet", (0.5, 0.5), 1)], PLAN)
     assert single.outcome == "single" and "compare a ResNet with its plain twin" in single.headline
 
@@ -243,6 +255,8 @@ def test_stopping_ends_after_the_point_in_progress(one_torch_thread):
     runner = LandscapeRunner(_twins(), LandscapeSettings(points=25, coarse=9, images=8, device="cpu"))
     runner.run(lambda k, p: runner.stop())
     assert runner.surfaces[0].evaluated == 1 and runner.surfaces[1].evaluated == 0
+    # the words read only the points both nets have, so the first net's extra point is not compared yet
+    assert [s.evaluated for s in summaries_of(runner)] == [0, 0]
 
 
 def test_nets_of_different_shapes_cannot_share_directions(one_torch_thread):

@@ -164,20 +164,27 @@ def slice_1d(plan: GridPlan, values: np.ndarray) -> np.ndarray:
 # -- reading the grid ---------------------------------------------------------------------
 
 def doubling_distance(axis: np.ndarray, values: np.ndarray, centre: int, side: int) -> float | None:
-    """The distance from the centre of the first grid point on ``side`` (+1 or -1) whose loss is at
-    least twice the centre's; None when no point up to the edge (or up to a missing one) reaches it."""
+    """How far from the centre, on ``side`` (+1 or -1), the loss has doubled.
+
+    The distance of the first evaluated grid point whose loss is at least twice the
+    centre's (points not evaluated yet, NaN, are skipped, so the crossing lies between
+    the evaluated point before it and this one). None when every point up to the edge
+    is evaluated and none reaches double; NaN when none reaches it but some are not
+    evaluated yet (or the centre is not), so it is not known.
+    """
     base = values[centre]
-    if not np.isfinite(base):
-        return None
+    if np.isnan(base) or not np.isfinite(base):
+        return float("nan")
+    missing = False
     i = centre + side
     while 0 <= i < len(values):
         v = values[i]
         if np.isnan(v):
-            return None
-        if not np.isfinite(v) or v >= 2.0 * base:  # inf counts as "more than double"
+            missing = True
+        elif not np.isfinite(v) or v >= 2.0 * base:  # inf counts as "more than double"
             return float(abs(axis[i] - axis[centre]))
         i += side
-    return None
+    return float("nan") if missing else None
 
 
 def local_minima(values: np.ndarray) -> list[tuple[int, int]]:

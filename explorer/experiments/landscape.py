@@ -276,7 +276,12 @@ class LandscapeRunner(BackgroundJob):
 
 
 def summaries_of(runner: LandscapeRunner) -> list[SurfaceSummary]:
-    return [summarise(s.net.label, s.net.kind, runner.plan, s.values) for s in runner.surfaces]
+    """Each net's summary over the points every net has (the nets take turns, so one may be a point ahead)."""
+    grids = [s.values.copy() for s in runner.surfaces]
+    missing = np.logical_or.reduce([np.isnan(g) for g in grids])
+    for g in grids:
+        g[missing] = np.nan
+    return [summarise(s.net.label, s.net.kind, runner.plan, g) for s, g in zip(runner.surfaces, grids)]
 
 
 def result_dict(runner: LandscapeRunner, seconds: float) -> dict:

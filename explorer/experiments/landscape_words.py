@@ -8,6 +8,7 @@ plain twin and says "no clear difference" whenever the grid cannot tell them apa
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -22,7 +23,8 @@ class SurfaceSummary:
     label: str
     kind: str
     centre_loss: float
-    doubling: tuple[float | None, float | None]  # along d1, d2: the nearer side's distance (None: not within span)
+    # along d1, d2: the nearer side's distance (None: not within the span; NaN: not known yet)
+    doubling: tuple[float | None, float | None]
     minima: int | None  # interior local minima on ``grid_points`` x ``grid_points``; None: no complete grid
     grid_points: int  # the complete grid the minima were counted on (0: none yet)
     evaluated: int
@@ -34,9 +36,14 @@ class SurfaceSummary:
 
     def to_dict(self) -> dict:
         return {"centre_loss": json_float(self.centre_loss),
-                "loss_doubles_at": {"direction_1": self.doubling[0], "direction_2": self.doubling[1]},
+                "loss_doubles_at": {"direction_1": _distance_json(self.doubling[0]),
+                                    "direction_2": _distance_json(self.doubling[1])},
                 "local_minima": self.minima, "minima_grid": self.grid_points,
                 "points_evaluated": self.evaluated, "points_total": self.total}
+
+
+def _distance_json(d: float | None):
+    return "not known yet" if d is not None and math.isnan(d) else d
 
 
 def json_float(x: float):
@@ -44,8 +51,11 @@ def json_float(x: float):
 
 
 def _nearer(a: float | None, b: float | None) -> float | None:
-    found = [d for d in (a, b) if d is not None]
-    return min(found) if found else None
+    """The nearer side's doubling distance; NaN (not known) when neither side has doubled and one is unknown."""
+    found = [d for d in (a, b) if d is not None and not math.isnan(d)]
+    if found:
+        return min(found)
+    return float("nan") if any(d is not None for d in (a, b)) else None
 
 
 def summarise(label: str, kind: str, plan: GridPlan, values: np.ndarray) -> SurfaceSummary:
@@ -78,6 +88,8 @@ def _doubling_words(s: SurfaceSummary, span: float) -> str:
     for k, d in enumerate(s.doubling, start=1):
         if d is None:
             parts.append(f"stays below twice that out to ±{_dist(span)} along direction {k}")
+        elif math.isnan(d):
+            parts.append(f"has not doubled at the points measured so far along direction {k}")
         else:
             parts.append(f"has doubled {_dist(d)} from the centre along direction {k}")
     return " and ".join(parts)
@@ -96,7 +108,7 @@ def _compare_doubling(r: SurfaceSummary, p: SurfaceSummary, span: float, step: f
 
     wider (yes), narrower (the plain net's is slower along both), same (less than a grid step
     apart along both), crossed (slower along one direction, faster along the other), partly
-    (slower or faster along one, the same along the other).
+    (slower or faster along one, the same along the other), unknown (a distance is not known yet).
 
     A distance not reached within the span counts as beyond it. A difference smaller than one
     grid step is below what the grid can tell apart.
@@ -104,6 +116,8 @@ def _compare_doubling(r: SurfaceSummary, p: SurfaceSummary, span: float, step: f
     beyond = span + step
     signs = []
     for dr, dp in zip(r.doubling, p.doubling):
+        if (dr is not None and math.isnan(dr)) or (dp is not None and math.isnan(dp)):
+            return "unknown"  # not known yet along this direction: no difference can be claimed
         dr = beyond if dr is None else dr
         dp = beyond if dp is None else dp
         if dr - dp >= step - 1e-9:
@@ -179,9 +193,10 @@ def landscape_words(summaries: list[SurfaceSummary], plan: GridPlan, weights: in
                               f"{p.label}'s: it doubles further from the centre along both directions.",
                               tuple(details) + ((tail.strip(),) if tail else ()))
     if fewer:
+        rise = ("how fast the loss rises near the centre is not known yet along both directions"
+                if basin == "unknown" else "how fast the loss rises near the centre does not differ clearly")
         return LandscapeWords("fewer_minima", f"{p.label}'s slice is more rugged: {counts} local minima "
-                              f"(plain against ResNet); how fast the loss rises near the centre does not "
-                              "differ clearly.", tuple(details))
+                              f"(plain against ResNet); {rise}.", tuple(details))
     if basin == "narrower":
         return LandscapeWords("not_smoother", f"This slice does not show {r.label}'s landscape as the smoother "
                               f"one: {p.label}'s loss rises more slowly along both directions.", tuple(details))
@@ -189,9 +204,11 @@ def landscape_words(summaries: list[SurfaceSummary], plan: GridPlan, weights: in
                    "directions",
            "crossed": f"{r.label}'s loss rises more slowly along one direction and faster along the other",
            "partly": "the loss rises more slowly for one net along one direction only, and alike along the "
-                     "other"}[basin]
+                     "other",
+           "unknown": "where the loss doubles is not known yet along every direction"}[basin]
     minima_part = ("" if not minima_known else f"; {r.label}'s grid shows more local minima ({r.minima} against "
                    f"{p.minima})" if more else f"; both grids show {r.minima} local minim"
                    f"{'um' if r.minima == 1 else 'a'}")
-    return LandscapeWords("no_difference", f"This slice shows no clear difference between {r.label} and "
-                          f"{p.label}: {how}{minima_part}.", tuple(details))
+    opening = "No clear difference so far" if incomplete else "This slice shows no clear difference"
+    return LandscapeWords("no_difference", f"{opening} between {r.label} and {p.label}: {how}{minima_part}.",
+                          tuple(details))
