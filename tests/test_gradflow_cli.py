@@ -109,7 +109,7 @@ def test_a_network_file_works_as_net(capsys, tmp_path):
     (["resnet20", "--skips", "banana"], "'banana'"),
     (["plain20", "--skips", "1.2"], "plain block"),
     (["resnet20", "--batch", "0"], "--batch"),
-    (["resnet20", "--checkpoint", "missing.pt"], "does not exist"),
+    (["resnet20", "--checkpoint", "missing.pt"], "no such file: missing.pt"),
     (["nonet"], "neither a preset nor a network file"),
 ])
 def test_bad_input_is_one_line_and_exit_2(capsys, argv, needle):
@@ -122,7 +122,7 @@ def test_a_file_that_is_not_a_checkpoint_is_refused(capsys, tmp_path):
     path = tmp_path / "notes.pt"
     path.write_text("not a checkpoint")
     status, _, err = run(capsys, "gradflow", "resnet20", "--checkpoint", str(path))
-    assert status == 2 and "cannot be read" in err
+    assert status == 2 and "is not a PyTorch weights file" in err
 
 
 def test_the_command_runs_without_qt():

@@ -31,12 +31,12 @@ class CliError(Exception):
 
 
 def make_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="resnet-explorer",
         description="Build residual networks, train them and watch why skip connections work. "
                     "Run with no command to open the app.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     seen = set()
     for module_name in COMMANDS.values():
         if module_name in seen:
@@ -46,8 +46,45 @@ def make_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def terminal_safe(text: str) -> str:
+    """``text`` with control characters (ANSI escape sequences among them) and characters
+    that cannot be encoded (lone surrogates from odd file names) shown as escapes, so that
+    nothing a file or a name holds can drive the terminal or crash the printing."""
+    out = []
+    for ch in str(text):
+        code = ord(ch)
+        if ch == "\t" or (code >= 0x20 and code != 0x7F and not 0x80 <= code < 0xA0 and not 0xD800 <= code < 0xE000):
+            out.append(ch)
+        else:
+            out.append(ascii(ch)[1:-1])
+    return "".join(out)
+
+
+def _is_main_rank() -> bool:
+    """Under torchrun every rank parses the same arguments; only rank 0 reports."""
+    import os
+
+    return os.environ.get("RANK", "0") in ("", "0")
+
+
+def report(message: str) -> None:
+    """One ``error: ...`` line on stderr (rank 0 only under torchrun)."""
+    if _is_main_rank():
+        line = " ".join(terminal_safe(message).split("\n"))
+        print(f"error: {line}", file=sys.stderr, flush=True)
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # argparse's own errors: rank 0 only, no control characters
+        if _is_main_rank():
+            self.print_usage(sys.stderr)
+            print(f"{self.prog}: error: {terminal_safe(message)}", file=sys.stderr, flush=True)
+        raise SystemExit(2)
+
+
 def main(argv: list[str] | None = None) -> int:
     from ..spec import SpecError
+    from ..spec.atomic import WriteError
 
     parser = make_parser()
     args = parser.parse_args(argv)
@@ -56,11 +93,12 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         return int(args.func(args) or 0)
-    except (SpecError, CliError) as err:
-        print(f"error: {err}", file=sys.stderr)
+    except (SpecError, CliError, WriteError) as err:
+        report(str(err))
         return 2
     except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
+        if _is_main_rank():
+            print("\ninterrupted", file=sys.stderr, flush=True)
         return 130
     except BrokenPipeError:
         return 0

@@ -21,3 +21,45 @@ def human(n: float) -> str:
         if abs(n) >= size:
             return f"{n / size:.2f}{unit}"
     return str(int(n))
+
+
+def check_output(path: str | None, flag: str, folder: bool = False) -> None:
+    """Refuse an output that could not be written, before any work starts: a missing,
+    read-only or full folder, or a folder where a file should go (``folder``: a folder
+    to write into, created when missing)."""
+    from ..spec.atomic import output_problem
+    from . import CliError
+
+    if path:
+        problem = output_problem(path, folder=folder)
+        if problem:
+            raise CliError(f"{flag} {path}: {problem}")
+
+
+def write_or_rescue(write, path: str, what: str) -> bool:
+    """Run ``write(path)``; when it fails late (the disk filled up during a run), write to a
+    folder that works instead and say where, in one ``error:`` line. Returns True when the
+    file went to ``path``."""
+    import sys
+    import tempfile
+
+    try:
+        write(path)
+        return True
+    except OSError as err:
+        reason = getattr(err, "reason", None) or err.strerror or str(err)
+    name = f"rescued-{os.path.basename(path) or 'output'}"
+    for folder in (tempfile.gettempdir(), os.path.expanduser("~"), os.getcwd()):
+        candidate = os.path.join(folder, name)
+        if os.path.abspath(candidate) == os.path.abspath(path):
+            continue
+        try:
+            write(candidate)
+        except OSError:
+            continue
+        print(f"error: could not write the {what} to {path} ({reason}); it was saved to {candidate} instead",
+              file=sys.stderr, flush=True)
+        return False
+    print(f"error: could not write the {what} to {path} ({reason}), nor to any other folder; "
+          f"only the printed results remain", file=sys.stderr, flush=True)
+    return False

@@ -15,6 +15,7 @@ import threading
 import time
 
 from . import CliError
+from .common import check_output, write_or_rescue
 
 
 def register(sub) -> None:
@@ -138,6 +139,7 @@ def cmd_degradation(args) -> int:
     settings = degradation_settings(args)
     if args.save_dir:
         _make_save_dir(args.save_dir)
+    check_output(args.save_dir, "--save-dir", folder=True)
     arms = settings.arms()
     labels = [a.label for a in arms]
     out = sys.stderr if args.json else sys.stdout
@@ -178,11 +180,14 @@ def cmd_degradation(args) -> int:
             signal.signal(signal.SIGINT, previous)
     if runner.error:
         raise CliError(runner.error)
+    saved = True
     if args.save_dir:
         for arm, trainer in zip(arms, runner.trainers):
             path = os.path.join(args.save_dir, f"{arm.kind}{arm.depth}.pt")
-            trainer.save_checkpoint(path)
-            print(f"checkpoint: {path}", file=out, flush=True)
+            if write_or_rescue(trainer.save_checkpoint, path, f"{arm.label} checkpoint"):
+                print(f"checkpoint: {path}", file=out, flush=True)
+            else:
+                saved = False
     results = results_from_outcomes(settings, outcomes)
     verdict = conclude(results, settings.epochs)
     seconds = time.perf_counter() - started
@@ -196,6 +201,8 @@ def cmd_degradation(args) -> int:
             print(f"  {line}")
         print(f"({seconds:.0f} s)")
     failed = any(r.status == "failed" for r in results)
+    if not saved:
+        return 2
     return 1 if failed and verdict.outcome == "no_verdict" else 0
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import os
 
 from . import CliError
-from .common import resolve_network
+from .common import check_output, resolve_network
 
 
 def register(sub) -> None:
@@ -83,6 +83,7 @@ def cmd_import_weights(args) -> int:
     from ..export import WeightsError, import_torchvision_weights, save_weights
 
     spec = resolve_network(args.net)
+    check_output(args.output if os.path.splitext(args.output)[1] else args.output + ".pt", "-o")
     try:
         model = import_torchvision_weights(spec, args.file)
         path = save_weights(spec, model.state_dict(), args.output, source=os.path.basename(args.file))

@@ -7,7 +7,6 @@ import os
 import sys
 
 from ..spec import NetworkSpec, analyse, fmt_shape
-from ..spec.fileformat import from_dict
 from . import CliError
 from .common import resolve_network
 
@@ -77,49 +76,28 @@ def parse_skips(text: str, spec: NetworkSpec) -> NetworkSpec:
 
 
 def load_weights(path: str, spec: NetworkSpec, model) -> str:
-    """Load a checkpoint's state_dict into ``model``; return a short description of where from."""
-    import pickle
+    """Load a checkpoint's state_dict into ``model``; return a short description of where from.
 
-    import torch
+    The file is read without running code, and every tensor is checked against the network
+    (names, shapes, floating-point) before anything is loaded: another architecture's
+    weights, wrong shapes or integer tensors are refused with the first key that does not fit.
+    """
+    from ..export.weights import WeightsError, load_state_dict_strict, read_weights_file
 
-    if not os.path.isfile(path):
-        raise CliError(f"checkpoint {path!r} does not exist")
     try:
-        data = torch.load(path, map_location="cpu", weights_only=True)
-    except (pickle.UnpicklingError, RuntimeError, EOFError, OSError, ValueError) as err:
-        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        raise CliError(f"checkpoint {path!r} cannot be read as a weights file: {first}") from None
-    if isinstance(data, dict) and "model" in data and isinstance(data["model"], dict):
-        state = data["model"]
-    elif isinstance(data, dict) and data and all(isinstance(v, torch.Tensor) for v in data.values()):
-        state = data  # a bare state_dict
-    else:
-        raise CliError(f"checkpoint {path!r} holds no 'model' state_dict")
-    saved_name = None
-    if isinstance(data.get("spec"), dict):
-        try:
-            saved = from_dict(data["spec"])
-            saved_name = saved.name
-        except Exception:  # noqa: BLE001 - the weights may still fit; the load below decides
-            saved = None
-        if saved is not None and saved.with_skips(True) != spec.with_skips(True):
-            raise CliError(f"checkpoint {path!r} was trained on network {saved.name!r}, whose layers differ "
-                           f"from {spec.name!r}; pass that network (or its JSON file) as NET")
-    result = model.load_state_dict(state, strict=False)
-    missing, unexpected = list(result.missing_keys), list(result.unexpected_keys)
-    if missing or unexpected:
-        parts = []
-        if missing:
-            parts.append(f"missing {', '.join(missing[:3])}{' ...' if len(missing) > 3 else ''}")
-        if unexpected:
-            parts.append(f"unexpected {', '.join(unexpected[:3])}{' ...' if len(unexpected) > 3 else ''}")
-        raise CliError(f"checkpoint {path!r} does not fit {spec.name!r}: {'; '.join(parts)}")
-    step = data.get("step") if isinstance(data, dict) else None
+        weights = read_weights_file(path)
+        if weights.spec is not None and weights.spec.with_skips(True) != spec.with_skips(True):
+            raise CliError(f"checkpoint {path!r} was trained on network {weights.spec.name!r}, whose layers "
+                           f"differ from {spec.name!r}; pass that network (or its JSON file) as NET")
+        load_state_dict_strict(model, weights.state_dict, f"checkpoint {os.path.basename(path)}")
+    except WeightsError as err:
+        raise CliError(str(err)) from None
     where = f"checkpoint {path}"
-    if isinstance(step, int):
+    step = weights.extras.get("step")
+    if isinstance(step, int) and not isinstance(step, bool):
         where += f" (step {step})"
-    if saved_name and saved_name != spec.name:
-        where += f", trained as {saved_name!r}"
+    if weights.spec is not None and weights.spec.name != spec.name:
+        where += f", trained as {weights.spec.name!r}"
     return where
 
 

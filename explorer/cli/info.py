@@ -5,7 +5,7 @@ import json
 import sys
 
 from ..spec import PRESETS, analyse, fmt_shape, preset, save
-from .common import human, resolve_network
+from .common import check_output, human, resolve_network
 
 
 def register(sub) -> None:
@@ -83,6 +83,7 @@ def cmd_info(args) -> int:
 
 def cmd_new(args) -> int:
     spec = preset(args.preset)
+    check_output(args.output, "-o")
     save(spec, args.output)
     print(f"wrote {args.output} ({args.preset})")
     return 0

@@ -17,7 +17,7 @@ import time
 
 from ..train.clock import clock
 from . import CliError
-from .common import resolve_network
+from .common import check_output, resolve_network, write_or_rescue
 
 # argparse destination -> TrainSettings field, for options that map one to one
 _SETTING_OPTIONS = {
@@ -147,19 +147,14 @@ def write_csv(path: str, epochs) -> None:
     write_epochs(path, epochs)
 
 
-def _check_output(path: str | None, what: str) -> None:
-    if path:
-        folder = os.path.dirname(os.path.abspath(path))
-        if not os.path.isdir(folder):
-            raise CliError(f"{what} {path}: folder {folder} does not exist")
-
-
 def cmd_train(args) -> int:
     from ..train import distributed
     from ..train.api import TrainingError
 
-    _check_output(args.metrics_csv, "--metrics-csv")
-    _check_output(args.checkpoint, "--checkpoint")
+    check_output(args.metrics_csv, "--metrics-csv")
+    check_output(args.checkpoint, "--checkpoint")
+    if args.metrics_csv and args.checkpoint and os.path.abspath(args.metrics_csv) == os.path.abspath(args.checkpoint):
+        raise CliError("--metrics-csv and --checkpoint name the same file")
     try:
         spec, settings, ckpt = settings_from_args(args)
     except TrainingError as err:
@@ -205,9 +200,9 @@ def _train(args, dist, spec, settings, ckpt) -> int:
                   f"test loss {event.test_loss:.4f} error {event.test_error:6.2%}  "
                   f"lr {event.lr:.4g}  {event.images_per_s:,.0f} img/s  {event.seconds:.1f}s", flush=True)
             if args.metrics_csv:
-                write_csv(args.metrics_csv, trainer.record.epochs)
+                _write_during_run(lambda p: write_csv(p, trainer.record.epochs), args.metrics_csv, event.epoch)
             if args.checkpoint:
-                trainer.save_checkpoint(args.checkpoint)
+                _write_during_run(trainer.save_checkpoint, args.checkpoint, event.epoch)
         elif isinstance(event, RunFinished):
             progress.clear()
         elif isinstance(event, GradColumn):
@@ -231,33 +226,45 @@ def _train(args, dist, spec, settings, ckpt) -> int:
     if record.status == "failed":
         print(f"error: {record.message}", file=sys.stderr)
         return 1
-    if args.checkpoint:
-        trainer.save_checkpoint(args.checkpoint)
-    if args.metrics_csv and record.epochs:
-        write_csv(args.metrics_csv, record.epochs)
     print(f"{record.message} in {time.perf_counter() - started:.1f}s", flush=True)
+    saved = True
     if args.checkpoint:
-        print(f"checkpoint: {args.checkpoint}")
+        # the run is done: a file that cannot be written now goes somewhere that works
+        saved = write_or_rescue(trainer.save_checkpoint, args.checkpoint, "checkpoint")
+        if saved:
+            print(f"checkpoint: {args.checkpoint}")
+    if args.metrics_csv and record.epochs:
+        saved = write_or_rescue(lambda p: write_csv(p, record.epochs), args.metrics_csv, "metrics CSV") and saved
+    if not saved:
+        return 2
     return 0 if record.status == "finished" else 130
+
+
+_warned_paths: set[str] = set()
+
+
+def _write_during_run(write, path: str, epoch: int) -> None:
+    """An epoch's file: a failure (a full disk) is reported once and training goes on; the
+    end of the run writes the file again and, if that fails too, puts it somewhere else."""
+    try:
+        write(path)
+    except OSError as err:
+        if path not in _warned_paths:
+            _warned_paths.add(path)
+            print(f"warning: after epoch {epoch}: {err}; training goes on and tries again at the end",
+                  file=sys.stderr, flush=True)
 
 
 def _tensorboard_sink(folder: str, spec):
     """The TensorBoard sink for rank 0, after checking what would otherwise fail only at
     the first step (or print a writer thread's traceback): the package and the folder."""
-    import tempfile
-
     from ..train.tb_log import TensorBoardSink
 
     try:
         import tensorboard  # noqa: F401 - only to tell a missing package apart
     except ImportError:
         raise CliError("--tensorboard needs the tensorboard package: pip install tensorboard") from None
-    try:
-        os.makedirs(folder, exist_ok=True)
-        with tempfile.TemporaryFile(dir=folder):
-            pass
-    except OSError as err:
-        raise CliError(f"--tensorboard {folder}: cannot write there ({err.strerror or err})") from None
+    check_output(folder, "--tensorboard", folder=True)
     labels = [f"stage {si + 1}, block {bi + 1}" for si, bi, _ in spec.iter_blocks()]  # the app's heatmap rows
     return TensorBoardSink(folder, labels)
 

@@ -16,6 +16,7 @@ from typing import Callable
 import torch
 
 from ..spec import NetworkSpec, SpecError, analyse, fmt_shape, save
+from ..spec.atomic import output_problem, replace_synced
 from .onnx_export import EXPORT_INSTALL, OnnxUnavailable, onnx_available, write_onnx
 from .source import write_source
 from .torch_export import write_pt2
@@ -109,15 +110,15 @@ def output_path(fmt: Format, path: str | os.PathLike) -> Path:
     if fmt.key == "python" and path.suffix != ".py":
         raise ExportError(f"PyTorch source must go to a .py file, not {path.name} (its weights go beside it "
                           f"as .pth)")
-    if not path.parent.is_dir():
-        raise ExportError(f"the folder {path.parent} does not exist")
-    if path.is_dir():
-        raise ExportError(f"{path} is a folder")
+    problem = output_problem(path)
+    if problem:
+        raise ExportError(problem)
     return path
 
 
-def _temp_beside(path: Path, suffix: str | None = None) -> Path:
-    return path.with_name(f".{path.stem}.{uuid.uuid4().hex[:8]}.partial{suffix or path.suffix}")
+def _temp_beside(path: Path) -> Path:
+    # keeps the suffix: some writers pick the format from it
+    return path.with_name(f".{path.stem[:120]}.{uuid.uuid4().hex[:8]}.partial{path.suffix}")
 
 
 @dataclass
@@ -178,7 +179,10 @@ def _write(fmt: Format, model, spec, info, tmp: Path, final: Path, example, meth
             return notes, Check(cid, "python", tmp, weights_tmp)
         save(spec, tmp)
         return ["architecture only: a network file holds no weights"], Check(cid, fmt.key, tmp)
-    except (OnnxUnavailable, OSError) as err:
+    except OSError as err:
+        reason = getattr(err, "reason", None) or err.strerror or str(err)
+        raise ExportError(f"could not write {final}: {reason} (nothing was written)") from None
+    except OnnxUnavailable as err:
         raise ExportError(f"could not write {final.name}: {err}") from None
     except Exception as err:  # noqa: BLE001 - exporters raise many types; report the first line
         first = str(err).strip().splitlines()[0][:300] if str(err).strip() else type(err).__name__
@@ -242,7 +246,7 @@ def export_jobs(jobs: list[ExportJob], *, progress: Callable[[str], None] | None
                               + " (nothing was written)")
         check_cancel()
         for tmp, final in moves:
-            os.replace(tmp, final)
+            replace_synced(tmp, final)
         written.clear()
     finally:
         for tmp in written:

@@ -10,6 +10,7 @@ blocks are written without a shortcut.
 """
 from __future__ import annotations
 
+import io
 import re
 from pathlib import Path
 
@@ -18,6 +19,7 @@ import torch
 from .. import __version__
 from ..nn import ResNet
 from ..spec import BlockKind, NetworkInfo, NetworkSpec, Norm, ShortcutKind, StemKind, StridePlacement, fmt_shape
+from ..spec.atomic import write_new
 from . import source_text as T
 
 RUN_LENGTH_TO_COMPRESS = 8  # longer runs of identical rows are written as `*[row] * n`
@@ -93,10 +95,13 @@ def _stage_table(stages, info: NetworkInfo) -> str:
     return "\n".join(lines)
 
 
-def _clean(text: str) -> str:
-    """A name safe inside a docstring and a comment."""
-    text = re.sub(r"[\x00-\x1f\x7f\"\\]", " ", text).strip()
-    return text or "network"
+def _clean(text: str, empty: str = "network") -> str:
+    """A name safe inside a docstring, a comment and a string literal: quotes, backslashes,
+    control characters, line breaks and unpaired surrogates become spaces or '?', so no
+    name (of the network or of a file the user typed) can end the text and become code."""
+    text = re.sub(r"[\x00-\x1f\x7f-\x9f\"'\\\u2028\u2029]", " ", text)
+    text = re.sub(r"[\ud800-\udfff]", "?", text).strip()
+    return text or empty
 
 
 def _model_class(spec: NetworkSpec, info: NetworkInfo) -> str:
@@ -154,8 +159,9 @@ def generate_source(spec: NetworkSpec, info: NetworkInfo, model: ResNet, module_
                     for b, skip in zip(info.blocks, model.skips()) if b.has_shortcut and not skip]
     skip_line = ("\n    skips switched off (exported without a shortcut): " + ", ".join(switched_off)
                  if switched_off else "")
-    usage_import = (f"from {module_name} import load" if module_name.isidentifier()
-                    else f"load = ...  # the load() function of this file ({module_name}.py)")
+    usage_import = (f"from {module_name} import load" if module_name.isidentifier() and module_name.isascii()
+                    else f"load = ...  # the load() function of this file ({_clean(module_name, 'module')}.py)")
+    weights_name = _clean(weights_name, "weights.pth")
     parts = [T.HEADER.format(name=name, version=__version__, params=params, depth=info.depth,
                              shape=fmt_shape(spec.input_shape), classes=spec.head.num_classes,
                              skip_line=skip_line, weights=weights_name, usage_import=usage_import,
@@ -201,8 +207,10 @@ def write_source(model: ResNet, spec: NetworkSpec, info: NetworkInfo, path: Path
     state = exported_state_dict(model)
     params = sum(v.numel() for k, v in state.items() if k in dict(model.named_parameters()))
     text = generate_source(spec, info, model, final_path.stem, final_path.with_suffix(".pth").name, params)
-    torch.save(state, str(weights_path))
-    path.write_text(text, encoding="utf-8")
+    buffer = io.BytesIO()  # serialised in memory, then one checked write (a full disk is an OSError)
+    torch.save(state, buffer)
+    write_new(weights_path, buffer.getbuffer())
+    write_new(path, text.encode("utf-8"))
     notes = [f"a standalone module ({len(text.splitlines())} lines, imports only torch) and its weights, "
              f"{final_path.with_suffix('.pth').name}"]
     dropped = len(model.state_dict()) - len(state)

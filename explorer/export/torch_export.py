@@ -6,11 +6,14 @@ block has no addition in the program.
 """
 from __future__ import annotations
 
+import io
 import warnings
 from pathlib import Path
 
 import torch
 from torch import nn
+
+from ..spec.atomic import write_new
 
 MAX_BATCH = 1 << 16
 
@@ -24,6 +27,8 @@ def write_pt2(model: nn.Module, path: Path, example: torch.Tensor) -> list[str]:
         warnings.simplefilter("ignore", FutureWarning)
         warnings.simplefilter("ignore", DeprecationWarning)
         program = torch.export.export(model, (example,), dynamic_shapes=({0: batch},))
-        torch.export.save(program, str(path))
+        buffer = io.BytesIO()  # a checked write instead of torch's writer, which aborts on a full disk
+        torch.export.save(program, buffer)
+    write_new(path, buffer.getbuffer())
     c, h, w = example.shape[1:]
     return [f"exported with torch.export; batch size is dynamic, input fixed at {c}x{h}x{w}"]

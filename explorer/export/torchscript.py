@@ -7,6 +7,7 @@ shortcut there. Tracing bakes them in the same way, since it records only what r
 from __future__ import annotations
 
 import copy
+import io
 import warnings
 from pathlib import Path
 
@@ -14,6 +15,7 @@ import torch
 from torch import nn
 
 from ..nn import ResidualBlock
+from ..spec.atomic import write_new
 
 JIT_DEPRECATION_NOTE = ("torch.jit (TorchScript) is deprecated in PyTorch 2.13 and may go away in a later "
                         "release. The file works today with torch.jit.load; for new deployments prefer "
@@ -68,6 +70,10 @@ def write_torchscript(model: nn.Module, path: Path, example: torch.Tensor, metho
                 notes.append("traced with torch.jit.trace")
             with torch.no_grad():
                 scripted = torch.jit.trace(copy.deepcopy(model).eval(), (example,), check_trace=False)
-        torch.jit.save(scripted, str(path))
+        # into memory first: torch.jit.save aborts the whole process from C++ when the disk is
+        # full; a checked write turns that into an error naming the file
+        buffer = io.BytesIO()
+        torch.jit.save(scripted, buffer)
+    write_new(path, buffer.getbuffer())
     notes.append(JIT_DEPRECATION_NOTE)
     return notes

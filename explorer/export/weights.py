@@ -9,6 +9,7 @@ fit and both shapes, never in a long PyTorch traceback.
 """
 from __future__ import annotations
 
+import io
 import os
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from ..nn import ResNet, build
 from ..nn.weights_file import (WeightsError, WeightsFile, _first_line, check_state_dict,  # noqa: F401 - re-exported
                                read_weights_file)
 from ..spec import NetworkSpec, analyse
+from ..spec.atomic import atomic_write_bytes
 
 
 def load_state_dict_strict(model: nn.Module, state: dict, source: str = "the file") -> None:
@@ -85,16 +87,11 @@ def save_weights(spec: NetworkSpec, state_dict: dict, path: str | os.PathLike, s
     path = Path(path).expanduser()
     if path.suffix == "":
         path = path.with_suffix(".pt")
-    if not path.parent.is_dir():
-        raise WeightsError(f"the folder {path.parent} does not exist")
-    tmp = path.with_name(f".{path.name}.partial")
+    buffer = io.BytesIO()  # serialised in memory, then one checked atomic write
+    torch.save({"spec": to_dict(spec), "model": {k: v.detach().cpu() for k, v in state_dict.items()},
+                "source": source}, buffer)
     try:
-        torch.save({"spec": to_dict(spec), "model": {k: v.detach().cpu() for k, v in state_dict.items()},
-                    "source": source}, tmp)
-        os.replace(tmp, path)
+        atomic_write_bytes(path, buffer.getbuffer())
     except OSError as err:
-        raise WeightsError(f"cannot write {path}: {err.strerror or err}") from None
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+        raise WeightsError(str(err)) from None
     return path

@@ -14,11 +14,12 @@ from __future__ import annotations
 import json
 import math
 import os
-import tempfile
+import stat
 from dataclasses import fields
 from enum import Enum
 from pathlib import Path
 
+from .atomic import atomic_write_text
 from .errors import SpecError
 from .infer import MAX_BLOCKS, MAX_CLASSES, MAX_INPUT_CHANNELS, MAX_INPUT_SIDE, MAX_STRIDE, MAX_WIDTH, analyse
 from .model import (BlockKind, BlockSpec, HeadSpec, InitKind, InitSpec, NetworkSpec, Norm,
@@ -71,36 +72,8 @@ def dumps(spec: NetworkSpec) -> str:
 
 
 def save(spec: NetworkSpec, path: str | os.PathLike) -> None:
-    """Write ``spec`` to ``path`` atomically."""
+    """Write ``spec`` to ``path`` atomically; ``WriteError`` (an ``OSError``) says why not."""
     atomic_write_text(Path(path), dumps(spec))
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            os.fchmod(fh.fileno(), _file_mode(path))  # mkstemp makes 0600; keep the usual mode
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-
-
-def _file_mode(path: Path) -> int:
-    """The existing file's permissions, or what a plain ``open`` would give under the umask."""
-    try:
-        return path.stat().st_mode & 0o777
-    except OSError:
-        umask = os.umask(0)
-        os.umask(umask)
-        return 0o666 & ~umask
 
 
 # -- reading --------------------------------------------------------------------
@@ -155,6 +128,10 @@ class _Reader:
             raise SpecError(f"'{self._name(key)}' must be text, not {_type_name(value)}", where="file")
         if len(value) > max_len:
             raise SpecError(f"'{self._name(key)}' is longer than {max_len} characters", where="file")
+        bad = next((ch for ch in value if _unprintable(ch)), None)
+        if bad is not None:
+            raise SpecError(f"'{self._name(key)}' holds the character {ascii(bad)}, which names may not "
+                            f"contain (control characters and unpaired surrogates)", where="file")
         return value
 
     def float(self, key: str, default=...) -> float:
@@ -191,6 +168,21 @@ class _Reader:
         extra = sorted(set(self.data) - self.used)
         if extra:
             raise SpecError(f"unknown field '{self._name(extra[0])}'", where="file")
+
+
+def _unprintable(ch: str) -> bool:
+    code = ord(ch)
+    return code < 0x20 or 0x7F <= code < 0xA0 or 0xD800 <= code < 0xE000
+
+
+def _no_duplicates(pairs):
+    seen = {}
+    for key, value in pairs:
+        if key in seen:
+            raise SpecError(f"the key {_short(key)} appears twice in one object; which one is meant is "
+                            f"unclear", where="file")
+        seen[key] = value
+    return seen
 
 
 def _type_name(value) -> str:
@@ -282,7 +274,7 @@ def loads(text: str | bytes, validate: bool = True) -> NetworkSpec:
     if not text.strip():
         raise SpecError("the file is empty", where="file")
     try:
-        data = json.loads(text, parse_constant=_reject_constant)
+        data = json.loads(text, parse_constant=_reject_constant, object_pairs_hook=_no_duplicates)
     except json.JSONDecodeError as err:
         raise SpecError(f"not valid JSON: {err.msg} at line {err.lineno}, column {err.colno}"
                         + (" (the file may be truncated)" if err.pos >= len(text.rstrip()) else ""),
@@ -308,7 +300,12 @@ def load(path: str | os.PathLike, validate: bool = True) -> NetworkSpec:
     """Read a network file; every problem becomes a ``SpecError`` that names the file."""
     path = Path(path)
     try:
-        size = path.stat().st_size
+        st = path.stat()
+        if stat.S_ISDIR(st.st_mode):
+            raise IsADirectoryError
+        if not stat.S_ISREG(st.st_mode):  # a FIFO or a device would block or never end
+            raise SpecError(f"{path} is not a regular file", where="file")
+        size = st.st_size
         if size > MAX_FILE_BYTES:
             raise SpecError(f"{path.name} is {size:,} bytes; network files are at most {MAX_FILE_BYTES:,}",
                             where="file")

@@ -13,7 +13,7 @@ import math
 from pathlib import Path
 from typing import Iterable
 
-from ..spec.fileformat import atomic_write_text
+from ..spec.atomic import atomic_write_text
 from .api import EpochMetrics
 
 EPOCH_COLUMNS = ("epoch", "step", "train_loss", "train_error", "test_loss", "test_error", "lr",

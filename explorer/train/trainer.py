@@ -24,7 +24,7 @@ from ..spec import NetworkSpec, analyse
 from ..spec.fileformat import to_dict
 from .api import (DeviceOutOfMemory, EpochMetrics, EventSink, NonFiniteLoss, RunFinished, RunRecord,
                   StepMetrics, TrainControl, TrainingError, TrainSettings)
-from .checkpoint import FORMAT, VERSION, read_checkpoint, write_checkpoint
+from .checkpoint import FORMAT, VERSION, read_checkpoint, validate_checkpoint, write_checkpoint
 from .datasets import ImageData, channel_stats, conform_channels, load_dataset, subsample
 from .device import (amp_dtype, free_cached_memory, is_out_of_memory, resolve_device,
                      use_channels_last)
@@ -437,8 +437,10 @@ class Trainer:
         write_checkpoint(path, self.checkpoint_dict())
 
     def _load_resume(self, resume) -> None:
-        data = resume if isinstance(resume, dict) else read_checkpoint(resume)
         where = getattr(self, "_resume_path", None) or "checkpoint"
+        if isinstance(resume, dict):
+            validate_checkpoint(resume, where)
+        data = resume if isinstance(resume, dict) else read_checkpoint(resume)
         try:
             self.model.load_state_dict(data["model"])
         except RuntimeError as err:

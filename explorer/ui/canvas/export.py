@@ -1,14 +1,13 @@
 """Writing the whole diagram to a PNG (at twice its size, for slides) or an SVG file."""
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 from PySide6.QtCore import QRect, QRectF, QSize
 from PySide6.QtGui import QImage, QPainter
 from PySide6.QtWidgets import QGraphicsScene
 
+from ...spec.atomic import atomic_path
 from .. import theme as th
 
 PNG_SCALE = 2.0
@@ -28,21 +27,11 @@ def export_scene(scene: QGraphicsScene, path, title: str = "network") -> Path:
                          "choose a file name ending in .png or .svg")
     content = getattr(scene, "content_rect", None) or scene.itemsBoundingRect()
     source = content.adjusted(-MARGIN, -MARGIN, MARGIN, MARGIN)
-    directory = path.parent if str(path.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=suffix, dir=directory)
-    os.close(fd)
-    try:
+    with atomic_path(path) as tmp:  # a unique temporary name, renamed into place when written
         if suffix == ".svg":
-            _write_svg(scene, source, tmp, title)
+            _write_svg(scene, source, str(tmp), title)
         else:
-            _write_png(scene, source, tmp)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes the file private; an image is not
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+            _write_png(scene, source, str(tmp))
     return path
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ...spec.fileformat import atomic_write_text
+from ...spec.atomic import atomic_write_text
 from ...train.metrics_csv import epoch_table, table
 from .runs import RunEntry
 
