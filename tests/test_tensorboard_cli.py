@@ -60,6 +60,6 @@ def test_tensorboard_folder_that_cannot_be_created(tiny_net, tmp_path, capsys):
     blocker.write_text("not a folder")
     assert main(["train", tiny_net, "--steps", "2", *TINY, "--tensorboard", str(blocker / "tb")]) == 2
     _, err = capsys.readouterr()
-    assert err.startswith(f"error: --tensorboard {blocker / 'tb'}: cannot write there (")
+    assert err.startswith(f"error: --tensorboard {blocker / 'tb'}: cannot create the folder {blocker / 'tb'} (")
     assert len(err.strip().splitlines()) == 1
     assert blocker.read_text() == "not a folder"

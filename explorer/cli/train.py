@@ -176,6 +176,7 @@ def _train(args, dist, spec, settings, ckpt) -> int:
     main = dist.is_main
     board = _tensorboard_sink(args.tensorboard, spec) if main and args.tensorboard else None
     control = TrainControl()
+    warned: set[str] = set()  # files whose write failed during the run (said once)
     trainer = Trainer(spec, settings, control=control, resume=ckpt, dist=dist)
     try:
         trainer.prepare()
@@ -200,9 +201,10 @@ def _train(args, dist, spec, settings, ckpt) -> int:
                   f"test loss {event.test_loss:.4f} error {event.test_error:6.2%}  "
                   f"lr {event.lr:.4g}  {event.images_per_s:,.0f} img/s  {event.seconds:.1f}s", flush=True)
             if args.metrics_csv:
-                _write_during_run(lambda p: write_csv(p, trainer.record.epochs), args.metrics_csv, event.epoch)
+                _write_during_run(lambda p: write_csv(p, trainer.record.epochs), args.metrics_csv, event.epoch,
+                                  warned)
             if args.checkpoint:
-                _write_during_run(trainer.save_checkpoint, args.checkpoint, event.epoch)
+                _write_during_run(trainer.save_checkpoint, args.checkpoint, event.epoch, warned)
         elif isinstance(event, RunFinished):
             progress.clear()
         elif isinstance(event, GradColumn):
@@ -240,17 +242,14 @@ def _train(args, dist, spec, settings, ckpt) -> int:
     return 0 if record.status == "finished" else 130
 
 
-_warned_paths: set[str] = set()
-
-
-def _write_during_run(write, path: str, epoch: int) -> None:
+def _write_during_run(write, path: str, epoch: int, warned: set) -> None:
     """An epoch's file: a failure (a full disk) is reported once and training goes on; the
     end of the run writes the file again and, if that fails too, puts it somewhere else."""
     try:
         write(path)
     except OSError as err:
-        if path not in _warned_paths:
-            _warned_paths.add(path)
+        if path not in warned:
+            warned.add(path)
             print(f"warning: after epoch {epoch}: {err}; training goes on and tries again at the end",
                   file=sys.stderr, flush=True)
 
