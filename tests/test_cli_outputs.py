@@ -67,7 +67,7 @@ FILE_CASES = {
     "full disk": (lambda d: str(d / "out.pt"), lambda mp: _fail_writes(mp, errno.ENOSPC), "No space left"),
 }
 FOLDER_CASES = {
-    "a file": (lambda d: (d / "plain").write_text("") or str(d / "plain"), None, "is not a folder"),
+    "a file": (lambda d: (d / "plain").write_text("") or str(d / "plain"), None, "a folder"),
     "under a file": (lambda d: (d / "plain").write_text("") or str(d / "plain" / "sub"), None, "cannot create"),
     "read-only": (lambda d: str(d), _read_only, "Read-only file system"),
     "full disk": (lambda d: str(d), lambda mp: _fail_writes(mp, errno.ENOSPC), "No space left"),
@@ -133,7 +133,9 @@ def test_a_metrics_csv_that_cannot_be_written_anywhere_says_so(tiny_net, tmp_pat
     def nowhere(path, text):
         raise atomic.WriteError(path, os.strerror(errno.ENOSPC), errno.ENOSPC)
 
-    monkeypatch.setattr(atomic, "atomic_write_text", nowhere)
+    import explorer.train.metrics_csv as metrics_csv
+
+    monkeypatch.setattr(metrics_csv, "atomic_write_text", nowhere)
     status = main(["train", tiny_net, "--steps", "2", *TINY, "--metrics-csv", str(tmp_path / "m.csv")])
     out, err = capsys.readouterr()
     assert status == 2 and "finished 2 steps" in out
