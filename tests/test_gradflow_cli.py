@@ -7,9 +7,11 @@ import sys
 import pytest
 import torch
 
+import explorer.analysis.probe as probe_module
+from explorer.analysis.probe import activation_bytes_per_image
 from explorer.cli import main
 from explorer.nn import build
-from explorer.spec import preset, save
+from explorer.spec import analyse, preset, save
 from explorer.spec.fileformat import to_dict
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -131,3 +133,14 @@ def test_the_command_runs_without_qt():
     proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert "stage 3, block 3" in proc.stdout
+
+
+def test_a_network_too_big_for_the_memory_budget_is_probed_with_fewer_images_and_says_so(capsys, monkeypatch):
+    per_image = activation_bytes_per_image(analyse(preset("resnet20")))
+    monkeypatch.setattr(probe_module, "ACTIVATION_BUDGET", per_image * 9)  # room for 9 images: 8 are used
+    status, out, _ = run(capsys, "gradflow", "resnet20", "--json")
+    data = json.loads(out)
+    assert status == 0 and data["batch_size"] == 8
+    assert data["batch"].startswith("8 seeded random images") and "fewer than the usual 32" in data["batch"]
+    status, out, _ = run(capsys, "gradflow", "resnet20", "--batch", "16", "--json")
+    assert json.loads(out)["batch_size"] == 16 and "fewer" not in json.loads(out)["batch"]  # asked for

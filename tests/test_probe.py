@@ -7,9 +7,11 @@ import pytest
 import torch
 from torch import nn
 
-from explorer.analysis.probe import GradientProbe, probe, seeded_batch
+from explorer.analysis.probe import (GradientProbe, ProbeCancelled, activation_bytes_per_image, choose_batch, probe,
+                                     seeded_batch)
 from explorer.experiments.gradflow import summarise
 from explorer.nn import build
+from explorer.spec import analyse as analyse_spec
 from explorer.spec import (BlockKind, InitKind, InitSpec, NetworkSpec, Norm, ShortcutKind, StemKind,
                            StemSpec, preset, replace_shortcuts, uniform_stage)
 
@@ -239,3 +241,26 @@ def test_words_for_dead_and_broken_gradients():
     assert cut.verdict == "vanishes" and "exactly zero before b2" in cut.text
     overflow = summarise(np.array([np.inf, 1.0]), ["first", "last"], [False, False])
     assert overflow.verdict == "explodes" and "first" in overflow.text
+
+
+def test_the_probe_batch_shrinks_for_networks_whose_activations_would_not_fit():
+    sizes = {name: activation_bytes_per_image(analyse_spec(preset(name))) for name in ("resnet20", "resnet110", "resnet1202")}
+    assert sizes["resnet20"] < sizes["resnet110"] < sizes["resnet1202"]  # grows with depth
+    assert choose_batch(analyse_spec(preset("resnet110"))) == 32
+    assert choose_batch(analyse_spec(preset("resnet1202"))) == 4
+    assert choose_batch(analyse_spec(preset("resnet20")), budget=sizes["resnet20"] * 5) == 4  # a power of two that fits
+    assert choose_batch(analyse_spec(preset("resnet20")), budget=1) == 1  # never zero images
+
+
+def test_a_probe_can_be_stopped_between_blocks_and_leaves_the_model_untouched():
+    spec = preset("resnet20")
+    model = build(spec, seed=0)
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    seen = []
+    with pytest.raises(ProbeCancelled):
+        probe(model, input_shape=spec.input_shape, progress=lambda phase, done, total: seen.append((phase, done)),
+              should_stop=lambda: len(seen) >= 12)
+    assert seen[:9] == [("forward", i) for i in range(1, 10)] and seen[9:] == [("backward", 1), ("backward", 2),
+                                                                               ("backward", 3)]
+    for k, v in model.state_dict().items():
+        assert torch.equal(v, before[k]), k  # BN statistics restored after the stop

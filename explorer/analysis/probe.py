@@ -10,20 +10,89 @@ found it: parameters, BN running statistics and ``num_batches_tracked``, existin
 
 The gradients come from ``torch.autograd.grad`` with the captured block inputs as
 ``inputs``, so no ``.grad`` field is written and no hook outlives the call.
+
+Big networks: every block keeps its activations for the backward, so memory grows
+with depth times batch. ``choose_batch`` picks the largest batch (a power of two, at
+most 32) whose estimated activations fit ``ACTIVATION_BUDGET``; ``probe`` can report
+progress block by block and stop between blocks (``ProbeCancelled``), and
+``release_memory`` hands freed memory back to the operating system afterwards.
 """
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import ctypes.util
+import sys
 from dataclasses import dataclass, field
+from typing import Callable
 
 import numpy as np
 import torch
 from torch import nn
 
 from ..nn.blocks import ResidualBlock
+from ..spec import NetworkInfo, StemKind
 
 DEFAULT_BATCH = 32
 DEFAULT_SEED = 0
+# What the probe's saved activations may take (estimated, float32). 768 MiB gives
+# ResNet-1202 a batch of 4, which peaks near 0.9 GB resident with torch itself and the
+# weights (bench/bench_probe_memory.py), well under the 1.5 GB the app allows a probe.
+ACTIVATION_BUDGET = 768 * 2 ** 20
+
+
+class ProbeCancelled(Exception):
+    """Raised inside ``probe`` when its ``should_stop()`` said so; the model is restored."""
+
+
+def activation_bytes_per_image(info: NetworkInfo, stem: StemKind = StemKind.CIFAR) -> int:
+    """A generous estimate of what one image's forward keeps for the backward, in bytes.
+
+    A block saves about six tensors of its output's size (convolution and BN outputs,
+    ReLU results, the sum) plus its input and the probe's copy of it; the stem a few of
+    its output's (four times larger before an ImageNet stem's max-pool). Measured on
+    ResNet-1202 the estimate is about 1.75x the real figure.
+    """
+    def elems(shape) -> int:
+        n = 1
+        for d in shape:
+            n *= int(d)
+        return n
+
+    total = 0
+    if info.blocks:
+        first = elems(info.blocks[0].in_shape)
+        total += (12 if stem is StemKind.IMAGENET else 3) * first
+    for b in info.blocks:
+        total += 6 * elems(b.out_shape) + 2 * elems(b.in_shape)
+    return 4 * total
+
+
+def choose_batch(info: NetworkInfo, stem: StemKind = StemKind.CIFAR, largest: int = DEFAULT_BATCH,
+                 budget: int | None = None) -> int:
+    """The probe batch: the largest power of two up to ``largest`` whose activations fit
+    ``budget`` (default ``ACTIVATION_BUDGET``)."""
+    budget = ACTIVATION_BUDGET if budget is None else budget
+    per_image = max(1, activation_bytes_per_image(info, stem))
+    batch = 1
+    while batch * 2 <= largest and batch * 2 * per_image <= budget:
+        batch *= 2
+    return batch
+
+
+def release_memory() -> None:
+    """Give freed heap memory back to the OS (glibc keeps it otherwise); a no-op elsewhere.
+
+    Tensors are freed by reference counting as soon as the probe returns; this only
+    returns the pages. No garbage collection here: it may run on a worker thread.
+    """
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        libc.malloc_trim(0)
+    except (OSError, AttributeError):  # musl or another libc without malloc_trim
+        pass
 
 
 def unwrap(model: nn.Module) -> nn.Module:
@@ -70,6 +139,7 @@ class ProbeResult:
     loss: float = float("nan")
     batch: int = 0
     batch_source: str = "seeded"  # "seeded" (fixed random batch) or "given"
+    shortcuts: list[bool] = field(default_factory=list)  # whether each block has a shortcut at all
 
     @property
     def ratio(self) -> float:
@@ -148,8 +218,14 @@ def preserved_state(model: nn.Module):
 
 def probe(model: nn.Module, inputs: torch.Tensor | None = None, targets: torch.Tensor | None = None, *,
           input_shape=None, num_classes: int | None = None, batch: int = DEFAULT_BATCH,
-          seed: int = DEFAULT_SEED, weights: bool = True) -> ProbeResult:
+          seed: int = DEFAULT_SEED, weights: bool = True,
+          progress: Callable[[str, int, int], None] | None = None,
+          should_stop: Callable[[], bool] | None = None) -> ProbeResult:
     """Measure per-block input-gradient norms (and per-layer weight-gradient norms).
+
+    ``progress(phase, done, total)`` is called as each block's forward starts
+    ("forward") and as the backward reaches each block's input ("backward").
+    ``should_stop()`` is asked at the same moments; True raises ``ProbeCancelled``.
 
     Pass ``inputs`` and ``targets`` (class indices), or leave them out to use
     ``seeded_batch`` with ``input_shape`` (C, H, W) and ``num_classes``; when those are
@@ -173,13 +249,28 @@ def probe(model: nn.Module, inputs: torch.Tensor | None = None, targets: torch.T
         raise ValueError("probe was given inputs without targets")
     layers = _weighted_layers(base) if weights else []
     captured: list[torch.Tensor | None] = [None] * len(blocks)
+    n_blocks = len(blocks)
+    reached = [0]
+
+    def check(phase: str, done: int) -> None:
+        if should_stop is not None and should_stop():
+            raise ProbeCancelled(f"stopped during the {phase} pass at block {done} of {n_blocks}")
+        if progress is not None:
+            progress(phase, done, n_blocks)
+
+    def backward_hook(grad):
+        reached[0] += 1
+        check("backward", reached[0])
 
     def make_hook(i):
         def hook(module, args):
+            check("forward", i + 1)
             x = args[0]
             if not x.requires_grad:  # the raw input reaching a block directly
                 x = x.detach().requires_grad_(True)
             captured[i] = x
+            if progress is not None or should_stop is not None:
+                x.register_hook(backward_hook)
             # The block gets a copy, so an in-place op inside it cannot change the
             # tensor we differentiate with respect to (its gradient passes unchanged).
             return (x.clone(), *args[1:])
@@ -210,7 +301,7 @@ def probe(model: nn.Module, inputs: torch.Tensor | None = None, targets: torch.T
         loss_value = float(loss.detach())
     return ProbeResult(
         labels=block_labels(base), block_norms=block_norms,
-        skips=[bool(blk.skip) for _, blk in blocks],
+        skips=[bool(blk.skip) for _, blk in blocks], shortcuts=[bool(blk.has_shortcut) for _, blk in blocks],
         layer_names=[name for name, _ in layers], layer_norms=layer_norms,
         loss=loss_value, batch=int(inputs.shape[0]), batch_source=source)
 

@@ -25,7 +25,9 @@ def register(sub) -> None:
     p.add_argument("--skips", default="as-is", metavar="on|off|LIST",
                    help="'on' or 'off' for every block, or a comma-separated list of blocks to switch off: "
                         "stage.block (1-based, e.g. 2.1,3.4) or depth positions (1-based, e.g. 5,9)")
-    p.add_argument("--batch", type=int, default=32, metavar="N", help="probe batch size (default 32)")
+    p.add_argument("--batch", type=int, default=None, metavar="N",
+                   help="probe batch size (default: 32, or fewer images for a network whose activations "
+                        "would not fit in about 768 MiB, e.g. 4 for resnet1202)")
     p.add_argument("--seed", type=int, default=0, metavar="S",
                    help="seed of the probe batch and of fresh weights (default 0)")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
@@ -111,14 +113,14 @@ def _bar(value: float, lo: float, hi: float) -> str:
 
 
 def cmd_gradflow(args) -> int:
-    if args.batch < 1:
+    if args.batch is not None and args.batch < 1:
         raise CliError(f"--batch must be at least 1, got {args.batch}")
     spec = parse_skips(args.skips, resolve_network(args.net))
     info = analyse(spec)
     if not info.blocks:
         raise CliError(f"{spec.name!r} has no residual blocks to measure")
 
-    from ..analysis.probe import probe
+    from ..analysis.probe import DEFAULT_BATCH, choose_batch, probe, release_memory
     from ..experiments.gradflow import format_factor, summarise
     from ..nn import build
     from ..spec import InitKind, Norm
@@ -130,15 +132,23 @@ def cmd_gradflow(args) -> int:
     init = ("He" if spec.init.kind is InitKind.HE else f"small Gaussian N(0, {spec.init.std:g}^2)")
     weights = (load_weights(args.checkpoint, spec, model) if args.checkpoint
                else f"fresh {init} initialisation (seed {args.seed})")
+    batch = args.batch if args.batch is not None else choose_batch(info, spec.stem.kind)
     result = probe(model, input_shape=spec.input_shape, num_classes=spec.head.num_classes,
-                   batch=args.batch, seed=args.seed)
+                   batch=batch, seed=args.seed)
+    del model
+    release_memory()
     skips = [b.skip_active for b in info.blocks]
-    summary = summarise(result.block_norms, result.labels, skips, batch_norm=spec.norm is Norm.BATCH)
+    summary = summarise(result.block_norms, result.labels, skips, batch_norm=spec.norm is Norm.BATCH,
+                        shortcuts=[b.has_shortcut for b in info.blocks])
     batch_words = (f"{result.batch} seeded random images (N(0,1), seed {args.seed}) with random labels, "
                    "BN in train mode")
+    if args.batch is None and batch < DEFAULT_BATCH:
+        batch_words += (f" (fewer than the usual {DEFAULT_BATCH}: this network's activations for more "
+                        "images would not fit the probe's memory budget)")
     if args.json:
         out = {
-            "network": spec.name, "weights": weights, "batch": batch_words, "loss": result.loss,
+            "network": spec.name, "weights": weights, "batch": batch_words, "batch_size": result.batch,
+            "loss": result.loss,
             "blocks": [{"position": i + 1, "stage": b.stage + 1, "block": b.index + 1, "label": b.label,
                         "input_shape": list(b.in_shape), "skip": b.skip_active,
                         "has_shortcut": b.has_shortcut, "grad_norm": _finite(n)}

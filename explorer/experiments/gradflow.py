@@ -20,6 +20,11 @@ FADE_RATIO = 0.5
 VANISH_RATIO = 1e-2
 # how far from the last block's value a block must be to be named as the place it happens
 MARK_FACTOR = 100.0
+# first/last below this reads "about the same size"; from GROWS_RATIO on it "grows steadily"
+SAME_SIZE_RATIO = 2.0
+GROWS_RATIO = 30.0
+# a per-block factor below this is "only a little" (an explosion then comes from depth alone)
+GENTLE_STEP = 1.05
 
 
 @dataclass(frozen=True)
@@ -67,10 +72,12 @@ def _fraction(x: float) -> str:
     return f"1/{format_factor(1.0 / x)} of"
 
 
-def summarise(norms, labels=None, skips=None, batch_norm: bool | None = None) -> FlowSummary:
+def summarise(norms, labels=None, skips=None, batch_norm: bool | None = None,
+              shortcuts=None) -> FlowSummary:
     """Read per-block ``||dL/dx_l||`` (depth order) and say what they show.
 
-    ``skips`` (one bool per block, the active switches) and ``batch_norm`` only shape
+    ``skips`` (one bool per block, the active switches), ``shortcuts`` (whether each
+    block has a shortcut at all; plain blocks do not) and ``batch_norm`` only shape
     the explanation; the verdict comes from the numbers alone.
     """
     norms = np.asarray(norms, dtype=np.float64)
@@ -85,21 +92,28 @@ def summarise(norms, labels=None, skips=None, batch_norm: bool | None = None) ->
                            "The loss or the activations have blown up; lower the learning rate or "
                            "use normalisation.")
     first, last = float(norms[0]), float(norms[-1])
-    n_skips = sum(bool(s) for s in skips) if skips is not None else None
+    if skips is not None and shortcuts is not None and len(shortcuts) == len(skips):
+        switchable = sum(bool(h) for h in shortcuts)
+        n_skips = sum(bool(s) and bool(h) for s, h in zip(skips, shortcuts))
+    else:
+        switchable = len(skips) if skips is not None else None
+        n_skips = sum(bool(s) for s in skips) if skips is not None else None
     all_off = n_skips == 0
     if last == 0.0:
         return FlowSummary("dead", math.nan, math.nan, labels[-1],
                            "No gradient reaches even the last block: it is exactly zero.",
-                           "The forward signal has died (every activation is zero after the ReLUs), "
-                           "so nothing can learn; the weights are far too small for this depth.")
+                           "Nothing before it can learn at these weights. A usual cause is a forward signal "
+                           "that died on the way (every activation zero after a ReLU), for example with "
+                           "weights far too small for this depth.")
     if first == 0.0:
         alive = np.flatnonzero(norms > 0)
         where = labels[int(alive[0])] if len(alive) else labels[-1]
         return FlowSummary("vanishes", 0.0, 0.0, where,
                            f"The gradient vanishes completely: it is exactly zero before {where}.",
-                           _vanish_reason(all_off, batch_norm))
+                           _vanish_reason(all_off, batch_norm, "vanishes"))
     ratio = first / last
     per_block = ratio ** (1.0 / (n - 1)) if n > 1 else 1.0
+    step = f"about {per_block:.2f}x per block"
     rel = norms / last
     if ratio >= EXPLODE_RATIO:
         where = _crossing(rel >= MARK_FACTOR, labels)
@@ -107,12 +121,16 @@ def summarise(norms, labels=None, skips=None, batch_norm: bool | None = None) ->
                 f"last block: it explodes towards the input")
         head += f" (already {format_factor(MARK_FACTOR)}x at {where})." if where else "."
         if all_off and batch_norm is not False:
-            why = ("Without skips every block multiplies it again, and BN's rescaling makes each factor "
-                   "larger than 1; the early layers get huge, noisy updates.")
+            why = (f"Without skips every block multiplies it again ({step}), and BN's rescaling makes "
+                   "each factor larger than 1; the early layers get huge, noisy updates.")
         elif all_off:
-            why = "Without skips every block multiplies it again by a factor larger than 1."
+            why = f"Without skips every block multiplies it again by a factor larger than 1 ({step})."
+        elif per_block < GENTLE_STEP:
+            why = (f"Each block adds only a little ({step}), but over {n} blocks that compounds to "
+                   f"{format_factor(ratio)}x.")
         else:
-            why = "Even with skips on, the branches amplify it strongly at these weights."
+            which = "with skips on" if n_skips == switchable else f"with {n_skips} of {switchable} skips on"
+            why = f"Even {which}, the branches amplify it at these weights ({step})."
         return FlowSummary("explodes", ratio, per_block, where, head, why)
     if ratio < FADE_RATIO:
         where = _crossing(rel <= 1.0 / MARK_FACTOR, labels)
@@ -120,22 +138,28 @@ def summarise(norms, labels=None, skips=None, batch_norm: bool | None = None) ->
         head = (f"The gradient reaching the first block is {_fraction(ratio)} the one at the last block: "
                 + ("it vanishes on its way back to the input" if verdict == "vanishes"
                    else "it fades (vanishes slowly) on its way back to the input"))
-        head += f" (below 1/{format_factor(MARK_FACTOR)} from {where} down)." if where else "."
-        return FlowSummary(verdict, ratio, per_block, where, head, _vanish_reason(all_off, batch_norm))
+        head += f" (below 1/{format_factor(MARK_FACTOR)} already at {where})." if where else "."
+        return FlowSummary(verdict, ratio, per_block, where, head, _vanish_reason(all_off, batch_norm, verdict))
+    verdict = "carried" if ratio < GROWS_RATIO else "grows"
     head = f"The gradient reaching the first block is {format_factor(ratio)}x the one at the last block"
-    if n_skips:
-        why = (": the skips carry it back almost undiminished." if ratio < 30 else
-               f": it grows gently with depth (about {per_block:.2f}x per block), because the skips keep "
-               "each block's factor close to 1: it neither vanishes nor explodes.")
-        verdict = "carried" if ratio < 30 else "grows"
-    elif all_off:
-        why = (": over this few blocks it survives even without skips; a deeper plain net shows "
-               "the problem.") if n <= 12 else ": without skips it already grows block by block."
-        verdict = "carried" if ratio < 30 else "grows"
+    if ratio < SAME_SIZE_RATIO:
+        core, carried = "it arrives at about the same size", "the skips carry it back at about the same size"
+    elif ratio < GROWS_RATIO:
+        core = f"it grows modestly on the way back ({step})"
+        carried = f"the skips carry it back, growing modestly ({step})"
     else:
-        why = "."
-        verdict = "carried" if ratio < 30 else "grows"
-    return FlowSummary(verdict, ratio, per_block, None, head + why, "")
+        core = f"it grows steadily with depth ({step}) but does not explode"
+        carried = f"the skips carry it back, but it grows steadily with depth ({step}); it does not explode"
+    if n_skips and n_skips == switchable:
+        how = f": {carried}."
+    elif n_skips:
+        how = f": with {n_skips} of {switchable} skips on, {core}."
+    elif all_off:
+        how = (f": {core}, even without skips over this few blocks; a deeper plain net shows the problem."
+               if n <= 12 and ratio < GROWS_RATIO else f": {core}, without skips.")
+    else:
+        how = f": {core}."
+    return FlowSummary(verdict, ratio, per_block, None, head + how, "")
 
 
 def _crossing(mask: np.ndarray, labels) -> str | None:
@@ -144,17 +168,18 @@ def _crossing(mask: np.ndarray, labels) -> str | None:
     return labels[int(hits[-1])] if len(hits) else None
 
 
-def _vanish_reason(all_off: bool, batch_norm: bool | None) -> str:
+def _vanish_reason(all_off: bool, batch_norm: bool | None, verdict: str) -> str:
+    effect = ("the early layers barely learn" if verdict == "vanishes"
+              else "the early layers get smaller updates than the late ones")
     if all_off and batch_norm is False:
-        return ("Without skips or normalisation every block multiplies it by a Jacobian smaller than 1, "
-                "so the early layers barely learn.")
+        return f"Without skips or normalisation every block multiplies it by a factor smaller than 1, so {effect}."
     if all_off:
-        return "Without skips every block multiplies it by a factor smaller than 1, so the early layers barely learn."
+        return f"Without skips every block multiplies it by a factor smaller than 1, so {effect}."
     if batch_norm is False:
-        return "The branches shrink it and nothing rescales the activations; the early layers barely learn."
-    return "The early layers barely learn at these weights."
+        return f"The branches shrink it and nothing rescales the activations; {effect}."
+    return f"At these weights {effect}."
 
 
-def profile_words(norms, labels=None, skips=None, batch_norm: bool | None = None) -> str:
+def profile_words(norms, labels=None, skips=None, batch_norm: bool | None = None, shortcuts=None) -> str:
     """The one paragraph shown beside the plots."""
-    return summarise(norms, labels, skips, batch_norm).text
+    return summarise(norms, labels, skips, batch_norm, shortcuts).text

@@ -67,6 +67,9 @@ class Document(QObject):
         self._info, self._errors = try_analyse(spec)
         self._last_valid = spec if self._info is not None else None
         self._selection = Selection()
+        # Counts whole-content replacements (new, open): weights trained on an earlier
+        # content never belong to the new one, even when the layouts happen to match.
+        self.generation = 0
         # A bound slot (not a lambda) is disconnected when the document is destroyed, so the
         # stack's last cleanChanged during teardown cannot reach a deleted document.
         self.undo_stack.cleanChanged.connect(self._on_clean_changed)
@@ -125,6 +128,7 @@ class Document(QObject):
     def replace(self, spec: NetworkSpec, path: Path | None) -> None:
         """A new document content (open, new from preset): history starts afresh."""
         self.undo_stack.clear()
+        self.generation += 1
         self._set_spec(spec)
         self.set_path(path)
         self.undo_stack.setClean()

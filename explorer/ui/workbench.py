@@ -5,7 +5,9 @@ the other panels into it and connects them:
 
 - a run's block labels, streamed gradient columns and end reach the heatmap;
 - the gradient probe measures the weights being trained (a copy taken between steps
-  every two seconds), the last run's weights after it, fresh weights before any run;
+  every two seconds), the last run's weights after it, fresh weights before any run,
+  and only weights trained on this very network (same blocks, not since replaced by
+  New or Open), each named: "trained, run #2 at step 1,200";
 - the export dialog offers fresh weights and every finished run's weights;
 - closing the window asks the training panel first (it stops its worker within 2 s),
   then shuts the probe thread down.
@@ -15,8 +17,10 @@ from __future__ import annotations
 from PySide6.QtCore import QObject, Qt, QTimer, Slot
 from PySide6.QtGui import QKeySequence
 
+from ..spec.fileformat import from_dict
 from .experiments import ExperimentsMenu
 from .gradients import GradientPanel
+from .gradients.weights import Weights, network_key, trained_words
 from .icons import icon
 from .main_window import MainWindow
 from .training import TrainingPanel
@@ -40,13 +44,14 @@ class Workbench(QObject):
 
         # The probe measures the weights being trained: a copy taken between steps every
         # couple of seconds during a run, else the last run's final weights.
-        self._live_state: dict | None = None
+        self._live_weights: Weights | None = None
+        self._run_generation: dict[int, int] = {}  # run number -> document generation it trained
+        self._run_weights: dict[int, Weights] = {}  # one object per finished run: the probe caches by it
         self._snapshot_timer = QTimer(self)
         self._snapshot_timer.setInterval(SNAPSHOT_INTERVAL_MS)
         self._snapshot_timer.timeout.connect(self._request_snapshot)
         self.gradients.set_weights_source(self.current_weights)
         self.training.runStarted.connect(self._on_run_started)
-        self.training.runStarted.connect(self.gradients.begin_run)
         self.training.gradColumn.connect(self.gradients.add_column)
         self.training.runFinished.connect(self._on_run_finished)
 
@@ -85,31 +90,62 @@ class Workbench(QObject):
         self._export_dialog.show()
         self._export_dialog.raise_()
 
-    def current_weights(self) -> dict | None:
-        """What the gradient probe measures: the live run's latest copy, else the last run's end."""
-        if self._live_state is not None:
-            return self._live_state
-        return self.training.latest_model_state()
+    def current_weights(self) -> Weights | None:
+        """What the gradient probe measures: the live run's latest copy, else the newest run's end,
+        of a run on this network (same blocks, same document content); None: fresh weights."""
+        document = self.window.document
+        key = network_key(document.spec)
+        for entry in reversed(list(self.training.store)):
+            if self._run_generation.get(entry.number) != document.generation:
+                continue
+            try:
+                if network_key(from_dict(entry.spec_json)) != key:
+                    continue
+            except Exception:  # noqa: BLE001 - an unreadable record cannot be this network's
+                continue
+            if entry.active:
+                live = self._live_weights
+                if live is not None and live.words.startswith(f"trained, run #{entry.number} "):
+                    return live
+                continue
+            if entry.record is not None and entry.record.model_state is not None:
+                cached = self._run_weights.get(entry.number)
+                if cached is None or cached.state is not entry.record.model_state:
+                    step = int(entry.steps.last) if len(entry.steps) else None
+                    cached = self._run_weights[entry.number] = Weights(
+                        entry.record.model_state, trained_words(entry.number, step, entry.status))
+                return cached
+        return None
 
     @Slot(object)
-    def _on_run_started(self, _labels) -> None:
-        self._live_state = None
+    def _on_run_started(self, labels) -> None:
+        self._live_weights = None
+        entry = self.training.store.active
+        if entry is not None:
+            self._run_generation[entry.number] = self.window.document.generation
+        self.gradients.begin_run(labels, f"run #{entry.number}: {entry.spec_name}" if entry is not None else "")
         self._snapshot_timer.start()
 
     @Slot()
     def _request_snapshot(self) -> None:
         if not self.gradients.isVisible():
             return  # the panel probes only while shown; don't copy big nets' weights for nothing
+        entry = self.training.store.active
+        if entry is None:
+            return
 
         def grab(model) -> None:  # runs on the training thread, between two steps
-            self._live_state = {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}
+            state = {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}
+            # the last step the panel has heard of: the copy is at least that far on
+            step = int(entry.steps.last) if len(entry.steps) else None
+            self._live_weights = Weights(state, trained_words(entry.number, step, "running", at_least=True))
         if not self.training.worker.call_between_steps(grab):
             self._snapshot_timer.stop()
 
     @Slot(object)
     def _on_run_finished(self, record) -> None:
         self._snapshot_timer.stop()
-        self._live_state = None
+        self._live_weights = None
         self.gradients.end_run()
         self.gradients.refresh()  # measure the weights the run ended with
         if self._export_dialog is not None:

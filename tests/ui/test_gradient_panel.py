@@ -12,6 +12,7 @@ from explorer.spec import BlockKind, NetworkSpec, StemSpec, preset, uniform_stag
 from explorer.train.api import GradColumn
 from explorer.ui.document import Document
 from explorer.ui.gradients import GradientPanel
+from explorer.ui.gradients.weights import Weights
 
 TIMEOUT = 30_000  # ms; a probe of these nets takes well under a second when the machine is idle
 
@@ -94,15 +95,17 @@ def test_weights_source_is_used_and_a_misfit_falls_back_to_fresh_weights(qtbot, 
     with torch.no_grad():
         for p in trained.parameters():
             p.mul_(0.5)
-    state = trained.state_dict()
+    state = Weights(trained.state_dict(), "trained, run #3 at step 40 (finished)")
     fresh = panel.profile.current.copy()
     with qtbot.waitSignal(panel.profileUpdated, timeout=TIMEOUT) as blocker:
         panel.set_weights_source(lambda: state)
-    assert blocker.args[0].weights == "the trained weights"
+    assert blocker.args[0].weights == "trained, run #3 at step 40 (finished)"
+    assert "trained, run #3 at step 40" in panel.status.text()
     assert not np.allclose(panel.profile.current, fresh)
-    other = build(preset("resnet20"), seed=0).state_dict()
+    other = Weights(build(preset("resnet20"), seed=0).state_dict(), "trained, run #4 at step 9 (stopped)")
     with qtbot.waitSignal(panel.profileUpdated, timeout=TIMEOUT) as blocker:
         panel.set_weights_source(lambda: other)
+    assert blocker.args[0].weights.startswith("fresh He weights, seed 0")
     assert "do not fit" in blocker.args[0].weights and "do not fit" in panel.status.text()
     np.testing.assert_allclose(panel.profile.current, fresh, rtol=1e-6)
 

@@ -74,7 +74,7 @@ def test_training_streams_gradient_columns_and_offers_its_weights_for_export(qtb
     assert heatmap.values().shape[0] == 4  # one row per block
     labels = [label for label, _ in bench.weights_sources()]
     assert labels[0].startswith("Fresh") and labels[1].startswith("Run 1: tiny")
-    assert bench.gradients._weights_source() is record.model_state
+    assert bench.gradients._weights_source().state is record.model_state
 
 
 def test_closing_mid_run_asks_then_stops_within_two_seconds(qtbot, window, monkeypatch):
@@ -109,10 +109,33 @@ def test_a_toggle_mid_run_is_measured_at_the_weights_being_trained(qtbot, window
 
     def copy_is_trained():  # a copy taken between steps, after some training
         live = bench.current_weights()
-        return live is not None and not torch.equal(live["fc.weight"], fresh)
+        return live is not None and not torch.equal(live.state["fc.weight"], fresh)
     qtbot.waitUntil(copy_is_trained, timeout=30_000)
     with qtbot.waitSignal(bench.gradients.profileUpdated, timeout=30_000) as shown:
         window.diagram.toggle_skip(1, 1)
-    assert shown.args[0].weights == "the trained weights"
+    words = shown.args[0].weights
+    assert words.startswith(f"trained, run #{entry.number} at step ") and words.endswith("or later (running)")
     with qtbot.waitSignal(bench.training.runFinished, timeout=10_000):
         bench.training.stop()
+
+
+def test_weights_are_named_and_a_fresh_load_is_never_called_trained(qtbot, window):
+    bench = window.workbench
+    bench.gradients_dock.raise_()
+    qtbot.waitUntil(lambda: bench.gradients.last_outcome is not None, timeout=30_000)
+    assert bench.gradients.last_outcome.weights == "fresh He weights, seed 0"
+    bench.training.form.set_settings(tiny_settings(epochs=1))
+    with qtbot.waitSignal(bench.gradients.profileUpdated, timeout=60_000) as shown:
+        assert bench.training.start()  # the run's end is measured at its final weights
+    entry = bench.training.store.latest_with_weights()
+    assert shown.args[0].weights == f"trained, run #{entry.number} at step {int(entry.steps.last)} (finished)"
+    with qtbot.waitSignal(bench.gradients.profileUpdated, timeout=30_000) as shown:
+        window.diagram.toggle_skip(0, 0)
+    legend = [label.text for _, label in bench.gradients.profile.legend.items]
+    assert legend[0].startswith("before: all skips on · trained, run #")
+    assert legend[1].startswith("now: 3 of 4 skips on · trained, run #")
+    # the same network loaded afresh (New / Open) has fresh weights, whatever the last run trained
+    with qtbot.waitSignal(bench.gradients.profileUpdated, timeout=30_000) as shown:
+        window.document.replace(tiny_spec(), None)
+    assert shown.args[0].weights == "fresh He weights, seed 0"
+    assert "trained" not in bench.gradients.status.text()

@@ -91,8 +91,9 @@ class GradientHeatmap(QWidget):
         self.view.setBackground("w")
         self.scaler = PlotScaler()
         self._plot = self.view.addPlot(axisItems={"bottom": _ColumnAxis(self), "left": _BlockAxis(self)})
-        self.scaler.title(self._plot, "||dL/dx|| at each block's input over training", 12.0,
-                          short="||dL/dx|| over training")
+        self._set_title = self.scaler.title(self._plot, "||dL/dx|| at each block's input over training", 12.0,
+                                            short="||dL/dx|| over training")
+        self.network = ""
         self._plot.invertY(True)
         self._plot.setMouseEnabled(x=True, y=False)
         self._plot.hideButtons()
@@ -163,6 +164,13 @@ class GradientHeatmap(QWidget):
     def values(self) -> np.ndarray:
         """The log10 norms shown: rows = blocks, columns = steps (a copy)."""
         return self._data[:, :self.columns].copy()
+
+    def set_network(self, name: str) -> None:
+        """Say whose columns these are in the title ("run #2: resnet20", "probes of resnet56")."""
+        self.network = name
+        self._set_title(f"||dL/dx|| at each block's input over training: {name}" if name
+                        else "||dL/dx|| at each block's input over training",
+                        f"||dL/dx||, {name}" if name else "||dL/dx|| over training")
 
     def set_blocks(self, labels: list[str]) -> None:
         """Start an empty heatmap with these rows."""

@@ -1,12 +1,20 @@
 """The gradient-flow panel: depth profile, heatmap, the numbers in words, skip buttons.
 
 ``GradientPanel(document)`` listens to ``document.specChanged`` and re-measures the
-current design off the GUI thread (``ProbeRunner``: newest request wins). The weights
-come from ``set_weights_source(fn)``: ``fn()`` returns a state_dict (a copy the panel
-may keep) or None for fresh weights; a state_dict that no longer fits the design
-falls back to fresh weights and says so. While training, the training panel calls
-``begin_run(labels)``, ``add_column(GradColumn)`` and ``end_run()``; the heatmap
-then shows the recorder's columns, and probe columns marked "probe" in between.
+current design off the GUI thread (``ProbeRunner``: newest request wins and stops the
+older one). The weights come from ``set_weights_source(fn)``: ``fn()`` returns a
+``Weights`` (a state_dict with its name in words) or None for fresh weights; weights
+that no longer fit the design fall back to fresh weights and say so. While training,
+the training panel calls ``begin_run(labels)``, ``add_column(GradColumn)`` and
+``end_run()``; the heatmap then shows the recorder's columns, and probe columns
+marked "probe" in between.
+
+Never another network's numbers: when an edit changes the network's blocks (or a new
+network is opened), the profile, the words and (outside a run) the heatmap are
+cleared at once and the plot says what is being measured, with its progress. The
+dashed "before" line is only ever the same network before its last skip change, and
+both labels say which skips and which weights. A result that arrives for a design no
+longer shown is dropped.
 
 Importing this module does not load torch; the first probe does (``worker.py``), and
 probes run only while the panel is visible: edits made while it is hidden are
@@ -24,10 +32,11 @@ from PySide6.QtWidgets import (QFrame, QHBoxLayout, QLabel, QPushButton, QScroll
                                QSplitter, QVBoxLayout, QWidget)
 
 from ...experiments.gradflow import format_factor, summarise
-from ...spec import Norm
+from ...spec import Norm, try_analyse
 from ..theme import follow_presenter, presenter_mode
 from .heatmap import PROBE_LABEL, GradientHeatmap
 from .profile import DepthProfile
+from .weights import Weights, network_key, skips_caption
 
 VERDICT_COLOURS = {
     "carried": "#1b7f3b", "grows": "#8a6d00", "explodes": "#b3261e", "fades": "#6a3fb0",
@@ -49,12 +58,16 @@ class GradientPanel(QWidget):
     def __init__(self, document, parent: QWidget | None = None):
         super().__init__(parent)
         self.document = document
-        self._weights_source: Callable[[], dict | None] | None = None
+        self._weights_source: Callable[[], Weights | None] | None = None
         self._running = False
         self._requested_at: dict[int, float] = {}
         self.last_outcome = None  # the ProbeOutcome shown
         self.last_round_trip_s: float | None = None
-        self._previous_ratio: str | None = None
+        self._shown_key = None  # network_key of the design whose numbers are shown
+        self._shown_caption = ""  # "all skips on · fresh He weights, seed 0" of the profile shown
+        self._shown_skips: list[bool] | None = None
+        self._shown_ratio_words: str | None = None
+        self._pending: str = ""  # "resnet1202 (600 blocks) on 4 seeded images" while a probe runs
         self._ratio_headline = ""  # the verdict line, and the one before it (smaller)
         self._ratio_before: str | None = None
         self._before_points = "12.0pt"
@@ -131,6 +144,7 @@ class GradientPanel(QWidget):
         self._stale = True
         document.specChanged.connect(self._on_spec_changed)
         self._update_buttons()
+        self._clear_for(document.spec)
         self.refresh()
 
     # -- presenter mode -----------------------------------------------------------
@@ -169,6 +183,7 @@ class GradientPanel(QWidget):
 
     def _show_ratio(self) -> None:
         if not self._ratio_headline:
+            self.ratio_label.setText("")
             return
         text = self._ratio_headline
         if self._ratio_before is not None:
@@ -177,8 +192,8 @@ class GradientPanel(QWidget):
         self.ratio_label.setText(text)
 
     # -- public API -------------------------------------------------------------
-    def set_weights_source(self, fn: Callable[[], dict | None] | None) -> None:
-        """``fn()`` returns the state_dict to probe (None: fresh weights); re-measures now."""
+    def set_weights_source(self, fn: Callable[[], Weights | None] | None) -> None:
+        """``fn()`` returns the ``Weights`` to probe (None: fresh weights); re-measures now."""
         self._weights_source = fn
         self.refresh()
 
@@ -192,13 +207,20 @@ class GradientPanel(QWidget):
             return
         spec = self.document.spec if self.document.valid else None
         if spec is None:
+            shown = f" ({self.profile.network})" if self.profile.network else ""
             self.status.setText("The design has errors; fix them to measure the gradients again. "
-                                "The plots show the last valid design.")
+                                f"The plots show the last valid design{shown}.")
             return
         self._stale = False
-        state = self._weights_source() if self._weights_source is not None else None
-        serial = self._runner().request(spec, state)
+        weights = self._weights_source() if self._weights_source is not None else None
+        runner = self._runner()
+        serial = runner.request(spec, weights)
         self._requested_at[serial] = time.perf_counter()
+        req = runner.last_request
+        blocks = sum(len(stage.blocks) for stage in spec.stages)
+        self._pending = (f"{spec.name} ({blocks} blocks, {skips_caption_for(spec)}) on a batch of "
+                         f"{req.batch} seeded images")
+        self._show_progress("starting", 0, blocks)
 
     def _runner(self):
         if self.runner is None:
@@ -206,6 +228,7 @@ class GradientPanel(QWidget):
             self.runner = ProbeRunner(self)
             self.runner.finished.connect(self._on_probe_done)
             self.runner.busyChanged.connect(self._on_busy)
+            self.runner.progress.connect(self._on_progress)
         return self.runner
 
     def showEvent(self, event) -> None:  # noqa: N802 - Qt's name
@@ -213,9 +236,11 @@ class GradientPanel(QWidget):
         if self._stale:
             self.refresh()
 
-    def begin_run(self, block_labels: list[str]) -> None:
+    def begin_run(self, block_labels: list[str], name: str = "") -> None:
+        """A run starts: the heatmap shows its recorder's columns (``name`` says whose, e.g. "run #2: resnet20")."""
         self._running = True
         self.heatmap.set_blocks(block_labels)
+        self.heatmap.set_network(name)
 
     def add_column(self, column) -> None:
         """One recorder column (``GradColumn``) from the training run; drawn at most ten times a second."""
@@ -236,12 +261,49 @@ class GradientPanel(QWidget):
     @Slot(object, object)
     def _on_spec_changed(self, new, old) -> None:
         self._update_buttons()
+        if self.document.valid and network_key(new) != self._shown_key:
+            self._clear_for(new)  # at once, even while hidden: never another network's numbers
         self.refresh()
+
+    def _clear_for(self, spec) -> None:
+        """Forget everything measured on the network shown: a different one is coming."""
+        old = self.profile.network
+        self._shown_key = None
+        self._shown_skips = None
+        self._shown_caption = ""
+        self._shown_ratio_words = None
+        self.last_outcome = None
+        self.profile.clear(f"Measuring {spec.name}…")
+        self.profile.set_network(spec.name)
+        self._ratio_headline, self._ratio_before = "", None
+        self._show_ratio()
+        self.words.setText(f"Measuring {spec.name}…" + (f" (the numbers of {old} were cleared)"
+                                                        if old and old != spec.name else ""))
+        if not self._running:
+            self.heatmap.set_blocks([])
+            self.heatmap.set_network("")
+
+    def _show_progress(self, phase: str, done: int, total: int) -> None:
+        if not self._pending:
+            return
+        if phase == "starting":
+            where = "building the network…"
+        else:
+            where = f"{phase} pass, block {done} of {total}"
+        text = f"Measuring {self._pending}: {where}"
+        self.status.setText(text)
+        if self.profile.current is None:
+            self.profile.set_message(text.replace(": ", ":\n", 1))
+            self.words.setText(text)
+
+    @Slot(int, str, int, int)
+    def _on_progress(self, serial: int, phase: str, done: int, total: int) -> None:
+        self._show_progress(phase, done, total)
 
     @Slot(bool)
     def _on_busy(self, busy: bool) -> None:
-        if busy:
-            self.status.setText("Measuring...")
+        if not busy:
+            self._pending = ""
 
     @Slot(object)
     def _on_probe_done(self, outcome) -> None:
@@ -249,47 +311,59 @@ class GradientPanel(QWidget):
         self._requested_at = {s: t for s, t in self._requested_at.items() if s > outcome.serial}
         if started is not None:
             self.last_round_trip_s = time.perf_counter() - started
+        self._pending = ""
+        if outcome.spec != self.document.spec:
+            return  # measured a design that is no longer shown: a newer probe follows when visible
         if outcome.error:
             self.status.setText(f"The probe failed: {outcome.error}")
+            if self.profile.current is None:
+                self.profile.set_message(f"The probe of {outcome.spec.name} failed")
             self.probeFailed.emit(outcome.error)
             return
         self.last_outcome = outcome
         result = outcome.result
         spec = outcome.spec
         skips = result.skips
-        summary = summarise(result.block_norms, result.labels, skips, batch_norm=spec.norm is Norm.BATCH)
-        on = sum(skips)
-        caption = ("all skips on" if on == len(skips) and on else "all skips off" if on == 0
-                   else f"{on} of {len(skips)} skips on")
-        trained = outcome.weights == "the trained weights"
-        self.profile.show_profile(result.block_norms, result.labels,
-                                  f"{caption}, {'trained' if trained else 'fresh'} weights")
+        summary = summarise(result.block_norms, result.labels, skips, batch_norm=spec.norm is Norm.BATCH,
+                            shortcuts=result.shortcuts)
+        caption = f"{skips_caption(skips, result.shortcuts)} · {outcome.weights}"
+        key = network_key(spec)
+        ratio_words = (f"{format_factor(summary.ratio)}x" if math.isfinite(summary.ratio) and summary.ratio > 0
+                       else summary.verdict)
+        if key != self._shown_key:
+            self.profile.set_ghost(None, "")
+            self._ratio_before = None
+        elif self._shown_skips is not None and self._shown_skips != list(skips):
+            # the same network before its last skip change: the one comparison "before" may show
+            self.profile.set_ghost(self.profile.current, self._shown_caption)
+            self._ratio_before = f"{self._shown_ratio_words} ({self._shown_caption})"
+        self.profile.set_network(spec.name)
+        self.profile.show_profile(result.block_norms, result.labels, caption)
+        self._shown_key, self._shown_skips, self._shown_caption = key, list(skips), caption
+        self._shown_ratio_words = ratio_words
+        heat_note = ""
         if self.heatmap.block_labels != result.labels:
             if self._running:
-                caption += " (not added to the heatmap: the blocks differ from the run's)"
+                heat_note = " Not added to the heatmap: its blocks are the run's network's."
             else:
                 self.heatmap.set_blocks(result.labels)
+                self.heatmap.set_network(f"probes of {spec.name}")
         if self.heatmap.block_labels == result.labels:
             self.heatmap.add_column(result.block_norms, PROBE_LABEL)
         colour = VERDICT_COLOURS.get(summary.verdict, "#222222")
         if math.isfinite(summary.ratio) and summary.ratio > 0:
-            text = f"first ÷ last block: <span style='color:{colour}'>{format_factor(summary.ratio)}x</span>"
+            text = f"first ÷ last block: <span style='color:{colour}'>{ratio_words}</span>"
         else:
             text = f"<span style='color:{colour}'>{summary.verdict}</span>"
-        self._ratio_headline, self._ratio_before = text, self._previous_ratio
+        self._ratio_headline = text
         self._show_ratio()
-        self._previous_ratio = (f"{format_factor(summary.ratio)}x ({self._previous_caption_for(caption)})"
-                                if math.isfinite(summary.ratio) and summary.ratio > 0 else summary.verdict)
         self.words.setText(summary.text)
         trip = f", {self.last_round_trip_s * 1000:.0f} ms" if self.last_round_trip_s is not None else ""
-        self.status.setText(f"{spec.name}, {caption}: {outcome.weights}; probe batch of "
-                            f"{result.batch} seeded random images, train-mode BN "
-                            f"(probe {outcome.seconds * 1000:.0f} ms{trip}).")
+        fewer = f" ({outcome.batch_reason})" if outcome.batch_reason else ""
+        self.status.setText(f"{spec.name} ({len(skips)} blocks), {caption}; probe batch of "
+                            f"{result.batch} seeded random images{fewer}, train-mode BN "
+                            f"(probe {outcome.seconds * 1000:.0f} ms{trip}).{heat_note}")
         self.profileUpdated.emit(outcome)
-
-    @staticmethod
-    def _previous_caption_for(caption: str) -> str:
-        return caption.split(" (")[0]
 
     def _update_buttons(self) -> None:
         valid = self.document.valid
@@ -301,3 +375,12 @@ class GradientPanel(QWidget):
     def _set_all_skips(self, on: bool) -> None:
         spec = self.document.spec
         self.document.edit(spec.with_skips(on), "All skips on" if on else "All skips off")
+
+
+def skips_caption_for(spec) -> str:
+    """``skips_caption`` of a design (before it is measured)."""
+    blocks = [b for _, _, b in spec.iter_blocks()]
+    info, _ = try_analyse(spec)
+    if info is None:
+        return skips_caption([b.skip for b in blocks], [])
+    return skips_caption([b.skip_active for b in info.blocks], [b.has_shortcut for b in info.blocks])

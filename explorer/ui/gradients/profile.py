@@ -1,9 +1,11 @@
 """The depth profile: ||dL/dx|| against block position on a log scale, with a ghost.
 
-Each new profile pushes the one shown before it into a grey dashed "before" line, so
-switching every skip off (or any edit) shows before and after on the same axes.
-Dotted vertical lines mark where a new stage starts. Presenter mode scales the texts,
-the lines and the markers.
+``show_profile`` draws the current profile ("now"); ``set_ghost`` draws a grey dashed
+"before" line (the panel decides which earlier profile may stand there: only one of
+the same network). ``clear(message)`` empties both at once and writes the message
+across the plot, e.g. while a different network is being measured. The title names
+the network. Dotted vertical lines mark where a new stage starts. Presenter mode
+scales the texts, the lines and the markers.
 """
 from __future__ import annotations
 
@@ -66,12 +68,19 @@ class DepthProfile(QWidget):
         super().__init__(parent)
         self.current: np.ndarray | None = None
         self.ghost: np.ndarray | None = None
+        self.ghost_caption = ""
+        self._caption = ""
         self._labels: list[str] = []
         self.widget = pg.PlotWidget(background="w", axisItems={"left": LogNormAxis("left")})
         plot = self.plot = self.widget.getPlotItem()
         self.scaler = PlotScaler()
-        self.scaler.title(plot, "Gradient reaching each block, at the current weights", 12.0,
-                          short="Gradient reaching each block")
+        self._set_title = self.scaler.title(plot, "Gradient reaching each block, at the current weights", 12.0,
+                                            short="Gradient reaching each block")
+        self.network = ""  # the network whose numbers are shown (named in the title)
+        self.message = pg.TextItem("", color="#333333", anchor=(0.5, 0.5))
+        self.message.setZValue(10)
+        self.plot.vb.addItem(self.message, ignoreBounds=True)
+        self.message_text = ""
         # the bottom axis numbers blocks: pyqtgraph's spacing, thinned when the text grows
         self.scaler.axis(plot.getAxis("bottom"), "block, in depth order (1 = nearest the input)", 11.0, 10.0,
                          short="block (1 = nearest the input)")
@@ -111,6 +120,8 @@ class DepthProfile(QWidget):
         self.now_item.setSymbolSize(6 * theme.scale)
         for line in self._stage_lines:
             self._style_stage_line(line)
+        if self.message_text:
+            self.set_message(self.message_text)
         self._fit_legend()
 
     def _fit_legend(self) -> None:
@@ -128,19 +139,57 @@ class DepthProfile(QWidget):
         line.setPen(_pen("#b0b0b0", self.theme.line(1), Qt.PenStyle.DotLine))
         line.label.setFont(point_font(9.0 * self.theme.scale))
 
+    def set_network(self, name: str) -> None:
+        """Name the network in the title: "Gradient reaching each block of resnet20, at ..."."""
+        self.network = name
+        self._set_title(f"Gradient reaching each block of {name}, at the current weights" if name else
+                        "Gradient reaching each block, at the current weights",
+                        f"Gradient, {name}" if name else "Gradient reaching each block")
+
     def show_profile(self, norms, labels: list[str], caption: str) -> None:
-        """Plot ``norms`` as the current profile; the previous one becomes the ghost."""
+        """Plot ``norms`` as the current profile ("now: caption"); the ghost stays as it is."""
         norms = np.asarray(norms, dtype=np.float64)
-        if self.current is not None:
-            self.ghost = self.current
-            self.ghost_item.setData(np.arange(1, len(self.ghost) + 1), np.log10(_plottable(self.ghost)))
-            self._rename(self.ghost_item, f"before: {self._caption}")
+        self.set_message("")
         self.current = norms
         self._caption = caption
         self.now_item.setData(np.arange(1, len(norms) + 1), np.log10(_plottable(norms)))
         self._rename(self.now_item, f"now: {caption}")
         self._mark_stages(labels)
         self._fit()
+
+    def set_ghost(self, norms, caption: str) -> None:
+        """The dashed "before: caption" line (None clears it)."""
+        if norms is None:
+            self.clear_ghost()
+            return
+        self.ghost = np.asarray(norms, dtype=np.float64)
+        self.ghost_caption = caption
+        self.ghost_item.setData(np.arange(1, len(self.ghost) + 1), np.log10(_plottable(self.ghost)))
+        self._rename(self.ghost_item, f"before: {caption}")
+        self._fit()
+
+    def clear(self, message: str = "") -> None:
+        """Remove both lines at once and show ``message`` in their place."""
+        self.clear_ghost()
+        self.current = None
+        self._caption = ""
+        self.now_item.setData([], [])
+        self._rename(self.now_item, "now")
+        self._mark_stages([])
+        self.set_message(message)
+
+    def set_message(self, text: str) -> None:
+        """Words drawn across the middle of the plot (empty: none)."""
+        self.message_text = text
+        self.message.setText(text)
+        self.message.setVisible(bool(text))
+        if text:
+            self.message.setFont(point_font(12.0 * self.theme.scale))
+            if self.current is None:
+                self.plot.setXRange(0, 1, padding=0)
+                self.plot.setYRange(0, 1, padding=0)
+            (x0, x1), (y0, y1) = self.plot.vb.viewRange()
+            self.message.setPos((x0 + x1) / 2, (y0 + y1) / 2)
 
     def _fit(self) -> None:
         """Show both lines, at least one decade tall, so a flat profile does not look steep."""
@@ -159,6 +208,7 @@ class DepthProfile(QWidget):
 
     def clear_ghost(self) -> None:
         self.ghost = None
+        self.ghost_caption = ""
         self.ghost_item.setData([], [])
         self._rename(self.ghost_item, "before")
 

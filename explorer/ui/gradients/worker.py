@@ -1,14 +1,21 @@
-"""Runs the gradient probe off the GUI thread, latest request wins.
+"""Runs the gradient probe off the GUI thread; the newest request wins and cancels the rest.
 
 ``ProbeRunner`` lives on the GUI thread and owns a ``QThread`` with a ``_ProbeWorker``
-in it. ``request(spec, state)`` never blocks: when the worker is idle the request goes
-straight to it; when it is busy the request waits in a single slot that later
-requests overwrite, so a burst of edits costs at most one extra probe. Each request
-carries a serial number and only the result of the newest request is reported
-(``finished``), older ones are dropped. ``shutdown()`` stops the thread and waits.
+in it. ``request(spec, weights)`` never blocks: when the worker is idle the request
+goes straight to it; when it is busy the probe in flight is told to stop (it checks
+between blocks, forward and backward) and the request waits in a single slot that
+later requests overwrite. Each request carries a serial number and only the outcome
+of the newest one is reported (``finished``); ``progress`` reports how far the newest
+has got. ``shutdown()`` stops the probe in flight the same way, then the thread.
+
+The batch is chosen per network (``probe_batch_size``: at most 32 images, fewer when
+the activations would not fit the probe's memory budget, at most 4 for ImageNet-sized
+inputs to stay interactive). After a probe the worker hands freed memory back to the
+system, and it drops its model before building a different one, so a big network's
+probe does not leave the app big.
 
 The worker keeps the last model it built: a skip toggle (same weight layout, same
-weights source) only flips switches on it, so the refresh is one forward/backward.
+weights) only flips switches on it, so the refresh is one forward/backward.
 """
 from __future__ import annotations
 
@@ -18,18 +25,36 @@ from dataclasses import dataclass
 import torch  # before PySide6 (docs/ARCHITECTURE.md, "Import order")
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
-from ...analysis.probe import ProbeResult, probe, seeded_batch
+from ...analysis.probe import (DEFAULT_BATCH, ProbeCancelled, ProbeResult, activation_bytes_per_image,
+                               choose_batch, probe, release_memory, seeded_batch)
 from ...nn import build
-from ...spec import InitKind, NetworkSpec
+from ...spec import NetworkSpec, analyse
+from .weights import FRESH_SEED, Weights, fresh_words, network_key
 
-FRESH_SEED = 0
 PROBE_SEED = 0
+INTERACTIVE_LARGE_BATCH = 4  # images per probe when the input is larger than 64x64
+PROGRESS_INTERVAL_S = 0.1  # at most ten progress reports a second
+# Probes whose activations may pass this many bytes give the freed pages back afterwards.
+RELEASE_AFTER_BYTES = 64 * 2 ** 20
 
 
-def probe_batch_size(spec: NetworkSpec) -> int:
-    """32 images for CIFAR-sized inputs; fewer for ImageNet-sized ones so a probe stays interactive."""
+def probe_batch_size(spec: NetworkSpec) -> tuple[int, int, str]:
+    """The batch, its estimated activation bytes and why it is smaller than 32 (or "").
+
+    Up to 32 images for CIFAR-sized inputs (4 for ImageNet-sized ones, to stay
+    interactive), fewer when the network's activations would not fit the memory budget.
+    """
     _, h, w = spec.input_shape
-    return 32 if h * w <= 64 * 64 else 4
+    largest = DEFAULT_BATCH if h * w <= 64 * 64 else INTERACTIVE_LARGE_BATCH
+    info = analyse(spec)
+    batch = choose_batch(info, spec.stem.kind, largest=largest)
+    if batch < largest:
+        reason = f"fewer than {largest}, so that the probe's memory stays bounded"
+    elif largest < DEFAULT_BATCH:
+        reason = f"fewer than {DEFAULT_BATCH}, so that a probe of images this large stays quick"
+    else:
+        reason = ""
+    return batch, batch * activation_bytes_per_image(info, spec.stem.kind), reason
 
 
 @dataclass
@@ -40,95 +65,133 @@ class ProbeOutcome:
     weights: str  # where the weights came from, in words
     seconds: float  # the probe itself (build + forward/backward)
     error: str = ""
+    cancelled: bool = False
+    batch: int = 0
+    batch_reason: str = ""  # why the batch is smaller than usual, in words ("" when it is not)
 
 
 @dataclass
 class _Request:
     serial: int
     spec: NetworkSpec
-    state: dict | None
+    weights: Weights | None
+    batch: int
+    activation_bytes: int
+    batch_reason: str
+
+
+class _Control:
+    """Shared between the two threads: plain attribute writes, read by the worker between blocks."""
+
+    def __init__(self):
+        self.latest = 0
+        self.closed = False
 
 
 class _ProbeWorker(QObject):
     done = Signal(object)  # ProbeOutcome
+    progress = Signal(int, str, int, int)  # serial, phase, done, total
 
-    def __init__(self):
+    def __init__(self, control: _Control):
         super().__init__()
+        self._control = control
         self._model = None
-        self._layout = None
-        self._state_id = None
-        self._fresh = True
+        self._key = None
+        self._weights_ref = None
+        self._weights_words = ""
         self._batch_key = None
         self._batch = None
 
     @Slot(object)
     def run(self, req: _Request) -> None:
         start = time.perf_counter()
+        last_report = [0.0]
+
+        def should_stop() -> bool:
+            return self._control.closed or self._control.latest > req.serial
+
+        def report(phase: str, done: int, total: int) -> None:
+            now = time.perf_counter()
+            if now - last_report[0] >= PROGRESS_INTERVAL_S or done == total:
+                last_report[0] = now
+                self.progress.emit(req.serial, phase, done, total)
+
+        result, error, cancelled, words = None, "", False, ""
         try:
-            weights = self._model_for(req.spec, req.state)
+            if should_stop():
+                raise ProbeCancelled("superseded before it started")
+            words = self._model_for(req.spec, req.weights)
             self._model.apply_spec_skips(req.spec)
-            key = (req.spec.input_shape, req.spec.head.num_classes)
+            key = (req.spec.input_shape, req.spec.head.num_classes, req.batch)
             if key != self._batch_key:
-                x, y = seeded_batch(req.spec.input_shape, req.spec.head.num_classes,
-                                    probe_batch_size(req.spec), PROBE_SEED)
+                self._batch = None
+                x, y = seeded_batch(req.spec.input_shape, req.spec.head.num_classes, req.batch, PROBE_SEED)
                 self._batch = (x.contiguous(memory_format=torch.channels_last), y)
                 self._batch_key = key
             # Block inputs only: autograd then skips every weight-gradient kernel (a third
             # less work than a training backward); channels_last is faster on CPU too.
-            result = probe(self._model, *self._batch, weights=False)
+            result = probe(self._model, *self._batch, weights=False, progress=report, should_stop=should_stop)
             result.batch_source = "seeded"
-            outcome = ProbeOutcome(req.serial, req.spec, result, weights, time.perf_counter() - start)
+        except ProbeCancelled:
+            cancelled = True
         except Exception as err:  # noqa: BLE001 - reported in the panel, never lost in a thread
-            self._model = None
-            outcome = ProbeOutcome(req.serial, req.spec, None, "", time.perf_counter() - start,
-                                   error=f"{type(err).__name__}: {err}")
-        self.done.emit(outcome)
+            self._model = self._key = None
+            error = f"{type(err).__name__}: {err}"
+        if req.activation_bytes > RELEASE_AFTER_BYTES or cancelled or error:
+            release_memory()
+        self.done.emit(ProbeOutcome(req.serial, req.spec, result, words, time.perf_counter() - start,
+                                    error=error, cancelled=cancelled, batch=req.batch,
+                                    batch_reason=req.batch_reason))
 
-    def _model_for(self, spec: NetworkSpec, state: dict | None) -> str:
-        layout = spec.with_skips(True)
-        init = "He" if spec.init.kind is InitKind.HE else f"N(0, {spec.init.std:g}²)"
-        fresh_words = f"fresh {init} weights (seed {FRESH_SEED})"
-        if self._model is not None and layout == self._layout and id(state) == self._state_id:
-            return fresh_words if self._fresh else "the trained weights"
+    def _model_for(self, spec: NetworkSpec, weights: Weights | None) -> str:
+        key = network_key(spec)
+        fresh = fresh_words(spec, FRESH_SEED)
+        if self._model is not None and key == self._key and weights is self._weights_ref:
+            return self._weights_words
+        if key != self._key and self._model is not None:
+            # Another network: let the old model go (and its pages) before building the new one.
+            self._model = self._key = self._weights_ref = None
+            release_memory()
         model = build(spec, seed=FRESH_SEED)
-        fresh = True
-        words = fresh_words
-        if state is not None:
+        words = fresh
+        if weights is not None:
             try:
-                model.load_state_dict(state, strict=True)
-                fresh = False
-                words = "the trained weights"
+                model.load_state_dict(weights.state, strict=True)
+                words = weights.words
             except (RuntimeError, KeyError, ValueError):
                 model = build(spec, seed=FRESH_SEED)  # a partial load may have happened
-                words = fresh_words + "; the trained weights do not fit this layout"
-        model = model.to(memory_format=torch.channels_last)
-        self._model, self._layout, self._state_id, self._fresh = model, layout, id(state), fresh
-        # keep the state object alive so its id cannot be reused by a different dict
-        self._state_ref = state
+                words = f"{fresh}; the weights of {weights.words} do not fit this layout"
+        self._model = model.to(memory_format=torch.channels_last)
+        # keep the Weights object alive so its identity cannot be reused by another one
+        self._key, self._weights_ref, self._weights_words = key, weights, words
         return words
 
 
 class ProbeRunner(QObject):
-    """GUI-side handle: ``request()``, ``finished(ProbeOutcome)``, ``busy``, ``shutdown()``."""
+    """GUI-side handle: ``request()``, ``finished(ProbeOutcome)``, ``progress``, ``busy``, ``shutdown()``."""
 
     finished = Signal(object)  # ProbeOutcome of the newest request
     busyChanged = Signal(bool)
+    progress = Signal(int, str, int, int)  # serial, phase ("forward"/"backward"), done, total
     _submit = Signal(object)
 
     def __init__(self, parent: QObject | None = None):
         super().__init__(parent)
+        self._control = _Control()
         self._thread = QThread()
         self._thread.setObjectName("gradient-probe")
-        self._worker = _ProbeWorker()
+        self._worker = _ProbeWorker(self._control)
         self._worker.moveToThread(self._thread)
         self._submit.connect(self._worker.run)
         self._worker.done.connect(self._on_done)
+        self._worker.progress.connect(self._on_progress)
         self._thread.finished.connect(self._worker.deleteLater)
         self._thread.start()
         self._serial = 0
         self._in_flight: int | None = None
         self._waiting: _Request | None = None
         self._closed = False
+        self.last_request: _Request | None = None
 
     @property
     def busy(self) -> bool:
@@ -138,12 +201,16 @@ class ProbeRunner(QObject):
     def latest_serial(self) -> int:
         return self._serial
 
-    def request(self, spec: NetworkSpec, state: dict | None) -> int:
-        """Queue a probe of ``spec`` at ``state`` (None: fresh weights); returns its serial."""
+    def request(self, spec: NetworkSpec, weights: Weights | None) -> int:
+        """Queue a probe of ``spec`` at ``weights`` (None: fresh); returns its serial.
+
+        A probe still running for an older request is told to stop at its next block.
+        """
         if self._closed:
             return -1
         self._serial += 1
-        req = _Request(self._serial, spec, state)
+        self._control.latest = self._serial
+        req = self.last_request = _Request(self._serial, spec, weights, *probe_batch_size(spec))
         if self._in_flight is None:
             self._send(req)
         else:
@@ -157,6 +224,11 @@ class ProbeRunner(QObject):
         if not was_busy:
             self.busyChanged.emit(True)
 
+    @Slot(int, str, int, int)
+    def _on_progress(self, serial: int, phase: str, done: int, total: int) -> None:
+        if serial == self._serial and not self._closed:
+            self.progress.emit(serial, phase, done, total)
+
     @Slot(object)
     def _on_done(self, outcome: ProbeOutcome) -> None:
         self._in_flight = None
@@ -165,12 +237,13 @@ class ProbeRunner(QObject):
             self._send(req)
         else:
             self.busyChanged.emit(False)
-        if outcome.serial == self._serial and not self._closed:
+        if outcome.serial == self._serial and not self._closed and not outcome.cancelled:
             self.finished.emit(outcome)
 
     def shutdown(self) -> None:
-        """Finish the probe in flight, drop the waiting one, stop the thread and wait for it."""
+        """Stop the probe in flight (between two blocks), drop the waiting one, stop the thread."""
         self._closed = True
+        self._control.closed = True
         self._waiting = None
         if self._thread.isRunning():
             self._thread.quit()
