@@ -179,6 +179,10 @@ class GradientHeatmap(QWidget):
         self._labels = []
         self._dirty = True
         self._flush()
+        for name in ("left", "bottom"):  # the old rows' and columns' tick labels go too
+            axis = self._plot.getAxis(name)
+            axis.picture = None
+            axis.update()
 
     def add_column(self, norms, label: str) -> None:
         norms = np.asarray(norms, dtype=np.float64)

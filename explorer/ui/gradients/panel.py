@@ -293,7 +293,8 @@ class GradientPanel(QWidget):
         text = f"Measuring {self._pending}: {where}"
         self.status.setText(text)
         if self.profile.current is None:
-            self.profile.set_message(text.replace(": ", ":\n", 1))
+            name, _, rest = self._pending.partition(" (")
+            self.profile.set_message(f"Measuring {name}…\n({rest}\n{where}")
             self.words.setText(text)
 
     @Slot(int, str, int, int)

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import QVBoxLayout, QWidget
 from ..theme import PlotScaler, Theme, follow_presenter, point_font
 
 NOW_COLOUR = "#1f5fa8"
+NO_GHOST = "before: none yet (switch a skip to compare)"
 GHOST_COLOUR = "#8a8a8a"
 
 
@@ -99,7 +100,7 @@ class DepthProfile(QWidget):
         self.legend.setMinimumWidth(0)  # a long caption must not widen the plot past its cell
         self.scaler.legend(self.legend, 11.0)
         plot.vb.geometryChanged.connect(self._fit_legend)
-        self.ghost_item = pg.PlotDataItem(name="before")
+        self.ghost_item = pg.PlotDataItem(name=NO_GHOST)
         self.now_item = pg.PlotDataItem(symbol="o", symbolBrush=NOW_COLOUR, symbolPen=None, name="now")
         plot.addItem(self.ghost_item)
         plot.addItem(self.now_item)
@@ -150,6 +151,7 @@ class DepthProfile(QWidget):
         """Plot ``norms`` as the current profile ("now: caption"); the ghost stays as it is."""
         norms = np.asarray(norms, dtype=np.float64)
         self.set_message("")
+        self._show_axis_values(True)
         self.current = norms
         self._caption = caption
         self.now_item.setData(np.arange(1, len(norms) + 1), np.log10(_plottable(norms)))
@@ -176,7 +178,14 @@ class DepthProfile(QWidget):
         self.now_item.setData([], [])
         self._rename(self.now_item, "now")
         self._mark_stages([])
+        self._show_axis_values(False)  # no numbers on the axes while nothing is plotted
         self.set_message(message)
+
+    def _show_axis_values(self, on: bool) -> None:
+        for name in ("left", "bottom"):
+            axis = self.plot.getAxis(name)
+            if axis.style["showValues"] != on:
+                axis.setStyle(showValues=on)
 
     def set_message(self, text: str) -> None:
         """Words drawn across the middle of the plot (empty: none)."""
@@ -210,7 +219,7 @@ class DepthProfile(QWidget):
         self.ghost = None
         self.ghost_caption = ""
         self.ghost_item.setData([], [])
-        self._rename(self.ghost_item, "before")
+        self._rename(self.ghost_item, NO_GHOST)
 
     def _rename(self, item, text: str) -> None:
         label = self.legend.getLabel(item)
