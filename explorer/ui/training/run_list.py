@@ -64,7 +64,10 @@ class RunList(QTreeWidget):
     def add_run(self, entry: RunEntry) -> None:
         item = QTreeWidgetItem()
         item.setIcon(0, _swatch(entry.colour))
-        item.setToolTip(0, entry.label)
+        tip = entry.label
+        if entry.settings.init_weights:
+            tip += f"\nstarted from {entry.settings.init_weights}"
+        item.setToolTip(0, tip)
         self._items[entry.number] = (item, entry)
         self._updating = True
         self.addTopLevelItem(item)

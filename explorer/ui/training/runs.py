@@ -7,6 +7,7 @@ from here and never keep a copy of their own.
 from __future__ import annotations
 
 import itertools
+import os
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -57,8 +58,14 @@ class GrowingArray:
 
 
 def settings_summary(spec_name: str, settings: TrainSettings) -> str:
-    """What a legend shows for a run: "resnet20 · sgd lr 0.1 · bs 128"."""
-    return f"{spec_name} · {settings.optimizer} lr {settings.lr:g} · bs {settings.batch_size}"
+    """What a legend shows for a run: "resnet20 · sgd lr 0.1 · bs 128" (and "· from FILE" for a run
+    that started from pretrained weights)."""
+    text = f"{spec_name} · {settings.optimizer} lr {settings.lr:g} · bs {settings.batch_size}"
+    if settings.init_weights:
+        text += f" · from {os.path.basename(settings.init_weights)}"
+        if settings.freeze:
+            text += f", frozen to {settings.freeze}"
+    return text
 
 
 @dataclass

@@ -27,6 +27,11 @@ DATASETS = (
     ("Image folder (one folder per class)…", "folder", True),
 )
 OPTIMIZERS = (("SGD (momentum 0.9)", "sgd"), ("AdamW", "adamw"))
+FREEZE_CHOICES = (("nothing (train every layer)", None), ("the stem", "stem"),
+                  ("the stem and stage 1", "stage1"), ("up to stage 2", "stage2"), ("up to stage 3", "stage3"),
+                  ("up to stage 4", "stage4"))
+NORMALISE_CHOICES = (("as the weights expect (ImageNet's for torchvision files)", "auto"),
+                     ("ImageNet's mean and std", "imagenet"), ("the training images' own", "data"))
 SCHEDULES = (("cosine", "cosine"), ("multi-step (÷10 at 50% and 75%)", "multistep"),
              ("one-cycle", "onecycle"), ("constant", "constant"))
 
@@ -100,6 +105,7 @@ class TrainingSettingsForm(QWidget):
         self._folder_widget = QWidget()
         self._folder_widget.setLayout(folder_row)
         form.addRow("Folder", self._folder_widget)
+        self._add_start_rows(form)
 
         self.train_size = _spin(0, 10_000_000, 0, 256, special="whole set")
         self.train_size.setToolTip("Train on the first N images only (a quick look); 'whole set' uses all.")
@@ -170,7 +176,12 @@ class TrainingSettingsForm(QWidget):
         for box in (self.augment, self.compile, self.tensorboard):
             box.toggled.connect(self.changed)
         self.folder.textChanged.connect(self.changed)
+        self.init_weights.textChanged.connect(self.changed)
+        self.init_weights.textChanged.connect(self._on_init_weights)
+        for box in (self.freeze, self.normalise):
+            box.currentIndexChanged.connect(self.changed)
         self._base = TrainSettings()
+        self._on_init_weights()
         self._on_dataset()
 
     # -- reading and writing ------------------------------------------------------
@@ -202,6 +213,9 @@ class TrainingSettingsForm(QWidget):
             device=device,
             compile=self.compile.isChecked(),
             grad_every=self.grad_every.value(),
+            init_weights=os.path.expanduser(self.init_weights.text().strip()) or None,
+            freeze=self.freeze.currentData() if self.init_weights.text().strip() else None,
+            normalise=self.normalise.currentData(),
             # CPU steps are slow and reading the loss costs nothing there: show every step.
             # On an accelerator read the on-device sums every 10 steps to avoid syncs.
             metrics_every=1 if on_cpu else 10,
@@ -228,18 +242,73 @@ class TrainingSettingsForm(QWidget):
         self.device.setCurrentIndex(max(self.device.findData(s.device), 0))
         self.grad_every.setValue(s.grad_every)
         self.compile.setChecked(s.compile)
+        self.init_weights.setText(s.init_weights or "")
+        self.freeze.setCurrentIndex(max(self.freeze.findData(s.freeze), 0))
+        self.normalise.setCurrentIndex(max(self.normalise.findData(s.normalise), 0))
 
     def wants_tensorboard(self) -> bool:
         return self.tensorboard.isEnabled() and self.tensorboard.isChecked()
 
     def problem(self) -> str | None:
         """Why these settings cannot start a run (None when they can)."""
+        weights = self.init_weights.text().strip()
+        if weights and not os.path.isfile(os.path.expanduser(weights)):
+            return f"Start from: {weights} is not a file."
         if DATASETS[self.dataset.currentIndex()][2]:
             folder = self.folder.text().strip()
             label = DATASETS[self.dataset.currentIndex()][0].removesuffix("…")
             if not folder:
                 return f"{label}: choose the folder that holds its files."
         return None
+
+    # -- starting from pretrained weights -------------------------------------------
+    def _add_start_rows(self, form: QFormLayout) -> None:
+        self.init_weights = QLineEdit()
+        self.init_weights.setPlaceholderText("a fresh random initialisation")
+        self.init_weights.setToolTip("Fine-tune: start from these weights (a torchvision state_dict, a weights "
+                                     "file from import-weights or a training checkpoint). A head with another "
+                                     "class count is replaced by a fresh one.")
+        self.start_button = QPushButton("Start from weights…")
+        self.start_button.clicked.connect(self._choose_weights)
+        self.clear_weights = QPushButton("Clear")
+        self.clear_weights.setToolTip("Start from a fresh random initialisation again")
+        self.clear_weights.clicked.connect(self.init_weights.clear)
+        row = QHBoxLayout()
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.init_weights, 1)
+        row.addWidget(self.start_button)
+        row.addWidget(self.clear_weights)
+        holder = QWidget()
+        holder.setLayout(row)
+        form.addRow("Start from", holder)
+        self.freeze = QComboBox()
+        for label, value in FREEZE_CHOICES:
+            self.freeze.addItem(label, value)
+        self.freeze.setToolTip("Frozen parts get no gradient and their BatchNorm layers keep the statistics "
+                               "of the weights.")
+        form.addRow("Freeze", self.freeze)
+        self.normalise = QComboBox()
+        for label, value in NORMALISE_CHOICES:
+            self.normalise.addItem(label, value)
+        self.normalise.setToolTip("How input pixels are scaled: pretrained torchvision weights expect "
+                                  "ImageNet's mean and std.")
+        form.addRow("Normalise", self.normalise)
+
+    @Slot()
+    def _choose_weights(self) -> None:
+        start = self.init_weights.text().strip() or os.path.expanduser("~")
+        path, _ = QFileDialog.getOpenFileName(self, "Start from weights", start,
+                                              "Weights (*.pth *.pt *.ckpt);;All files (*)")
+        if path:
+            self.init_weights.setText(path)
+
+    @Slot()
+    def _on_init_weights(self) -> None:
+        on = bool(self.init_weights.text().strip())
+        self.clear_weights.setEnabled(on)
+        self.freeze.setEnabled(on)
+        if not on:
+            self.freeze.setCurrentIndex(0)
 
     # -- reactions ----------------------------------------------------------------
     @Slot()

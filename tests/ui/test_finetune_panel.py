@@ -1,0 +1,67 @@
+"""Fine-tuning from the app: "Start from weights..." in the training settings, and the run list names the file."""
+from __future__ import annotations
+
+from dataclasses import replace
+
+import torch  # (torch before PySide6)
+
+from explorer.nn import build
+from explorer.spec.model import BlockKind, NetworkSpec, StemSpec, uniform_stage
+from explorer.train.api import TrainSettings
+from explorer.ui.document import Document
+from explorer.ui.training import TrainingPanel
+from explorer.ui.training.settings_form import TrainingSettingsForm
+
+
+def tiny_spec() -> NetworkSpec:
+    return NetworkSpec(name="tiny", stem=StemSpec(width=8),
+                       stages=(uniform_stage(BlockKind.BASIC, 1, 8, 1), uniform_stage(BlockKind.BASIC, 1, 16, 2)))
+
+
+def tiny_settings(**changes) -> TrainSettings:
+    base = dict(dataset="shapes", train_size=256, test_size=64, batch_size=64, epochs=2, augment=False,
+                device="cpu", lr=0.05)
+    base.update(changes)
+    return TrainSettings(**base)
+
+
+def test_the_form_offers_weights_freezing_and_normalisation(qtbot, tmp_path, monkeypatch):
+    from PySide6.QtWidgets import QFileDialog
+
+    form = TrainingSettingsForm()
+    qtbot.addWidget(form)
+    assert form.settings().init_weights is None and not form.freeze.isEnabled()
+    weights = tmp_path / "pretrained.pth"
+    torch.save(build(tiny_spec(), seed=0).state_dict(), weights)
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(weights), ""))
+    form.start_button.click()
+    assert form.init_weights.text() == str(weights) and form.freeze.isEnabled()
+    form.freeze.setCurrentIndex(form.freeze.findData("stage1"))
+    form.normalise.setCurrentIndex(form.normalise.findData("data"))
+    s = form.settings()
+    assert (s.init_weights, s.freeze, s.normalise) == (str(weights), "stage1", "data")
+    form.clear_weights.click()
+    assert form.settings().init_weights is None and form.settings().freeze is None
+    form.init_weights.setText(str(tmp_path / "missing.pth"))
+    assert "missing.pth is not a file" in form.problem()
+
+
+def test_a_run_started_from_weights_says_so(qtbot, tmp_path):
+    panel = TrainingPanel(Document(tiny_spec()))
+    qtbot.addWidget(panel)
+    panel.show()
+    weights = tmp_path / "pretrained.pth"
+    other_head = replace(tiny_spec(), head=replace(tiny_spec().head, num_classes=7))
+    source = build(other_head, seed=4)
+    torch.save(source.state_dict(), weights)  # a 7-class head: shapes has 10 classes
+    panel.form.set_settings(tiny_settings(epochs=1, init_weights=str(weights), freeze="stem"))
+    with qtbot.waitSignal(panel.runFinished, timeout=60_000) as done:
+        assert panel.start()
+    record = done.args[0]
+    assert record.status == "finished"
+    assert panel.run_list.topLevelItem(0).text(0).endswith("· from pretrained.pth, frozen to stem")
+    assert f"started from {weights}" in panel.run_list.topLevelItem(0).toolTip(0)
+    assert "pretrained.pth has a 7-class head; replaced by a freshly initialised 10-class head" in \
+        panel.message.text()
+    assert torch.equal(record.model_state["conv1.weight"], source.state_dict()["conv1.weight"])  # frozen stem
+    assert panel.shutdown(5.0)
