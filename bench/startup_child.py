@@ -3,8 +3,8 @@
     python bench/startup_child.py app    # python main.py, as a user starts it
     python bench/startup_child.py bare   # torch + PySide6 + an empty 1600x1000 QMainWindow
 
-Prints ``painted <unix time>`` after the main window's first paint has been handled and
-quits. ``run_all.py`` takes the time before starting this process and subtracts it, so
+Prints ``painted <unix time> cpu <CPU-seconds of the process so far, every thread>`` after
+the main window's first paint has been handled, and quits. ``run_all.py`` takes the time before starting this process and subtracts it, so
 the figure runs from process start (interpreter included) to the window painted. The
 app runs exactly as ``python main.py``; only ``place_window`` is wrapped to watch for
 the paint. Run with QT_QPA_PLATFORM=offscreen and a fresh settings folder (HOME).
@@ -30,7 +30,8 @@ def watch_first_paint(window) -> None:
             if event.type() == QEvent.Type.Paint and not self.seen:
                 self.seen = True
                 # after this paint pass has been handled: report, then leave the event loop
-                QTimer.singleShot(0, lambda: (print(f"painted {time.time():.6f}", flush=True),
+                QTimer.singleShot(0, lambda: (print(f"painted {time.time():.6f} cpu {time.process_time():.6f}",
+                                                    flush=True),
                                               QApplication.instance().quit()))
             return False
 
