@@ -1,7 +1,17 @@
-"""Test setup: offscreen Qt, no stray threads, small and deterministic."""
+"""Test setup: offscreen Qt, no stray threads, small and deterministic.
+
+Tests of an optional extra (``export``: ONNX; ``tensorboard``) carry
+``@pytest.mark.needs_extra("NAME")``: without the extra's packages they skip and say
+which packages and how to install them. With ``RESNET_EXPLORER_REQUIRE_EXTRAS=1`` (set
+by .ci/run, which installs every extra) a missing extra fails the test instead, so CI
+never passes by skipping.
+"""
+import importlib.util
 import os
+import re
 import sys
 import threading
+import tomllib
 
 import pytest
 
@@ -11,6 +21,57 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
+
+REQUIRE_EXTRAS_ENV = "RESNET_EXPLORER_REQUIRE_EXTRAS"
+
+
+def optional_extras() -> dict[str, list[str]]:
+    """Each optional extra in pyproject.toml (but ``dev``) and the modules it brings.
+
+    Every package these extras name imports under its own distribution name.
+    """
+    with open(os.path.join(ROOT, "pyproject.toml"), "rb") as fh:
+        extras = tomllib.load(fh)["project"]["optional-dependencies"]
+    return {name: [re.split(r"[\s<>=!~;\[]", req, maxsplit=1)[0] for req in reqs]
+            for name, reqs in extras.items() if name != "dev"}
+
+
+def missing_modules(extra: str) -> list[str]:
+    modules = optional_extras()[extra]  # an unknown extra name is a KeyError: a typo in a test
+    return [m for m in modules if importlib.util.find_spec(m) is None]
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "needs_extra(name, ...): the test needs an optional extra from pyproject.toml; "
+                   "it skips without it (fails when RESNET_EXPLORER_REQUIRE_EXTRAS=1)")
+
+
+def _missing_extra(item) -> str | None:
+    """Why ``item`` cannot run here (an extra it needs is missing), or None."""
+    for mark in item.iter_markers("needs_extra"):
+        for extra in mark.args:
+            missing = missing_modules(extra)
+            if missing:
+                return (f"needs the '{extra}' extra ({', '.join(missing)} not installed): "
+                        f"pip install -e '.[{extra}]'")
+    return None
+
+
+def pytest_collection_modifyitems(config, items):
+    if os.environ.get(REQUIRE_EXTRAS_ENV) == "1":
+        return  # pytest_runtest_setup fails them instead
+    for item in items:
+        reason = _missing_extra(item)
+        if reason:
+            item.add_marker(pytest.mark.skip(reason=reason))
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    reason = _missing_extra(item) if os.environ.get(REQUIRE_EXTRAS_ENV) == "1" else None
+    if reason:
+        pytest.fail(f"{reason}; {REQUIRE_EXTRAS_ENV}=1 requires every extra", pytrace=False)
 
 
 @pytest.fixture(autouse=True)

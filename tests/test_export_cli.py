@@ -88,6 +88,7 @@ def test_onnx_without_the_onnx_package(tmp_path, capsys, monkeypatch):
 
 
 @pytest.mark.slow
+@pytest.mark.needs_extra("export")  # onnx writes the file; only onnxruntime is hidden
 def test_onnx_without_onnxruntime_says_verification_was_skipped(tmp_path, capsys, monkeypatch):
     monkeypatch.setitem(sys.modules, "onnxruntime", None)  # import onnxruntime now fails
     code, out, err = _run(capsys, "plain20", "--format", "onnx", "-o", str(tmp_path / "p20"))

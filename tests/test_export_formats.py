@@ -13,6 +13,7 @@ import torch
 
 from explorer.export import ONNX_TOLERANCE, TOLERANCE, ExportError, ExportJob, export_jobs, export_network
 from explorer.export import source as source_module
+from explorer.export.onnx_export import onnx_available
 from explorer.nn import build
 from explorer.spec import preset
 
@@ -28,6 +29,13 @@ PRESET_FORMATS = {
     "preact_resnet18": ["torchscript", "export", "python", "json"],
 }
 SKIPS_OFF = [(1, 0), (2, 1)]
+ONNX_PRESETS = [name for name, formats in PRESET_FORMATS.items() if "onnx" in formats]
+
+
+def _formats(name):
+    """The formats exported for ``name`` here: ONNX only with the ``export`` extra installed
+    (its checks are in test_onnx_exports_run_in_onnxruntime, which says when it skips)."""
+    return [f for f in PRESET_FORMATS[name] if f != "onnx" or onnx_available()]
 
 
 def _job(spec, formats, folder, stem):
@@ -50,7 +58,7 @@ def exported(tmp_path_factory):
     """Every preset in its formats, plus resnet20 with two skips off: written, and all the
     TorchScript, .pt2 and source files reloaded together in one fresh process."""
     folder = tmp_path_factory.mktemp("exports")
-    jobs = [_job(preset(name), formats, folder, name) for name, formats in PRESET_FORMATS.items()]
+    jobs = [_job(preset(name), _formats(name), folder, name) for name in PRESET_FORMATS]
     jobs.append(_job(preset("resnet20").with_skips(False, SKIPS_OFF), ["torchscript", "export", "python"],
                      folder, "r20_skips_off"))
     threads = torch.get_num_threads()
@@ -66,19 +74,29 @@ def exported(tmp_path_factory):
 @pytest.mark.parametrize("name", list(PRESET_FORMATS))
 def test_presets_export_and_reload_with_matching_outputs(name, exported):
     folder, results = exported
-    formats = PRESET_FORMATS[name]
-    assert [r.format.key for r in results[name]] == formats
+    assert [r.format.key for r in results[name]] == _formats(name)
     for r in results[name]:
+        if r.format.key == "onnx":
+            continue  # test_onnx_exports_run_in_onnxruntime
         assert r.verified, r.verification
         assert r.max_diff < r.tolerance
-        if r.format.key == "onnx":
-            assert r.tolerance >= ONNX_TOLERANCE and "onnxruntime" in r.verification
-        else:
-            assert r.tolerance == TOLERANCE == 1e-5
+        assert r.tolerance == TOLERANCE == 1e-5
         for path in r.files:
             assert path.exists() and path.stat().st_size > 0
         if r.format.key in ("torchscript", "export", "python"):
             assert "fresh Python process that cannot import this app" in r.verification
+
+
+@pytest.mark.slow
+@pytest.mark.needs_extra("export")
+@pytest.mark.parametrize("name", ONNX_PRESETS)
+def test_onnx_exports_run_in_onnxruntime(name, exported):
+    folder, results = exported
+    (r,) = [r for r in results[name] if r.format.key == "onnx"]
+    assert r.verified, r.verification
+    assert "onnxruntime" in r.verification
+    assert r.tolerance >= ONNX_TOLERANCE and r.max_diff < r.tolerance
+    assert (folder / f"{name}.onnx").stat().st_size > 0
 
 
 @pytest.mark.slow

@@ -21,8 +21,8 @@ def read_events(folder):
     return events
 
 
+@pytest.mark.needs_extra("tensorboard")
 def test_tensorboard_holds_the_runs_scalars(tiny_net, tmp_path, capsys):
-    pytest.importorskip("tensorboard")
     board, metrics = tmp_path / "tb" / "run1", tmp_path / "m.csv"  # DIR is created, parents too
     status = main(["train", tiny_net, "--epochs", "2", *TINY, "--grad-every", "2",
                    "--tensorboard", str(board), "--metrics-csv", str(metrics)])
@@ -54,8 +54,8 @@ def test_tensorboard_without_the_package_says_how_to_install_it(tiny_net, tmp_pa
     assert not board.exists()
 
 
+@pytest.mark.needs_extra("tensorboard")
 def test_tensorboard_folder_that_cannot_be_created(tiny_net, tmp_path, capsys):
-    pytest.importorskip("tensorboard")
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")
     assert main(["train", tiny_net, "--steps", "2", *TINY, "--tensorboard", str(blocker / "tb")]) == 2

@@ -59,8 +59,11 @@ def place_window(window, app) -> None:
     window.showMaximized()  # a window manager maximises; without one the geometry above stays
 
 
-def run_gui(argv: list[str] | None = None) -> int:
-    """Open the main window on the default preset and run the event loop; returns the exit code."""
+def run_gui(argv: list[str] | None = None, quit_after: float | None = None) -> int:
+    """Open the main window on the default preset and run the event loop; returns the exit code.
+
+    ``quit_after`` (seconds) closes the app by itself then, as if the user had quit.
+    """
     app = create_application(argv)
     from ..spec import DEFAULT_PRESET, preset
     from .document import Document
@@ -81,4 +84,6 @@ def run_gui(argv: list[str] | None = None) -> int:
     if should_show_tour(window.settings):  # the first start for this user: a short tour, once
         window.settings.setValue(TOUR_SEEN_KEY, True)
         QTimer.singleShot(600, window.show_tour)  # once the docks have their sizes
+    if quit_after is not None:
+        QTimer.singleShot(round(quit_after * 1000), window.close)
     return app.exec()

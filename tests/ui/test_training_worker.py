@@ -119,8 +119,8 @@ def test_tensorboard_logging_is_greyed_out_with_the_reason_when_missing(qtbot, m
     assert "pip install tensorboard" in form.tensorboard.toolTip()
 
 
+@pytest.mark.needs_extra("tensorboard")
 def test_tensorboard_sink_writes_the_runs_scalars(tmp_path):
-    pytest.importorskip("tensorboard")
     import numpy as np
     from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
