@@ -199,3 +199,18 @@ def test_cli_refuses_a_save_dir_that_is_a_file(capsys, tmp_path):
 def test_cli_names_a_bad_depth(capsys):
     assert cli_main(["experiment", "degradation", "--depths", "20,52"]) == 2
     assert "52 is not 6n+2" in capsys.readouterr().err
+
+
+def test_the_lessons_recipe_on_the_command_line():
+    from explorer.cli import make_parser
+    from explorer.cli.experiment import degradation_settings
+
+    s = degradation_settings(make_parser().parse_args(["experiment", "degradation", "--recipe", "lesson"]))
+    assert (s.recipe, s.lr, s.momentum, s.weight_decay, s.schedule, s.epochs, s.depths) == (
+        "lesson", 0.1, 0.9, 5e-4, "cosine", 30, (8, 20))
+    assert [a.label for a in s.arms()] == ["plain-8", "plain-20", "ResNet-8", "ResNet-20"]
+    s = degradation_settings(make_parser().parse_args(
+        ["experiment", "degradation", "--recipe", "lesson", "--epochs", "3", "--depths", "8,14"]))
+    assert (s.epochs, s.depths, s.weight_decay) == (3, (8, 14), 5e-4)  # the options still override
+    s = degradation_settings(make_parser().parse_args(["experiment", "degradation"]))
+    assert (s.recipe, s.weight_decay, s.depths) == ("paper", 1e-4, (20, 56))

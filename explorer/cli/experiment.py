@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import replace
 import signal
 import sys
 import threading
@@ -29,15 +30,12 @@ def register(sub) -> None:
         description="Train a plain net and a ResNet at each depth with the same recipe (SGD 0.1, momentum "
                     "0.9, weight decay 1e-4, cosine, batch 128), one step each in turn, and compare their "
                     "training error at the end (He et al. 2016).")
-    d.add_argument("--epochs", type=int, metavar="N", help="epochs for every arm (default 30)")
-    d.add_argument("--dataset", metavar="D", help="digits (default) | shapes | cifar10:PATH | ...")
+    add_common_options(d, epochs_default=30)
     d.add_argument("--depths", metavar="LIST", help="depths 6n+2 to compare, comma-separated (default 20,56)")
-    d.add_argument("--image-size", metavar="S",
-                   help="input side in pixels (default 8: digits are 8x8 drawings); 'native' for the nets' 32")
-    d.add_argument("--device", metavar="D", help="auto (default) | cpu | cuda | cuda:N | mps")
-    d.add_argument("--seed", type=int, metavar="S")
-    d.add_argument("--train-size", type=int, metavar="N", help="use N training images")
-    d.add_argument("--test-size", type=int, metavar="N", help="use N test images")
+    d.add_argument("--recipe", choices=("paper", "lesson"),
+                   help="paper (default): weight decay 1e-4, depths 20,56; lesson: the lessons' exercise, "
+                        "weight decay 5e-4, depths 8,20 (both SGD 0.1, momentum 0.9, cosine, 30 epochs); "
+                        "--epochs and --depths still override")
     d.add_argument("--augment", action="store_true", default=None,
                    help="random crop and flip (off by default: training error on the images themselves)")
     d.add_argument("--save-dir", metavar="DIR",
@@ -72,20 +70,40 @@ def register(sub) -> None:
     experiment_landscape.register(exp)
     experiment_prepost.register(exp)
 
+    from . import experiment_sweep
+    experiment_sweep.register(exp)
 
-def degradation_settings(args):
+
+def add_common_options(p, epochs_default: int) -> None:
+    """The options every training experiment takes (degradation, depth-sweep)."""
+    p.add_argument("--epochs", type=int, metavar="N", help=f"epochs for every network (default {epochs_default})")
+    p.add_argument("--dataset", metavar="D", help="digits (default) | shapes | cifar10:PATH | mnist:PATH | "
+                                                  "folder:PATH | ...")
+    p.add_argument("--image-size", metavar="S",
+                   help="input side in pixels (default 8: digits are 8x8 drawings); 'native' for the nets' 32")
+    p.add_argument("--device", metavar="D", help="auto (default) | cpu | cuda | cuda:N | mps")
+    p.add_argument("--seed", type=int, metavar="S")
+    p.add_argument("--train-size", type=int, metavar="N", help="use N training images")
+    p.add_argument("--test-size", type=int, metavar="N", help="use N test images")
+
+
+def common_changes(args) -> dict:
+    """The settings the common options change (only those given), checked; CliError names a bad one."""
     from ..experiments.arms import parse_depths
-    from ..experiments.degradation import DegradationSettings
 
     changes = {}
     if args.epochs is not None:
         if args.epochs < 1:
             raise CliError(f"--epochs must be at least 1, got {args.epochs}")
         changes["epochs"] = args.epochs
-    if args.depths is not None:
+    if getattr(args, "depths", None) is not None:
         changes["depths"] = parse_depths(args.depths)  # SpecError names the bad depth
-    for name in ("dataset", "device", "seed", "train_size", "test_size", "augment"):
+    for name in ("train_size", "test_size"):
         value = getattr(args, name)
+        if value is not None and value < 1:
+            raise CliError(f"--{name.replace('_', '-')} must be at least 1, got {value}")
+    for name in ("dataset", "device", "seed", "train_size", "test_size", "augment"):
+        value = getattr(args, name, None)
         if value is not None:
             changes[name] = value
     if args.image_size is not None:
@@ -100,7 +118,16 @@ def degradation_settings(args):
             if not 8 <= size <= 256:
                 raise CliError(f"--image-size must be between 8 and 256 pixels, got {size}")
             changes["image_size"] = size
-    return DegradationSettings(**changes)
+    return changes
+
+
+def degradation_settings(args):
+    from ..experiments.degradation import DegradationSettings
+
+    settings = DegradationSettings()
+    if getattr(args, "recipe", None):
+        settings = settings.with_recipe(args.recipe)
+    return replace(settings, **common_changes(args))
 
 
 class EpochTable:
@@ -145,8 +172,7 @@ def cmd_degradation(args) -> int:
     out = sys.stderr if args.json else sys.stdout
     size = f"{settings.image_size}x{settings.image_size}" if settings.image_size else "32x32"
     print(f"degradation: {', '.join(labels)} on {settings.dataset} ({size}), {settings.epochs} epochs each, "
-          f"SGD lr {settings.lr:g} momentum {settings.momentum:g} wd {settings.weight_decay:g} "
-          f"{settings.schedule}, batch {settings.batch_size}; the arms take turns one step at a time",
+          f"{settings.recipe_text()} ({settings.recipe} recipe); the arms take turns one step at a time",
           file=out, flush=True)
     table = EpochTable(labels)
     lock = threading.Lock()

@@ -11,8 +11,9 @@ show the effect and why (too short, stopped early, both nets fitted the data).
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
+from ..spec import SpecError
 from ..train.api import RunRecord, TrainSettings
 from .arms import Arm, parse_depths
 from .degradation_words import Verdict, conclude, pct, points  # noqa: F401  (the experiment's words)
@@ -33,6 +34,19 @@ DEFAULT_DATASET = "digits"
 # digits are 8x8 drawings: at 8x8 the nets see every detail at 1/16 of the cost of 32x32
 DEFAULT_IMAGE_SIZE = 8
 
+# Named recipes: the optimiser settings, and the epochs and depths they come with.
+RECIPES = {
+    # He et al. 2016's CIFAR recipe (cosine instead of steps), at the depths of their figure
+    "paper": dict(lr=0.1, momentum=0.9, weight_decay=1e-4, schedule="cosine", epochs=DEFAULT_EPOCHS,
+                  depths=DEFAULT_DEPTHS),
+    # the lessons' exercise: plain and residual nets at 8 and 20 layers
+    "lesson": dict(lr=0.1, momentum=0.9, weight_decay=5e-4, schedule="cosine", epochs=30, depths=(8, 20)),
+}
+RECIPE_TITLES = {
+    "paper": "He et al. 2016: SGD 0.1, momentum 0.9, weight decay 1e-4, cosine; depths 20 and 56",
+    "lesson": "The lessons': SGD 0.1, momentum 0.9, weight decay 5e-4, cosine, 30 epochs; depths 8 and 20",
+}
+
 
 @dataclass(frozen=True)
 class DegradationSettings:
@@ -51,6 +65,7 @@ class DegradationSettings:
     train_size: int | None = None
     test_size: int | None = None
     metrics_every: int = 4
+    recipe: str = "paper"  # the name of the recipe the optimiser settings came from (RECIPES)
 
     def __post_init__(self):
         object.__setattr__(self, "depths", parse_depths(",".join(str(d) for d in self.depths)))
@@ -59,15 +74,31 @@ class DegradationSettings:
         """plain then ResNet at each depth, shallow first: plain-20, plain-56, ResNet-20, ResNet-56."""
         return [Arm(kind, d) for kind in ("plain", "resnet") for d in self.depths]
 
+    def runs(self) -> list[tuple[Arm, int]]:
+        """Every network to train, with its seed: here each arm once, with ``seed``."""
+        return [(arm, self.seed) for arm in self.arms()]
+
+    def with_recipe(self, name: str):
+        """These settings with the optimiser, epochs and depths of the recipe ``name``."""
+        if name not in RECIPES:
+            raise SpecError(f"unknown recipe {name!r}; expected {' or '.join(RECIPES)}", where="experiment")
+        return replace(self, recipe=name, **RECIPES[name])
+
+    def recipe_text(self) -> str:
+        """The recipe as it is, in one line."""
+        return (f"SGD lr {self.lr:g} momentum {self.momentum:g} wd {self.weight_decay:g} {self.schedule}, "
+                f"batch {self.batch_size}")
+
     def input_shape(self) -> tuple[int, int, int] | None:
         return (3, self.image_size, self.image_size) if self.image_size else None
 
-    def train_settings(self) -> TrainSettings:
-        """The same recipe for every arm."""
+    def train_settings(self, seed: int | None = None) -> TrainSettings:
+        """The same recipe for every arm (``seed``: this run's seed, default ``self.seed``)."""
+        seed = self.seed if seed is None else seed
         return TrainSettings(
             dataset=self.dataset, train_size=self.train_size, test_size=self.test_size, epochs=self.epochs,
             batch_size=self.batch_size, optimizer="sgd", lr=self.lr, momentum=self.momentum,
-            weight_decay=self.weight_decay, schedule=self.schedule, augment=self.augment, seed=self.seed,
+            weight_decay=self.weight_decay, schedule=self.schedule, augment=self.augment, seed=seed,
             device=self.device, metrics_every=self.metrics_every)
 
     def to_dict(self) -> dict:
@@ -78,13 +109,16 @@ class DegradationSettings:
 
 @dataclass
 class ArmResult:
-    """One arm's numbers: training and test error after each completed epoch."""
+    """One trained network's numbers after each completed epoch."""
 
     arm: Arm
     train_errors: list[float] = field(default_factory=list)  # fractions, one per completed epoch
     test_errors: list[float] = field(default_factory=list)
     status: str = "finished"  # finished | stopped | failed | not started
     message: str = ""
+    seed: int = 0
+    train_losses: list[float] = field(default_factory=list)  # mean training loss of each epoch
+    test_losses: list[float] = field(default_factory=list)
 
     @property
     def label(self) -> str:
@@ -95,41 +129,63 @@ class ArmResult:
         return len(self.train_errors)
 
     @classmethod
-    def from_record(cls, arm: Arm, record: RunRecord) -> "ArmResult":
-        return cls(arm, [e.train_error for e in record.epochs], [e.test_error for e in record.epochs],
-                   record.status, record.message)
+    def from_record(cls, arm: Arm, record: RunRecord, seed: int = 0) -> "ArmResult":
+        e = record.epochs
+        return cls(arm, [m.train_error for m in e], [m.test_error for m in e], record.status, record.message,
+                   seed, [m.train_loss for m in e], [m.test_loss for m in e])
 
     @classmethod
-    def from_outcome(cls, arm: Arm, outcome: ArmOutcome) -> "ArmResult":
+    def from_outcome(cls, arm: Arm, outcome: ArmOutcome, seed: int = 0) -> "ArmResult":
         if outcome.record is not None:
-            return cls.from_record(arm, outcome.record)
-        return cls(arm, status=outcome.status, message=outcome.error)
+            return cls.from_record(arm, outcome.record, seed)
+        return cls(arm, status=outcome.status, message=outcome.error, seed=seed)
 
     def to_dict(self) -> dict:
-        return {"arm": self.label, "kind": self.arm.kind, "depth": self.arm.depth, "status": self.status,
-                "message": self.message, "train_error": list(self.train_errors),
-                "test_error": list(self.test_errors)}
+        last = (lambda xs: xs[-1] if xs else None)
+        test = last(self.test_errors)
+        return {"arm": self.label, "kind": self.arm.kind, "depth": self.arm.depth, "seed": self.seed,
+                "status": self.status, "message": self.message, "epochs_done": self.epochs_done,
+                "final_train_error": last(self.train_errors), "final_test_error": test,
+                "final_test_accuracy": None if test is None else 1.0 - test,
+                "train_error": list(self.train_errors), "test_error": list(self.test_errors),
+                "train_loss": list(self.train_losses), "test_loss": list(self.test_losses)}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "ArmResult":
+        return cls(Arm(d["kind"], int(d["depth"])), list(d.get("train_error", [])), list(d.get("test_error", [])),
+                   d.get("status", "finished"), d.get("message", ""), int(d.get("seed", 0)),
+                   list(d.get("train_loss", [])), list(d.get("test_loss", [])))
 
 
-def results_from_outcomes(settings: DegradationSettings, outcomes: list[ArmOutcome]) -> list[ArmResult]:
-    return [ArmResult.from_outcome(arm, outcome) for arm, outcome in zip(settings.arms(), outcomes)]
+def results_from_outcomes(settings, outcomes: list[ArmOutcome]) -> list[ArmResult]:
+    """One ``ArmResult`` per run of ``settings`` (``runs()``), in the same order as the outcomes."""
+    return [ArmResult.from_outcome(arm, outcome, seed) for (arm, seed), outcome in zip(settings.runs(), outcomes)]
 
 
-def degradation_runner(settings: DegradationSettings, thread_init=None) -> ArmRunner:
-    """The arms of ``settings`` as an ``ArmRunner``; the data set is loaded once, off the caller's thread."""
+def run_label(arm: Arm, seed: int, seeds: int) -> str:
+    return f"{arm.label} seed {seed}" if seeds > 1 else arm.label
+
+
+def degradation_runner(settings, thread_init=None) -> ArmRunner:
+    """The runs of ``settings`` as an ``ArmRunner``; the data set is loaded once, off the caller's thread.
+
+    ``settings`` is a ``DegradationSettings`` or anything with the same recipe methods
+    (``runs``, ``train_settings(seed)``, ``input_shape``): the depth sweep uses it too.
+    """
     from ..train.datasets import load_dataset
     from ..train.trainer import Trainer
 
-    arms = settings.arms()
-    train = settings.train_settings()
+    runs = settings.runs()
     shape = settings.input_shape()
+    seeds = len({seed for _, seed in runs})
 
     def setup():
-        h, w = shape[1:] if shape else arms[0].spec().input_shape[1:]
+        h, w = shape[1:] if shape else runs[0][0].spec().input_shape[1:]
         return load_dataset(settings.dataset, train_size=settings.train_size, test_size=settings.test_size,
                             image_size=(h, w))
 
     def make_trainer(i: int, control, data):
-        return Trainer(arms[i].spec(shape), train, control=control, data=data)
+        arm, seed = runs[i]
+        return Trainer(arm.spec(shape), settings.train_settings(seed), control=control, data=data)
 
-    return ArmRunner([a.label for a in arms], make_trainer, setup=setup, thread_init=thread_init)
+    return ArmRunner([run_label(a, s, seeds) for a, s in runs], make_trainer, setup=setup, thread_init=thread_init)
