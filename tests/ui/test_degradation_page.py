@@ -42,7 +42,7 @@ def open_page(window) -> DegradationPage:
     page = window.workbench.experiments.windows["degradation"].page
     page.base_settings = TINY
     page.form.depths.setText("8, 14")
-    page.form.dataset.setEditText("shapes")  # made in a moment; digits would import scikit-learn
+    page.form.dataset.set_name("shapes")  # made in a moment; digits would import scikit-learn
     page.form.image_size.setCurrentIndex(page.form.image_size.findData(8))
     return page
 
@@ -66,6 +66,13 @@ def test_the_menu_opens_the_page_and_a_tiny_run_ends_in_words(qtbot, window):
     assert page.run_button.isEnabled() and not page.stop_button.isEnabled()
     page.view.setCurrentIndex(page.view.findData("loss"))  # the loss view has a point per step
     assert len(page.curves.values(0)[0]) == 4
+    page.view.setCurrentIndex(page.view.findData("accuracy"))
+    for i, result in enumerate(verdict_results(page)):  # test accuracy, from the same numbers as the words
+        assert list(page.curves.values(i)[1]) == pytest.approx([100 * (1 - e) for e in result.test_errors])
+    assert not page.curves2.isVisible()
+    page.view.setCurrentIndex(page.view.findData("both"))  # training loss and test accuracy side by side
+    assert page.curves2.isVisible() and page.curves.view == "loss" and page.curves2.view == "accuracy"
+    assert len(page.curves.values(3)[0]) == 4 and list(page.curves2.values(3)[0]) == [1.0, 2.0]
 
 
 @pytest.mark.parametrize("ends,colour", [
@@ -82,6 +89,58 @@ def test_the_headline_colour_follows_the_verdict(qtbot, ends, colour):
     html = page.verdict_label.text()
     assert f"color:{colour}" in html.split("</div>")[0]
     assert escape(verdict.headline) in html
+
+
+def verdict_results(page):
+    from explorer.experiments.degradation import results_from_outcomes
+    return results_from_outcomes(page.settings_used, page.runner.outcomes)
+
+
+def test_the_lessons_recipe_sets_its_depths_epochs_and_weight_decay(qtbot):
+    page = DegradationPage()
+    qtbot.addWidget(page)
+    assert page.form.settings().recipe == "paper" and page.form.settings().weight_decay == 1e-4
+    page.form.recipe.setCurrentIndex(page.form.recipe.findData("lesson"))
+    s = page.form.settings()
+    assert (s.recipe, s.lr, s.momentum, s.weight_decay, s.schedule, s.epochs, s.depths) == (
+        "lesson", 0.1, 0.9, 5e-4, "cosine", 30, (8, 20))
+    assert page.form.depths.text() == "8, 20" and "weight decay 5e-4" in page.form.recipe_note.text()
+    page.form.epochs.setValue(3)  # the fields still change what the recipe set
+    assert page.form.settings().epochs == 3
+
+
+def test_folder_datasets_are_chosen_and_checked_like_train(qtbot, tmp_path):
+    page = DegradationPage()
+    qtbot.addWidget(page)
+    chooser = page.form.dataset
+    kinds = [chooser.kind.itemData(i) for i in range(chooser.kind.count())]
+    assert kinds == ["digits", "shapes", "cifar10", "mnist", "folder"]
+    asked = []
+    chooser._choose_folder = lambda parent, title, start: asked.append(title) or "/no/such/folder"
+    chooser.kind.setCurrentIndex(kinds.index("cifar10"))
+    chooser.kind.activated.emit(kinds.index("cifar10"))  # as a user picking it: the folder chooser opens
+    assert asked == ["Folder of CIFAR-10"] and chooser.folder.text() == "/no/such/folder"
+    assert not page.run()
+    assert page.status.text() == "cifar10 dataset: expected a folder at /no/such/folder; nothing is there"
+    chooser.folder.setText("")
+    assert not page.run() and "CIFAR-10: choose its folder" in page.status.text()
+    chooser.set_name(f"mnist:{tmp_path}")
+    assert chooser.current_kind() == "mnist" and chooser.name() == f"mnist:{tmp_path}"
+    chooser.set_name("digits")
+    assert chooser.name() == "digits" and not chooser.folder_row().isVisibleTo(page)
+
+
+def test_a_wrong_folder_is_named_when_the_run_starts(qtbot, tmp_path):
+    page = DegradationPage()
+    qtbot.addWidget(page)
+    page.base_settings = TINY
+    page.form.depths.setText("8, 14")
+    page.form.dataset.set_name(f"cifar10:{tmp_path}")  # a folder, but no CIFAR-10 in it
+    with qtbot.waitSignal(page.finished, timeout=30_000) as done:
+        assert page.run()
+    assert done.args[0] is None
+    assert "expected data_batch_1" in page.status.text() and str(tmp_path) in page.status.text()
+    assert page.run_button.isEnabled()
 
 
 def test_bad_depths_are_named_and_nothing_starts(qtbot, window):

@@ -39,11 +39,21 @@ def parse_name(name: str) -> tuple[str, str | None]:
     raise DatasetError(f"unknown dataset {name!r}; expected one of {dataset_help()}")
 
 
+def check_name(name: str) -> tuple[str, str | None]:
+    """``parse_name`` plus the quick checks made before any file is read: a folder dataset's
+    folder must exist. Raises ``DatasetError`` naming the problem (as ``load_dataset`` would)."""
+    kind, path = parse_name(name)
+    if path is not None and not os.path.isdir(path):
+        found = "found a file" if os.path.isfile(path) else "nothing is there"
+        raise DatasetError(f"{kind} dataset: expected a folder at {path}; {found}")
+    return kind, path
+
+
 def load_dataset(name: str, *, train_size: int | None = None, test_size: int | None = None,
                  image_size: tuple[int, int] | None = None) -> ImageData:
     """Load (or make) the named dataset. ``image_size`` (H, W) is used by ``folder:``,
     whose images come in any size and are resized while read."""
-    kind, path = parse_name(name)
+    kind, path = check_name(name)
     if kind == "shapes":
         data = make_shapes(train_size or 10_000, test_size or 2_000)
     elif kind == "digits":
@@ -52,9 +62,6 @@ def load_dataset(name: str, *, train_size: int | None = None, test_size: int | N
         from .imagenet import load_imagenet_val
         data = load_imagenet_val(path, test_size)
     else:
-        if not os.path.isdir(path):
-            found = "found a file" if os.path.isfile(path) else "nothing is there"
-            raise DatasetError(f"{kind} dataset: expected a folder at {path}; {found}")
         if kind in ("cifar10", "cifar100"):
             data = files.load_cifar(path, classes=10 if kind == "cifar10" else 100)
         elif kind in ("mnist", "fashion-mnist"):

@@ -21,7 +21,9 @@ PLAIN_TONES = ("#f4a259", "#d2761c", "#9c4a00")  # light to strong orange
 RESNET_TONES = ("#7fb2e5", "#2f6fb5", "#123f7a")  # light to strong blue
 PREACT_TONES = ("#7fcf9f", "#2e8b57", "#0f5132")  # light to strong green: pre-activation ResNets
 VIEWS = {"error": ("Training error per epoch", "training error (%)"),
-         "loss": ("Training loss (smoothed)", "training loss")}
+         "loss": ("Training loss (smoothed)", "training loss"),
+         "accuracy": ("Test accuracy per epoch", "test accuracy (%)")}
+EPOCH_VIEWS = ("error", "accuracy")  # one point per epoch, drawn with markers
 EMA = 0.8  # smoothing of the per-step loss
 
 
@@ -40,6 +42,7 @@ class _ArmData:
     def __init__(self):
         self.epochs: list[float] = []
         self.errors: list[float] = []
+        self.accuracy: list[float] = []  # test accuracy (%), one per epoch
         self.loss_x: list[float] = []
         self.loss: list[float] = []
         self._ema: float | None = None
@@ -112,7 +115,7 @@ class ArmCurves(pg.PlotWidget):
         self._restyle()
         self.plot.setXRange(0, self._epochs, padding=0.02)
         self._redraw_all()
-        if self.view == "error":
+        if self.view in EPOCH_VIEWS:
             self.plot.setYRange(0, 100, padding=0.02)  # until the first epoch ends
 
     def _restyle(self) -> None:
@@ -124,7 +127,7 @@ class ArmCurves(pg.PlotWidget):
             pen = pg.mkPen(colour, width=width, style=arm_style(rank, count))
             pen.setCosmetic(True)
             item.setPen(pen)
-            if self.view == "error":
+            if self.view in EPOCH_VIEWS:
                 item.setSymbol("o")
                 item.setSymbolSize(7 * self.theme.scale)
                 item.setSymbolBrush(pg.mkBrush(colour))
@@ -133,7 +136,8 @@ class ArmCurves(pg.PlotWidget):
                 item.setSymbol(None)
 
     def set_view(self, view: str) -> None:
-        """``error`` (per epoch, the experiment's measure) or ``loss`` (per step, smoothed)."""
+        """``error`` (per epoch, the experiment's measure), ``loss`` (per step, smoothed) or ``accuracy``
+        (test accuracy per epoch)."""
         if view not in VIEWS:
             raise ValueError(f"unknown view {view!r}")
         self.view = view
@@ -142,11 +146,12 @@ class ArmCurves(pg.PlotWidget):
         self._restyle()
         self._redraw_all()
 
-    def add_epoch(self, arm: int, epoch: int, train_error: float) -> None:
+    def add_epoch(self, arm: int, epoch: int, train_error: float, test_error: float = float("nan")) -> None:
         data = self._data[arm]
         data.epochs.append(float(epoch))
         data.errors.append(100.0 * train_error)
-        if self.view == "error":
+        data.accuracy.append(100.0 * (1.0 - test_error))
+        if self.view in EPOCH_VIEWS:
             self._redraw(arm)
 
     def add_steps(self, arm: int, steps: np.ndarray, losses: np.ndarray, total_steps: int) -> None:
@@ -159,6 +164,8 @@ class ArmCurves(pg.PlotWidget):
         data, item = self._data[arm], self._items[arm]
         if self.view == "error":
             item.setData(np.asarray(data.epochs), np.asarray(data.errors))
+        elif self.view == "accuracy":
+            item.setData(np.asarray(data.epochs), np.asarray(data.accuracy))
         else:
             item.setData(np.asarray(data.loss_x), np.asarray(data.loss))
 

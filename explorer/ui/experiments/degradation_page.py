@@ -8,25 +8,26 @@ a projector.
 from __future__ import annotations
 
 import time
-from dataclasses import replace
 from html import escape
 
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QFont
-from PySide6.QtWidgets import (QComboBox, QFormLayout, QHBoxLayout, QLabel, QLineEdit,
-                               QProgressBar, QPushButton, QSpinBox, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QProgressBar, QPushButton, QVBoxLayout, QWidget
 
-from ...experiments.arms import parse_depths
-from ...experiments.degradation import (DEFAULT_EPOCHS, DEFAULT_IMAGE_SIZE, DegradationSettings, conclude,
-                                        degradation_runner, pct, results_from_outcomes)
+from ...experiments.degradation import DegradationSettings, conclude, degradation_runner, pct, results_from_outcomes
 from ...spec import SpecError
 from ...train.api import EpochMetrics, RunFinished, StepMetrics
 from ...train.clock import clock
+from ...train.datasets import DatasetError
 from ..stop_on_close import stop_and_close
 from ..theme import Theme, follow_presenter
 from .curves import ArmCurves
+from .forms import DegradationForm
 from .worker import ExperimentWorker
 
+# what the plot menu offers: (label, view); "both" puts training loss and test accuracy side by side
+VIEWS = (("Training error per epoch", "error"), ("Training loss per step", "loss"),
+         ("Test accuracy per epoch", "accuracy"), ("Training loss and test accuracy, side by side", "both"))
 VERDICT_POINTS = 17.0  # the result in words: legible from the back of a classroom
 DETAIL_POINTS = 12.5
 VALUE_POINTS = 13.0
@@ -39,55 +40,6 @@ VERDICT_COLOURS = {"shown": "#1b5e20", "mostly": "#1b5e20", "plain_only": "#7a4a
                    "mixed": "#7a4a00", "not_shown": "#7a0014", "no_verdict": "#333333"}
 
 
-class DegradationForm(QWidget):
-    """Epochs, depths, dataset, image size and device; ``settings()`` raises SpecError for bad input."""
-
-    def __init__(self, parent: QWidget | None = None):
-        super().__init__(parent)
-        self.epochs = QSpinBox()
-        self.epochs.setRange(1, 1000)
-        self.epochs.setValue(DEFAULT_EPOCHS)
-        self.epochs.setToolTip("Epochs for every arm; the result needs enough of them (see the words)")
-        self.depths = QLineEdit("20, 56")
-        self.depths.setToolTip("Depths to compare, each 6n+2: 8, 14, 20, 32, 44, 56, 110, ...")
-        self.dataset = QComboBox()
-        self.dataset.setEditable(True)
-        self.dataset.addItems(["digits", "shapes"])
-        self.dataset.setToolTip("digits (scikit-learn's, 1,437 training images), shapes, or cifar10:PATH ...")
-        self.image_size = QComboBox()
-        self.image_size.addItem("8 px (digits' own, fastest)", 8)
-        self.image_size.addItem("16 px", 16)
-        self.image_size.addItem("32 px (the nets' own)", None)
-        self.image_size.setToolTip("The side of the images the nets see; the depth, not the size, is what "
-                                   "the experiment is about")
-        self.image_size.setCurrentIndex(max(0, self.image_size.findData(DEFAULT_IMAGE_SIZE)))
-        self.device = QComboBox()
-        self.device.addItems(["auto", "cpu", "cuda", "mps"])
-        layout = QFormLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addRow("Epochs", self.epochs)
-        layout.addRow("Depths", self.depths)
-        layout.addRow("Dataset", self.dataset)
-        layout.addRow("Image size", self.image_size)
-        layout.addRow("Device", self.device)
-
-    def settings(self, base: DegradationSettings | None = None) -> DegradationSettings:
-        """``base`` (default: the defaults) with the form's fields; the recipe stays ``base``'s."""
-        return replace(base or DegradationSettings(), epochs=self.epochs.value(),
-                       depths=parse_depths(self.depths.text()),
-                       dataset=self.dataset.currentText().strip() or "digits",
-                       image_size=self.image_size.currentData(), device=self.device.currentText())
-
-    def set_settings(self, s: DegradationSettings) -> None:
-        self.epochs.setValue(s.epochs)
-        self.depths.setText(", ".join(str(d) for d in s.depths))
-        self.dataset.setEditText(s.dataset)
-        index = self.image_size.findData(s.image_size)
-        if index < 0:
-            self.image_size.addItem(f"{s.image_size} px", s.image_size)
-            index = self.image_size.count() - 1
-        self.image_size.setCurrentIndex(index)
-        self.device.setCurrentText(s.device)
 
 
 class DegradationPage(QWidget):
@@ -95,8 +47,9 @@ class DegradationPage(QWidget):
 
     finished = Signal(object)
 
-    def __init__(self, parent: QWidget | None = None, make_runner=None):
+    def __init__(self, parent: QWidget | None = None, make_runner=None, choose_folder=None):
         super().__init__(parent)
+        self._choose_folder = choose_folder
         self._make_runner = make_runner or degradation_runner
         self.worker = ExperimentWorker(self)
         self.worker.eventsReady.connect(self._on_events)
@@ -121,7 +74,7 @@ class DegradationPage(QWidget):
         title.setObjectName("experimentTitle")
         intro = QLabel(INTRO)
         intro.setWordWrap(True)
-        self.form = DegradationForm()
+        self.form = DegradationForm(choose_folder=self._choose_folder)
         self.run_button = QPushButton("Run")
         self.run_button.setToolTip("Train every arm from scratch with these settings")
         self.stop_button = QPushButton("Stop")
@@ -133,9 +86,9 @@ class DegradationPage(QWidget):
             b.setMinimumHeight(34)
             buttons.addWidget(b)
         self.view = QComboBox()
-        self.view.addItem("Training error per epoch", "error")
-        self.view.addItem("Training loss per step", "loss")
-        self.view.currentIndexChanged.connect(lambda _i: self.curves.set_view(self.view.currentData()))
+        for label, view in VIEWS:
+            self.view.addItem(label, view)
+        self.view.currentIndexChanged.connect(self._on_view)
         self.progress = QProgressBar()
         self.progress.setRange(0, 1000)
         self.progress.setValue(0)
@@ -161,6 +114,9 @@ class DegradationPage(QWidget):
         left.setMaximumWidth(420)
 
         self.curves = ArmCurves()
+        self.curves2 = ArmCurves()  # the right-hand plot of "side by side"
+        self.curves2.set_view("accuracy")
+        self.curves2.hide()
         self.values = QLabel()  # each arm's latest training error, in its colour
         self.values.setTextFormat(Qt.TextFormat.RichText)
         self.values.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -173,7 +129,10 @@ class DegradationPage(QWidget):
         right = QWidget()
         right_layout = QVBoxLayout(right)
         right_layout.setContentsMargins(4, 8, 8, 8)
-        right_layout.addWidget(self.curves, 1)
+        plots = QHBoxLayout()
+        plots.addWidget(self.curves, 1)
+        plots.addWidget(self.curves2, 1)
+        right_layout.addLayout(plots, 1)
         right_layout.addWidget(self.values)
         right_layout.addWidget(self.verdict_label)
 
@@ -223,7 +182,7 @@ class DegradationPage(QWidget):
             return False
         try:
             settings = self.form.settings(self.base_settings)
-        except SpecError as err:
+        except (SpecError, DatasetError) as err:
             self._set_status(str(err), error=True)
             return False
         self.settings_used = settings
@@ -233,6 +192,7 @@ class DegradationPage(QWidget):
         self._stopping = False
         arms = settings.arms()
         self.curves.set_arms(arms, settings.epochs)
+        self.curves2.set_arms(arms, settings.epochs)
         self._show_values()
         self._show_verdict(f"Running {len(arms)} networks for {settings.epochs} epochs; the result "
                            "appears here at the end.", colour="#555555")
@@ -271,10 +231,12 @@ class DegradationPage(QWidget):
         changed = False
         for arm, event in events:
             if isinstance(event, StepMetrics):
-                self.curves.add_steps(arm, event.steps, event.loss, event.total_steps)
+                for curves in (self.curves, self.curves2):
+                    curves.add_steps(arm, event.steps, event.loss, event.total_steps)
                 self._progress[arm] = (int(event.steps[-1]), event.total_steps, event.eta_s)
             elif isinstance(event, EpochMetrics):
-                self.curves.add_epoch(arm, event.epoch, event.train_error)
+                for curves in (self.curves, self.curves2):
+                    curves.add_epoch(arm, event.epoch, event.train_error, event.test_error)
                 self._values[arm] = event.train_error
                 changed = True
             elif isinstance(event, RunFinished) and event.status == "failed":
@@ -296,9 +258,17 @@ class DegradationPage(QWidget):
         self._set_status(f"Epoch {epoch} of {epochs} · {clock(time.monotonic() - self._started)} elapsed · "
                          f"about {clock(left)} left")
 
+    @Slot()
+    def _on_view(self) -> None:
+        view = self.view.currentData()
+        both = view == "both"
+        self.curves.set_view("loss" if both else view)
+        self.curves2.setVisible(both)
+
     def _show_values(self) -> None:
         """The legend under the plot, with each arm's latest training error."""
-        self.values.setText(self.curves.legend_html({i: pct(v) for i, v in self._values.items()}))
+        legend = self.curves.legend_html({i: pct(v) for i, v in self._values.items()})
+        self.values.setText(("Latest training error: " if self._values else "") + legend)
 
     def _set_status(self, text: str, error: bool = False) -> None:
         self.status.setText(text)

@@ -1,4 +1,4 @@
-"""The Experiments menu (Degradation, Drop a Block, Loss Landscape, Pre- vs Post-activation) and its windows.
+"""The Experiments menu (Degradation, Drop a Block, Depth Sweep, Loss Landscape, Pre- vs Post-activation) and its windows.
 
 Each experiment gets its own top-level window (made on first use, kept while the app
 runs), so it can fill a projector's screen while the editor stays as it was. Closing
@@ -59,6 +59,7 @@ class ExperimentsMenu(QObject):
                                           "measure what is left (Veit et al. 2016)")
         self.drop_block_action.triggered.connect(self.open_drop_block)
         self.menu.addAction(self.drop_block_action)
+        self._add_depth_sweep()
         self._add_look_inside_actions()
         window.add_close_guard(self.confirm_close)
 
@@ -107,6 +108,18 @@ class ExperimentsMenu(QObject):
     @Slot()
     def open_degradation(self) -> ExperimentWindow:
         return self._open("degradation", "Degradation", DegradationPage)
+
+    def _add_depth_sweep(self) -> None:
+        self.depth_sweep_action = QAction("Depth &Sweep…", self)
+        self.depth_sweep_action.setToolTip("A plain net and a ResNet at every depth: final error against depth "
+                                           "(the lessons' depth slider)")
+        self.depth_sweep_action.triggered.connect(self.open_depth_sweep)
+        self.menu.addAction(self.depth_sweep_action)
+
+    @Slot()
+    def open_depth_sweep(self) -> ExperimentWindow:
+        from .depth_sweep_page import DepthSweepPage
+        return self._open("depth_sweep", "Depth sweep", DepthSweepPage)
 
     @Slot()
     def open_drop_block(self) -> ExperimentWindow:
