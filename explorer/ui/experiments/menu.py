@@ -1,4 +1,4 @@
-"""The Experiments menu (Degradation, Drop a Block, Depth Sweep, Loss Landscape, Pre- vs Post-activation) and its windows.
+"""The Experiments menu (Degradation, Drop a Block, Depth Sweep, Loss Landscape, Pre/Post) and its windows.
 
 Each experiment gets its own top-level window (made on first use, kept while the app
 runs), so it can fill a projector's screen while the editor stays as it was. Closing
