@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass, field
 
 from ..spec import SpecError
-from .arms import KINDS, Arm
+from .arms import Arm
 from .degradation import DEFAULT_DATASET, DEFAULT_IMAGE_SIZE, ArmResult, DegradationSettings, results_from_outcomes
 
 # Measured on this project's shared 2-core CPU with one torch thread (bench/bench_depth_sweep.py);
@@ -23,6 +23,7 @@ from .degradation import DEFAULT_DATASET, DEFAULT_IMAGE_SIZE, ArmResult, Degrada
 DEFAULT_SWEEP_DEPTHS = (8, 14, 20, 32, 44, 56)
 DEFAULT_SWEEP_EPOCHS = 20
 MAX_SEEDS = 10
+SWEEP_KINDS = ("plain", "resnet")  # the two curves
 
 
 def parse_seeds(text: str) -> tuple[int, ...]:
@@ -66,7 +67,7 @@ class SweepSettings(DegradationSettings):
 
     def runs(self) -> list[tuple[Arm, int]]:
         """Seed by seed, the plain nets shallow to deep, then the ResNets."""
-        return [(Arm(kind, d), seed) for seed in self.seeds for kind in KINDS for d in self.depths]
+        return [(Arm(kind, d), seed) for seed in self.seeds for kind in SWEEP_KINDS for d in self.depths]
 
     def to_dict(self) -> dict:
         d = super().to_dict()
