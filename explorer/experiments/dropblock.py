@@ -262,6 +262,10 @@ def load_trained(path: str, net: NetworkSpec | None = None) -> TrainedNet:
     except WeightsError as err:
         raise TrainingError(str(err)) from None
     extras = weights.extras
+    if "settings" in extras:  # a trainer checkpoint: every field is checked once, here
+        from ..train.checkpoint import validate_checkpoint
+
+        validate_checkpoint({**extras, "model": weights.state_dict}, path)
     if weights.spec is None:
         if net is None:
             raise TrainingError(f"{weights.path.name} is a bare state_dict: it does not say which network it "
@@ -277,7 +281,7 @@ def load_trained(path: str, net: NetworkSpec | None = None) -> TrainedNet:
                         "pass the network it was trained as", where="drop-block")
     if "settings" not in extras:  # a weights file from import-weights: torchvision's weights
         return TrainedNet(spec, weights.state_dict, None, normalisation=Normalisation.imagenet())
-    settings = extras.get("settings") or {}
+    settings = extras["settings"]
     return TrainedNet(spec, weights.state_dict, settings.get("dataset"), settings.get("train_size"),
                       settings.get("test_size"), Normalisation.from_dict(extras.get("normalisation")))
 
