@@ -63,3 +63,12 @@ def write_or_rescue(write, path: str, what: str) -> bool:
     print(f"error: could not write the {what} to {path} ({reason}), nor to any other folder; "
           f"only the printed results remain", file=sys.stderr, flush=True)
     return False
+
+
+def check_seed(seed: int | None, flag: str = "--seed") -> None:
+    """Seeds are combined with step numbers inside 64 bits: refuse what does not fit."""
+    from ..train.limits import MAX_SEED
+    from . import CliError
+
+    if seed is not None and not 0 <= seed <= MAX_SEED:
+        raise CliError(f"{flag} must be between 0 and {MAX_SEED:,}, got {seed:,}")

@@ -164,6 +164,12 @@ def cmd_degradation(args) -> int:
     from ..train.api import EpochMetrics, RunFinished
 
     settings = degradation_settings(args)
+    from ..train.api import TrainingError
+    from ..train.optim import check_settings
+    try:
+        check_settings(settings.train_settings())  # every arm's recipe, before anything is printed
+    except TrainingError as err:
+        raise CliError(str(err)) from None
     if args.save_dir:
         _make_save_dir(args.save_dir)
     check_output(args.save_dir, "--save-dir", folder=True)

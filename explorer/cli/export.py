@@ -4,7 +4,7 @@ from __future__ import annotations
 import os
 
 from . import CliError
-from .common import check_output, resolve_network
+from .common import check_output, check_seed, resolve_network
 
 
 def register(sub) -> None:
@@ -39,6 +39,7 @@ def cmd_export(args) -> int:
     from ..export import (FORMATS, JIT_DEPRECATION_NOTE, ExportError, WeightsError, export_network,
                           load_weights_for, parse_input_shape)
 
+    check_seed(args.seed)
     spec = resolve_network(args.net)
     try:
         shape = parse_input_shape(args.input) if args.input else None

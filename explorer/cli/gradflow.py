@@ -8,7 +8,7 @@ import sys
 
 from ..spec import NetworkSpec, analyse, fmt_shape
 from . import CliError
-from .common import resolve_network
+from .common import check_seed, resolve_network
 
 BAR_WIDTH = 30
 
@@ -113,12 +113,20 @@ def _bar(value: float, lo: float, hi: float) -> str:
 
 
 def cmd_gradflow(args) -> int:
+    check_seed(args.seed)
     if args.batch is not None and args.batch < 1:
         raise CliError(f"--batch must be at least 1, got {args.batch}")
     spec = parse_skips(args.skips, resolve_network(args.net))
     info = analyse(spec)
     if not info.blocks:
         raise CliError(f"{spec.name!r} has no residual blocks to measure")
+    if args.batch is not None:
+        from ..train.api import TrainingError
+        from ..train.limits import activation_bytes, available_memory, check_fits
+        try:
+            check_fits(activation_bytes(info, args.batch), f"--batch {args.batch:,}", available_memory())
+        except TrainingError as err:
+            raise CliError(str(err)) from None
 
     from ..analysis.probe import DEFAULT_BATCH, choose_batch, probe, release_memory
     from ..experiments.gradflow import format_factor, summarise

@@ -29,6 +29,7 @@ from .datasets import ImageData, channel_stats, conform_channels, load_dataset, 
 from .device import (amp_dtype, free_cached_memory, is_out_of_memory, resolve_device,
                      use_channels_last)
 from .distributed import DistContext, RankFailure
+from .limits import activation_bytes, check_fits, device_memory
 from .finetune import (Normalisation, count_trainable, keep_frozen_bn_in_eval, read_init_weights,
                        resolve_normalisation, start_from)
 from .loader import BatchSource
@@ -86,8 +87,10 @@ class Trainer:
     def _prepare(self) -> None:
         s = self.settings
         check_settings(s)
-        analyse(self.spec)  # raises SpecError naming the stage and block
+        info = analyse(self.spec)  # raises SpecError naming the stage and block
         self.device = resolve_device(s.device, self.dist.local_rank if self.dist.enabled else None)
+        check_fits(activation_bytes(info, s.batch_size), f"one training step on batches of {s.batch_size:,} images",
+                   device_memory(self.device), "this machine" if self.device.type == "cpu" else str(self.device))
         if self.resume is not None and not isinstance(self.resume, dict):
             self._resume_path = self.resume
             self.resume = read_checkpoint(self.resume)

@@ -55,6 +55,10 @@ def load_dataset(name: str, *, train_size: int | None = None, test_size: int | N
     whose images come in any size and are resized while read."""
     kind, path = check_name(name)
     if kind == "shapes":
+        from ..limits import available_memory, check_fits
+
+        count = (train_size or 10_000) + (test_size or 2_000)
+        check_fits(count * (3 * 32 * 32 + 8), f"{count:,} procedural images", available_memory())
         data = make_shapes(train_size or 10_000, test_size or 2_000)
     elif kind == "digits":
         data = load_digits32()

@@ -1,0 +1,82 @@
+"""Limits checked before any work: numbers no run can use, and sizes that cannot fit in memory.
+
+A request that cannot fit (a procedural set of a billion images, a batch of a billion
+images) is refused up front, saying how much memory it would take and how much there
+is, instead of running for minutes and ending in an allocator error.
+"""
+from __future__ import annotations
+
+import math
+import os
+
+from .api import TrainingError
+
+MAX_SEED = 2 ** 32 - 1  # seeds are combined with step numbers; this keeps them inside 64 bits
+MAX_STEPS = 10 ** 9
+MAX_EPOCHS = 10 ** 6
+MAX_METRICS_EVERY = 100_000  # a buffer of this many floats lives on the device
+MAX_IMAGES = 10 ** 9
+
+
+def human_bytes(n: float) -> str:
+    for unit, size in (("TiB", 1 << 40), ("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if n >= size:
+            return f"{n / size:.1f} {unit}"
+    return f"{int(n)} bytes"
+
+
+def available_memory() -> int | None:
+    """Bytes of host memory available now (Linux: MemAvailable), or None when unknown."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def device_memory(device) -> int | None:
+    """Free bytes on ``device`` (CUDA), host memory for the CPU, None when unknown (MPS)."""
+    kind = getattr(device, "type", str(device))
+    if kind == "cuda":
+        import torch
+        try:
+            return torch.cuda.mem_get_info(device)[0]
+        except (RuntimeError, AssertionError):
+            return None
+    if kind == "cpu":
+        return available_memory()
+    return None
+
+
+def check_fits(nbytes: float, what: str, available: int | None, where: str = "this machine") -> None:
+    """Refuse ``what`` when it needs more than ``available`` bytes."""
+    if available is not None and nbytes > available:
+        raise TrainingError(f"{what} would take at least {human_bytes(nbytes)} of memory; {where} has about "
+                            f"{human_bytes(available)} free")
+
+
+def activation_bytes(info, batch: int) -> int:
+    """A lower bound on the memory one training step of ``batch`` images needs: every block's
+    output, kept for the backward pass, in float32 (the real need is several times this)."""
+    per_image = math.prod(info.input_shape) + math.prod(info.stem_shape)
+    per_image += sum(math.prod(b.out_shape) for b in info.blocks)
+    return 4 * per_image * int(batch)
+
+
+def check_number(value, name: str, lo=None, hi=None, integer: bool = False) -> None:
+    """Refuse NaN, infinity and values outside [lo, hi], naming the setting."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or (integer and not isinstance(value, int)):
+        raise TrainingError(f"{name} must be a {'whole ' if integer else ''}number, got {value!r}")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise TrainingError(f"{name} must be a finite number, got {value}")
+    if lo is not None and value < lo or hi is not None and value > hi:
+        rng = (f"between {lo:,} and {hi:,}" if lo is not None and hi is not None
+               else f"at least {lo:,}" if lo is not None else f"at most {hi:,}")
+        raise TrainingError(f"{name} must be {rng}, got {value:,}" if isinstance(value, int)
+                            else f"{name} must be {rng}, got {value:g}")
