@@ -30,7 +30,7 @@ CASES = [
     (["gradflow", "NET", "--batch", "1000000000"], "--batch 1,000,000,000 would take at least"),
     (["gradflow", "NET", "--seed", str(2 ** 70)], "--seed must be between 0 and 4,294,967,295"),
     (["export", "NET", "-f", "json", "-o", "OUT", "--seed", "-3"], "--seed must be between 0"),
-    (["experiment", "degradation", "--train-size", "-3"], "train size must be between 1"),
+    (["experiment", "degradation", "--train-size", "-3"], "--train-size must be at least 1, got -3"),
     (["experiment", "degradation", "--seed", str(2 ** 65)], "seed must be between 0"),
 ]
 
