@@ -79,6 +79,10 @@ def run_gui(argv: list[str] | None = None, quit_after: float | None = None) -> i
     window, bench = build_window(Document(preset(DEFAULT_PRESET)))
     app.aboutToQuit.connect(bench.shutdown)  # however the loop ends, no thread outlives it
     place_window(window, app)
+    from .recovery import install, offer_restore
+
+    install(window)  # autosave after changes; the file is removed on a normal quit
+    QTimer.singleShot(0, lambda: offer_restore(window))  # after a crash: offer what was autosaved
     from .help_tour import TOUR_SEEN_KEY, should_show_tour
 
     if should_show_tour(window.settings):  # the first start for this user: a short tour, once

@@ -58,6 +58,18 @@ class Dialogs:
         return {QMessageBox.StandardButton.Save: "save",
                 QMessageBox.StandardButton.Discard: "discard"}.get(QMessageBox.StandardButton(answer), "cancel")
 
+    def ask_restore(self, parent: QWidget, what: str) -> str:
+        """"restore" or "discard": the network autosaved before the app last stopped unexpectedly."""
+        box = QMessageBox(QMessageBox.Icon.Question, "Restore unsaved network?",
+                          "ResNet Explorer stopped unexpectedly last time, with unsaved changes.",
+                          QMessageBox.StandardButton.NoButton, parent)
+        box.setInformativeText(f"Restore {what}? If you discard it, it is gone.")
+        restore = box.addButton("Restore", QMessageBox.ButtonRole.AcceptRole)
+        box.addButton("Discard", QMessageBox.ButtonRole.DestructiveRole)
+        box.setDefaultButton(restore)
+        box.exec()
+        return "restore" if box.clickedButton() is restore else "discard"
+
     def error(self, parent: QWidget, title: str, text: str) -> None:
         QMessageBox.critical(parent, title, text)
 

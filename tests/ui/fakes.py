@@ -10,6 +10,8 @@ class FakeDialogs:
         self.errors: list[tuple[str, str]] = []
         self.infos: list[tuple[str, str]] = []
         self.unsaved_asked = 0
+        self.restore_answer = "discard"
+        self.restore_asked: list[str] = []
 
     def open_path(self, parent, directory):
         return self.open_answer
@@ -23,6 +25,10 @@ class FakeDialogs:
     def ask_unsaved(self, parent, name):
         self.unsaved_asked += 1
         return self.unsaved_answer
+
+    def ask_restore(self, parent, what):
+        self.restore_asked.append(what)
+        return self.restore_answer
 
     def error(self, parent, title, text):
         self.errors.append((title, text))
