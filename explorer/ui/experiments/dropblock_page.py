@@ -13,9 +13,10 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import (QComboBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel, QLineEdit,
-                               QPushButton, QRadioButton, QVBoxLayout, QWidget)
+                               QPushButton, QRadioButton, QSpinBox, QVBoxLayout, QWidget)
 
-from ...experiments.dropblock import DropJob, DropRunner, drop_summary, drop_words, load_trained
+from ...experiments.dropblock import DropJob, DropRunner, drop_summary, drop_words, load_trained, parse_blocks
+from ...spec import preset, preset_names
 from ...train.api import TrainingError
 from ..stop_on_close import stop_and_close
 from ..theme import PlotScaler, Theme, follow_presenter
@@ -135,7 +136,7 @@ class DropBlockPage(QWidget):
         intro = QLabel(INTRO)
         intro.setWordWrap(True)
         self.from_run = QRadioButton("From the degradation run")
-        self.from_files = QRadioButton("From checkpoint files")
+        self.from_files = QRadioButton("From weights files")
         self.depth = QComboBox()
         self.depth.setToolTip("The ResNet and the plain net of this depth from the last degradation run")
         self.resnet_file = QLineEdit()
@@ -158,7 +159,7 @@ class DropBlockPage(QWidget):
             row.addWidget(edit, 1)
             row.addWidget(browse)
             form.addRow(label, row)
-        form.addRow("Test data", self.dataset)
+        self._add_file_rows(form)
         self.from_run.toggled.connect(lambda _on: self._update_buttons())
         self.run_button = QPushButton("Measure")
         self.run_button.setToolTip("Evaluate test accuracy with each block removed in turn")
@@ -265,6 +266,8 @@ class DropBlockPage(QWidget):
 
     def _jobs_from_files(self) -> tuple[list[DropJob], list[str]]:
         dataset = self.dataset.text().strip() or None
+        net = preset(self.network.currentData()) if self.network.currentData() else None
+        test_size = self.images.value() or None
         jobs, names = [], []
         for edit, required in ((self.resnet_file, True), (self.plain_file, False)):
             path = edit.text().strip()
@@ -272,10 +275,46 @@ class DropBlockPage(QWidget):
                 if required:
                     raise TrainingError("choose the ResNet's checkpoint file")
                 continue
-            trained = load_trained(path)
-            jobs.append(DropJob.from_trained(trained, dataset))
+            trained = load_trained(path, net)
+            blocks = parse_blocks(self.blocks.text(), trained.spec) if self.blocks.text().strip() else None
+            jobs.append(DropJob.from_trained(trained, dataset, test_size, blocks))
             names.append(trained.spec.name)
         return jobs, names
+
+    def _add_file_rows(self, form: QFormLayout) -> None:
+        """The network a bare state_dict belongs to, the test data (an ImageNet folder too), how many
+        images and which blocks: measuring all 16 blocks of a ResNet-50 on a CPU takes a while."""
+        self.network = QComboBox()
+        self.network.addItem("as stored in the file", None)
+        for name in preset_names():
+            self.network.addItem(name, name)
+        self.network.setToolTip("A torchvision state_dict does not say which network it is: pick it here "
+                                "(e.g. resnet50). Checkpoints and weights files know their network.")
+        form.addRow("Network", self.network)
+        self.imagenet_button = QPushButton("ImageNet folder…")
+        self.imagenet_button.setToolTip("ImageNet validation images: class folders named by WordNet id "
+                                        "(n01440764/...) or one folder with a labels.txt of 'FILENAME WNID' lines")
+        self.imagenet_button.clicked.connect(self._browse_imagenet)
+        row = QHBoxLayout()
+        row.addWidget(self.dataset, 1)
+        row.addWidget(self.imagenet_button)
+        form.addRow("Test data", row)
+        self.images = QSpinBox()
+        self.images.setRange(0, 1_000_000)
+        self.images.setSingleStep(100)
+        self.images.setSpecialValueText("as trained (all)")
+        self.images.setToolTip("Measure on this many test images, spread over the set")
+        form.addRow("Images", self.images)
+        self.blocks = QLineEdit()
+        self.blocks.setPlaceholderText("every block, or e.g. 3.2, 1.1")
+        self.blocks.setToolTip("Only these blocks, as stage.block (the numbers under the bars)")
+        form.addRow("Blocks", self.blocks)
+
+    def _browse_imagenet(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "ImageNet validation images", "")
+        if folder:
+            self.dataset.setText(f"imagenet-val:{folder}")
+            self.from_files.setChecked(True)
 
     # -- state and commands -------------------------------------------------------------------
     def is_running(self) -> bool:
@@ -287,7 +326,8 @@ class DropBlockPage(QWidget):
         self.stop_button.setEnabled(running)
         run_mode = self.from_run.isChecked()
         self.depth.setEnabled(not running and run_mode and self.from_run.isEnabled())
-        for w in (self.resnet_file, self.plain_file, self.dataset):
+        for w in (self.resnet_file, self.plain_file, self.dataset, self.network, self.images, self.blocks,
+                  self.imagenet_button):
             w.setEnabled(not running and not run_mode)
 
     @Slot()
