@@ -175,6 +175,14 @@ def test_train_cli_fine_tunes_from_a_torchvision_file(tv_file, photo_folder, tmp
     assert f"of them train" in out and f"{trainable:,} of them train" in out
     assert "note: inputs normalised with ImageNet's mean" in out
     assert torch.load(ckpt, weights_only=True)["settings"]["init_weights"] == path
+    # export reads how the inputs were normalised from the checkpoint and says it
+    tuned = tmp_path / "resnet18-32-3.json"
+    save(small_resnet18(3), tuned)
+    code = main(["export", str(tuned), "-f", "json", "-o", str(tmp_path / "out.json"), "--checkpoint", str(ckpt)])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert ("inputs normalised with ImageNet's mean (0.485, 0.456, 0.406) and std (0.229, 0.224, 0.225), "
+            "as in training") in out
     code = main(["train", "--resume", str(ckpt), "--init-weights", path])
     assert code == 2
     assert "give one of them" in capsys.readouterr().err

@@ -65,7 +65,10 @@ def load_weights_for(spec: NetworkSpec, path: str | os.PathLike) -> tuple[dict, 
                                f"not on this network)") from None
     check_state_dict(model, weights.state_dict, name)
     what = "checkpoint" if weights.spec is not None else "state_dict"
-    return weights.state_dict, f"{what} {name}"
+    from ..train.finetune import input_note  # how the weights expect their inputs (saved by training)
+
+    note = input_note(weights)
+    return weights.state_dict, f"{what} {name}" + (f"; {note}" if note else "")
 
 
 def import_torchvision_weights(spec: NetworkSpec, path: str | os.PathLike) -> ResNet:

@@ -105,13 +105,26 @@ def read_init_weights(path: str) -> InitWeights:
     extras = weights.extras
     if weights.spec is None:
         origin, norm = "torchvision", None
-    elif "settings" in extras and "optimizer" in extras:
+    elif "source" in extras and "optimizer" not in extras:  # written by import-weights
+        origin, norm = "imported", None
+    else:
         origin, norm = "checkpoint", Normalisation.from_dict(extras.get("normalisation"))
         if norm is None:  # written before checkpoints said: those runs used the data's own statistics
             norm = Normalisation("data", (), ())
-    else:
-        origin, norm = "imported", None
     return InitWeights(os.fspath(path), dict(weights.state_dict), origin, norm)
+
+
+def input_note(weights) -> str | None:
+    """How inputs must be normalised for the weights in ``weights`` (a ``WeightsFile``), for people;
+    None when the file does not say."""
+    extras = weights.extras
+    if weights.spec is None:
+        return ("inputs normalised as their training did; for torchvision's weights that is "
+                + Normalisation.imagenet().describe())
+    if "source" in extras and "optimizer" not in extras:
+        return "inputs normalised with " + Normalisation.imagenet().describe() + " (torchvision's weights)"
+    norm = Normalisation.from_dict(extras.get("normalisation"))
+    return f"inputs normalised with {norm.describe()}, as in training" if norm is not None else None
 
 
 def load_into(model: nn.Module, init: InitWeights) -> str | None:
