@@ -83,7 +83,8 @@ class DropBars(pg.PlotWidget):
         width = 0.8 / max(1, len(self.names))
         for net, drops in enumerate(self.drops):
             lost = self.lost(net)
-            x = np.array([d.position + 1 for d in drops], dtype=float) + (net - (len(self.names) - 1) / 2) * width
+            # one slot per measured block, in depth order (all blocks, or the ones chosen)
+            x = np.arange(1, len(drops) + 1, dtype=float) + (net - (len(self.names) - 1) / 2) * width
             colour = QColor(COLOURS[net % len(COLOURS)])
             ok = [i for i, v in enumerate(lost) if v is not None]
             if ok:
@@ -96,13 +97,17 @@ class DropBars(pg.PlotWidget):
                                                      brush=pg.mkBrush("#555555")))
         labels = []
         source = next((d for d in self.drops if len(d) == count), [])
-        for d in source:
+        for slot, d in enumerate(source, 1):
             stage, block = d.label.replace("stage ", "").replace("block ", "").split(", ")
-            labels.append((d.position + 1, f"{stage}.{block}"))
+            labels.append((slot, f"{stage}.{block}"))
         self.plot.getAxis("bottom").setTicks([labels])
         if count:
             self.plot.setXRange(0.4, count + 0.6, padding=0)
-        self.plot.enableAutoRange(axis="y")
+        values = [v for net in range(len(self.drops)) for v in self.lost(net) if v is not None]
+        if values and max(values) - min(min(values), 0.0) < 1.0:  # all (near) zero: show a 1-point scale
+            self.plot.setYRange(min(min(values), 0.0), 1.0, padding=0.05)
+        else:
+            self.plot.enableAutoRange(axis="y")
 
     def legend_html(self) -> str:
         parts = [f"<span style='color:{COLOURS[i % len(COLOURS)]}'>■</span>&nbsp;{escape(name)}"
