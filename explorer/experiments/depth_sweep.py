@@ -18,10 +18,18 @@ from ..spec import SpecError
 from .arms import Arm
 from .degradation import DEFAULT_DATASET, DEFAULT_IMAGE_SIZE, ArmResult, DegradationSettings, results_from_outcomes
 
-# Measured on this project's shared 2-core CPU with one torch thread (bench/bench_depth_sweep.py);
-# see DEFAULT_EPOCHS' comment in the README's experiments section for the figures.
+# The defaults are chosen so that the sweep on digits ends within 8 minutes on a 2-core laptop
+# CPU. Measured with bench/bench_depth_sweep.py (one torch thread, process CPU-seconds; the
+# shared machine's load was 7 to 15, so wall times there were 3 to 4x longer), digits at 8x8,
+# seed 0, final training error plain 8/14/20/32/44/56 | ResNet 8/14/20/32/44/56:
+#   20 epochs: 116 CPU-s; plain 0.0 0.0 0.0 2.4 21 79% | ResNet 0.0 0.0 0.0 0.1 2.3 5.4%
+#              (the plain curve turns at 32; ResNet-56 not caught up: "too short for the ResNet curve")
+#   30 epochs: 177 CPU-s; plain 0.0 0.0 0.0 0.5 5.8 67% | ResNet 0.0 0.0 0.0 0.0 0.1 0.1%
+#              (turns at 44; every ResNet within 1 point: "shown")
+# Twelve networks cost about twice the degradation experiment's four (the depths add up to
+# 174 layers per kind against 76).
 DEFAULT_SWEEP_DEPTHS = (8, 14, 20, 32, 44, 56)
-DEFAULT_SWEEP_EPOCHS = 20
+DEFAULT_SWEEP_EPOCHS = 30
 MAX_SEEDS = 10
 SWEEP_KINDS = ("plain", "resnet")  # the two curves
 

@@ -73,7 +73,7 @@ class DepthSweepPage(QWidget):
         self.open_latest()
 
     def _build(self, choose_folder) -> None:
-        title = QLabel("<span style='font-size:large'><b>Depth sweep</b></span>: accuracy against depth")
+        title = QLabel("<span style='font-size:large'><b>Depth sweep</b></span>: error against depth")
         intro = QLabel(INTRO)
         intro.setWordWrap(True)
         self.form = SweepForm(choose_folder=choose_folder)
