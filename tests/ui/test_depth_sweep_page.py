@@ -152,3 +152,24 @@ def test_closing_the_window_mid_sweep_stops_it_within_two_seconds(qtbot, window,
     assert time.monotonic() - t0 < 2.0
     assert not page.is_running() and runner.done
     assert [o.status for o in runner.outcomes] == ["stopped"] * 4
+
+
+def test_stop_ends_the_sweep_within_two_seconds_and_it_can_run_again(qtbot, cache_in_tmp):
+    page = DepthSweepPage()
+    qtbot.addWidget(page)
+    tiny_form(page, epochs=500)
+    for attempt in range(2):
+        assert page.run()
+        qtbot.waitUntil(lambda: page.result.epoch >= 1, timeout=60_000)  # every net has an epoch
+        t0 = time.monotonic()
+        with qtbot.waitSignal(page.finished, timeout=2_000) as done:
+            page.stop_button.click()
+            assert not page.stop_button.isEnabled()
+        assert time.monotonic() - t0 < 2.0
+        verdict = done.args[0]
+        assert f"stopped at epoch {verdict.epoch} of 500" in verdict.text
+        assert verdict.headline.startswith(f"So far (epoch {verdict.epoch} of 500)")
+        assert page.status.text().startswith("Stopped after") and page.run_button.isEnabled()
+        assert page.result.status == "stopped"
+    # a stopped sweep is kept while no finished one of these settings exists
+    assert sweep_cache.load(page.settings_used).status == "stopped"
