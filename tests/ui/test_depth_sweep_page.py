@@ -9,7 +9,6 @@ from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QMessageBox
 
 from explorer.experiments import sweep_cache
-from explorer.experiments.arms import Arm
 from explorer.experiments.degradation import ArmResult
 from explorer.experiments.depth_sweep import SweepResult, SweepSettings
 from explorer.spec import preset

@@ -10,7 +10,7 @@ import os
 from dataclasses import replace
 from typing import Callable
 
-from PySide6.QtCore import Signal, Slot
+from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (QComboBox, QFileDialog, QFormLayout, QHBoxLayout, QLineEdit, QPushButton,
                                QSpinBox, QWidget)
 
@@ -138,7 +138,7 @@ class DegradationForm(QWidget):
         self.recipe = QComboBox()
         for name, title in RECIPE_TITLES.items():
             self.recipe.addItem(title.split(":")[0], name)
-            self.recipe.setItemData(self.recipe.count() - 1, title, 3)  # Qt.ToolTipRole
+            self.recipe.setItemData(self.recipe.count() - 1, title, Qt.ItemDataRole.ToolTipRole)
         self.recipe.setToolTip("The optimiser settings every network trains with, and the epochs and depths "
                                "they come with")
         self.recipe_note = QLineEdit()
