@@ -234,6 +234,8 @@ def test_cli_names_bad_input(capsys):
     assert "15 is not 6n+2" in capsys.readouterr().err
     assert cli_main(["experiment", "depth-sweep", "--seeds", "0,a"]) == 2
     assert "'a' is not a whole number" in capsys.readouterr().err
+    assert cli_main(["experiment", "depth-sweep", "--seeds", "0,99999999999", "--depths", "8,14"]) == 2
+    assert "seed must be between 0 and 4,294,967,295" in capsys.readouterr().err
     assert cli_main(["experiment", "depth-sweep", "--depths", "8,14", "--from-cache"]) == 2
     assert "no cached sweep for these settings" in capsys.readouterr().err
     assert cli_main(["experiment", "depth-sweep", "--dataset", "cifar10:/no/such/folder", "--depths", "8,14",

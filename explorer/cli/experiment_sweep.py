@@ -51,6 +51,18 @@ def sweep_settings(args):
     return replace(SweepSettings(), **changes)
 
 
+def _check_recipe(settings) -> None:
+    """Every network's training settings (one per seed), checked before anything is printed."""
+    from ..train.api import TrainingError
+    from ..train.optim import check_settings
+
+    try:
+        for seed in settings.seeds:
+            check_settings(settings.train_settings(seed))
+    except TrainingError as err:
+        raise CliError(str(err)) from None
+
+
 def _progress_line(settings, runs, row: dict, epoch: int, seconds: float) -> str:
     """One epoch: each kind's training error at every depth (mean over the seeds that reported it)."""
     parts = []
@@ -73,6 +85,7 @@ def cmd_depth_sweep(args) -> int:
     from .experiment import EpochTable, _install_sigint
 
     settings = sweep_settings(args)
+    _check_recipe(settings)
     out = sys.stderr if args.json else sys.stdout
     if args.from_cache:
         result = sweep_cache.load(settings)
