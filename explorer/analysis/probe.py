@@ -31,6 +31,7 @@ import torch
 from torch import nn
 
 from ..nn.blocks import ResidualBlock
+from .residual import ResidualResult, ResidualTap
 from ..spec import NetworkInfo, StemKind
 
 DEFAULT_BATCH = 32
@@ -140,6 +141,7 @@ class ProbeResult:
     batch: int = 0
     batch_source: str = "seeded"  # "seeded" (fixed random batch) or "given"
     shortcuts: list[bool] = field(default_factory=list)  # whether each block has a shortcut at all
+    residual: ResidualResult | None = None  # ||F(x)||/||s(x)|| and cosines, when asked for
 
     @property
     def ratio(self) -> float:
@@ -220,12 +222,16 @@ def probe(model: nn.Module, inputs: torch.Tensor | None = None, targets: torch.T
           input_shape=None, num_classes: int | None = None, batch: int = DEFAULT_BATCH,
           seed: int = DEFAULT_SEED, weights: bool = True,
           progress: Callable[[str, int, int], None] | None = None,
-          should_stop: Callable[[], bool] | None = None) -> ProbeResult:
+          should_stop: Callable[[], bool] | None = None, residual: bool = False,
+          images: bool = False) -> ProbeResult:
     """Measure per-block input-gradient norms (and per-layer weight-gradient norms).
 
     ``progress(phase, done, total)`` is called as each block's forward starts
     ("forward") and as the backward reaches each block's input ("backward").
     ``should_stop()`` is asked at the same moments; True raises ``ProbeCancelled``.
+    ``residual`` also measures each block's correction in the same forward
+    (``ResidualTap``: ``||F(x)||/||s(x)||`` and the cosine); ``images`` keeps the first
+    image's channel-mean maps of every block's input, branch output and sum.
 
     Pass ``inputs`` and ``targets`` (class indices), or leave them out to use
     ``seeded_batch`` with ``input_shape`` (C, H, W) and ``num_classes``; when those are
@@ -281,6 +287,7 @@ def probe(model: nn.Module, inputs: torch.Tensor | None = None, targets: torch.T
         for p in params:
             p.requires_grad_(True)
         handles = [blk.register_forward_pre_hook(make_hook(i)) for i, (_, blk) in enumerate(blocks)]
+        tap = ResidualTap([blk for _, blk in blocks], images=images) if residual else None
         try:
             with torch.enable_grad():
                 x = inputs.to(device)
@@ -288,9 +295,12 @@ def probe(model: nn.Module, inputs: torch.Tensor | None = None, targets: torch.T
                 loss = nn.functional.cross_entropy(out.float(), targets.to(device))
                 wrt = [t for t in captured if t is not None] + [w for _, w in layers]
                 grads = torch.autograd.grad(loss, wrt, allow_unused=True) if wrt else []
+            residual_result = tap.result() if tap is not None else None
         finally:
             for h in handles:
                 h.remove()
+            if tap is not None:
+                tap.close()
         grads = list(grads)
         block_grads = []
         for t in captured:
@@ -303,7 +313,20 @@ def probe(model: nn.Module, inputs: torch.Tensor | None = None, targets: torch.T
         labels=block_labels(base), block_norms=block_norms,
         skips=[bool(blk.skip) for _, blk in blocks], shortcuts=[bool(blk.has_shortcut) for _, blk in blocks],
         layer_names=[name for name, _ in layers], layer_norms=layer_norms,
-        loss=loss_value, batch=int(inputs.shape[0]), batch_source=source)
+        loss=loss_value, batch=int(inputs.shape[0]), batch_source=source, residual=residual_result)
+
+
+def residual_sizes(model: nn.Module, inputs: torch.Tensor, images: bool = False) -> ResidualResult:
+    """Each block's ``||F(x)||/||s(x)||`` and cosine from one forward in train mode (no backward);
+    the model (BN statistics, flags, RNG) is left as it was."""
+    base = unwrap(model)
+    blocks = [b for _, b in find_blocks(base)]
+    params = list(base.parameters())
+    device = params[0].device if params else torch.device("cpu")
+    with preserved_state(base), ResidualTap(blocks, images=images) as tap, torch.no_grad():
+        base.train()
+        base(inputs.to(device))
+        return tap.result()
 
 
 def _norms(grads) -> np.ndarray:
