@@ -144,3 +144,17 @@ def test_a_network_too_big_for_the_memory_budget_is_probed_with_fewer_images_and
     assert data["batch"].startswith("8 seeded random images") and "fewer than the usual 32" in data["batch"]
     status, out, _ = run(capsys, "gradflow", "resnet20", "--batch", "16", "--json")
     assert json.loads(out)["batch_size"] == 16 and "fewer" not in json.loads(out)["batch"]  # asked for
+
+
+def test_the_residual_size_is_printed_per_block_and_undefined_where_no_shortcut_is_added(capsys):
+    status, out, _ = run(capsys, "gradflow", "resnet20", "--skips", "2.1", "--json")
+    data = json.loads(out)
+    rows = data["residual"]
+    assert status == 0 and len(rows) == 9
+    assert rows[3] == {"position": 4, "label": "stage 2, block 1", "ratio": None, "cosine": None,
+                       "undefined_because": "skip switched off"}
+    assert all(r["ratio"] > 0 and -1 <= r["cosine"] <= 1 for i, r in enumerate(rows) if i != 3)
+    assert "undefined for 1 block with the skip switched off" in data["residual_summary"]["text"]
+    status, out, _ = run(capsys, "gradflow", "plain20")
+    assert status == 0 and "residual size" in out
+    assert out.count("undefined (plain block)") == 9 and "every block is plain" in out

@@ -1,4 +1,5 @@
-"""``gradflow``: per-block input-gradient norms of a network, in a table and in words."""
+"""``gradflow``: per-block input-gradient norms of a network, and each block's residual size
+(``||F(x)||/||s(x)||``, cosine), in tables and in words."""
 from __future__ import annotations
 
 import json
@@ -18,7 +19,9 @@ def register(sub) -> None:
         "gradflow", help="measure ||dL/dx|| at every block's input (one forward/backward, no training)",
         description="Run one forward and backward pass in train mode on a fixed probe batch and print, "
                     "for every residual block in depth order, the norm of the loss gradient with respect "
-                    "to the block's input. Nothing is trained and no file is changed.")
+                    "to the block's input; then, from the same forward pass, how big each block's correction F(x) is "
+                    "against its shortcut (||F(x)||/||s(x)|| and their cosine, undefined for plain blocks and "
+                    "switched-off skips). Nothing is trained and no file is changed.")
     p.add_argument("net", metavar="NET", help="a preset name or a network JSON file")
     p.add_argument("--checkpoint", metavar="FILE",
                    help="a training checkpoint (torch.save dict with 'model'); default: fresh weights")
@@ -130,6 +133,7 @@ def cmd_gradflow(args) -> int:
 
     from ..analysis.probe import DEFAULT_BATCH, choose_batch, probe, release_memory
     from ..experiments.gradflow import format_factor, summarise
+    from ..experiments.residual_words import fmt_ratio, summarise_residual
     from ..nn import build
     from ..spec import InitKind, Norm
 
@@ -142,12 +146,14 @@ def cmd_gradflow(args) -> int:
                else f"fresh {init} initialisation (seed {args.seed})")
     batch = args.batch if args.batch is not None else choose_batch(info, spec.stem.kind)
     result = probe(model, input_shape=spec.input_shape, num_classes=spec.head.num_classes,
-                   batch=batch, seed=args.seed)
+                   batch=batch, seed=args.seed, residual=True)
     del model
     release_memory()
     skips = [b.skip_active for b in info.blocks]
     summary = summarise(result.block_norms, result.labels, skips, batch_norm=spec.norm is Norm.BATCH,
                         shortcuts=[b.has_shortcut for b in info.blocks])
+    res = result.residual
+    res_summary = summarise_residual(res.ratio, res.cosine, res.status, result.labels)
     batch_words = (f"{result.batch} seeded random images (N(0,1), seed {args.seed}) with random labels, "
                    "BN in train mode")
     if args.batch is None and batch < DEFAULT_BATCH:
@@ -162,6 +168,8 @@ def cmd_gradflow(args) -> int:
                         "has_shortcut": b.has_shortcut, "grad_norm": _finite(n)}
                        for i, (b, n) in enumerate(zip(info.blocks, result.block_norms))],
             "summary": summary.to_dict(),
+            "residual": [{"position": i + 1, **row} for i, row in enumerate(res.to_rows(result.labels))],
+            "residual_summary": res_summary.to_dict(),
             "layers": result.to_dict()["layers"],
         }
         json.dump(out, sys.stdout, indent=2, allow_nan=False)
@@ -188,6 +196,23 @@ def cmd_gradflow(args) -> int:
         print(f"first block / last block: {format_factor(summary.ratio)}x "
               f"(about {summary.per_block:.2f}x per block)")
     print(summary.text)
+    print()
+    print("residual size: how big each block's correction F(x) is against its shortcut s(x) "
+          "(mean over the batch)")
+    rrows = [("#", "block", "||F||/||s||", "cos(F, s)")]
+    for i, (label, r, c, st) in enumerate(zip(result.labels, res.ratio, res.cosine, res.status)):
+        if st == "ok":
+            rrows.append((str(i + 1), label, fmt_ratio(float(r)), f"{c:+.2f}"))
+        else:
+            rrows.append((str(i + 1), label, f"undefined ({st})", ""))
+    rwidths = [max(len(r[i]) for r in rrows) for i in range(4)]
+    rlines = ["  ".join(c.rjust(w) if i in (0, 2, 3) else c.ljust(w)
+                        for i, (c, w) in enumerate(zip(r, rwidths))).rstrip() for r in rrows]
+    print(rlines[0])
+    print("-" * max(len(line) for line in rlines))
+    print("\n".join(rlines[1:]))
+    print("-" * max(len(line) for line in rlines))
+    print(res_summary.text)
     return 0
 
 
