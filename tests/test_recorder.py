@@ -7,7 +7,7 @@ import pytest
 import torch
 from torch import nn
 
-from explorer.analysis.probe import probe, seeded_batch
+from explorer.analysis.probe import probe, residual_sizes, seeded_batch
 from explorer.analysis.recorder import GradientRecorder
 from explorer.nn import build
 from explorer.spec import BlockKind, NetworkSpec, StemKind, StemSpec, uniform_stage
@@ -157,3 +157,18 @@ def test_recorder_sees_through_distributed_data_parallel():
         rec.close()
     finally:
         dist.destroy_process_group()
+
+
+def test_recorded_steps_carry_each_blocks_residual_size_nan_where_no_shortcut_is_added():
+    spec = tiny_spec()
+    model = build(spec, seed=0)
+    model.blocks()[1].set_skip(False)
+    x, y = seeded_batch(spec.input_shape, 10, 8)
+    expected = residual_sizes(model, x)
+    with GradientRecorder(model, every=1) as rec:
+        assert rec.arm(0)
+        nn.functional.cross_entropy(model(x), y).backward()
+        rec.collect(0)
+        (column,) = rec.drain()
+    assert np.isnan(column.residual[1]) and np.isnan(expected.ratio[1])
+    np.testing.assert_allclose(column.residual[[0, 2]], expected.ratio[[0, 2]], rtol=1e-5)

@@ -20,6 +20,10 @@ once, with the gradient summed over the branch and the shortcut). ``collect`` tu
 the captured gradients into norms with one ``torch._foreach_norm`` and stacks them
 into a single device tensor; ``drain`` moves every pending column to the host at
 once. Non-recording steps pay one Python attribute check per block.
+
+On the same recorded steps it also measures each block's residual size,
+``||F(x)||/||s(x)||`` averaged over the batch (forward hooks on the branch's end and
+the shortcut, device-side, NaN where no shortcut is added), into ``GradColumn.residual``.
 """
 from __future__ import annotations
 
@@ -50,8 +54,14 @@ class GradientRecorder:
         self._armed_step: int | None = None
         self._grads: list[torch.Tensor | None] = [None] * self.num_blocks
         self._tensor_hooks: list = []
-        self._pending: list[tuple[int, torch.Tensor]] = []
+        self._pending: list[tuple[int, torch.Tensor, torch.Tensor]] = []  # step, norms, residual ratios
+        self._blocks = [blk for _, blk in blocks]
+        self._branch: list[torch.Tensor | None] = [None] * self.num_blocks
+        self._ratios: list[torch.Tensor | None] = [None] * self.num_blocks
         self._handles = [blk.register_forward_pre_hook(self._make_pre_hook(i)) for i, (_, blk) in enumerate(blocks)]
+        for i, blk in enumerate(self._blocks):
+            self._handles.append(blk.branch_end().register_forward_hook(self._make_branch_hook(i)))
+            self._handles.append(blk.downsample.register_forward_hook(self._make_shortcut_hook(i)))
 
     # -- hooks ----------------------------------------------------------------
     def _make_pre_hook(self, i: int):
@@ -66,6 +76,23 @@ class GradientRecorder:
             self._tensor_hooks.append(x.register_hook(self._make_grad_hook(i)))
             return (x, *args[1:]) if replaced else None
         return pre_hook
+
+    def _make_branch_hook(self, i: int):
+        def hook(module, args, output):
+            if self._armed:
+                self._branch[i] = output.detach()
+        return hook
+
+    def _make_shortcut_hook(self, i: int):
+        def hook(module, args, output):
+            f = self._branch[i]
+            if not self._armed or f is None or not self._blocks[i].skip:
+                return
+            self._branch[i] = None
+            with torch.no_grad():
+                f2, s2 = f.float().flatten(1), output.detach().float().flatten(1)
+                self._ratios[i] = (f2.norm(dim=1) / s2.norm(dim=1)).mean()
+        return hook
 
     def _make_grad_hook(self, i: int):
         def grad_hook(grad):
@@ -97,17 +124,20 @@ class GradientRecorder:
                 full = torch.full((self.num_blocks,), math.nan, dtype=torch.float32, device=norms.device)
                 idx = torch.tensor([i for i, g in enumerate(self._grads) if g is not None], device=norms.device)
                 norms = full.index_copy(0, idx, norms)
-            self._pending.append((step, norms))
+            nan = torch.full((), math.nan, dtype=torch.float32, device=norms.device)
+            ratios = torch.stack([r.to(norms.device) if r is not None else nan for r in self._ratios])
+            self._pending.append((step, norms, ratios))
         self._clear_step()
 
     def drain(self) -> list[GradColumn]:
         """Every column collected since the last drain, with one host transfer."""
         if not self._pending:
             return []
-        steps = [s for s, _ in self._pending]
-        values = torch.stack([n for _, n in self._pending]).cpu().numpy().astype(np.float64)
+        steps = [s for s, _, _ in self._pending]
+        values = torch.stack([torch.cat([n, r]) for _, n, r in self._pending]).cpu().numpy().astype(np.float64)
         self._pending.clear()
-        return [GradColumn(step=s, norms=row.copy()) for s, row in zip(steps, values)]
+        k = self.num_blocks
+        return [GradColumn(step=s, norms=row[:k].copy(), residual=row[k:].copy()) for s, row in zip(steps, values)]
 
     @property
     def pending(self) -> int:
@@ -133,3 +163,5 @@ class GradientRecorder:
             h.remove()
         self._tensor_hooks.clear()
         self._grads = [None] * self.num_blocks
+        self._branch = [None] * self.num_blocks
+        self._ratios = [None] * self.num_blocks

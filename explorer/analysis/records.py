@@ -13,7 +13,10 @@ import numpy as np
 
 @dataclass
 class GradColumn:
-    """Per-block input-gradient norms ``||dL/dx_l||`` at one training step, depth order."""
+    """Per-block input-gradient norms ``||dL/dx_l||`` at one training step, depth order,
+    and each block's residual size ``||F(x)||/||s(x)||`` (mean over the batch; NaN for
+    plain blocks and switched-off skips), when recorded."""
 
     step: int
     norms: np.ndarray  # float64, one per block
+    residual: np.ndarray | None = None  # float64, one per block
