@@ -79,8 +79,14 @@ class GradientHeatmap(QWidget):
 
     hovered = Signal(str)
 
-    def __init__(self, parent: QWidget | None = None):
+    def __init__(self, parent: QWidget | None = None, quantity: str = "||dL/dx||",
+                 title: str = "||dL/dx|| at each block's input over training", levels=LEVELS,
+                 nan_words: str = "not measured"):
+        """``quantity`` names the value in the readout and the colour bar; ``levels`` are log10 bounds;
+        ``nan_words`` is what a hole (NaN) means."""
         super().__init__(parent)
+        self.quantity, self._title, self.levels = quantity, title, tuple(levels)
+        self.nan_words = nan_words
         self.block_labels: list[str] = []
         self._data = np.full((0, 64), np.nan, dtype=np.float32)  # rows = blocks, columns = steps
         self._labels: list[str] = []
@@ -91,8 +97,7 @@ class GradientHeatmap(QWidget):
         self.view.setBackground("w")
         self.scaler = PlotScaler()
         self._plot = self.view.addPlot(axisItems={"bottom": _ColumnAxis(self), "left": _BlockAxis(self)})
-        self._set_title = self.scaler.title(self._plot, "||dL/dx|| at each block's input over training", 12.0,
-                                            short="||dL/dx|| over training")
+        self._set_title = self.scaler.title(self._plot, title, 12.0, short=f"{quantity} over training")
         self.network = ""
         self._plot.invertY(True)
         self._plot.setMouseEnabled(x=True, y=False)
@@ -100,7 +105,7 @@ class GradientHeatmap(QWidget):
         self.image = pg.ImageItem(axisOrder="row-major")
         self._plot.addItem(self.image)
         cmap = pg.colormap.get("viridis")
-        self.colorbar = pg.ColorBarItem(values=LEVELS, colorMap=cmap,
+        self.colorbar = pg.ColorBarItem(values=self.levels, colorMap=cmap,
                                         interactive=False, width=18, colorMapMenu=False)
         self.colorbar.setImageItem(self.image, insert_in=self._plot)
         # the axes choose their own ticks (one per block or stage, one per 70 px)
@@ -110,7 +115,7 @@ class GradientHeatmap(QWidget):
         for name in ("bottom", "left"):  # steps and blocks never take an SI prefix ("x0.001")
             self._plot.getAxis(name).enableAutoSIPrefix(False)
         bar_axis = self.colorbar.getAxis("right")
-        self.scaler.axis(bar_axis, "log10 ||dL/dx||", 11.0, 10.0, short="log10")
+        self.scaler.axis(bar_axis, f"log10 {quantity}", 11.0, 10.0, short="log10")
         self.scaler.custom(self._size_colour_bar)
 
         self.readout = QLabel("Hover over a cell to read its block, step and value. "
@@ -168,9 +173,8 @@ class GradientHeatmap(QWidget):
     def set_network(self, name: str) -> None:
         """Say whose columns these are in the title ("run #2: resnet20", "probes of resnet56")."""
         self.network = name
-        self._set_title(f"||dL/dx|| at each block's input over training: {name}" if name
-                        else "||dL/dx|| at each block's input over training",
-                        f"||dL/dx||, {name}" if name else "||dL/dx|| over training")
+        self._set_title(f"{self._title}: {name}" if name else self._title,
+                        f"{self.quantity}, {name}" if name else f"{self.quantity} over training")
 
     def set_blocks(self, labels: list[str]) -> None:
         """Start an empty heatmap with these rows."""
@@ -200,8 +204,8 @@ class GradientHeatmap(QWidget):
         logs = np.full(norms.shape, np.nan)
         positive = np.isfinite(norms) & (norms > 0)
         logs[positive] = np.log10(norms[positive])
-        logs[norms == 0] = LEVELS[0] - 1.0
-        logs[np.isposinf(norms)] = LEVELS[1] + 1.0
+        logs[norms == 0] = self.levels[0] - 1.0
+        logs[np.isposinf(norms)] = self.levels[1] + 1.0
         self._data[:, self.columns] = logs.astype(np.float32)
         self._labels.append(label)
         self._dirty = True
@@ -251,14 +255,14 @@ class GradientHeatmap(QWidget):
         label = self._labels[col]
         where = "probe at the current weights" if label == PROBE_LABEL else f"step {label}"
         if math.isnan(value):
-            shown = "not measured"
-        elif value == LEVELS[0] - 1.0:
+            shown = self.nan_words
+        elif value == self.levels[0] - 1.0:
             shown = "exactly 0"
-        elif value == LEVELS[1] + 1.0:
+        elif value == self.levels[1] + 1.0:
             shown = "overflowed (infinite)"
         else:
             shown = f"{10 ** value:.3g} (log10 {value:+.2f})"
-        return f"{self.block_labels[row]} · {where} · ||dL/dx|| = {shown}"
+        return f"{self.block_labels[row]} · {where} · {self.quantity} = {shown}"
 
     def _on_mouse_moved(self, pos) -> None:
         if not self._plot.sceneBoundingRect().contains(pos):

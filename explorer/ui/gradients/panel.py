@@ -29,13 +29,14 @@ from typing import Callable
 
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (QFrame, QHBoxLayout, QLabel, QPushButton, QScrollArea, QSizePolicy,
-                               QSplitter, QVBoxLayout, QWidget)
+                               QSplitter, QTabWidget, QVBoxLayout, QWidget)
 
 from ...experiments.gradflow import format_factor, summarise
 from ...spec import Norm, try_analyse
 from ..theme import follow_presenter, presenter_mode
 from .heatmap import PROBE_LABEL, GradientHeatmap
 from .profile import DepthProfile
+from .residual_part import ResidualPart
 from .weights import Weights, network_key, skips_caption
 
 VERDICT_COLOURS = {
@@ -75,6 +76,7 @@ class GradientPanel(QWidget):
 
         self.profile = DepthProfile()
         self.heatmap = GradientHeatmap()
+        self.residual = ResidualPart(self)  # ||F(x)||/||x|| per block: profile, heatmap, words, block maps
         self.ratio_label = QLabel("")
         self.ratio_label.setWordWrap(True)
         self.words = QLabel("Measuring...")
@@ -100,6 +102,9 @@ class GradientPanel(QWidget):
         side_layout.setContentsMargins(8, 4, 4, 4)
         side_layout.addWidget(self.ratio_label)
         side_layout.addWidget(self.words)
+        side_layout.addSpacing(6)
+        side_layout.addWidget(self.residual.words)
+        side_layout.addWidget(self.residual.images)
         side_layout.addSpacing(8)
         side_layout.addWidget(self.help)
         side_layout.addStretch(1)
@@ -123,8 +128,17 @@ class GradientPanel(QWidget):
 
         plots = self.plots = QSplitter(Qt.Orientation.Vertical)
         plots.setChildrenCollapsible(False)
-        plots.addWidget(self.profile)
-        plots.addWidget(self.heatmap)
+        profiles = self.profiles = QSplitter(Qt.Orientation.Horizontal)
+        profiles.setChildrenCollapsible(False)
+        profiles.addWidget(self.profile)
+        profiles.addWidget(self.residual.profile)
+        profiles.setStretchFactor(0, 3)
+        profiles.setStretchFactor(1, 2)
+        self.heatmaps = QTabWidget()
+        self.heatmaps.addTab(self.heatmap, "Gradient over training")
+        self.heatmaps.addTab(self.residual.heatmap, "Residual size over training")
+        plots.addWidget(profiles)
+        plots.addWidget(self.heatmaps)
         plots.setStretchFactor(0, 1)
         plots.setStretchFactor(1, 1)
         # The plots get most of the width; the user can drag the divider.
@@ -143,6 +157,7 @@ class GradientPanel(QWidget):
         self.runner = None  # made by the first probe, which loads torch
         self._stale = True
         document.specChanged.connect(self._on_spec_changed)
+        document.selectionChanged.connect(self._on_selection)
         self._update_buttons()
         self._clear_for(document.spec)
         self.refresh()
@@ -156,6 +171,7 @@ class GradientPanel(QWidget):
         self._before_points = pt["before"]
         self.ratio_label.setStyleSheet(f"font-size: {pt['ratio']}; font-weight: 600;")
         self.words.setStyleSheet(f"font-size: {pt['words']}; color: #222;")
+        self.residual.set_points(pt["help"])
         self.help.setStyleSheet(f"font-size: {pt['help']}; color: #444;")
         self.status.setStyleSheet(f"font-size: {pt['status']}; color: #555;")
         for button in (self.skips_off, self.skips_on):
@@ -241,19 +257,23 @@ class GradientPanel(QWidget):
         self._running = True
         self.heatmap.set_blocks(block_labels)
         self.heatmap.set_network(name)
+        self.residual.begin_run(block_labels, name)
 
     def add_column(self, column) -> None:
         """One recorder column (``GradColumn``) from the training run; drawn at most ten times a second."""
         if len(column.norms) == len(self.heatmap.block_labels):
             self.heatmap.add_column(column.norms, str(column.step))
+        self.residual.add_column(column)
 
     def end_run(self) -> None:
         self._running = False
         self.heatmap.flush()
+        self.residual.end_run()
 
     def shutdown(self) -> None:
         """Stop the probe thread and wait for it (call from the window's closeEvent)."""
         self.heatmap.stop()
+        self.residual.stop()
         if self.runner is not None:
             self.runner.shutdown()
 
@@ -282,6 +302,7 @@ class GradientPanel(QWidget):
         if not self._running:
             self.heatmap.set_blocks([])
             self.heatmap.set_network("")
+        self.residual.clear_for(spec.name, self._running)
 
     def _show_progress(self, phase: str, done: int, total: int) -> None:
         if not self._pending:
@@ -340,6 +361,8 @@ class GradientPanel(QWidget):
             self._ratio_before = f"{self._shown_ratio_words} ({self._shown_caption})"
         self.profile.set_network(spec.name)
         self.profile.show_profile(result.block_norms, result.labels, caption)
+        self.residual.show_outcome(spec.name, result.labels, result.residual, caption, self._running)
+        self._on_selection(self.document.selection)
         self._shown_key, self._shown_skips, self._shown_caption = key, list(skips), caption
         self._shown_ratio_words = ratio_words
         heat_note = ""
@@ -365,6 +388,16 @@ class GradientPanel(QWidget):
                             f"{result.batch} seeded random images{fewer}, train-mode BN "
                             f"(probe {outcome.seconds * 1000:.0f} ms{trip}).{heat_note}")
         self.profileUpdated.emit(outcome)
+
+    @Slot(object)
+    def _on_selection(self, selection) -> None:
+        """A block selected in the diagram: show its maps for one probe image."""
+        spec = self.document.spec
+        if selection.part != "block" or selection.stage is None or selection.block is None:
+            self.residual.show_selection(None)
+            return
+        index = sum(len(stage.blocks) for stage in spec.stages[:selection.stage]) + selection.block
+        self.residual.show_selection(index)
 
     def _update_buttons(self) -> None:
         valid = self.document.valid

@@ -130,7 +130,8 @@ class _ProbeWorker(QObject):
                 self._batch_key = key
             # Block inputs only: autograd then skips every weight-gradient kernel (a third
             # less work than a training backward); channels_last is faster on CPU too.
-            result = probe(self._model, *self._batch, weights=False, progress=report, should_stop=should_stop)
+            result = probe(self._model, *self._batch, weights=False, progress=report, should_stop=should_stop,
+                           residual=True, images=True)
             result.batch_source = "seeded"
         except ProbeCancelled:
             cancelled = True
