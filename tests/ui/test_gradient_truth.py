@@ -70,7 +70,7 @@ def test_a_different_network_never_gets_a_before_line(qtbot, make_panel):
         panel.document.replace(preset("plain56"), None)
     assert len(panel.profile.current) == 27
     assert panel.profile.ghost is None and "before" not in panel.ratio_label.text()
-    assert legend_texts(panel) == ["before: none yet (switch a skip to compare)",
+    assert legend_texts(panel) == ["before: none yet",
                                    "now: no skips (plain blocks) · fresh He weights, seed 0"]
     assert panel.heatmap.columns == 1 and len(panel.heatmap.block_labels) == 27
     assert "plain56" in panel.profile.network

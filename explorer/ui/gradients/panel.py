@@ -27,7 +27,7 @@ import math
 import time
 from typing import Callable
 
-from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import (QFrame, QHBoxLayout, QLabel, QPushButton, QScrollArea, QSizePolicy,
                                QSplitter, QTabWidget, QVBoxLayout, QWidget)
 
@@ -110,7 +110,7 @@ class GradientPanel(QWidget):
         side_layout.addStretch(1)
         side_layout.addWidget(self.status)
         # In a short dock the words scroll rather than overlap; the buttons stay in view under them.
-        scroll = QScrollArea()
+        scroll = self._side_scroll = QScrollArea()
         scroll.setWidget(side)
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
@@ -195,7 +195,8 @@ class GradientPanel(QWidget):
         if self.plots.orientation() != orientation:
             self.plots.setOrientation(orientation)
             total = self.plots.width() if side_by_side else self.plots.height()
-            self.plots.setSizes([total // 2, total - total // 2])
+            first = total * 3 // 5 if side_by_side else total // 2  # side by side: two profiles, one heatmap
+            self.plots.setSizes([first, total - first])
 
     def _show_ratio(self) -> None:
         if not self._ratio_headline:
@@ -398,6 +399,8 @@ class GradientPanel(QWidget):
             return
         index = sum(len(stage.blocks) for stage in spec.stages[:selection.stage]) + selection.block
         self.residual.show_selection(index)
+        if self.residual.images.view.isVisibleTo(self):  # bring the selected block's maps into view
+            QTimer.singleShot(0, lambda: self._side_scroll.ensureWidgetVisible(self.residual.images, 0, 0))
 
     def _update_buttons(self) -> None:
         valid = self.document.valid

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import QVBoxLayout, QWidget
 from ..theme import PlotScaler, Theme, follow_presenter, point_font
 
 NOW_COLOUR = "#1f5fa8"
-NO_GHOST = "before: none yet (switch a skip to compare)"
+NO_GHOST = "before: none yet"
 GHOST_COLOUR = "#8a8a8a"
 
 

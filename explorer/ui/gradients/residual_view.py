@@ -48,6 +48,7 @@ class ResidualProfile(QWidget):
         self.scaler.axis(self.bottom.getAxis("left"), "cos(F, x)", 11.0, 10.0)
         self.scaler.axis(self.bottom.getAxis("bottom"), "block, in depth order", 11.0, 10.0)
         for plot in (self.top, self.bottom):
+            plot.getAxis("left").enableAutoSIPrefix(False)
             plot.hideButtons()
             plot.setMenuEnabled(False)
             plot.showGrid(x=False, y=True, alpha=0.2)
@@ -111,7 +112,10 @@ class ResidualProfile(QWidget):
         finite = logs[np.isfinite(logs)]
         if len(finite):
             lo, hi = min(float(finite.min()), -0.1), max(float(finite.max()), 0.1)  # keep the line at 1 in view
-            self.top.setYRange(lo, hi, padding=0.1)
+            if hi - lo < 1.0:  # at least a decade tall, so small differences do not look steep
+                mid = (hi + lo) / 2
+                lo, hi = mid - 0.5, mid + 0.5
+            self.top.setYRange(lo, hi, padding=0.05)
             self.set_message("")
         else:
             self.set_message("Undefined for every block:\nno shortcut is added (plain blocks or skips off)")
@@ -146,7 +150,7 @@ class BlockImages(QWidget):
         self.caption.setWordWrap(True)
         self.view = pg.GraphicsLayoutWidget()
         self.view.setBackground("w")
-        self.view.setMinimumHeight(120)
+        self.view.setFixedHeight(140)  # small pictures; in a scroll area the view would otherwise grow
         self.plots = []
         self.items = []
         cmap = pg.colormap.get("CET-D1")
@@ -176,11 +180,14 @@ class BlockImages(QWidget):
         if images is None:
             self.clear(f"{label}: no maps measured.")
             return
+        self.view.setVisible(True)  # before the ranges: a hidden view has no size to fit them to
         maps = (images.input, images.branch, images.total)
         top = max(float(np.abs(m).max()) for m in maps) or 1.0
         self.levels = (-top, top)
-        for item, m in zip(self.items, maps):
+        for plot, item, m in zip(self.plots, self.items, maps):
             item.setImage(np.asarray(m), autoLevels=False, levels=self.levels)
+            h, w = np.asarray(m).shape
+            plot.setRange(xRange=(0, w), yRange=(0, h), padding=0.02)
         self.plots[2].setTitle("sum F(x) + s(x)" if status == "ok" else "output F(x) (no shortcut)",
                                size="9pt", color="#222")
         size = "x".join(str(d) for d in images.input.shape)
@@ -190,7 +197,6 @@ class BlockImages(QWidget):
             how = f"no shortcut is added ({status}): the output is F(x) alone"
         self.caption.setText(f"{label}, probe image 1, mean over channels ({size} input), one colour scale "
                              f"(blue negative, red positive): {how}.")
-        self.view.setVisible(True)
 
     def clear(self, text: str = "") -> None:
         for item in self.items:
