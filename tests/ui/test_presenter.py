@@ -184,8 +184,11 @@ def test_gradient_plots_fit_a_short_wide_dock_in_presenter_mode(qtbot):
         qtbot.waitUntil(lambda: all(inside(v, p) for v, p in pairs))  # once the side-by-side layout landed
         for view, plot in pairs:
             assert inside(view, plot), (plot.sceneBoundingRect(), view.viewport().width())
+        # three plots in a row would be too narrow here: the residual profile is a tab by the heatmaps
+        assert panel.heatmaps.indexOf(panel.residual.profile) >= 0
         panel.resize(900, 1000)
         qtbot.waitUntil(lambda: panel.plots.orientation() == Qt.Orientation.Vertical)
+        assert panel.profiles.indexOf(panel.residual.profile) >= 0  # back beside the gradient profile
     finally:
         panel.shutdown()
 

@@ -191,11 +191,21 @@ class GradientPanel(QWidget):
         width = self.width() - self.side_column.minimumWidth()
         side_by_side = (self.height() < 2 * self.PLOT_MIN_HEIGHT * scale
                         and width >= 2 * self.PLOT_MIN_WIDTH * scale)
+        # The residual profile sits beside the gradient profile unless three plots in a row
+        # would be too narrow (a short dock in presenter mode): then it is a tab by the heatmaps.
+        in_tab = side_by_side and width < 3 * self.PLOT_MIN_WIDTH * scale
+        residual = self.residual.profile
+        if in_tab and self.heatmaps.indexOf(residual) < 0:
+            self.heatmaps.insertTab(1, residual, "Residual size per block")
+        elif not in_tab and self.profiles.indexOf(residual) < 0:
+            self.heatmaps.removeTab(self.heatmaps.indexOf(residual))
+            self.profiles.addWidget(residual)
+            residual.show()
         orientation = Qt.Orientation.Horizontal if side_by_side else Qt.Orientation.Vertical
         if self.plots.orientation() != orientation:
             self.plots.setOrientation(orientation)
             total = self.plots.width() if side_by_side else self.plots.height()
-            first = total * 3 // 5 if side_by_side else total // 2  # side by side: two profiles, one heatmap
+            first = total * 3 // 5 if side_by_side and not in_tab else total // 2
             self.plots.setSizes([first, total - first])
 
     def _show_ratio(self) -> None:
