@@ -42,6 +42,7 @@ def _style_axes(plot, scaler: PlotScaler, bottom: str, left: str | None) -> None
         axis = plot.getAxis(name)
         axis.setPen(pg.mkPen("#777777"))
         axis.setStyle(maxTickLevel=0)
+        axis.enableAutoSIPrefix(False)
         scaler.axis(axis, label, label_points=11.0, tick_points=10.0)
 
 

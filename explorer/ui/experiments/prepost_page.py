@@ -56,6 +56,7 @@ class ProfilePlot(pg.PlotWidget):
             axis = self.plot.getAxis(name)
             axis.setPen(pg.mkPen("#777777"))
             axis.setStyle(maxTickLevel=0)
+            axis.enableAutoSIPrefix(False)  # the ticks are written out (0.002), no "(x0.001)" in the label
             self.scaler.axis(axis, label, label_points=11.0, tick_points=10.0)
         self.theme = Theme()
         self.arms: list[Arm] = []
@@ -95,7 +96,20 @@ class ProfilePlot(pg.PlotWidget):
             item = pg.PlotDataItem(x[ok], np.asarray(p.norms)[ok], pen=pen)
             self.plot.addItem(item)
             self._items.append(item)
+        self._decade_ticks()
         self.plot.enableAutoRange()
+
+    def _decade_ticks(self) -> None:
+        """One labelled tick per power of ten (the log axis would otherwise label 0.2, 0.3, ... as well)."""
+        norms = [np.asarray(p.norms) for p in self.profiles.values()]
+        positive = np.concatenate([n[n > 0] for n in norms]) if norms else np.zeros(0)
+        if positive.size == 0:
+            self.plot.getAxis("left").setTicks(None)
+            return
+        lo, hi = int(np.floor(np.log10(positive.min()))), int(np.ceil(np.log10(positive.max())))
+        steps = (1, 2, 5) if hi - lo <= 2 else (1,)  # within two decades, 2x and 5x get a label too
+        ticks = [(k + np.log10(m), f"{m * 10.0 ** k:g}") for k in range(lo, hi + 1) for m in steps]
+        self.plot.getAxis("left").setTicks([ticks, []])
 
     def legend_html(self) -> str:
         parts = []
@@ -103,7 +117,7 @@ class ProfilePlot(pg.PlotWidget):
             colour = arm_colour(arm, 0, 1)
             parts.append(f"<span style='color:{colour}'>╌╌╌</span>&nbsp;{escape(arm.label)} at initialisation"
                          f"&nbsp;&nbsp;<span style='color:{colour}'>━━━</span>&nbsp;at the end")
-        return "&nbsp;&nbsp;&nbsp;&nbsp; ".join(parts)
+        return "<br>".join(parts)  # one line per net
 
 
 class PrePostForm(QWidget):
@@ -213,6 +227,7 @@ class PrePostPage(QWidget):
         self.profile_legend = QLabel()
         self.profile_legend.setTextFormat(Qt.TextFormat.RichText)
         self.profile_legend.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.profile_legend.setWordWrap(True)
         self.words_label = QLabel()
         self.words_label.setTextFormat(Qt.TextFormat.RichText)
         self.words_label.setWordWrap(True)
