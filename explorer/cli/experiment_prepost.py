@@ -23,7 +23,7 @@ def register(exp) -> None:
                     "measure each net's gradient profile at initialisation and at the end, and say which "
                     "trained lower.")
     p.add_argument("--depth", type=int, metavar="D", help="depth 6n+2 of both nets (default 110)")
-    p.add_argument("--epochs", type=int, metavar="N", help="epochs for both nets (default 15)")
+    p.add_argument("--epochs", type=int, metavar="N", help="epochs for both nets (default 10)")
     p.add_argument("--dataset", metavar="D", help="digits (default) | shapes | cifar10:PATH | ...")
     p.add_argument("--image-size", metavar="S",
                    help="input side in pixels (default 8: digits are 8x8 drawings); 'native' for the nets' 32")

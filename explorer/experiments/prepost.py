@@ -22,12 +22,13 @@ from ..train.api import EpochMetrics, TrainSettings
 from .arms import Arm, valid_depth
 from .runner import ArmRunner
 
-# Measured on a shared, loaded 2-core CPU with one torch thread (digits at 8x8, seed 0):
-#   110 layers, 15 epochs: 183 s wall, 55 CPU-s; training error ResNet-110 21.6%, pre-act 0.0%
-#   (the pre-act twin is below 1% from epoch 8; the post-activation net is still at 26% at epoch 10).
-# The README's experiments section has the other seeds and depths measured.
+# Measured on a shared, loaded 2-core CPU with one torch thread (digits at 8x8): 110 layers,
+#   10 epochs, seed 0: 244 s wall (load average 19), 41 CPU-s; training error ResNet-110 77.2%,
+#     pre-act 0.07% (below 1% from epoch 6);
+#   15 epochs, seeds 0 and 1: 183 and 266 s wall, 55 and 58 CPU-s; ResNet-110 21.6% and 72.6%,
+#     pre-act 0.0% both. The gap is open from epoch 2 on, so 10 epochs show it with room to spare.
 DEFAULT_DEPTH = 110
-DEFAULT_EPOCHS = 15
+DEFAULT_EPOCHS = 10
 DEFAULT_DATASET = "digits"
 DEFAULT_IMAGE_SIZE = 8
 PROBE_IMAGES = 64  # training images in the fixed batch the gradient profiles are measured on
