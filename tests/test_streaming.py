@@ -111,6 +111,20 @@ def test_a_streamed_run_trains_and_says_whether_the_loader_kept_up(photos, small
     assert code == 0 and "epoch   2/2" in capsys.readouterr().out
 
 
+def test_the_budget_and_the_worker_count_follow_the_environment(monkeypatch):
+    from explorer.train.stream_loader import default_workers
+
+    monkeypatch.setenv("RESNET_EXPLORER_MEMORY_MB", "512")
+    assert streaming._budget() == 512 * 1024 ** 2
+    monkeypatch.delenv("RESNET_EXPLORER_MEMORY_MB")
+    assert streaming._budget() == 2 * 1024 ** 3
+    monkeypatch.setattr("os.cpu_count", lambda: 16)
+    monkeypatch.setenv("LOCAL_WORLD_SIZE", "4")
+    assert default_workers() == 4  # 16 cores shared by 4 ranks
+    monkeypatch.setenv("LOCAL_WORLD_SIZE", "1")
+    assert default_workers() == 8
+
+
 class _Source:
     streamed = True
     workers = 2

@@ -23,7 +23,13 @@ from .datasets.streaming import FolderDataset, StreamingImages
 
 
 def default_workers() -> int:
-    return max(1, min(8, (os.cpu_count() or 1)))
+    """One loader process per CPU core, shared among the processes torchrun started on this machine;
+    at most 8 each."""
+    try:
+        local = max(1, int(os.environ.get("LOCAL_WORLD_SIZE", "1")))
+    except ValueError:
+        local = 1
+    return max(1, min(8, (os.cpu_count() or 1) // local))
 
 
 class _Keys(torch.utils.data.Sampler):

@@ -27,7 +27,16 @@ import torch
 
 from .base import DatasetError
 
-MEMORY_BUDGET = 2 * 1024 ** 3  # bytes of uint8 images held in memory before a folder is streamed
+def _budget() -> int:
+    """2 GB, or ``RESNET_EXPLORER_MEMORY_MB`` megabytes (0 streams every folder)."""
+    text = os.environ.get("RESNET_EXPLORER_MEMORY_MB", "").strip()
+    try:
+        return int(float(text) * 1024 ** 2) if text else 2 * 1024 ** 3
+    except ValueError:
+        return 2 * 1024 ** 3
+
+
+MEMORY_BUDGET = _budget()  # bytes of uint8 images held in memory before a folder is streamed
 STATS_SAMPLE = 256  # images decoded to estimate a streamed set's mean and std
 RESIZE_RATIO = 256 / 224  # test transform: resize the shorter side to this times the crop
 
