@@ -46,6 +46,14 @@ def test_class_folders_named_by_wordnet_id(tmp_path):
         load_dataset(f"imagenet-val:{tmp_path}")
 
 
+def test_validation_images_cannot_be_trained_on(tmp_path, capsys):
+    (tmp_path / "n01440764").mkdir()
+    _jpeg(tmp_path / "n01440764" / "a.png")
+    code = main(["train", "resnet18", "--dataset", f"imagenet-val:{tmp_path}", "--device", "cpu"])
+    err = capsys.readouterr().err
+    assert code == 2 and "has no training images: imagenet-val:PATH holds validation images" in err
+
+
 def test_a_flat_folder_with_a_labels_file(tmp_path):
     for name in ("a.JPEG", "b.JPEG", "c.png"):
         _jpeg(tmp_path / name)

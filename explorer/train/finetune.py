@@ -250,3 +250,22 @@ def resolve_normalisation(choice: str, init: InitWeights | None, channels: int,
     else:
         norm = own()
     return norm, f"inputs normalised with {norm.describe()} ({why})"
+
+
+def run_normalisation(choice: str, init: InitWeights | None, resume: dict | None, channels: int, data,
+                      notes: list[str]) -> Normalisation:
+    """A run's normalisation: a resumed run's saved one, else ``resolve_normalisation``'s (noted)."""
+    saved = Normalisation.from_dict(resume.get("normalisation")) if resume is not None else None
+    if saved is not None:  # a resumed run goes on with the inputs it was trained on
+        return saved
+    if getattr(data, "streamed", False):
+        stats = data.sample_stats
+    else:
+        from .datasets import channel_stats
+
+        def stats():
+            return channel_stats(data.x_train)
+    norm, why = resolve_normalisation(choice, init, channels, stats)
+    if why:
+        notes.append(why)
+    return norm

@@ -25,13 +25,12 @@ from ..spec.fileformat import to_dict
 from .api import (DeviceOutOfMemory, EpochMetrics, EventSink, NonFiniteLoss, RunFinished, RunRecord,
                   StepMetrics, TrainControl, TrainingError, TrainSettings)
 from .checkpoint import FORMAT, VERSION, read_checkpoint, validate_checkpoint, write_checkpoint
-from .datasets import ImageData, channel_stats, conform_channels, load_dataset, subsample
+from .datasets import ImageData, conform_channels, load_dataset, subsample
 from .device import (amp_dtype, free_cached_memory, is_out_of_memory, resolve_device,
                      use_channels_last)
 from .distributed import DistContext, RankFailure
 from .limits import activation_bytes, check_fits, device_memory
-from .finetune import (Normalisation, count_trainable, keep_frozen_bn_in_eval, read_init_weights,
-                       resolve_normalisation, start_from)
+from .finetune import count_trainable, keep_frozen_bn_in_eval, read_init_weights, run_normalisation, start_from
 from .loader import BatchSource
 from .stream_loader import data_wait_note
 from .optim import check_settings, make_optimizer, make_scheduler
@@ -112,6 +111,9 @@ class Trainer:
                                   f"{self.spec.head.num_classes} outputs; training a copy with a "
                                   f"{data.num_classes}-class head")
             self.spec = replace(self.spec, head=replace(self.spec.head, num_classes=data.num_classes))
+        if not getattr(data, "streamed", False) and len(data.y_train) == 0:
+            raise TrainingError(f"{data.name} has no training images: imagenet-val:PATH holds validation images "
+                                f"for evaluation (experiment drop-block); train on folder:PATH")
         self.data = data
         self.record.spec_json = to_dict(self.spec)
         self.amp = amp_dtype(s.amp, self.device)
@@ -122,14 +124,7 @@ class Trainer:
         if self.device.type == "cuda":
             torch.backends.cudnn.benchmark = True
         torch.manual_seed(s.seed)
-        saved = Normalisation.from_dict(self.resume.get("normalisation")) if self.resume is not None else None
-        if saved is not None:  # a resumed run goes on with the inputs it was trained on
-            self.normalisation = saved
-        else:
-            stats = data.sample_stats if getattr(data, "streamed", False) else lambda: channel_stats(data.x_train)
-            self.normalisation, why = resolve_normalisation(s.normalise, init, c, stats)
-            if why:
-                self.notes.append(why)
+        self.normalisation = run_normalisation(s.normalise, init, self.resume, c, data, self.notes)
         self.record.normalisation = self.normalisation.to_dict()
         make_source = BatchSource
         if getattr(data, "streamed", False):  # too big for memory: DataLoader workers decode from disk
