@@ -123,7 +123,7 @@ class Workbench(QObject):
         entry = self.training.store.active
         if entry is not None:
             self._run_generation[entry.number] = self.window.document.generation
-        self.gradients.begin_run(labels, f"run #{entry.number}: {entry.spec_name}" if entry is not None else "")
+        self.gradients.begin_run(labels, f"run #{entry.number} ({entry.spec_name})" if entry is not None else "")
         self._snapshot_timer.start()
 
     @Slot()

@@ -77,11 +77,11 @@ def test_selecting_a_block_shows_its_input_branch_and_sum_for_one_image(qtbot, p
 
 def test_training_columns_fill_the_residual_heatmap_and_the_trend_is_put_into_words(panel):
     labels = panel.last_outcome.result.labels
-    panel.begin_run(labels, "run #1: small")
+    panel.begin_run(labels, "run #1 (small)")
     for step, ratios in ((10, [0.5, 0.4, 0.3, 0.2]), (20, [0.6, 0.5, 0.4, 0.2]), (30, [0.9, 0.6, 0.4, 0.2])):
         panel.add_column(GradColumn(step=step, norms=np.ones(4), residual=np.array(ratios)))
     assert panel.residual.heatmap.columns == 3
     np.testing.assert_allclose(panel.residual.heatmap.values()[:, 2], np.log10([0.9, 0.6, 0.4, 0.2]), rtol=1e-5)
-    assert ("Over run #1: small: From step 10 to step 30 the median ||F(x)||/||x|| grew from 0.35 to 0.5; "
+    assert ("Over run #1 (small), from step 10 to step 30 the median ||F(x)||/||x|| grew from 0.35 to 0.5; "
             "the largest change is at stage 1, block 1 (0.5 to 0.9).") in panel.residual.words.text()
     panel.end_run()

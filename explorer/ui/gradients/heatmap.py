@@ -171,7 +171,7 @@ class GradientHeatmap(QWidget):
         return self._data[:, :self.columns].copy()
 
     def set_network(self, name: str) -> None:
-        """Say whose columns these are in the title ("run #2: resnet20", "probes of resnet56")."""
+        """Say whose columns these are in the title ("run #2 (resnet20)", "probes of resnet56")."""
         self.network = name
         self._set_title(f"{self._title}: {name}" if name else self._title,
                         f"{self.quantity}, {name}" if name else f"{self.quantity} over training")

@@ -264,7 +264,7 @@ class GradientPanel(QWidget):
             self.refresh()
 
     def begin_run(self, block_labels: list[str], name: str = "") -> None:
-        """A run starts: the heatmap shows its recorder's columns (``name`` says whose, e.g. "run #2: resnet20")."""
+        """A run starts: the heatmap shows its recorder's columns (``name`` says whose, e.g. "run #2 (resnet20)")."""
         self._running = True
         self.heatmap.set_blocks(block_labels)
         self.heatmap.set_network(name)
