@@ -90,9 +90,14 @@ def test_stream_source_orders_shards_and_resumes_mid_epoch(photos, small_budget,
     assert x.dtype == torch.float32 and x.min() >= -2.0 - 1e-6 and x.max() <= 2.0 + 1e-6  # (v - 0.5) / 0.25
     halves = [StreamSource(data, **make, rank=r, world_size=2).epoch_indices(0) for r in (0, 1)]
     assert len(halves[0]) == len(halves[1]) == 7 and not set(halves[0].tolist()) & set(halves[1].tolist())
+    started = source.batch(source.epoch_indices(2), 0)  # an epoch left unfinished, as by Stop
+    workers = list(source._iter._workers)
+    assert started[0].shape[0] == 4 and all(w.is_alive() for w in workers)
+    source.close()
+    assert source._iter is None and not any(w.is_alive() for w in workers)
     test = list(source.test_batches())
     assert sum(len(y) for _, y in test) == 4
-    assert source.wait_s >= 0 and source.batches_served == 4
+    assert source.wait_s >= 0 and source.batches_served == 5
 
 
 def test_a_streamed_run_trains_and_says_whether_the_loader_kept_up(photos, small_budget, tmp_path, capsys,

@@ -126,8 +126,14 @@ class StreamSource:
         return self.prepare(x, y)
 
     def _close(self) -> None:
-        self._iter = None  # the DataLoader iterator's workers end when it is collected
+        if self._iter is not None and hasattr(self._iter, "_shutdown_workers"):
+            self._iter._shutdown_workers()  # now, not whenever the iterator is collected
+        self._iter = None
         self._next = None
+
+    def close(self) -> None:
+        """End the worker processes of an epoch left unfinished (a stopped run)."""
+        self._close()
 
     def batches(self, epoch: int, start: int = 0):
         order = self.epoch_indices(epoch)

@@ -208,6 +208,8 @@ class Trainer:
         finally:
             if self.recorder is not None:
                 self.recorder.close()
+            if hasattr(self.source, "close"):  # a streamed folder's loader processes
+                self.source.close()
         wait = data_wait_note(self.source, time.perf_counter() - started - self._paused_s)
         if wait:
             self.notes.append(wait)
