@@ -233,7 +233,8 @@ class DepthSweepPage(QWidget):
 
     def _measured_note(self, result: SweepResult, verb: str) -> str:
         how = "" if result.status == "finished" else f" ({result.status} at epoch {result.epoch})"
-        return (f"{verb} {when_text(result.measured_at)}, in {clock(result.seconds)}{how}: "
+        cpu = f" ({clock(result.cpu_seconds)} of CPU time)" if result.cpu_seconds > 0 else ""
+        return (f"{verb} {when_text(result.measured_at)}, in {clock(result.seconds)}{cpu}{how}: "
                 f"{result.settings.describe()}.")
 
     @Slot()

@@ -11,7 +11,7 @@ from dataclasses import replace
 from typing import Callable
 
 from PySide6.QtCore import Qt, Signal, Slot
-from PySide6.QtWidgets import (QComboBox, QFileDialog, QFormLayout, QHBoxLayout, QLineEdit, QPushButton,
+from PySide6.QtWidgets import (QComboBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton,
                                QSpinBox, QWidget)
 
 from ...experiments.arms import parse_depths
@@ -141,9 +141,8 @@ class DegradationForm(QWidget):
             self.recipe.setItemData(self.recipe.count() - 1, title, Qt.ItemDataRole.ToolTipRole)
         self.recipe.setToolTip("The optimiser settings every network trains with, and the epochs and depths "
                                "they come with")
-        self.recipe_note = QLineEdit()
-        self.recipe_note.setReadOnly(True)
-        self.recipe_note.setFrame(False)
+        self.recipe_note = QLabel()
+        self.recipe_note.setWordWrap(True)
         self.epochs = QSpinBox()
         self.epochs.setRange(1, 1000)
         self.epochs.setValue(default.epochs)
