@@ -295,3 +295,18 @@ def test_cli_names_a_missing_checkpoint(tmp_path, capsys):
     assert err.startswith("error: ") and "resnet20.pt does not exist" in err
     assert cli_main(["experiment", "landscape", "--points", "24"]) == 2
     assert "odd number of points" in capsys.readouterr().err
+
+
+def test_local_minima_agree_with_a_point_by_point_reading_on_random_grids():
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        grid = rng.integers(0, 6, size=(7, 9)).astype(float)  # small integers: many ties
+        grid[rng.random(grid.shape) < 0.1] = np.nan
+        expected = []
+        for i in range(1, 6):
+            for j in range(1, 8):
+                window = grid[i - 1:i + 2, j - 1:j + 2]
+                others = np.delete(window.ravel(), 4)
+                if not np.isnan(window).any() and (window[1, 1] < others).all():
+                    expected.append((i, j))
+        assert local_minima(grid) == expected

@@ -193,17 +193,16 @@ def local_minima(values: np.ndarray) -> list[tuple[int, int]]:
     Points on the edge are left out: what lies beyond the grid is unknown.
     """
     n, m = values.shape
-    found = []
-    for i in range(1, n - 1):
-        for j in range(1, m - 1):
-            window = values[i - 1:i + 2, j - 1:j + 2]
-            if np.isnan(window).any():
-                continue
-            centre = window[1, 1]
-            others = np.delete(window.ravel(), 4)
-            if np.isfinite(centre) and (centre < others).all():
-                found.append((i, j))
-    return found
+    if n < 3 or m < 3:
+        return []
+    centre = values[1:-1, 1:-1]
+    lower = np.isfinite(centre)
+    for di in (-1, 0, 1):
+        for dj in (-1, 0, 1):
+            if di or dj:
+                neighbour = values[1 + di:n - 1 + di, 1 + dj:m - 1 + dj]
+                lower &= ~np.isnan(neighbour) & (centre < neighbour)
+    return [(int(i) + 1, int(j) + 1) for i, j in zip(*np.nonzero(lower))]
 
 
 # -- evaluating the loss ------------------------------------------------------------------
