@@ -116,12 +116,10 @@ class LandscapeView(QWidget):
         self.kinds = list(kinds)
         self.shown = [None] * len(labels)
         self.levels = None
-        for k in range(2):
-            visible = k < len(labels)
-            self.maps[k].setVisible(visible)
+        for k in range(2):  # both stay visible: the colour scale sits beside the second
             self.images[k].clear()
             self.contours[k].setData(None)
-            self._titles[k](labels[k] if visible else "")
+            self._titles[k](labels[k] if k < len(labels) else "(no second network chosen)")
         step = float(plan.axis[1] - plan.axis[0])
         rect = QRectF(-plan.span - step / 2, -plan.span - step / 2, 2 * plan.span + step, 2 * plan.span + step)
         self._rect = rect  # set again after each setImage: the image's transform depends on its size
