@@ -147,3 +147,14 @@ def test_stop_keeps_the_points_measured_and_the_words_say_the_grid_is_incomplete
     words = done.args[0]
     assert "The grid is not complete" in words.text
     assert page.status.text().startswith("Stopped after")
+
+
+def test_one_network_alone_is_measured_and_the_words_ask_for_its_twin(qtbot, window, checkpoints, one_torch_thread):
+    page = open_page(window, checkpoints)
+    page.plain_file.setText("")
+    with qtbot.waitSignal(page.finished, timeout=120_000) as done:
+        assert page.run()
+    words = done.args[0]
+    assert words.outcome == "single" and "compare a ResNet with its plain twin" in words.headline
+    assert page.view.labels == ["ResNet-8"] and len(page.view.shown) == 1
+    assert page.view.maps[1].isVisible()  # the colour scale beside it stays in view
