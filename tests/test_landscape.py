@@ -164,7 +164,10 @@ WORDS_TABLE = [
     ((0.50, 0.42), (0.17, 0.17), 1, 4, "smoother", "wider, smoother basin than plain-20"),
     ((0.50, None), (0.17, 0.25), 1, 1, "wider", "doubles further from the centre along both directions"),
     ((None, None), (0.17, 0.25), 3, 1, "wider", "ResNet-20's grid shows more local minima (3 against 1)"),
-    ((0.25, 0.25), (0.25, 0.25), 1, 5, "fewer_minima", "plain-20's slice is more rugged: 5 against 1"),
+    ((0.25, 0.25), (0.25, 0.25), 1, 5, "fewer_minima",
+     "plain-20's slice shows more local minima than ResNet-20's (5 against 1), a more rugged surface"),
+    ((0.25, 0.25), (0.25, 0.25), 1, 2, "fewer_minima", "more local minima than ResNet-20's (2 against 1); how"),
+    ((0.50, 0.42), (0.17, 0.17), 1, 2, "wider", "plain-20's grid shows more local minima (2 against 1)"),
     ((0.17, 0.17), (0.50, 0.50), 1, 1, "not_smoother", "does not show ResNet-20's landscape as the smoother"),
     ((0.25, 0.25), (0.25, 0.25), 1, 1, "no_difference", "same grid distance from the centre for both"),
     ((0.25, 1 / 3), (0.25, 0.25), 2, 2, "no_difference", "one direction only"),  # one step apart along d2
@@ -180,11 +183,22 @@ def test_the_words_follow_the_table(res_d, plain_d, res_min, plain_min, outcome,
     assert words.outcome == outcome
     assert phrase in words.text
     assert "one random 2D slice through the space of 269,722 weights" in words.text
+    assert "very different heights" not in words.text  # both centres at 0.01
+    if plain_min - res_min < 2:
+        assert "rugged" not in words.text and "smoother basin" not in words.text
     for label, d in (("ResNet-20", res_d), ("plain-20", plain_d)):
         for k, dist in enumerate(d, start=1):
             said = (f"has doubled {dist:.2f} from the centre along direction {k}" if dist is not None else
                     f"stays below twice that out to ±1.00 along direction {k}")
             assert said in next(s for s in words.details if s.startswith(label))
+
+
+def test_centre_losses_far_apart_are_pointed_out():
+    words = landscape_words([_summary("ResNet-56", "resnet", (0.17, 0.17), 1, centre=0.0049),
+                             _summary("plain-56", "plain", (0.33, 0.17), 2, centre=1.789)], PLAN)
+    assert "plain-56 sits at a loss 365x ResNet-56's, so where the loss doubles is measured from very " \
+           "different heights." in words.details
+    assert words.details[-1].startswith("This is one random 2D slice")
 
 
 def test_the_words_never_compare_what_is_not_measured_yet():

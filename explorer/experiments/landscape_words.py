@@ -15,6 +15,9 @@ import numpy as np
 
 from ..analysis.landscape import GridPlan, doubling_distance, local_minima
 
+RUGGED = 2  # the plain grid is called "more rugged" with at least this many more local minima
+FAR_APART = 10.0  # centre losses this many times apart get a sentence of their own
+
 
 @dataclass(frozen=True)
 class SurfaceSummary:
@@ -180,13 +183,20 @@ def landscape_words(summaries: list[SurfaceSummary], plan: GridPlan, weights: in
     minima_known = r.minima is not None and p.minima is not None and r.grid_points == p.grid_points
     fewer = minima_known and p.minima > r.minima
     more = minima_known and r.minima > p.minima
+    rugged = minima_known and p.minima >= r.minima + RUGGED  # "rugged" needs more than one extra minimum
     counts = f"{p.minima} against {r.minima}" if minima_known else ""
-    if basin == "wider" and fewer:
+    low, high = sorted((r, p), key=lambda s: s.centre_loss)
+    if np.isfinite(high.centre_loss) and high.centre_loss >= FAR_APART * max(low.centre_loss, 1e-12):
+        details.insert(len(details) - 1, f"{high.label} sits at a loss "
+                       f"{high.centre_loss / max(low.centre_loss, 1e-12):.0f}x {low.label}'s, so where the loss "
+                       "doubles is measured from very different heights.")
+    if basin == "wider" and rugged:
         return LandscapeWords("smoother", f"{r.label} sits in a wider, smoother basin than {p.label}: its loss "
                               f"doubles further from the centre along both directions, and {p.label}'s grid "
                               f"shows more local minima ({counts}).", tuple(details))
     if basin == "wider":
-        tail = (f" Both grids show {r.minima} local minim{'um' if r.minima == 1 else 'a'}." if minima_known and
+        tail = (f" {p.label}'s grid shows more local minima ({counts})." if fewer else
+                f" Both grids show {r.minima} local minim{'um' if r.minima == 1 else 'a'}." if minima_known and
                 not more else f" {r.label}'s grid shows more local minima ({r.minima} against {p.minima})."
                 if more else "")
         return LandscapeWords("wider", f"{r.label}'s loss rises more slowly around its trained weights than "
@@ -195,8 +205,9 @@ def landscape_words(summaries: list[SurfaceSummary], plan: GridPlan, weights: in
     if fewer:
         rise = ("how fast the loss rises near the centre is not known yet along both directions"
                 if basin == "unknown" else "how fast the loss rises near the centre does not differ clearly")
-        return LandscapeWords("fewer_minima", f"{p.label}'s slice is more rugged: {counts} local minima "
-                              f"(plain against ResNet); {rise}.", tuple(details))
+        return LandscapeWords("fewer_minima", f"{p.label}'s slice shows more local minima than {r.label}'s "
+                              f"({counts}){', a more rugged surface' if rugged else ''}; {rise}.",
+                              tuple(details))
     if basin == "narrower":
         return LandscapeWords("not_smoother", f"This slice does not show {r.label}'s landscape as the smoother "
                               f"one: {p.label}'s loss rises more slowly along both directions.", tuple(details))
