@@ -76,6 +76,17 @@ def test_a_different_network_never_gets_a_before_line(qtbot, make_panel):
     assert "plain56" in panel.profile.network
 
 
+def test_opening_a_network_with_the_same_blocks_still_starts_afresh(qtbot, make_panel):
+    panel = make_panel(small_spec())
+    with qtbot.waitSignal(panel.profileUpdated, timeout=TIMEOUT):
+        panel.document.edit(panel.document.spec.with_skips(False), "All skips off")
+    assert panel.profile.ghost is not None
+    panel.document.replace(small_spec("same blocks, another file"), None)
+    assert panel.profile.current is None and panel.profile.ghost is None  # at once
+    qtbot.waitUntil(lambda: panel.last_outcome is not None, timeout=TIMEOUT)
+    assert panel.profile.ghost is None and "before" not in panel.ratio_label.text()
+
+
 def test_an_edit_that_changes_the_blocks_clears_the_before_line(qtbot, make_panel):
     panel = make_panel(small_spec())
     spec = panel.document.spec

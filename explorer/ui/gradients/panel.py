@@ -64,7 +64,7 @@ class GradientPanel(QWidget):
         self._requested_at: dict[int, float] = {}
         self.last_outcome = None  # the ProbeOutcome shown
         self.last_round_trip_s: float | None = None
-        self._shown_key = None  # network_key of the design whose numbers are shown
+        self._shown_key = None  # _key() of the design whose numbers are shown
         self._shown_caption = ""  # "all skips on · fresh He weights, seed 0" of the profile shown
         self._shown_skips: list[bool] | None = None
         self._shown_ratio_words: str | None = None
@@ -292,9 +292,14 @@ class GradientPanel(QWidget):
     @Slot(object, object)
     def _on_spec_changed(self, new, old) -> None:
         self._update_buttons()
-        if self.document.valid and network_key(new) != self._shown_key:
+        if self.document.valid and self._key(new) != self._shown_key:
             self._clear_for(new)  # at once, even while hidden: never another network's numbers
         self.refresh()
+
+    def _key(self, spec):
+        """Same blocks in the same document content: New or Open always starts afresh,
+        even when the new network happens to have the same layout."""
+        return (self.document.generation, network_key(spec))
 
     def _clear_for(self, spec) -> None:
         """Forget everything measured on the network shown: a different one is coming."""
@@ -360,7 +365,7 @@ class GradientPanel(QWidget):
         summary = summarise(result.block_norms, result.labels, skips, batch_norm=spec.norm is Norm.BATCH,
                             shortcuts=result.shortcuts)
         caption = f"{skips_caption(skips, result.shortcuts)} · {outcome.weights}"
-        key = network_key(spec)
+        key = self._key(spec)
         ratio_words = (f"{format_factor(summary.ratio)}x" if math.isfinite(summary.ratio) and summary.ratio > 0
                        else summary.verdict)
         if key != self._shown_key:
