@@ -48,5 +48,14 @@ def main(argv: list[str] | None = None) -> int:
 
         from .ui.app import run_gui  # the only path that imports Qt
         return run_gui(quit_after=quit_after)
-    from .cli import main as cli_main
-    return cli_main(argv)
+    import signal
+
+    try:
+        from .cli import main as cli_main
+        status = cli_main(argv)
+    except KeyboardInterrupt as err:  # a press while loading, or while the CLI was already stopping
+        from .cli import interrupted
+        status = interrupted(err)
+    if status == 130:  # interrupted and said so: one more press must not end it with a traceback
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    return status

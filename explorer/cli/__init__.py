@@ -74,6 +74,26 @@ def report(message: str) -> None:
         print(f"error: {line}", file=sys.stderr, flush=True)
 
 
+def interrupted(err: BaseException | None = None) -> int:
+    """Ctrl+C: further presses are ignored while this is said (a second press arriving here
+    would otherwise end the process with a traceback); exit status 130."""
+    import signal
+
+    try:
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    except ValueError:  # not the main thread
+        previous = None
+    from .common import Interrupted
+
+    try:
+        if _is_main_rank() and not isinstance(err, Interrupted):
+            print("\ninterrupted", file=sys.stderr, flush=True)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
+    return 130
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str):  # argparse's own errors: rank 0 only, no control characters
         if _is_main_rank():
@@ -96,9 +116,7 @@ def main(argv: list[str] | None = None) -> int:
     except (SpecError, CliError, WriteError) as err:
         report(str(err))
         return 2
-    except KeyboardInterrupt:
-        if _is_main_rank():
-            print("\ninterrupted", file=sys.stderr, flush=True)
-        return 130
+    except KeyboardInterrupt as err:
+        return interrupted(err)
     except BrokenPipeError:
         return 0

@@ -72,3 +72,27 @@ def check_seed(seed: int | None, flag: str = "--seed") -> None:
 
     if seed is not None and not 0 <= seed <= MAX_SEED:
         raise CliError(f"{flag} must be between 0 and {MAX_SEED:,}, got {seed:,}")
+
+
+class Interrupted(KeyboardInterrupt):
+    """The second Ctrl+C; its message has been printed already."""
+
+
+def install_sigint(stop, stopped, what: str = "step"):
+    """First Ctrl+C: ``stop()`` (the work ends after this ``what`` and its results are still
+    written); second: say so and interrupt at once. Returns the previous handler to restore,
+    or None off the main thread."""
+    import signal
+    import sys
+
+    def handler(signum, frame):
+        if stopped():
+            print("\ninterrupted", file=sys.stderr, flush=True)
+            raise Interrupted
+        stop()
+        print(f"\nstopping after this {what} (Ctrl+C again to interrupt now)", file=sys.stderr, flush=True)
+
+    try:
+        return signal.signal(signal.SIGINT, handler)
+    except ValueError:  # not the main thread
+        return None

@@ -16,7 +16,7 @@ import threading
 import time
 
 from . import CliError
-from .common import check_output, write_or_rescue
+from .common import check_output, install_sigint, write_or_rescue
 
 
 def register(sub) -> None:
@@ -204,9 +204,6 @@ def cmd_degradation(args) -> int:
     previous = _install_sigint(runner)
     try:
         outcomes = runner.run(on_event)
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
     finally:
         if previous is not None:
             signal.signal(signal.SIGINT, previous)
@@ -250,16 +247,7 @@ def _make_save_dir(path: str) -> None:
 
 def _install_sigint(runner):
     """First Ctrl+C: every arm stops after its step and the words still come; second: interrupt."""
-    def handler(signum, frame):
-        if runner.stopped:
-            raise KeyboardInterrupt
-        runner.stop()
-        print("\nstopping after this step (Ctrl+C again to interrupt now)", file=sys.stderr, flush=True)
-
-    try:
-        return signal.signal(signal.SIGINT, handler)
-    except ValueError:  # not the main thread
-        return None
+    return install_sigint(runner.stop, lambda: runner.stopped, "step")
 
 
 def _drop_one(net: str, path: str, dataset: str | None, device, out, blocks: str | None = None,

@@ -11,6 +11,7 @@ import sys
 import time
 
 from . import CliError
+from .common import install_sigint
 
 
 def register(exp) -> None:
@@ -105,9 +106,6 @@ def cmd_landscape(args) -> int:
     previous = _install_sigint(runner)
     try:
         runner.run(on_event)
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
     finally:
         if previous is not None:
             signal.signal(signal.SIGINT, previous)
@@ -140,13 +138,4 @@ def _has_nan(a) -> bool:
 
 def _install_sigint(runner):
     """First Ctrl+C: stop after the point in progress and still print the words; second: interrupt."""
-    def handler(signum, frame):
-        if runner.stopped:
-            raise KeyboardInterrupt
-        runner.stop()
-        print("\nstopping after this point (Ctrl+C again to interrupt now)", file=sys.stderr, flush=True)
-
-    try:
-        return signal.signal(signal.SIGINT, handler)
-    except ValueError:  # not the main thread
-        return None
+    return install_sigint(runner.stop, lambda: runner.stopped, "point")

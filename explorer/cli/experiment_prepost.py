@@ -12,6 +12,7 @@ import threading
 import time
 
 from . import CliError
+from .common import install_sigint
 
 
 def register(exp) -> None:
@@ -107,9 +108,6 @@ def cmd_prepost(args) -> int:
     previous = _install_sigint(runner)
     try:
         runner.run(on_event)
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
     finally:
         if previous is not None:
             signal.signal(signal.SIGINT, previous)
@@ -143,13 +141,4 @@ def _profile_text(profile) -> str:
 
 def _install_sigint(runner):
     """First Ctrl+C: both arms stop after their step and the words still come; second: interrupt."""
-    def handler(signum, frame):
-        if runner.stopped:
-            raise KeyboardInterrupt
-        runner.stop()
-        print("\nstopping after this step (Ctrl+C again to interrupt now)", file=sys.stderr, flush=True)
-
-    try:
-        return signal.signal(signal.SIGINT, handler)
-    except ValueError:  # not the main thread
-        return None
+    return install_sigint(runner.stop, lambda: runner.stopped, "step")

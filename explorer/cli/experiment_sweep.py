@@ -119,9 +119,6 @@ def cmd_depth_sweep(args) -> int:
     previous = _install_sigint(runner)
     try:
         runner.run(on_event)
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
     finally:
         if previous is not None:
             import signal

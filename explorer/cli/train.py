@@ -17,7 +17,7 @@ import time
 
 from ..train.clock import clock
 from . import CliError
-from .common import check_output, resolve_network, write_or_rescue
+from .common import check_output, install_sigint, resolve_network, write_or_rescue
 
 # argparse destination -> TrainSettings field, for options that map one to one
 _SETTING_OPTIONS = {
@@ -304,13 +304,4 @@ def _print_header(trainer, dist, args) -> None:
 
 def _install_sigint(control):
     """First Ctrl+C: stop after this step (files still written); second: interrupt."""
-    try:
-        def handler(signum, frame):
-            if control.stopped:
-                raise KeyboardInterrupt
-            control.stop()
-            print("\nstopping after this step (Ctrl+C again to interrupt now)", file=sys.stderr, flush=True)
-
-        return signal.signal(signal.SIGINT, handler)
-    except ValueError:  # not the main thread
-        return None
+    return install_sigint(control.stop, lambda: control.stopped, "step")

@@ -1,0 +1,74 @@
+"""Ctrl+C once stops after the step; twice interrupts at once, with a message and exit status
+130, never a traceback or death by signal. Under torchrun only rank 0 reports a bad argument."""
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from explorer.cli import main
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _start(*argv):
+    env = {**os.environ, "PYTHONPATH": ROOT, "OMP_NUM_THREADS": "1"}
+    return subprocess.Popen([sys.executable, os.path.join(ROOT, "main.py"), *argv], env=env, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # as in a terminal
+
+
+def _finish(proc):
+    out, err = proc.communicate(timeout=120)
+    return proc.returncode, out, err
+
+
+def test_second_ctrl_c_during_a_run_interrupts_with_a_message(tiny_net):
+    proc = _start("train", tiny_net, "--steps", "100000", "--batch-size", "8", "--train-size", "64",
+                  "--test-size", "8", "--progress", "none")
+    lines = [proc.stdout.readline() for _ in range(3)]
+    assert lines[2].startswith("epoch   1/"), lines  # training: the handler is in place
+    proc.send_signal(signal.SIGINT)
+    assert proc.stderr.readline() == "\n"
+    assert proc.stderr.readline().startswith("stopping after this step")
+    proc.send_signal(signal.SIGINT)
+    status, out, err = _finish(proc)
+    assert status == 130, err
+    assert "Traceback" not in err
+    # said at once, unless the stop after the first press was already complete (a loaded machine)
+    assert "interrupted" in err or "stopped at step" in out
+
+
+def test_two_ctrl_c_while_loading_end_with_a_message_not_a_traceback(tiny_net):
+    proc = _start("train", tiny_net, "--steps", "100000", "--progress", "none")
+    time.sleep(0.5)  # still importing or preparing
+    proc.send_signal(signal.SIGINT)
+    time.sleep(0.2)
+    proc.send_signal(signal.SIGINT)
+    status, out, err = _finish(proc)
+    assert status == 130, err
+    assert "interrupted" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("argv", [["train", "nonet"], ["train", "resnet20", "--epochs", "x"],
+                                  ["gradflow", "resnet20", "--batch", "0"]])
+def test_only_rank_0_reports_a_bad_argument(argv, monkeypatch, capsys):
+    monkeypatch.setenv("RANK", "1")
+    with pytest.raises(SystemExit) if "x" in argv else _no_raise():
+        assert main(argv) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err == ""
+    monkeypatch.setenv("RANK", "0")
+    with pytest.raises(SystemExit) if "x" in argv else _no_raise():
+        assert main(argv) == 2
+    assert "error: " in capsys.readouterr().err
+
+
+class _no_raise:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
