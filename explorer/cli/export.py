@@ -36,16 +36,16 @@ def _size(path) -> str:
 
 
 def cmd_export(args) -> int:
-    from ..export import (FORMATS, JIT_DEPRECATION_NOTE, ExportError, WeightsError, export_network,
-                          load_weights_for, parse_input_shape)
+    from ..export import FORMATS, JIT_DEPRECATION_NOTE, ExportError, WeightsError, export_network, parse_input_shape
+    from ..export.weights import load_weights_with_note
 
     check_seed(args.seed)
     spec = resolve_network(args.net)
     try:
         shape = parse_input_shape(args.input) if args.input else None
-        state, label = None, f"fresh initialisation (seed {args.seed})"
+        state, label, inputs = None, f"fresh initialisation (seed {args.seed})", None
         if args.checkpoint:
-            state, label = load_weights_for(spec, args.checkpoint)
+            state, label, inputs = load_weights_with_note(spec, args.checkpoint)
         result = export_network(spec, args.format, args.output, state_dict=state, seed=args.seed,
                                 input_shape=shape, weights_label=label)
     except (ExportError, WeightsError) as err:
@@ -57,6 +57,8 @@ def cmd_export(args) -> int:
     for note in result.notes:
         if note != JIT_DEPRECATION_NOTE:
             print(f"  {note}")
+    if inputs:
+        print(f"  inputs:  {inputs}")
     if result.verified:
         print(f"verified: max abs difference {result.max_diff:.3g} (tolerance {result.tolerance:.0e}) at batch "
               f"sizes 1 and 3; {result.verification}")

@@ -54,6 +54,15 @@ def load_weights_for(spec: NetworkSpec, path: str | os.PathLike) -> tuple[dict, 
     A trainer checkpoint must have been trained on a network with the same weight layout
     (skip switches may differ); a bare state_dict (torchvision's) is checked key by key.
     """
+    state, label, _ = load_weights_with_note(spec, path)
+    return state, label
+
+
+def load_weights_with_note(spec: NetworkSpec, path: str | os.PathLike) -> tuple[dict, str, str | None]:
+    """``load_weights_for`` plus how the weights expect their inputs normalised (saved by training;
+    None when the file does not say)."""
+    from ..train.finetune import input_note
+
     weights = read_weights_file(path)
     name = weights.path.name
     model = build(spec, seed=0)
@@ -65,10 +74,7 @@ def load_weights_for(spec: NetworkSpec, path: str | os.PathLike) -> tuple[dict, 
                                f"not on this network)") from None
     check_state_dict(model, weights.state_dict, name)
     what = "checkpoint" if weights.spec is not None else "state_dict"
-    from ..train.finetune import input_note  # how the weights expect their inputs (saved by training)
-
-    note = input_note(weights)
-    return weights.state_dict, f"{what} {name}" + (f"; {note}" if note else "")
+    return weights.state_dict, f"{what} {name}", input_note(weights)
 
 
 def import_torchvision_weights(spec: NetworkSpec, path: str | os.PathLike) -> ResNet:
