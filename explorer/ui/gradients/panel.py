@@ -86,7 +86,9 @@ class GradientPanel(QWidget):
         self.help = QLabel(
             "Each point is the size of the loss gradient arriving at a block's input, measured on one "
             "fixed batch. Much larger near the input: the early layers get huge, unstable updates. "
-            "Much smaller: they barely learn. Residual nets keep it within a modest factor.")
+            "Much smaller: they barely learn. Residual nets keep it within a modest factor. "
+            "The residual-size plot compares each block's branch output F(x) with what its shortcut "
+            "carries: below the dashed line the block adds a smaller change to its input.")
         self.help.setWordWrap(True)
         self.status = QLabel("")
         self.status.setWordWrap(True)
@@ -171,7 +173,7 @@ class GradientPanel(QWidget):
         self._before_points = pt["before"]
         self.ratio_label.setStyleSheet(f"font-size: {pt['ratio']}; font-weight: 600;")
         self.words.setStyleSheet(f"font-size: {pt['words']}; color: #222;")
-        self.residual.set_points(pt["help"])
+        self.residual.set_points(pt["help"], scale)
         self.help.setStyleSheet(f"font-size: {pt['help']}; color: #444;")
         self.status.setStyleSheet(f"font-size: {pt['status']}; color: #555;")
         for button in (self.skips_off, self.skips_on):

@@ -39,8 +39,9 @@ class ResidualPart(QObject):
         self._run_name = ""
         self._selection_index: int | None = None
 
-    def set_points(self, words_pt: str) -> None:
+    def set_points(self, words_pt: str, scale: float = 1.0) -> None:
         self.words.setStyleSheet(f"font-size: {words_pt}; color: #222;")
+        self.images.set_scale(scale)
 
     # -- the network changes -----------------------------------------------------------
     def clear_for(self, name: str, running: bool) -> None:

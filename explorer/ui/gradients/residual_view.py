@@ -151,6 +151,7 @@ class BlockImages(QWidget):
         self.view = pg.GraphicsLayoutWidget()
         self.view.setBackground("w")
         self.view.setFixedHeight(140)  # small pictures; in a scroll area the view would otherwise grow
+        self._scale = 1.0
         self.plots = []
         self.items = []
         cmap = pg.colormap.get("CET-D1")
@@ -175,6 +176,14 @@ class BlockImages(QWidget):
         layout.addWidget(self.view)
         self.view.setVisible(False)
 
+    def set_scale(self, scale: float) -> None:
+        """Presenter mode: larger pictures and titles."""
+        self._scale = scale
+        self.view.setFixedHeight(round(140 * scale))
+        for plot, title in zip(self.plots, self.TITLES):
+            plot.setTitle(plot.titleLabel.text or title, size=f"{9 * scale:.1f}pt", color="#222")
+        self.caption.setStyleSheet(f"font-size: {9 * scale:.1f}pt; color: #333;")
+
     def show_block(self, label: str, images, status: str, ratio: float | None) -> None:
         """``images``: a BlockImages record (input, branch, total) or None when there is nothing to show."""
         if images is None:
@@ -189,7 +198,7 @@ class BlockImages(QWidget):
             h, w = np.asarray(m).shape
             plot.setRange(xRange=(0, w), yRange=(0, h), padding=0.02)
         self.plots[2].setTitle("sum F(x) + s(x)" if status == "ok" else "output F(x) (no shortcut)",
-                               size="9pt", color="#222")
+                               size=f"{9 * self._scale:.1f}pt", color="#222")
         size = "x".join(str(d) for d in images.input.shape)
         if status == "ok" and ratio is not None:
             how = f"||F(x)||/||x|| = {ratio:.2g} (mean over the batch)"
