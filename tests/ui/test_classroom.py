@@ -343,7 +343,7 @@ def test_the_error_plot_says_which_line_is_train_and_which_is_test(qtbot):
     plots = TrainingPlots()
     qtbot.addWidget(plots)
     labels = [label.text for _, label in plots.error_legend.items]
-    assert labels == ["test (solid, circles)", "train (dashed, triangles)"]
+    assert labels == ["test", "train"]
     samples = [sample.item for sample, _ in plots.error_legend.items]
     assert samples[0].opts["pen"].style() == Qt.PenStyle.SolidLine and samples[0].opts["symbol"] == "o"
     assert samples[1].opts["pen"].style() == Qt.PenStyle.DashLine and samples[1].opts["symbol"] == "t"

@@ -37,7 +37,8 @@ def _curve(name: str | None = None, **style) -> pg.PlotDataItem:
 
 
 LEGEND_GREY = "#555555"
-ERROR_LEGEND = {"test": "test (solid, circles)", "train": "train (dashed, triangles)"}
+# short words: the samples beside them show the line and marker (a narrow plot clips long ones)
+ERROR_LEGEND = {"test": "test", "train": "train"}
 TITLES = ("Training loss per step (faint: raw, bold: smoothed)",
           "Error per epoch (solid: test, dashed: train)", "Learning rate")
 SHORT_TITLES = ("Loss (faint: raw)", "Error (dashed: train)", "Learning rate")
