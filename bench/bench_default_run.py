@@ -84,7 +84,7 @@ def report(name: str, settings: TrainSettings, result: dict) -> None:
         print(f"  epoch {epoch}: test error {100 * test:.1f}%, train error {100 * train:.1f}% "
               f"({wall:.1f} s wall, {cpu:.1f} s CPU)")
     print(f"  run ended: {result['wall']:.1f} s wall, {result['cpu']:.1f} s CPU "
-          f"(chance: 90.0% error)")
+          f"(chance: 90.0% error)", flush=True)
 
 
 def main(argv=None) -> int:
@@ -103,7 +103,7 @@ def main(argv=None) -> int:
         runs.append(("previous default", app_settings(old)))
     for name, settings in runs:
         report(name, settings, time_run(spec, settings))
-    print(f"\nload average after: {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    print(f"\nload average after: {', '.join(f'{x:.2f}' for x in os.getloadavg())}", flush=True)
     return 0
 
 

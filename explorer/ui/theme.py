@@ -83,6 +83,12 @@ PLOT_TEXT = "#222222"  # plot titles, legends
 PLOT_LABEL = "#333333"  # axis labels and tick numbers
 
 PRESENTER_SCALE = 1.45  # text size on a projector relative to a laptop screen
+TICK_POINTS = 9.0  # the plots' tick labels at normal size (points)
+
+
+def presenter_tick_pixels(dpi: float) -> float:
+    """Pixel size of a plot's tick label in presenter mode on a screen of ``dpi`` (logical)."""
+    return TICK_POINTS * PRESENTER_SCALE * dpi / 72.0
 
 
 @dataclass(frozen=True)
@@ -374,7 +380,7 @@ class PlotScaler:
         self._add(apply)
         return set_text
 
-    def axis(self, axis, label: str | None, label_points: float = 10.0, tick_points: float = 9.0,
+    def axis(self, axis, label: str | None, label_points: float = 10.0, tick_points: float = TICK_POINTS,
              colour: str = PLOT_LABEL, density: bool = True, short: str | None = None) -> None:
         """Label text and tick font of one axis.
 

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QApplication
 
 from explorer.spec import BlockKind, ShortcutKind, preset
 from explorer.ui.canvas import PART_MIME, STAGE_PART, DiagramView, LegendWidget, PaletteWidget, decode_part
+from explorer.ui.canvas.paint import text_width
 from explorer.ui.document import Document
 from explorer.ui.selection import Selection
 
@@ -331,9 +332,14 @@ def test_orientation_and_presenter_mode_relayout(make_view, qtbot):
     arc = view.scene().block_item(2, 2).arc  # arcs still answer clicks after the relayout
     qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=_arc_point(view, arc))
     assert doc.spec.block(2, 2).skip is False
-    box = view.scene().block_item(0, 0).box_rect()
+    normal = view.scene().geom
     view.set_presenter(True)
-    assert view.scene().block_item(0, 0).box_rect().width() > box.width() * 1.3
+    # presenter mode: every text 1.45x larger (the smallest lifted further), boxes fitted to it
+    presenter = view.scene().geom
+    assert presenter.text(14.5) == pytest.approx(normal.text(14.5) * 1.45)
+    assert presenter.smallest_text >= normal.smallest_text * 1.45 * 1.15
+    title = f"{doc.spec.block(0, 0).kind.label} · {doc.spec.block(0, 0).width}"
+    assert view.scene().block_item(0, 0).box_rect().width() > text_width(title, presenter.text(14.5), True)
     with pytest.raises(ValueError):
         view.set_orientation("diagonal")
 

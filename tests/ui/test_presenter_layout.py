@@ -13,7 +13,9 @@ from PySide6.QtWidgets import QComboBox, QLineEdit, QPushButton
 
 from explorer.spec import preset
 from explorer.ui.canvas import DiagramView
-from explorer.ui.canvas.fitting import PRESENTER_MIN_TEXT, fit_zoom, text_scale_at
+from explorer.ui.canvas.fitting import (PRESENTER_MIN_TEXT, fit_zoom, smallest_text_px, text_scale_at,
+                                       tick_label_px)
+from explorer.ui.canvas.paint import text_width
 from explorer.ui.canvas.layout import split_into_columns
 from explorer.ui.document import Document
 from explorer.ui.theme import PRESENTER_SCALE, presenter_mode
@@ -169,3 +171,34 @@ def test_split_into_columns_keeps_the_tallest_column_lowest():
     assert split_into_columns([10, 10, 10], 3) == [0, 1, 2]
     assert split_into_columns([10, 10, 10], 1) == [0, 0, 0]
     assert split_into_columns([10, 10, 10], 5) == [0, 1, 2]
+
+
+def _tick_label_pixels(plots) -> float:
+    """The training plots' tick labels as drawn now (their font's size in pixels on this screen)."""
+    from PySide6.QtGui import QFontInfo
+
+    font = plots.loss_plot.getAxis("bottom").style["tickFont"]
+    assert font is not None
+    return QFontInfo(font).pixelSize() if font.pixelSize() > 0 else font.pointSizeF() * plots.logicalDpiY() / 72
+
+
+@pytest.mark.parametrize("name", ["resnet20", "resnet56", "resnet50"])
+def test_after_fit_the_smallest_diagram_text_is_as_large_as_the_tick_labels(app_window, qtbot, name):
+    window, bench = app_window
+    view = window.diagram
+    if name != "resnet20":
+        assert window.files.new_from_preset(name)
+    window.presenter_action.trigger()
+    window.fit_action.trigger()
+    plots = bench.training.plots
+    settle(qtbot, view, lambda: whole_diagram_shown(view) and smallest_text_px(view) >= tick_label_px(view))
+    ticks = _tick_label_pixels(plots)
+    assert tick_label_px(view) == pytest.approx(ticks, abs=0.75)  # the rule measures what the plots draw
+    assert smallest_text_px(view) >= ticks - 0.5
+    if name == "resnet20":
+        assert folded(view) == []  # every block of ResNet-20 shown at that size
+    # every stage title whole: nothing a class needs is cut off in the diagram
+    for si in range(len(view.document.spec.stages)):
+        frame = view.scene().frame_item(si)
+        room = frame.rect().width() - view.scene().geom.header - 8
+        assert text_width(frame.title, view.scene().geom.text(15), True) <= room, frame.title

@@ -71,7 +71,7 @@ class DropTargets:
                     y = ref.top() - g.connector / 2
                     self.indicator.show_line(QPointF(ref.left(), y), QPointF(ref.right(), y), g.s(7))
                     return
-                x = ref.left() - g.s(35)
+                x = ref.left() - g.column_gap / 2
                 self.indicator.show_line(QPointF(x, ref.top()), QPointF(x, ref.bottom()), g.s(7))
             else:  # after the last stage: a bar across the spine below it
                 ref = frames[-1].rect()

@@ -8,18 +8,20 @@ A fit scales the whole scene, text included, so presenter mode's larger boxes an
 fonts shrink right back when a deep network must fit a short window: a fit alone
 can draw presenter text smaller than normal mode would. ``StageFolding`` therefore
 folds stages (each to its summary box, the longest first) until a fit draws the
-text at least ``PRESENTER_MIN_TEXT`` of normal mode's 100% size, and unfolds them when
-presenter mode ends. Stages the user opens or folds by hand are theirs: folding
+diagram's smallest text at least as large as the plots' tick labels in presenter mode
+(``smallest_text_px`` >= ``tick_label_px``), and unfolds them when presenter mode ends. Stages the user opens or folds by hand are theirs: folding
 stops until presenter mode is switched on again or another network is opened.
 """
 from __future__ import annotations
 
 from PySide6.QtCore import QSize
 
+from ..theme import presenter_tick_pixels
+
 FIT_MAX_ZOOM = 1.5  # a fit never magnifies past 150%
 FIT_SLACK = 0.99  # a hair smaller than the viewport, so no scroll bar appears and takes room
-# Effective text size (zoom x theme scale; 1.0 = normal mode at 100%) that presenter mode's
-# fit aims for: block titles then draw at 11.6 px or more, shapes at 10.4 px or more.
+# Effective text size (zoom x theme scale; 1.0 = normal mode at 100%) below which a fit
+# in presenter mode never goes without folding (kept for the layout's tests).
 PRESENTER_MIN_TEXT = 0.8
 
 
@@ -61,6 +63,16 @@ def text_scale_at(view, zoom: float) -> float:
     return zoom * view.scene().geom.theme.scale
 
 
+def smallest_text_px(view, zoom: float | None = None) -> float:
+    """The smallest diagram text's pixel size on screen at ``zoom`` (default: the view's)."""
+    return (view.zoom() if zoom is None else zoom) * view.scene().geom.smallest_text
+
+
+def tick_label_px(view) -> float:
+    """The pixel size of the plots' tick labels in presenter mode, on ``view``'s screen."""
+    return presenter_tick_pixels(view.logicalDpiY())
+
+
 class StageFolding:
     """The stages presenter mode folded for a legible fit (view state, like all collapsing).
 
@@ -75,10 +87,11 @@ class StageFolding:
         self.enabled = False
 
     def _text_scale(self) -> float:
-        return text_scale_at(self._view, arrange(self._view))
+        """The smallest text's on-screen size after a fit, in units of the plots' tick labels."""
+        return smallest_text_px(self._view, arrange(self._view)) / tick_label_px(self._view)
 
     def _legible(self) -> bool:
-        return self._text_scale() >= PRESENTER_MIN_TEXT - 1e-6
+        return self._text_scale() >= 1.0 - 1e-6
 
     def _fold(self, stage: int) -> None:
         scene = self._view.scene()
@@ -120,7 +133,7 @@ class StageFolding:
             scale = self._text_scale()
             if scale > best[0] + 1e-9:
                 best = (scale, len(done))
-            if scale >= PRESENTER_MIN_TEXT - 1e-6:
+            if scale >= 1.0 - 1e-6:
                 break
         else:
             # Never legible: keep the folds up to the largest text (a folded stage's summary box

@@ -154,7 +154,7 @@ class BlockItem(QGraphicsItem):
         if slot.add is not None:
             self._paint_add(painter, slot.add)
         if slot.relu is not None:
-            self._paint_relu(painter, slot.relu)
+            self._paint_relu(painter, slot.relu, slot.relu_cross)
 
     def _paint_band(self, painter: QPainter, box: QRectF, colour) -> QRectF:
         """The BN-ReLU band on the input side of a pre-activation box."""
@@ -189,6 +189,14 @@ class BlockItem(QGraphicsItem):
         bottom = QRectF(inner.left(), inner.center().y(), inner.width(), inner.height() / 2)
         stride = f"stride {d.stride}" if d.stride != 1 else ""
         title = f"{d.kind.label} · {d.width}"
+        if g.compact:  # presenter: one line; the shapes are in the stage's header and the tooltip
+            ink = th.ERROR if d.error else th.INK
+            draw_text(painter, inner, ("⚠ " if d.error else "") + title, g.text(14.5), ink, bold=True,
+                      align=Qt.AlignmentFlag.AlignLeft)
+            if stride:
+                draw_text(painter, inner, stride, g.text(12.5), th.KIND_COLORS[d.kind], bold=True,
+                          align=Qt.AlignmentFlag.AlignRight)
+            return
         draw_text(painter, top, title, g.text(14.5), th.INK, bold=True, align=Qt.AlignmentFlag.AlignLeft)
         if stride:
             draw_text(painter, top, stride, g.text(12.5), th.KIND_COLORS[d.kind], bold=True,
@@ -216,10 +224,15 @@ class BlockItem(QGraphicsItem):
         painter.drawLine(QPointF(c.x() - k, c.y()), QPointF(c.x() + k, c.y()))
         painter.drawLine(QPointF(c.x(), c.y() - k), QPointF(c.x(), c.y() + k))
 
-    def _paint_relu(self, painter: QPainter, u: float) -> None:
+    def _paint_relu(self, painter: QPainter, u: float, cross: float = 0.0) -> None:
         g = self._data.geom
         w, h = g.relu_size
-        c = g.pt(u, 0)
+        c = g.pt(u, cross)
+        if cross:  # beside the add: a short arrow from the sum into the ReLU
+            painter.setPen(QPen(th.INK, g.theme.line(1.4)))
+            start = g.pt(u, -g.add_radius)
+            end = g.pt(u, cross + g.across(w, h) / 2)
+            painter.drawLine(start, end)
         rect = QRectF(c.x() - w / 2, c.y() - h / 2, w, h)
         painter.setPen(QPen(th.INK, g.theme.line(1.2)))
         painter.setBrush(QBrush(th.NODE_FILL))

@@ -23,6 +23,7 @@ VERTICAL = "vertical"
 # smallest entry to decide how far to fold stages.
 TEXT_SIZES = (22.0, 15.0, 14.5, 14.0, 13.0, 12.5, 11.5, 11.0)
 PRESENTER_TEXT_FLOOR = 13.0
+PRESENTER_LENGTH_SCALE = 1.0  # presenter lengths (text grows by the theme's 1.45)
 HORIZONTAL = "horizontal"
 
 
@@ -36,19 +37,38 @@ class Slot:
     add: float | None  # centre of the addition circle (None: plain block)
     relu: float | None  # centre of the ReLU mark after the add (post-activation and plain)
     length: float
+    relu_cross: float = 0.0  # presenter mode: the ReLU mark sits beside the add, not after it
 
 
 @dataclass(frozen=True)
 class Geometry:
+    """Sizes for one theme and orientation.
+
+    Presenter mode is compact: its text is ``theme.scale`` times normal (small labels
+    lifted to ``PRESENTER_TEXT_FLOOR`` first) while lengths grow only by
+    ``PRESENTER_LENGTH_SCALE``; a block box holds one line (its shapes move to the stage
+    header and the tooltip) and box, summary and node widths fit the network's own words
+    (``box_width``, ``summary_width``, ``node_width``, set by the scene). So a fit can draw
+    the diagram's text as large as the plots' tick labels (see ``fitting``).
+    """
+
     theme: Theme
     orientation: str = VERTICAL
+    box_width: float | None = None  # presenter: fitted to the widest block title (scene units)
+    summary_width: float | None = None
+    node_width: float | None = None
 
     @property
     def vertical(self) -> bool:
         return self.orientation == VERTICAL
 
+    @property
+    def compact(self) -> bool:
+        """Presenter mode's compact boxes: one line per block, widths fitted to the words."""
+        return self.theme.presenter
+
     def s(self, value: float) -> float:
-        return self.theme.px(value)
+        return value * (PRESENTER_LENGTH_SCALE if self.theme.presenter else 1.0)
 
     def text(self, size: float) -> float:
         """Pixel size (scene units) of diagram text drawn at ``size`` in normal mode.
@@ -59,7 +79,7 @@ class Geometry:
         """
         if self.theme.presenter:
             size = max(size, PRESENTER_TEXT_FLOOR)
-        return self.theme.px(size)
+        return size * self.theme.scale
 
     @property
     def smallest_text(self) -> float:
@@ -83,21 +103,35 @@ class Geometry:
         return w if self.vertical else h
 
     # -- sizes --------------------------------------------------------------
+    def _line(self, size: float) -> float:
+        """Height of one line of text drawn at ``size``."""
+        return self.text(size) * 1.3
+
     @cached_property
     def box_size(self) -> tuple[float, float]:
         """A block box, scene width x height."""
+        if self.compact:  # one line: "Basic · 64   stride 2"
+            w = self.box_width or self.s(258)
+            h = max(self.s(30), self._line(14.5) + self.s(6))
+            return (w, h) if self.vertical else (w, max(h, self.s(50)))
         return (self.s(258), self.s(52)) if self.vertical else (self.s(212), self.s(66))
 
     @cached_property
     def summary_size(self) -> tuple[float, float]:
+        if self.compact:  # title, shapes, skips
+            return (self.summary_width or self.s(318), 3 * self._line(14.5) + self.s(12))
         return (self.s(318), self.s(84)) if self.vertical else (self.s(300), self.s(84))
 
     @cached_property
     def node_size(self) -> tuple[float, float]:
+        if self.compact:
+            return (self.node_width or self.s(274), 2 * self._line(14.5) + self.s(8))
         return (self.s(274), self.s(48)) if self.vertical else (self.s(190), self.s(66))
 
     @cached_property
     def input_size(self) -> tuple[float, float]:
+        if self.compact:
+            return (self.node_width or self.s(200), self._line(14.5) + self.s(6))
         return (self.s(200), self.s(32)) if self.vertical else (self.s(150), self.s(50))
 
     @property
@@ -116,7 +150,7 @@ class Geometry:
 
     @property
     def lead(self) -> float:
-        return self.s(20)
+        return self.s(14 if self.compact else 20)
 
     @property
     def gap(self) -> float:
@@ -125,11 +159,19 @@ class Geometry:
     @property
     def connector(self) -> float:
         """Spine length between the input, stem, stages and head."""
-        return self.s(28)
+        return self.s(18 if self.compact else 28)
+
+    @property
+    def column_gap(self) -> float:
+        """Space between two columns of stages (the spine turns the corner in it)."""
+        return self.s(28 if self.compact else 70)
 
     @cached_property
     def arc_offset(self) -> float:
         """Cross distance from the spine to the skip arc's straight run."""
+        if self.compact:  # the switch, as wide as its words, clears the box
+            mark = self.mark_size[0] if self.vertical else self.mark_size[1]
+            return self.across(*self.box_size) / 2 + mark / 2 + self.s(10)
         return self.across(*self.box_size) / 2 + self.s(30)
 
     @cached_property
@@ -141,12 +183,12 @@ class Geometry:
 
     @property
     def frame_pad(self) -> float:
-        return self.s(14)
+        return self.s(8 if self.compact else 14)
 
     @property
     def header(self) -> float:
         """Height of a stage frame's title band."""
-        return self.s(32)
+        return max(self.s(32), self._line(15) + self.s(6))
 
     @cached_property
     def frame_cross(self) -> tuple[float, float]:
@@ -172,11 +214,15 @@ def _slot(g: Geometry, kind: BlockKind) -> Slot:
     if kind is not BlockKind.PLAIN:
         add = u + g.gap + g.add_radius
         u = add + g.add_radius
-    if not kind.preactivation:
+    relu_cross = 0.0
+    if not kind.preactivation and add is not None and g.compact and g.vertical:
+        # ReLU(F(x) + x) drawn "ReLU ⊕" on one row: the block is one line shorter
+        relu, relu_cross = add, -(g.add_radius + g.s(8) + g.across(*g.relu_size) / 2)
+    elif not kind.preactivation:
         relu = u + g.gap + relu_len / 2
         u = relu + relu_len / 2
     return Slot(split=split, box_start=box_start, box_end=box_end, add=add, relu=relu,
-                length=u + g.gap)
+                length=u + g.gap, relu_cross=relu_cross)
 
 
 def summary_slot(g: Geometry) -> float:

@@ -25,6 +25,7 @@ from .frames import (DropIndicatorItem, NodeData, NodeItem, SpineItem, StageData
 from .items import BlockData, BlockItem
 from .layout import VERTICAL, Geometry, split_into_columns, summary_slot
 from .paint import count, text_width
+from .texts import fitted_widths, stage_title, width_text as _width_text
 
 COLLAPSE_OVER = 12  # stages with more blocks than this start collapsed
 
@@ -120,6 +121,8 @@ class DiagramScene(DropTargets, QGraphicsScene):
     # -- sync -------------------------------------------------------------------------
     def sync(self, spec: NetworkSpec, info: NetworkInfo | None, errors) -> None:
         self._spec = spec
+        if self.geom.compact:
+            self.geom = fitted_widths(self.geom, spec, info)
         g = self.geom
         block_errors: dict[tuple[int, int], str] = {}
         stage_errors: dict[int, str] = {}
@@ -140,8 +143,8 @@ class DiagramScene(DropTargets, QGraphicsScene):
         for si, stage in enumerate(spec.stages):
             collapsed = self.is_collapsed(si) or not stage.blocks
             has_error = si in stage_errors or any(k[0] == si for k in block_errors)
-            frame_data = StageData(si, stage_title(si, stage), collapsed and bool(stage.blocks),
-                                   has_error, g)
+            title = stage_title(si, stage, infos if g.compact else None)
+            frame_data = StageData(si, title, collapsed and bool(stage.blocks), has_error, g)
             if si < len(self._frames):
                 self._frames[si].set_data(frame_data)
             else:
@@ -223,6 +226,8 @@ class DiagramScene(DropTargets, QGraphicsScene):
                       f"{count(sum(b.macs for b in binfos))} MACs")
         else:
             shapes, counts = "shapes unknown", skips
+        if g.compact:  # presenter mode drops the counts: the skips are what a class needs
+            counts = skips
         if errors:
             counts = f"{errors} problem{'s' if errors != 1 else ''} inside · {skips}"
         return SummaryData(si, n, kind, title, shapes, counts, errors, g)
@@ -285,6 +290,8 @@ class DiagramScene(DropTargets, QGraphicsScene):
         low, high = g.frame_cross
         if not self._summaries:  # no stage shows a (wider) summary box: the frames hug the blocks
             low = -g.across(*g.box_size) / 2 - g.frame_pad
+        elif not self._blocks and g.vertical:  # every stage folded: no skip arcs to make room for
+            high = -low
         titles = [f.title for f in self._frames]
         need = max((text_width(t, g.text(15), True) for t in titles), default=0.0)
         need += g.header + g.s(28)
@@ -293,7 +300,7 @@ class DiagramScene(DropTargets, QGraphicsScene):
         self.cross = (low, high)
         segments: list[tuple[QPointF, QPointF, bool]] = []
         u = 0.0
-        column_step = (high - low) + g.s(70)
+        column_step = (high - low) + g.column_gap
         n_columns = self._column_count_now()
         columns = n_columns > 1
         u_rest = 0.0  # where the second and later columns start
@@ -320,7 +327,7 @@ class DiagramScene(DropTargets, QGraphicsScene):
                 # this stage starts a new column: the spine turns the corner
                 segments.pop()
                 u_end = self.stage_spans[-1][1]
-                mid = dx - column_step + high + g.s(35)
+                mid = dx - column_step + high + g.column_gap / 2
                 below, above = u_end + g.connector / 2, u_rest - g.connector * 0.6
                 corner = [QPointF(dx - column_step, u_end), QPointF(dx - column_step, below),
                           QPointF(mid, below), QPointF(mid, above), QPointF(dx, above), QPointF(dx, u_rest)]
@@ -479,17 +486,3 @@ class DiagramScene(DropTargets, QGraphicsScene):
             item.set_selected(True)
         return item
 
-
-def _width_text(stage) -> str:
-    widths = [b.width for b in stage.blocks]
-    lo, hi = min(widths), max(widths)
-    return f"{lo} wide" if lo == hi else f"{lo}–{hi} wide"
-
-
-def stage_title(si: int, stage) -> str:
-    n = len(stage.blocks)
-    if not n:
-        return f"Stage {si + 1} · empty"
-    kinds = {b.kind for b in stage.blocks}
-    what = next(iter(kinds)).label.lower() if len(kinds) == 1 else "mixed"
-    return f"Stage {si + 1} · {n} × {what} · {_width_text(stage)}"

@@ -16,7 +16,7 @@ from PySide6.QtCore import Qt, Slot
 from PySide6.QtGui import QColor, QPen
 from PySide6.QtWidgets import QCheckBox, QVBoxLayout, QWidget
 
-from ..theme import PlotScaler, Theme, follow_presenter
+from ..theme import TICK_POINTS, PlotScaler, Theme, follow_presenter
 from .runs import RunEntry
 
 
@@ -195,7 +195,7 @@ class TrainingPlots(QWidget):
             axis.setPen(pg.mkPen("#777777"))
             # major ticks only: the minor grid lines doubled the time a repaint takes
             axis.setStyle(maxTickLevel=0)
-            self.scaler.axis(axis, label, label_points=10.0, tick_points=9.0)
+            self.scaler.axis(axis, label, label_points=10.0, tick_points=TICK_POINTS)
         plot.setMenuEnabled(True)
         return self.scaler.title(plot, title, TITLE_POINTS, short)
 

@@ -64,10 +64,6 @@ class RunList(QTreeWidget):
     def add_run(self, entry: RunEntry) -> None:
         item = QTreeWidgetItem()
         item.setIcon(0, _swatch(entry.colour))
-        tip = entry.label
-        if entry.settings.init_weights:
-            tip += f"\nstarted from {entry.settings.init_weights}"
-        item.setToolTip(0, tip)
         self._items[entry.number] = (item, entry)
         self._updating = True
         self.addTopLevelItem(item)
@@ -83,7 +79,13 @@ class RunList(QTreeWidget):
         item, _ = self._items[entry.number]
         self._updating = True
         try:
-            item.setText(0, entry.label)
+            # "#2 resnet20": short and unique (the number); the settings are in the tooltip, so a
+            # narrow list in presenter mode never cuts the name to "#2 resn..."
+            item.setText(0, entry.short_label)
+            tip = entry.label
+            if entry.settings.init_weights:
+                tip += f"\nstarted from {entry.settings.init_weights}"
+            item.setToolTip(0, tip)
             flags = item.flags() | Qt.ItemFlag.ItemIsUserCheckable
             if entry.active:  # the active run is always shown
                 flags &= ~Qt.ItemFlag.ItemIsUserCheckable

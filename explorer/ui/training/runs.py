@@ -96,6 +96,11 @@ class RunEntry:
         return f"#{self.number} {settings_summary(self.spec_name, self.settings)}"
 
     @property
+    def short_label(self) -> str:
+        """"#2 resnet20": what the run list shows (the number keeps it unique)."""
+        return f"#{self.number} {self.spec_name}"
+
+    @property
     def active(self) -> bool:
         return self.status == "running"
 
