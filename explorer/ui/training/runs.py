@@ -60,11 +60,16 @@ class GrowingArray:
 def settings_summary(spec_name: str, settings: TrainSettings) -> str:
     """What a legend shows for a run: "resnet20 · sgd lr 0.1 · bs 128" (and "· from FILE" for a run
     that started from pretrained weights)."""
-    text = f"{spec_name} · {settings.optimizer} lr {settings.lr:g} · bs {settings.batch_size}"
-    if settings.init_weights:
-        text += f" · from {os.path.basename(settings.init_weights)}"
-        if settings.freeze:
-            text += f", frozen to {settings.freeze}"
+    return f"{spec_name} · {settings.optimizer} lr {settings.lr:g} · bs {settings.batch_size}" + _origin(settings)
+
+
+def _origin(settings: TrainSettings) -> str:
+    """" · from FILE, frozen to PART" for a run that started from pretrained weights, else ""."""
+    if not settings.init_weights:
+        return ""
+    text = f" · from {os.path.basename(settings.init_weights)}"
+    if settings.freeze:
+        text += f", frozen to {settings.freeze}"
     return text
 
 
@@ -97,8 +102,9 @@ class RunEntry:
 
     @property
     def short_label(self) -> str:
-        """"#2 resnet20": what the run list shows (the number keeps it unique)."""
-        return f"#{self.number} {self.spec_name}"
+        """"#2 resnet20": what the run list shows (the number keeps it unique), and where a
+        fine-tuned run's weights came from; the optimiser settings are in the tooltip."""
+        return f"#{self.number} {self.spec_name}" + _origin(self.settings)
 
     @property
     def active(self) -> bool:
