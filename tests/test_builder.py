@@ -51,10 +51,15 @@ def _bn(prefix, c):
 @pytest.mark.parametrize("name,counts,bottleneck", [
     ("resnet18", (2, 2, 2, 2), False), ("resnet34", (3, 4, 6, 3), False),
     ("resnet50", (3, 4, 6, 3), True), ("resnet101", (3, 4, 23, 3), True)])
-def test_state_dict_matches_torchvision_names_and_shapes(name, counts, bottleneck):
+def test_state_dict_matches_torchvision_names_shapes_and_order(name, counts, bottleneck):
+    """Order too: tools that map weights by position (ONNX initialisers, other frameworks) rely on it.
+    In torchvision a block lists conv1, bn1, conv2, bn2[, conv3, bn3], then downsample.0 and .1."""
     state = build(preset(name)).state_dict()
-    got = {k: tuple(v.shape) for k, v in state.items()}
-    assert got == _torchvision_layout(counts, bottleneck)
+    got = [(k, tuple(v.shape)) for k, v in state.items()]
+    assert got == list(_torchvision_layout(counts, bottleneck).items())
+    params = [k for k, _ in build(preset(name)).named_parameters()]
+    assert params == [k for k in _torchvision_layout(counts, bottleneck) if not k.endswith(("running_mean",
+                      "running_var", "num_batches_tracked"))]
 
 
 def _torchvision_forward(sd, x, counts, bottleneck):
@@ -206,3 +211,18 @@ def test_block_structure_supports_hooks_on_inputs_and_outputs():
         h.remove()
     assert [tuple(o) for _, o in seen] == [(1,) + b.out_shape for b in analyse(preset("resnet20")).blocks]
     assert all(re.fullmatch(r"layer\d\.\d+", n) for n in model.block_names())
+
+
+@pytest.mark.parametrize("placement,before", [("end", 0), ("both", 8)])
+def test_zero_pad_placement_puts_the_new_channels_where_it_says(placement, before):
+    """16 -> 32 channels, stride 2: the input's channels sit at [before, before + 16), zeros elsewhere."""
+    from explorer.spec import PadPlacement, ShortcutKind, with_pad_placement
+
+    spec = with_pad_placement(preset("resnet20"), PadPlacement(placement))
+    shortcut = build(spec, seed=0).layer2[0].downsample
+    x = torch.randn(2, 16, 8, 8)
+    out = shortcut(x)
+    assert out.shape == (2, 32, 4, 4)
+    assert torch.equal(out[:, before:before + 16], x[:, :, ::2, ::2])
+    assert out[:, :before].abs().sum() == 0 and out[:, before + 16:].abs().sum() == 0
+    assert spec.block(1, 0).shortcut is ShortcutKind.ZERO_PAD

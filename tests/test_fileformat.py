@@ -170,3 +170,29 @@ def test_field_errors_name_the_field():
 def test_block_kind_values_are_the_documented_names():
     assert {k.value for k in BlockKind} == {"basic", "bottleneck", "preact_basic", "preact_bottleneck",
                                             "plain"}
+
+
+def test_pad_placement_is_version_2_and_files_without_it_stay_version_1(tmp_path):
+    from explorer.spec import PadPlacement, with_pad_placement
+
+    plain = to_dict(preset("resnet20"))
+    assert plain["version"] == 1  # readable by the apps that predate the field
+    assert not any("pad_placement" in b for s in plain["stages"] for b in s["blocks"])
+    both = with_pad_placement(preset("resnet20"), PadPlacement.BOTH)
+    data = to_dict(both)
+    assert data["version"] == 2
+    zero_pads = [b for s in data["stages"] for b in s["blocks"] if b["shortcut"] == "zero_pad"]
+    assert zero_pads and all(b["pad_placement"] == "both" for b in zero_pads)
+    save(both, tmp_path / "both.json")
+    assert load(tmp_path / "both.json") == both
+    assert loads(json.dumps(plain)) == preset("resnet20")
+
+
+def test_a_newer_file_version_and_a_bad_pad_placement_are_named():
+    data = to_dict(preset("resnet20"))
+    with pytest.raises(SpecError, match="format version 3, newer than this app reads"):
+        loads(json.dumps({**data, "version": 3}))
+    data["stages"][1]["blocks"][0]["pad_placement"] = "middle"
+    with pytest.raises(SpecError, match=r"'stages\[1\]\.blocks\[0\]\.pad_placement' is 'middle'; expected one of: "
+                                        r"end, both"):
+        loads(json.dumps(data))

@@ -246,3 +246,28 @@ def test_bad_checkpoints_are_refused_with_the_reason(shapes, tmp_path):
     wider = tiny_spec().with_stage(1, uniform_stage(BlockKind.BASIC, 1, 32, 2))
     with pytest.raises(TrainingError, match="holds weights for a different network"):
         Trainer(wider, small(max_steps=4), resume=str(path), data=shapes).run()
+
+
+def test_a_version_1_checkpoint_resumes_exactly_with_its_optimizer_state_renumbered(shapes, tmp_path):
+    """Version 1 registered each block's shortcut before its branch, so its SGD momentum buffers are
+    numbered in that order; tiny_spec's second block has a projection, whose buffers would land on
+    the wrong parameters (and fail on their shapes) if they were read as they are."""
+    from explorer.train.checkpoint import v1_parameter_order
+
+    settings = small(max_steps=14, batch_size=32, metrics_every=1, train_size=None)
+    straight = Trainer(tiny_spec(), settings, data=shapes).run()
+    control = TrainControl()
+    first = Trainer(tiny_spec(), settings, control=control, data=shapes)
+    first.run(lambda e: control.stop() if isinstance(e, StepMetrics) and e.steps[-1] == 9 else None)
+    data = first.checkpoint_dict()
+    names = [n for n, _ in first.model.named_parameters()]
+    old = v1_parameter_order(first.model)
+    assert old != names and sorted(old) == sorted(names)
+    assert old.index("layer2.0.downsample.0.weight") < old.index("layer2.0.conv1.weight")
+    data["optimizer"]["state"] = {old.index(names[i]): v for i, v in data["optimizer"]["state"].items()}
+    data["version"] = 1
+    path = tmp_path / "v1.ckpt"
+    torch.save(data, path)
+
+    resumed = Trainer(tiny_spec(), settings, resume=str(path), data=shapes).run()
+    np.testing.assert_allclose(resumed.losses, straight.losses, rtol=0, atol=1e-6)

@@ -72,10 +72,11 @@ def cmd_export(args) -> int:
 def register_import(sub) -> None:
     p = sub.add_parser(
         "import-weights", help="check a torchvision-style state_dict against a network and save it as weights",
-        description="Load FILE (a torchvision ResNet state_dict, or a training checkpoint) into NET with a "
-                    "strict key and shape check, and write a weights file holding the network and its "
-                    "state_dict, which 'export --checkpoint' reads. A mismatch names the first key that "
-                    "does not fit and both shapes.")
+        description="Load FILE (a torchvision ResNet state_dict, a training checkpoint, or a checkpoint of the "
+                    "PyTorch CIFAR ResNet code akamaster/pytorch_resnet_cifar10, DataParallel's 'module.' "
+                    "prefix allowed) into NET with a strict key and shape check, and write a weights file "
+                    "holding the network and its state_dict, which 'export --checkpoint' reads. A mismatch "
+                    "names the first key that does not fit and both shapes.")
     p.add_argument("net", metavar="NET", help="a preset name or a network JSON file (e.g. resnet50)")
     p.add_argument("file", metavar="FILE", help="the state_dict or checkpoint to import")
     p.add_argument("-o", "--output", required=True, metavar="OUT", help="the weights file to write (.pt)")
@@ -83,17 +84,32 @@ def register_import(sub) -> None:
 
 
 def cmd_import_weights(args) -> int:
-    from ..export import WeightsError, import_torchvision_weights, save_weights
+    from ..export import WeightsError, import_weights, save_weights
+    from ..spec import SpecError, save
 
     spec = resolve_network(args.net)
     check_output(args.output if os.path.splitext(args.output)[1] else args.output + ".pt", "-o")
     try:
-        model = import_torchvision_weights(spec, args.file)
-        path = save_weights(spec, model.state_dict(), args.output, source=os.path.basename(args.file))
+        imported = import_weights(spec, args.file)
+        path = save_weights(imported.spec, imported.model.state_dict(), args.output,
+                            source=os.path.basename(args.file))
     except WeightsError as err:
         raise CliError(str(err)) from None
+    model = imported.model
     params = sum(p.numel() for p in model.parameters())
     print(f"imported {len(model.state_dict())} tensors ({params:,} parameters) from {args.file} into "
-          f"{spec.name}: every key and shape matched")
-    print(f"wrote {path} ({_size(path)}); use it with: export {args.net} --checkpoint {path} ...")
+          f"{imported.spec.name}: every key and shape matched")
+    for note in imported.notes:
+        print(f"  {note}")
+    net = args.net
+    if imported.spec != spec:
+        # the weights belong to a changed network: keep it beside them, so that export builds that one
+        network_file = path.with_suffix(".json")
+        try:
+            save(imported.spec, network_file)
+        except (OSError, SpecError) as err:
+            raise CliError(f"cannot write {network_file}: {getattr(err, 'strerror', None) or err}") from None
+        print(f"wrote {network_file} (the network these weights belong to)")
+        net = str(network_file)
+    print(f"wrote {path} ({_size(path)}); use it with: export {net} --checkpoint {path} ...")
     return 0

@@ -11,13 +11,13 @@ from .api import (FORMATS, ExportCancelled, ExportError, ExportJob, ExportResult
 from .onnx_export import EXPORT_INSTALL, onnx_available, onnxruntime_available
 from .torchscript import JIT_DEPRECATION_NOTE
 from .verify import ONNX_TOLERANCE, TOLERANCE
-from .weights import (WeightsError, WeightsFile, check_state_dict, import_torchvision_weights, load_weights_for,
-                      prepare_model, read_weights_file, save_weights)
+from .weights import (ImportedWeights, WeightsError, WeightsFile, check_state_dict, import_torchvision_weights,
+                      import_weights, load_weights_for, prepare_model, read_weights_file, save_weights)
 
 __all__ = [
     "EXPORT_INSTALL", "FORMATS", "ExportCancelled", "ExportError", "ExportJob", "ExportResult", "Format", "check_input_shape",
     "export_jobs", "export_many",
     "export_network", "parse_input_shape", "onnx_available", "onnxruntime_available", "JIT_DEPRECATION_NOTE",
     "ONNX_TOLERANCE", "TOLERANCE", "WeightsError", "WeightsFile", "check_state_dict",
-    "import_torchvision_weights", "load_weights_for", "prepare_model", "read_weights_file", "save_weights",
+    "ImportedWeights", "import_torchvision_weights", "import_weights", "load_weights_for", "prepare_model", "read_weights_file", "save_weights",
 ]

@@ -18,7 +18,7 @@ import torch
 
 from .. import __version__
 from ..nn import ResNet
-from ..spec import BlockKind, NetworkInfo, NetworkSpec, Norm, ShortcutKind, StemKind, StridePlacement, fmt_shape
+from ..spec import BlockKind, NetworkInfo, NetworkSpec, Norm, PadPlacement, ShortcutKind, StemKind, StridePlacement, fmt_shape
 from ..spec.atomic import write_new
 from . import source_text as T
 
@@ -35,7 +35,7 @@ def block_type(kind: BlockKind, placement: StridePlacement) -> str:
     }[kind]
 
 
-def shortcut_name(block_info, skip_on: bool) -> str | None:
+def shortcut_name(block_info, skip_on: bool, pad_placement: PadPlacement = PadPlacement.END) -> str | None:
     """The shortcut as the generated code names it; None for no shortcut (or a switched-off one)."""
     kind = block_info.shortcut
     if kind is ShortcutKind.NONE or not skip_on:
@@ -43,6 +43,8 @@ def shortcut_name(block_info, skip_on: bool) -> str | None:
     if kind is ShortcutKind.ZERO_PAD and block_info.in_shape[0] == block_info.out_shape[0] \
             and block_info.in_shape[1:] == block_info.out_shape[1:]:
         return "identity"  # nothing to subsample or pad: the builder uses a plain identity too
+    if kind is ShortcutKind.ZERO_PAD and pad_placement is PadPlacement.BOTH:
+        return "zero_pad_both"
     return kind.value
 
 
@@ -51,7 +53,7 @@ def _rows(spec: NetworkSpec, info: NetworkInfo, model: ResNet) -> list[list[tupl
     skips = model.skips()
     stages: list[list[tuple[tuple, str]]] = [[] for _ in spec.stages]
     for (si, bi, block), binfo, skip in zip(spec.iter_blocks(), info.blocks, skips):
-        shortcut = shortcut_name(binfo, skip)
+        shortcut = shortcut_name(binfo, skip, block.pad_placement)
         comment = ""
         if binfo.kind is BlockKind.PLAIN or binfo.shortcut is ShortcutKind.NONE:
             comment = "plain block: no shortcut"
@@ -166,12 +168,13 @@ def generate_source(spec: NetworkSpec, info: NetworkInfo, model: ResNet, module_
                              shape=fmt_shape(spec.input_shape), classes=spec.head.num_classes,
                              skip_line=skip_line, weights=weights_name, usage_import=usage_import,
                              c=c, h=h, w=w)]
-    parts.append(T.IMPORTS_WITH_F if "zero_pad" in shortcuts else T.IMPORTS)
+    zero_pad = bool(shortcuts & {"zero_pad", "zero_pad_both"})
+    parts.append(T.IMPORTS_WITH_F if zero_pad else T.IMPORTS)
     parts.append(T.CONSTANTS.format(c=c, h=h, w=w, classes=spec.head.num_classes))
     parts.append(T.TABLE_INTRO + _stage_table(stages, info) + "\n")
     parts.append(T.HELPERS_BN if spec.norm is Norm.BATCH else T.HELPERS_NO_NORM)
     parts.append(T.shortcut_factory(shortcuts))
-    if "zero_pad" in shortcuts:
+    if zero_pad:
         parts.append(T.ZERO_PAD)
     used_classes = []
     for kind, cls_name in T.BLOCK_CLASS_OF.items():

@@ -46,7 +46,8 @@ TABLE_INTRO = '''\
 #   width     channels inside the block; a bottleneck outputs 4 x width
 #   stride    2 halves the height and width at this block
 #   shortcut  "identity", "projection" (a strided 1x1 conv), "zero_pad" (keep every
-#             stride-th pixel, append zero channels) or None (no shortcut at all)
+#             stride-th pixel, append zero channels), "zero_pad_both" (the same, with
+#             the zero channels split evenly before and after) or None (no shortcut at all)
 '''
 
 HELPERS_BN = '''\
@@ -88,22 +89,30 @@ def shortcut_factory(used: set) -> str:
         ]
     if "zero_pad" in used:
         lines += ['    if kind == "zero_pad":', "        return ZeroPadShortcut(stride, out_channels - in_channels)"]
+    if "zero_pad_both" in used:
+        lines += ['    if kind == "zero_pad_both":', "        extra = out_channels - in_channels",
+                  "        return ZeroPadShortcut(stride, extra, before=extra // 2)"]
     lines.append('    raise ValueError(f"unknown shortcut {kind!r}")')
     return "\n".join(lines)
 
 
 ZERO_PAD = '''\
 class ZeroPadShortcut(nn.Module):
-    """The 2015 paper's option A: keep every stride-th pixel, then append zero channels. No weights."""
+    """The 2015 paper's option A: keep every stride-th pixel, then add zero channels. No weights.
 
-    def __init__(self, stride, extra_channels):
+    ``before`` of the new channels go in front of the input's, the rest after it.
+    """
+
+    def __init__(self, stride, extra_channels, before=0):
         super().__init__()
         self.stride = stride
         self.extra_channels = extra_channels
+        self.before = before
 
     def forward(self, x):
         x = x[:, :, ::self.stride, ::self.stride]
-        return F.pad(x, (0, 0, 0, 0, 0, self.extra_channels))  # pads the channel dimension'''
+        # pads the channel dimension
+        return F.pad(x, (0, 0, 0, 0, self.before, self.extra_channels - self.before))'''
 
 BASIC = '''\
 class BasicBlock(nn.Module):

@@ -23,22 +23,30 @@ def norm(channels: int, use_bn: bool) -> nn.Module:
 
 
 class ZeroPadShortcut(nn.Module):
-    """The paper's option A: subsample by the stride, append zero channels. No parameters."""
+    """The paper's option A: subsample by the stride, add all-zero channels. No parameters.
 
-    def __init__(self, stride: int, extra_channels: int):
+    ``before`` of the ``extra_channels`` new channels go in front of the input's, the rest
+    after it: 0 appends them all (our default), ``extra_channels // 2`` splits them evenly,
+    as the widely used PyTorch CIFAR ResNet code does.
+    """
+
+    def __init__(self, stride: int, extra_channels: int, before: int = 0):
         super().__init__()
+        if not 0 <= before <= extra_channels:
+            raise ValueError(f"before={before} must be between 0 and extra_channels={extra_channels}")
         self.stride = stride
         self.extra_channels = extra_channels
+        self.before = before
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.stride > 1:
             x = x[:, :, ::self.stride, ::self.stride]
         if self.extra_channels > 0:
-            x = F.pad(x, (0, 0, 0, 0, 0, self.extra_channels))
+            x = F.pad(x, (0, 0, 0, 0, self.before, self.extra_channels - self.before))
         return x
 
     def extra_repr(self) -> str:
-        return f"stride={self.stride}, extra_channels={self.extra_channels}"
+        return f"stride={self.stride}, extra_channels={self.extra_channels}, before={self.before}"
 
 
 def projection(in_c: int, out_c: int, stride: int, use_bn: bool, with_norm: bool = True) -> nn.Module:
@@ -53,14 +61,15 @@ class ResidualBlock(nn.Module):
     """Shared switch handling; subclasses define the branch and ``forward``.
 
     ``skip`` is the effective switch (False whenever there is no shortcut);
-    ``has_shortcut`` says whether turning it on is possible at all.
+    ``has_shortcut`` says whether turning it on is possible at all. Subclasses build
+    their branch first and then call ``attach_shortcut``, so the state_dict lists the
+    branch's weights before ``downsample``'s, in torchvision's order.
     """
 
     skip: bool
     has_shortcut: bool
 
-    def __init__(self, downsample: nn.Module | None):
-        super().__init__()
+    def attach_shortcut(self, downsample: nn.Module | None) -> None:
         self.has_shortcut = downsample is not None
         self.skip = self.has_shortcut
         # Identity shortcuts are an nn.Identity so that the state_dict matches torchvision
@@ -90,12 +99,13 @@ class BasicBlock(ResidualBlock):
     """Post-activation: conv3x3 > BN > ReLU > conv3x3 > BN, add, ReLU."""
 
     def __init__(self, in_c: int, width: int, stride: int, downsample: nn.Module | None, use_bn: bool):
-        super().__init__(downsample)
+        super().__init__()
         self.conv1 = conv(in_c, width, 3, stride, bias=not use_bn)
         self.bn1 = norm(width, use_bn)
         self.relu = nn.ReLU(inplace=True)
         self.conv2 = conv(width, width, 3, bias=not use_bn)
         self.bn2 = norm(width, use_bn)
+        self.attach_shortcut(downsample)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         out = self.relu(self.bn1(self.conv1(x)))
@@ -116,7 +126,7 @@ class Bottleneck(ResidualBlock):
 
     def __init__(self, in_c: int, width: int, stride: int, downsample: nn.Module | None, use_bn: bool,
                  stride_on_3x3: bool = True):
-        super().__init__(downsample)
+        super().__init__()
         s1, s3 = (1, stride) if stride_on_3x3 else (stride, 1)
         self.conv1 = conv(in_c, width, 1, s1, bias=not use_bn)
         self.bn1 = norm(width, use_bn)
@@ -125,6 +135,7 @@ class Bottleneck(ResidualBlock):
         self.conv3 = conv(width, width * 4, 1, bias=not use_bn)
         self.bn3 = norm(width * 4, use_bn)
         self.relu = nn.ReLU(inplace=True)
+        self.attach_shortcut(downsample)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         out = self.relu(self.bn1(self.conv1(x)))
@@ -147,13 +158,14 @@ class PreActBasicBlock(ResidualBlock):
     """
 
     def __init__(self, in_c: int, width: int, stride: int, downsample: nn.Module | None, use_bn: bool):
-        super().__init__(downsample)
+        super().__init__()
         self.bn1 = norm(in_c, use_bn)
         self.conv1 = conv(in_c, width, 3, stride, bias=not use_bn)
         self.bn2 = norm(width, use_bn)
         self.conv2 = conv(width, width, 3, bias=not use_bn)
         self.relu = nn.ReLU(inplace=False)
         self.project_preactivated = isinstance(downsample, nn.Sequential)
+        self.attach_shortcut(downsample)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         pre = self.relu(self.bn1(x))
@@ -175,7 +187,7 @@ class PreActBottleneck(ResidualBlock):
 
     def __init__(self, in_c: int, width: int, stride: int, downsample: nn.Module | None, use_bn: bool,
                  stride_on_3x3: bool = True):
-        super().__init__(downsample)
+        super().__init__()
         s1, s3 = (1, stride) if stride_on_3x3 else (stride, 1)
         self.bn1 = norm(in_c, use_bn)
         self.conv1 = conv(in_c, width, 1, s1, bias=not use_bn)
@@ -185,6 +197,7 @@ class PreActBottleneck(ResidualBlock):
         self.conv3 = conv(width, width * 4, 1, bias=not use_bn)
         self.relu = nn.ReLU(inplace=False)
         self.project_preactivated = isinstance(downsample, nn.Sequential)
+        self.attach_shortcut(downsample)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         pre = self.relu(self.bn1(x))

@@ -12,7 +12,7 @@ from collections import OrderedDict
 import torch
 from torch import nn
 
-from ..spec import (BlockKind, InitKind, NetworkSpec, Norm, ShortcutKind, StemKind, StridePlacement,
+from ..spec import (BlockKind, InitKind, NetworkSpec, Norm, PadPlacement, ShortcutKind, StemKind, StridePlacement,
                     analyse)
 from ..spec.infer import NetworkInfo
 from .blocks import (BasicBlock, Bottleneck, PreActBasicBlock, PreActBottleneck, ResidualBlock,
@@ -50,7 +50,7 @@ class ResNet(nn.Sequential):
         self.set_skips([b.skip for _, _, b in spec.iter_blocks()])
 
 
-def _shortcut(info, stride: int, use_bn: bool) -> nn.Module | None:
+def _shortcut(info, stride: int, use_bn: bool, pad_placement: PadPlacement = PadPlacement.END) -> nn.Module | None:
     kind = info.shortcut
     in_c, out_c = info.in_shape[0], info.out_shape[0]
     if kind is ShortcutKind.NONE:
@@ -60,7 +60,8 @@ def _shortcut(info, stride: int, use_bn: bool) -> nn.Module | None:
     if kind is ShortcutKind.ZERO_PAD:
         if stride == 1 and in_c == out_c:
             return nn.Identity()
-        return ZeroPadShortcut(stride, out_c - in_c)
+        extra = out_c - in_c
+        return ZeroPadShortcut(stride, extra, before=extra // 2 if pad_placement is PadPlacement.BOTH else 0)
     return projection(in_c, out_c, stride, use_bn, with_norm=not info.kind.preactivation)
 
 
@@ -68,7 +69,7 @@ def _make_block(block_spec, info, use_bn: bool) -> ResidualBlock:
     in_c = info.in_shape[0]
     width = block_spec.width
     stride = block_spec.stride
-    down = _shortcut(info, stride, use_bn)
+    down = _shortcut(info, stride, use_bn, block_spec.pad_placement)
     kind = info.kind
     on_3x3 = block_spec.stride_placement is StridePlacement.CONV3X3
     if kind in (BlockKind.BASIC, BlockKind.PLAIN):

@@ -5,6 +5,12 @@ and ``"model"``), a weights file from ``import-weights`` (``spec``, ``model``,
 ``source``), or a bare state_dict such as a torchvision ResNet file. ``check_state_dict``
 names the first key that does not fit and both shapes, never a long PyTorch traceback.
 Training (``--init-weights``), export and the experiments all read weights through here.
+
+Two foreign layouts of a bare state_dict are translated on reading: a ``module.`` prefix
+on every key (``nn.DataParallel``) is dropped, and the keys of the widely used PyTorch
+CIFAR ResNet code (akamaster/pytorch_resnet_cifar10: ``linear.*`` head, ``shortcut.*``)
+become ours. That code's option-A shortcuts pad the new channels on both sides, so its
+networks need zero-pad shortcuts with ``PadPlacement.BOTH`` (``pads_both_sides``).
 """
 from __future__ import annotations
 
@@ -38,6 +44,8 @@ class WeightsFile:
     state_dict: dict
     spec: NetworkSpec | None  # None for a bare state_dict (torchvision files)
     extras: dict = field(default_factory=dict)  # a checkpoint's other entries (settings, normalisation...)
+    notes: tuple[str, ...] = ()  # how a foreign state_dict's keys were translated, if they were
+    pads_both_sides: bool = False  # from code whose zero-pad shortcuts split the new channels
 
     @property
     def kind(self) -> str:
@@ -101,7 +109,46 @@ def read_weights_file(path: str | os.PathLike) -> WeightsFile:
         raise WeightsError(f"{path.name} is not a state_dict: entry {bad!r} is {type(state[bad]).__name__}, "
                            f"not a tensor")
     extras = {k: v for k, v in data.items() if k != "model"} if spec is not None else {}
-    return WeightsFile(path=path, state_dict=state, spec=spec, extras=extras)
+    notes: list[str] = []
+    pads_both_sides = False
+    if spec is None:
+        state, notes, pads_both_sides = translate_keys(state)
+    return WeightsFile(path=path, state_dict=state, spec=spec, extras=extras, notes=tuple(notes),
+                       pads_both_sides=pads_both_sides)
+
+
+CIFAR_REFERENCE = "the PyTorch CIFAR ResNet code (akamaster/pytorch_resnet_cifar10)"
+_DATA_PARALLEL_PREFIX = "module."
+
+
+def translate_keys(state: dict) -> tuple[dict, list[str], bool]:
+    """Our key names for a foreign state_dict: ``(state, notes, pads_both_sides)``.
+
+    A ``module.`` prefix on every key (``nn.DataParallel``) is dropped. The PyTorch CIFAR
+    ResNet code's files (``linear.*`` instead of ``fc.*``; an option-B shortcut is
+    ``shortcut.*``) are renamed; that code's option-A shortcut pads the new channels
+    equally on both sides, so ``pads_both_sides`` is True for its files.
+    """
+    notes = []
+    if state and all(k.startswith(_DATA_PARALLEL_PREFIX) for k in state):
+        state = {k[len(_DATA_PARALLEL_PREFIX):]: v for k, v in state.items()}
+        notes.append("dropped the 'module.' prefix that DataParallel puts on every key")
+    cifar_reference = "linear.weight" in state and "fc.weight" not in state
+    # its option-A nets have no shortcut weights; an option-B net ("shortcut.*" convs) pads nothing
+    pads_both_sides = cifar_reference and not any(".shortcut." in k for k in state)
+    if cifar_reference:
+        renamed = {}
+        for key, value in state.items():
+            if key.startswith("linear."):
+                key = "fc." + key[len("linear."):]
+            parts = key.split(".")
+            if len(parts) > 3 and parts[0].startswith("layer") and parts[2] == "shortcut":
+                key = ".".join(parts[:2] + ["downsample"] + parts[3:])
+            renamed[key] = value
+        state = renamed
+        notes.append(f"renamed the keys of {CIFAR_REFERENCE}: its 'linear' is our 'fc', its 'shortcut' our "
+                     f"'downsample'")
+    return state, notes, pads_both_sides
 
 
 def _first_line(err: BaseException) -> str:

@@ -142,11 +142,12 @@ def set_stage_skips(spec: NetworkSpec, si: int, on: bool) -> tuple[NetworkSpec, 
 
 # -- the inspector's fields ----------------------------------------------------------------
 
-_BLOCK_FIELD_WORDS = {"stride_placement": "stride placement", "zero_init": "zero-init"}
+_BLOCK_FIELD_WORDS = {"stride_placement": "stride placement", "zero_init": "zero-init",
+                      "pad_placement": "zero-channel placement"}
 
 
 def set_block_field(spec: NetworkSpec, si: int, bi: int, name: str, value) -> tuple[NetworkSpec, str]:
-    """One field of a block (width, stride, shortcut, skip, stride_placement, zero_init)."""
+    """One field of a block (width, stride, shortcut, skip, stride_placement, zero_init, pad_placement)."""
     block = spec.block(si, bi)
     label = _BLOCK_FIELD_WORDS.get(name, name)
     return (spec.with_block(si, bi, replace(block, **{name: value})),

@@ -22,23 +22,38 @@ from pathlib import Path
 from .atomic import atomic_write_text
 from .errors import SpecError
 from .infer import MAX_BLOCKS, MAX_CLASSES, MAX_INPUT_CHANNELS, MAX_INPUT_SIDE, MAX_STRIDE, MAX_WIDTH, analyse
-from .model import (BlockKind, BlockSpec, HeadSpec, InitKind, InitSpec, NetworkSpec, Norm,
+from .model import (BlockKind, BlockSpec, HeadSpec, InitKind, InitSpec, NetworkSpec, Norm, PadPlacement,
                     ShortcutKind, StageSpec, StemKind, StemSpec, StridePlacement)
 
 FORMAT_ID = "resnet-explorer/network"
-FORMAT_VERSION = 1
+# Version 2 added a block's "pad_placement" (where a zero-pad shortcut puts its new channels).
+# A file is written as version 1, readable by older apps, unless it uses something newer.
+FORMAT_VERSION = 2
 MAX_FILE_BYTES = 8 * 1024 * 1024
 SUFFIX = ".json"
 
 
 # -- writing --------------------------------------------------------------------
 
+# Fields newer than version 1, written only when they differ from their default.
+_V2_BLOCK_DEFAULTS = {"pad_placement": PadPlacement.END}
+
+
 def _block_dict(block: BlockSpec) -> dict:
     out = {}
     for f in fields(BlockSpec):
         value = getattr(block, f.name)
+        if f.name in _V2_BLOCK_DEFAULTS and value == _V2_BLOCK_DEFAULTS[f.name]:
+            continue
         out[f.name] = value.value if isinstance(value, Enum) else value
     return out
+
+
+def file_version(spec: NetworkSpec) -> int:
+    """The oldest format version that holds ``spec``: 2 only when a block uses a version-2 field."""
+    newer = any(getattr(b, name) != default for _, _, b in spec.iter_blocks()
+                for name, default in _V2_BLOCK_DEFAULTS.items())
+    return 2 if newer else 1
 
 
 def to_dict(spec: NetworkSpec) -> dict:
@@ -55,7 +70,7 @@ def to_dict(spec: NetworkSpec) -> dict:
         stages.append({"name": stage.name, "blocks": runs})
     return {
         "format": FORMAT_ID,
-        "version": FORMAT_VERSION,
+        "version": file_version(spec),
         "name": spec.name,
         "input_shape": list(spec.input_shape),
         "stem": {"kind": spec.stem.kind.value, "width": spec.stem.width, "activate": spec.stem.activate},
@@ -240,6 +255,7 @@ def from_dict(data) -> NetworkSpec:
                 skip=br.bool("skip", True),
                 stride_placement=br.enum("stride_placement", StridePlacement, StridePlacement.CONV3X3),
                 zero_init=br.optional_bool("zero_init"),
+                pad_placement=br.enum("pad_placement", PadPlacement, PadPlacement.END),
             )
             br.finish()
             blocks.extend([block] * repeat)

@@ -56,6 +56,17 @@ class ShortcutKind(str, Enum):
     NONE = "none"
 
 
+class PadPlacement(str, Enum):
+    """Where a zero-pad shortcut puts the new, all-zero channels.
+
+    The 2015 paper does not say; both layouts are in use, and a trained network only
+    works with the one it was trained with.
+    """
+
+    END = "end"  # after the input's channels
+    BOTH = "both"  # half before and half after (the widely used PyTorch CIFAR ResNet code)
+
+
 class StemKind(str, Enum):
     CIFAR = "cifar"  # conv3x3, stride 1
     IMAGENET = "imagenet"  # conv7x7 stride 2, then maxpool 3x3 stride 2
@@ -88,6 +99,7 @@ class BlockSpec:
     skip: bool = True  # the shortcut's run-time switch; off makes the block plain
     stride_placement: StridePlacement = StridePlacement.CONV3X3
     zero_init: bool | None = None  # None: follow NetworkSpec.zero_init_residual
+    pad_placement: PadPlacement = PadPlacement.END  # zero-pad shortcuts only
 
     @property
     def out_channels(self) -> int:
@@ -193,5 +205,14 @@ def replace_shortcuts(spec: NetworkSpec, shortcut: ShortcutKind) -> NetworkSpec:
     stages = tuple(
         replace(stage, blocks=tuple(b if b.kind is BlockKind.PLAIN else replace(b, shortcut=shortcut)
                                     for b in stage.blocks))
+        for stage in spec.stages)
+    return replace(spec, stages=stages)
+
+
+def with_pad_placement(spec: NetworkSpec, placement: PadPlacement) -> NetworkSpec:
+    """The same network with every zero-pad shortcut putting its new channels at ``placement``."""
+    stages = tuple(
+        replace(stage, blocks=tuple(replace(b, pad_placement=placement) if b.shortcut is ShortcutKind.ZERO_PAD
+                                    else b for b in stage.blocks))
         for stage in spec.stages)
     return replace(spec, stages=stages)

@@ -3,14 +3,17 @@
 Each row says which stem, which block kind, how many blocks per stage and at what
 widths; ``preset(name)`` turns a row into a ``NetworkSpec``. The ImageNet rows follow
 torchvision's ResNets (stride on the bottleneck's 3x3, projection shortcuts), the CIFAR
-rows follow He et al. 2015 section 4.2 (three stages of n blocks, zero-pad shortcuts).
+rows follow He et al. 2015 section 4.2 (three stages of n blocks, zero-pad shortcuts), the
+pre-activation bottleneck rows follow the authors' released code for He et al. 2016
+(stride on the first 1x1). docs/PRESETS.md lists each preset's reference and the test
+that checks it.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from .errors import SpecError
-from .model import (BlockKind, HeadSpec, NetworkSpec, ShortcutKind, StemKind, StemSpec,
+from .model import (BlockKind, HeadSpec, NetworkSpec, ShortcutKind, StemKind, StemSpec, StridePlacement,
                     uniform_stage)
 
 
@@ -27,6 +30,7 @@ class PresetRow:
     input_shape: tuple[int, int, int]
     num_classes: int
     summary: str
+    stride_placement: StridePlacement = StridePlacement.CONV3X3  # bottlenecks only
 
     @property
     def preact(self) -> bool:
@@ -56,7 +60,8 @@ def _cifar(name, kind, n, shortcut=ShortcutKind.ZERO_PAD):
 def _preact_cifar(name, kind, n):
     depth = 9 * n + 2
     return PresetRow(name=name, kind=kind, counts=(n, n, n), shortcut=ShortcutKind.AUTO,
-                     summary=f"CIFAR pre-activation ResNet-{depth} (He et al. 2016)", **_CIFAR)
+                     stride_placement=StridePlacement.CONV1X1,
+                     summary=f"CIFAR pre-activation ResNet-{depth} (He et al. 2016, the authors' code)", **_CIFAR)
 
 
 PRESETS: dict[str, PresetRow] = {row.name: row for row in [
@@ -96,7 +101,8 @@ def preset(name: str) -> NetworkSpec:
     except KeyError:
         raise SpecError(f"unknown preset {name!r}; known presets: {', '.join(PRESETS)}",
                         where="preset") from None
-    stages = tuple(uniform_stage(row.kind, count, width, stride, shortcut=row.shortcut)
+    stages = tuple(uniform_stage(row.kind, count, width, stride, shortcut=row.shortcut,
+                                 stride_placement=row.stride_placement)
                    for count, width, stride in zip(row.counts, row.widths, row.strides))
     return NetworkSpec(
         name=row.name,

@@ -7,6 +7,11 @@ Keys: ``format``, ``version``, ``spec`` (``fileformat.to_dict``), ``model`` (sta
 ``settings`` (``TrainSettings.to_dict``), ``rng`` (torch CPU/CUDA and augmentation
 generator states), ``metrics`` (per-step losses and lrs, per-epoch rows so far),
 ``name`` and ``notes``.
+
+Version 2: each block's parameters are in torchvision's order (branch, then
+``downsample``). Version 1 listed a block's shortcut parameters first; the optimizer
+state of a version-1 file is indexed in that order and is renumbered on reading
+(``upgrade_optimizer_state``), so old runs resume exactly.
 """
 from __future__ import annotations
 
@@ -21,7 +26,7 @@ from ..spec.fileformat import from_dict
 from .api import EpochMetrics, TrainingError, TrainSettings
 
 FORMAT = "resnet-explorer-checkpoint"
-VERSION = 1
+VERSION = 2
 REQUIRED = ("spec", "model", "optimizer", "scheduler", "step", "epoch", "settings")
 
 
@@ -196,3 +201,38 @@ def checkpoint_settings(data: dict) -> TrainSettings:
         return TrainSettings.from_dict(data["settings"])
     except (TypeError, ValueError) as err:
         raise TrainingError(f"the checkpoint's settings are unusable: {err}") from None
+
+
+def v1_parameter_order(model) -> list[str]:
+    """The model's parameter names in the order version 1 of the app registered them:
+    within each residual block, the shortcut's (``downsample``) before the branch's."""
+    names = [name for name, _ in model.named_parameters()]
+    blocks = [f"{name}." for name in model.block_names()]
+    order: list[str] = []
+    done: set[str] = set()
+    for name in names:
+        if name in done:
+            continue
+        block = next((b for b in blocks if name.startswith(b)), None)
+        if block is None:
+            order.append(name)
+            continue
+        members = [n for n in names if n.startswith(block)]
+        shortcut = [n for n in members if n.startswith(f"{block}downsample.")]
+        order += shortcut + [n for n in members if n not in shortcut]
+        done.update(members)
+    return order
+
+
+def upgrade_optimizer_state(model, optimizer_state: dict, version: int) -> dict:
+    """The optimizer state of a checkpoint of ``version``, indexed in this model's parameter order."""
+    if version >= 2:
+        return optimizer_state
+    names = [name for name, _ in model.named_parameters()]
+    groups = optimizer_state.get("param_groups", [])
+    if len(groups) != 1 or list(groups[0].get("params", [])) != list(range(len(names))):
+        return optimizer_state  # not one group over every parameter: not ours; loading will say so
+    new_index = {name: i for i, name in enumerate(names)}
+    old_names = v1_parameter_order(model)
+    state = {new_index[old_names[int(i)]]: value for i, value in optimizer_state.get("state", {}).items()}
+    return {**optimizer_state, "state": state}

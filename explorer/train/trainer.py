@@ -24,7 +24,8 @@ from ..spec import NetworkSpec, analyse
 from ..spec.fileformat import to_dict
 from .api import (DeviceOutOfMemory, EpochMetrics, EventSink, NonFiniteLoss, RunFinished, RunRecord,
                   StepMetrics, TrainControl, TrainingError, TrainSettings)
-from .checkpoint import FORMAT, VERSION, read_checkpoint, validate_checkpoint, write_checkpoint
+from .checkpoint import (FORMAT, VERSION, read_checkpoint, upgrade_optimizer_state, validate_checkpoint,
+                         write_checkpoint)
 from .datasets import ImageData, conform_channels, load_dataset, subsample
 from .device import (amp_dtype, free_cached_memory, is_out_of_memory, resolve_device,
                      use_channels_last)
@@ -452,7 +453,8 @@ class Trainer:
             raise TrainingError(f"{where} is a one-cycle run of {saved_total} steps; its schedule cannot "
                                 f"be stretched to {self.total_steps}: resume with the same length")
         try:
-            self.optimizer.load_state_dict(data["optimizer"])
+            self.optimizer.load_state_dict(upgrade_optimizer_state(self.model, data["optimizer"],
+                                                                   int(data.get("version", 1))))
             self.scheduler.load_state_dict(data["scheduler"])
             if isinstance(self.scheduler, torch.optim.lr_scheduler.LambdaLR):
                 # the saved lr belongs to the saved length; recompute it for this run's length

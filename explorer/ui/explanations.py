@@ -6,7 +6,7 @@ Each entry is a title and a few sentences of HTML-safe text.
 """
 from __future__ import annotations
 
-from ..spec import BlockKind, InitKind, Norm, ShortcutKind, StemKind, StridePlacement
+from ..spec import BlockKind, InitKind, Norm, PadPlacement, ShortcutKind, StemKind, StridePlacement
 
 BLOCK_KINDS: dict[BlockKind, str] = {
     BlockKind.BASIC: (
@@ -72,6 +72,16 @@ STRIDE_PLACEMENTS: dict[StridePlacement, str] = {
     StridePlacement.CONV1X1: (
         "The stride sits on the first 1x1 convolution, as in the 2015 paper: that 1x1 then "
         "skips three of every four positions."),
+}
+
+PAD_PLACEMENTS: dict[PadPlacement, str] = {
+    PadPlacement.END: (
+        "The new all-zero channels come after the input's, so the input's channels keep their "
+        "numbers. The 2015 paper does not say where they go; this is the app's default."),
+    PadPlacement.BOTH: (
+        "Half of the new all-zero channels come before the input's and half after, as in the "
+        "widely used PyTorch CIFAR ResNet code (akamaster/pytorch_resnet_cifar10); its trained "
+        "weights only work this way."),
 }
 
 NORMS: dict[Norm, str] = {

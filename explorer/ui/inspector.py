@@ -104,6 +104,8 @@ class Inspector(QWidget):
         b.skip.toggled.connect(lambda on: self._set_block("skip", on))
         b.placement.currentIndexChanged.connect(
             lambda: self._set_block("stride_placement", b.placement.value()))
+        b.pad_placement.currentIndexChanged.connect(
+            lambda: self._set_block("pad_placement", b.pad_placement.value()))
         b.zero_init.currentIndexChanged.connect(lambda: self._set_block("zero_init", b.zero_init.value()))
         s.count.valueChanged.connect(self._set_stage_count)
         s.width_box.valueChanged.connect(self._set_stage_width)
@@ -241,6 +243,7 @@ class Inspector(QWidget):
         p.skip.setEnabled(block.kind is not BlockKind.PLAIN and block.shortcut is not ShortcutKind.NONE)
         p.placement.set_value(block.stride_placement)
         p.show_placement(block.kind.bottleneck)
+        p.pad_placement.set_value(block.pad_placement)
         p.zero_init.set_value(block.zero_init)
         rows, shortcut = [], block.shortcut
         if info is not None:
@@ -253,11 +256,17 @@ class Inspector(QWidget):
                     ("Parameters", params_text(b.params)), ("MACs", macs_text(b.macs)),
                     ("Position", f"block {b.position + 1} of {len(info.blocks)}")]
         self._show_details(rows, lambda e: e.stage == sel.stage and e.block == sel.block)
+        # only a zero-pad shortcut that really adds channels has zeros to place (one that keeps
+        # the shape is an identity)
+        pads = shortcut is ShortcutKind.ZERO_PAD and block.kind is not BlockKind.PLAIN
+        p.show_pad_placement(pads)
         parts = [("What it is", ex.block_text(block.kind))]
         if block.kind is not BlockKind.PLAIN:
             parts.append((f"Shortcut: {shortcut.value.replace('_', '-')}", ex.shortcut_text(shortcut)))
         if block.kind.bottleneck:
             parts.append(("Stride placement", ex.STRIDE_PLACEMENTS[block.stride_placement]))
+        if pads:
+            parts.append(("Zero channels", ex.PAD_PLACEMENTS[block.pad_placement]))
         self._show_explanation(parts)
 
     def _fill_stage(self, sel: Selection) -> None:

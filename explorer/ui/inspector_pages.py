@@ -9,7 +9,7 @@ from __future__ import annotations
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QHBoxLayout,
                                QLabel, QLineEdit, QSpinBox, QWidget)
 
-from ..spec import BlockKind, InitKind, Norm, ShortcutKind, StemKind, StridePlacement
+from ..spec import BlockKind, InitKind, Norm, PadPlacement, ShortcutKind, StemKind, StridePlacement
 from ..spec.infer import (MAX_BLOCKS, MAX_CLASSES, MAX_INPUT_CHANNELS, MAX_INPUT_SIDE, MAX_STRIDE,
                           MAX_WIDTH)
 from . import explanations as ex
@@ -25,6 +25,8 @@ STEM_LABELS = {StemKind.CIFAR: "CIFAR (3x3 conv)", StemKind.IMAGENET: "ImageNet 
                StemKind.NONE: "None"}
 PLACEMENT_LABELS = {StridePlacement.CONV3X3: "On the 3x3 (torchvision)",
                     StridePlacement.CONV1X1: "On the first 1x1 (2015 paper)"}
+PAD_LABELS = {PadPlacement.END: "After the input's (appended)",
+              PadPlacement.BOTH: "Half before, half after"}
 NORM_LABELS = {Norm.BATCH: "Batch norm", Norm.NONE: "None"}
 INIT_LABELS = {InitKind.HE: "He (Kaiming normal)", InitKind.GAUSSIAN: "Gaussian"}
 ZERO_INIT_CHOICES = ((None, "Inherit from network"), (True, "On"), (False, "Off"))
@@ -94,6 +96,8 @@ class BlockPage(QWidget):
         self.shortcut = combo(SHORTCUT_LABELS.items(), "How the input reaches the addition.")
         self.skip = check("Skip connection on", ex.OPTIONS["skip"])
         self.placement = combo(PLACEMENT_LABELS.items(), "Bottlenecks only: which convolution carries the stride.")
+        self.pad_placement = combo(PAD_LABELS.items(), "Zero-pad shortcuts only: where the new, all-zero "
+                                                       "channels go.")
         self.zero_init = combo(ZERO_INIT_CHOICES, ex.OPTIONS["zero_init"])
         form.addRow("Kind", self.kind)
         form.addRow("Width", self.width_box)
@@ -101,10 +105,14 @@ class BlockPage(QWidget):
         form.addRow("Shortcut", self.shortcut)
         form.addRow("", self.skip)
         form.addRow("Stride on", self.placement)
+        form.addRow("Zero channels", self.pad_placement)
         form.addRow("Zero-init", self.zero_init)
 
     def show_placement(self, visible: bool) -> None:
         self.form.setRowVisible(self.placement, visible)
+
+    def show_pad_placement(self, visible: bool) -> None:
+        self.form.setRowVisible(self.pad_placement, visible)
 
 
 class StagePage(QWidget):

@@ -172,3 +172,22 @@ def test_empty_stage_gets_blocks_from_the_count(qtbot, doc_and_inspector):
     type_value(qtbot, inspector.stage_page.count, "2")
     assert [b.width for b in document.spec.stages[2].blocks] == [32, 32]
     assert document.valid
+
+
+def test_zero_pad_blocks_choose_where_the_zero_channels_go(qtbot, doc_and_inspector):
+    from explorer.spec import PadPlacement
+
+    document, inspector = doc_and_inspector
+    page = inspector.block_page
+    document.select(Selection.of_block(1, 1))  # identity shortcut (auto): no zero channels to place
+    assert page.pad_placement.isHidden()
+    document.select(Selection.of_block(1, 0))  # the preset's zero-pad shortcut, 16 -> 32 channels
+    assert not page.pad_placement.isHidden()
+    assert page.pad_placement.value() is PadPlacement.END
+    assert "The new all-zero channels come after" in inspector.explanation.text()
+    page.pad_placement.setCurrentIndex(list(PadPlacement).index(PadPlacement.BOTH))
+    assert document.spec.block(1, 0).pad_placement is PadPlacement.BOTH
+    assert "Half of the new all-zero channels" in inspector.explanation.text()
+    document.undo_stack.undo()
+    assert document.spec.block(1, 0).pad_placement is PadPlacement.END
+    assert page.pad_placement.value() is PadPlacement.END

@@ -170,10 +170,11 @@ def test_warnings_of_a_valid_design_are_listed(window):
 
 
 def test_every_kind_and_option_has_an_explanation():
-    from explorer.spec import InitKind, Norm, StemKind, StridePlacement
+    from explorer.spec import InitKind, Norm, PadPlacement, StemKind, StridePlacement
     from explorer.ui import explanations as ex
     for table, enum in ((ex.BLOCK_KINDS, BlockKind), (ex.SHORTCUTS, ShortcutKind), (ex.STEMS, StemKind),
-                        (ex.STRIDE_PLACEMENTS, StridePlacement), (ex.NORMS, Norm), (ex.INITS, InitKind)):
+                        (ex.STRIDE_PLACEMENTS, StridePlacement), (ex.PAD_PLACEMENTS, PadPlacement),
+                        (ex.NORMS, Norm), (ex.INITS, InitKind)):
         assert set(table) == set(enum)
         assert all(len(text) > 40 for text in table.values())
 
