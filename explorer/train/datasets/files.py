@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import torch
 
-from .base import DatasetError, ImageData, as_uint8_images
+from .base import DatasetError, ImageData, as_uint8_images, check_image_size
 
 # -- CIFAR ---------------------------------------------------------------------------
 
@@ -55,6 +55,28 @@ def _read_pickle(path: str) -> dict:
     return {k.decode() if isinstance(k, bytes) else k: v for k, v in data.items()}
 
 
+def _cifar_arrays(file: str, data, labels, labels_key: str) -> tuple[np.ndarray, np.ndarray]:
+    """A batch's images ([N, 3072] bytes) and labels (N whole numbers), checked: ragged rows,
+    text labels or images of another type each get their own message."""
+    if not isinstance(data, np.ndarray):
+        raise DatasetError(f"{file}: 'data' must be an array of images, found {type(data).__name__}")
+    if data.dtype != np.uint8:
+        raise DatasetError(f"{file}: 'data' must hold bytes (uint8), found {data.dtype}")
+    if data.ndim != 2 or data.shape[1] != 3 * 32 * 32:
+        raise DatasetError(f"{file}: expected 'data' of shape [N, 3072], found {list(data.shape)}")
+    if isinstance(labels, np.ndarray):
+        ok = labels.ndim == 1 and np.issubdtype(labels.dtype, np.integer)
+    else:
+        ok = isinstance(labels, list) and all(isinstance(v, (int, np.integer)) and not isinstance(v, bool)
+                                              for v in labels)
+    if not ok:
+        raise DatasetError(f"{file}: '{labels_key}' must be a list of whole numbers (class indices)")
+    y = np.asarray(labels, dtype=np.int64)
+    if len(data) != len(y):
+        raise DatasetError(f"{file}: {len(data):,} images but {len(y):,} labels")
+    return data, y
+
+
 def load_cifar(path: str, classes: int = 10) -> ImageData:
     layout = _CIFAR_LAYOUT[classes]
     root = path
@@ -67,6 +89,13 @@ def load_cifar(path: str, classes: int = 10) -> ImageData:
         raise DatasetError(f"cifar{classes}: expected {', '.join(missing)} in {root} "
                            f"(the python version of CIFAR-{classes}, folder {layout['folder']})")
     labels_key = layout["labels"].decode()
+    from ..limits import available_memory, check_fits
+
+    try:  # the pickles are read whole: they must fit (twice: as read, then as arrays)
+        check_fits(2 * sum(os.path.getsize(os.path.join(root, n)) for n in needed),
+                   f"cifar{classes} in {root}", available_memory())
+    except OSError as err:
+        raise DatasetError(f"cifar{classes}: cannot read {root}: {err.strerror or err}") from None
 
     def read(names):
         xs, ys = [], []
@@ -75,11 +104,7 @@ def load_cifar(path: str, classes: int = 10) -> ImageData:
             batch = _read_pickle(file)
             if "data" not in batch or labels_key not in batch:
                 raise DatasetError(f"{file}: expected keys 'data' and '{labels_key}', found {sorted(batch)}")
-            x = np.asarray(batch["data"])
-            y = np.asarray(batch[labels_key], dtype=np.int64)
-            if x.ndim != 2 or x.shape[1] != 3 * 32 * 32 or len(x) != len(y):
-                raise DatasetError(f"{file}: expected 'data' of shape [N, 3072] and N labels, "
-                                   f"found {list(x.shape)} and {len(y)} labels")
+            x, y = _cifar_arrays(file, batch["data"], batch[labels_key], labels_key)
             xs.append(x.reshape(-1, 3, 32, 32))
             ys.append(y)
         return np.concatenate(xs), np.concatenate(ys)
@@ -121,25 +146,41 @@ def _find_idx(root: str, stem: str) -> str | None:
 
 
 def read_idx(path: str, dims: int) -> np.ndarray:
+    """An IDX array of unsigned bytes. The header is checked before the body is read, so a
+    header of 0x0 images, a count beyond the memory there is, or a damaged .gz each end in
+    one ``DatasetError`` (a small .gz that would unpack to gigabytes is never unpacked)."""
+    import zlib
+
+    from ..limits import available_memory, human_bytes
+
     opener = gzip.open if path.endswith(".gz") else open
     try:
         with opener(path, "rb") as f:
-            raw = f.read()
-    except (OSError, EOFError) as err:
-        raise DatasetError(f"cannot read {path}: {err}") from None
-    if len(raw) < 4 + 4 * dims:
-        raise DatasetError(f"{path}: too short for an IDX file ({len(raw)} bytes)")
-    zero, dtype_code, ndim = struct.unpack(">HBB", raw[:4])
-    if zero != 0 or dtype_code != 0x08 or ndim != dims:
-        raise DatasetError(f"{path}: expected an IDX file of unsigned bytes with {dims} dimension"
-                           f"{'s' if dims > 1 else ''} (magic 0x0000080{dims}), found magic "
-                           f"0x{raw[:4].hex()}")
-    shape = struct.unpack(f">{dims}I", raw[4:4 + 4 * dims])
-    count = int(np.prod(shape))
-    body = raw[4 + 4 * dims:]
+            head = f.read(4 + 4 * dims)
+            if len(head) < 4 + 4 * dims:
+                raise DatasetError(f"{path}: too short for an IDX file ({len(head)} bytes)")
+            zero, dtype_code, ndim = struct.unpack(">HBB", head[:4])
+            if zero != 0 or dtype_code != 0x08 or ndim != dims:
+                raise DatasetError(f"{path}: expected an IDX file of unsigned bytes with {dims} dimension"
+                                   f"{'s' if dims > 1 else ''} (magic 0x0000080{dims}), found magic "
+                                   f"0x{head[:4].hex()}")
+            shape = struct.unpack(f">{dims}I", head[4:4 + 4 * dims])
+            if dims > 1 and min(shape[1:]) < 1:
+                raise DatasetError(f"{path}: the header says images of {' x '.join(map(str, shape[1:]))} "
+                                   "pixels; an image needs at least 1x1")
+            count = int(np.prod(shape, dtype=np.int64))
+            free = available_memory()
+            if free is not None and count > free:
+                raise DatasetError(f"{path}: the header says {' x '.join(map(str, shape))} = {count:,} bytes "
+                                   f"({human_bytes(count)}), more than the {human_bytes(free)} of memory free")
+            body = f.read(count + 1)
+    except DatasetError:
+        raise
+    except (OSError, EOFError, zlib.error) as err:
+        raise DatasetError(f"cannot read {path}: {err} (a damaged or truncated file?)") from None
     if len(body) != count:
         raise DatasetError(f"{path}: header says {' x '.join(map(str, shape))} = {count:,} bytes, "
-                           f"file holds {len(body):,}")
+                           f"file holds {'more' if len(body) > count else f'{len(body):,}'}")
     return np.frombuffer(body, dtype=np.uint8).reshape(shape)
 
 
@@ -171,12 +212,20 @@ def load_idx(path: str, kind: str) -> ImageData:
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff")
 
 
+def _scan(folder: str) -> list:
+    try:
+        with os.scandir(folder) as entries:
+            return list(entries)
+    except OSError as err:
+        raise DatasetError(f"cannot read the folder {folder}: {err.strerror or err}") from None
+
+
 def _class_folders(root: str) -> list[str]:
-    return sorted(e.name for e in os.scandir(root) if e.is_dir() and not e.name.startswith("."))
+    return sorted(e.name for e in _scan(root) if e.is_dir() and not e.name.startswith("."))
 
 
 def _images_in(folder: str) -> list[str]:
-    return sorted(os.path.join(folder, e.name) for e in os.scandir(folder)
+    return sorted(os.path.join(folder, e.name) for e in _scan(folder)
                   if e.is_file() and e.name.lower().endswith(IMAGE_EXTENSIONS))
 
 
@@ -244,10 +293,13 @@ def _read_one(item, size):
     file, _ = item
     try:
         with Image.open(file) as im:
+            check_image_size(im, file)
             im = im.convert("RGB")
             if im.size != (size[1], size[0]):
                 im = im.resize((size[1], size[0]), Image.BILINEAR)
             return np.asarray(im, dtype=np.uint8).transpose(2, 0, 1)
+    except Image.DecompressionBombError as err:
+        raise DatasetError(f"image {file} is refused: {err}") from None
     except (OSError, UnidentifiedImageError, ValueError) as err:
         raise DatasetError(f"cannot read image {file}: {err}") from None
 

@@ -25,7 +25,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import torch
 
-from .base import DatasetError
+from .base import DatasetError, check_image_size
 
 def _budget() -> int:
     """2 GB, or ``RESNET_EXPLORER_MEMORY_MB`` megabytes (0 streams every folder)."""
@@ -117,6 +117,7 @@ def decode(file: str, hw: tuple[int, int], channels: int, rng: random.Random | N
     h, w = hw
     try:
         with Image.open(file) as im:
+            check_image_size(im, file)
             if rng is None:
                 short = max(1, round(min(h, w) * RESIZE_RATIO))
                 scale = short / min(im.size)
@@ -136,6 +137,8 @@ def decode(file: str, hw: tuple[int, int], channels: int, rng: random.Random | N
                 if rng.random() < 0.5:
                     im = im.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
             array = np.array(im, dtype=np.uint8)
+    except Image.DecompressionBombError as err:
+        raise DatasetError(f"image {file} is refused: {err}") from None
     except (OSError, UnidentifiedImageError, ValueError) as err:
         raise DatasetError(f"cannot read image {file}: {err}") from None
     return np.ascontiguousarray(array[None] if array.ndim == 2 else array.transpose(2, 0, 1))
