@@ -13,6 +13,7 @@ import json
 import os
 from pathlib import Path
 
+from ..spec.atomic import atomic_write_text
 from .depth_sweep import SweepResult, SweepSettings
 
 APP = "resnet-explorer"
@@ -69,10 +70,7 @@ def save(result: SweepResult) -> Path | None:
             return None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
-        with open(tmp, "w", encoding="utf-8") as f:
-            json.dump(result.to_dict(), f)
-        os.replace(tmp, path)
+        atomic_write_text(path, json.dumps(result.to_dict()))  # unique temporary name, synced, renamed
     except OSError:
         return None
     return path
