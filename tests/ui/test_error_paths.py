@@ -1,0 +1,104 @@
+"""The error paths the window shares with the CLI: each shows one message naming the problem,
+the open network stays as it was, and the window keeps working afterwards."""
+import errno
+import json
+import os
+from dataclasses import replace
+
+import pytest
+import torch  # noqa: F401  (torch before PySide6)
+from PySide6.QtCore import QSettings
+
+from explorer.spec import atomic, preset
+from explorer.spec.fileformat import dumps, to_dict
+from explorer.ui.document import Document
+from explorer.ui.experiments.dropblock_page import DropBlockPage
+from explorer.ui.main_window import MainWindow
+from fakes import FakeDialogs  # tests/ui is on sys.path (rootdir-relative imports)
+
+
+@pytest.fixture
+def window(qtbot, tmp_path):
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    win = MainWindow(Document(preset("resnet20")), settings=settings, dialogs=FakeDialogs())
+    qtbot.addWidget(win)
+    win.show()
+    qtbot.waitExposed(win)
+    return win
+
+
+def still_works(window):
+    """An edit still goes through and can be undone."""
+    before = window.document.spec
+    window.document.edit(replace(before, name="still editable"), "rename")
+    assert window.document.spec.name == "still editable"
+    window.document.undo_stack.undo()
+    assert window.document.spec == before
+
+
+def _hostile_files(tmp_path):
+    fifo = tmp_path / "pipe.json"
+    os.mkfifo(fifo)
+    dup = tmp_path / "dup.json"
+    dup.write_text(dumps(preset("resnet56"))[:-2] + ', "name": "again"}\n')
+    escape = tmp_path / "escape.json"
+    data = to_dict(preset("resnet56"))
+    data["name"] = "\x1b[2Jwiped"
+    escape.write_text(json.dumps(data))
+    return {fifo: "is not a regular file", dup: "appears twice", escape: "'name' holds the character '\\x1b'"}
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
+def test_opening_hostile_network_files_says_why_and_keeps_the_network(window, tmp_path):
+    before = window.document.spec
+    for path, expected in _hostile_files(tmp_path).items():
+        window.dialogs.errors.clear()
+        assert not window.files.open(path)
+        assert len(window.dialogs.errors) == 1 and expected in window.dialogs.errors[0][1], path
+        assert window.document.spec == before
+    still_works(window)
+
+
+def test_saving_onto_a_full_disk_says_so_and_keeps_the_changes(window, tmp_path, monkeypatch):
+    window.document.edit(replace(window.document.spec, name="unsaved work"), "rename")
+    target = tmp_path / "mine.json"
+    window.dialogs.save_answer = target
+    with monkeypatch.context() as mp:
+        mp.setattr(atomic, "_write_all", lambda fd, data: (_ for _ in ()).throw(
+            OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))))
+        assert not window.files.save()
+    title, text = window.dialogs.errors[-1]
+    assert title == "Cannot save network file" and "No space left on device" in text
+    assert window.document.modified and not target.exists()
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+    assert window.files.save()  # space again: the same work is saved
+    assert json.loads(target.read_text())["name"] == "unsaved work"
+
+
+def test_exporting_the_diagram_onto_a_full_disk_says_so(window, tmp_path, monkeypatch):
+    real = atomic._create
+
+    def full(tmp, mode):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(atomic, "_create", full)
+    window.dialogs.save_answer = tmp_path / "diagram.png"
+    assert not window.files.export_image()
+    assert "No space left on device" in window.dialogs.errors[-1][1]
+    monkeypatch.setattr(atomic, "_create", real)
+    still_works(window)
+
+
+def test_the_drop_block_page_names_a_malformed_checkpoint_field(qtbot, tmp_path):
+    from explorer.nn import build
+
+    spec = preset("resnet20")
+    bad = tmp_path / "bad.pt"
+    torch.save({"spec": to_dict(spec), "model": build(spec, seed=0).state_dict(), "optimizer": {},
+                "scheduler": {}, "step": "ten", "epoch": 1, "settings": {"dataset": "shapes"}}, bad)
+    page = DropBlockPage()
+    qtbot.addWidget(page)
+    page.resnet_file.setText(str(bad))
+    assert not page.run()
+    assert "checkpoint field 'step' must be a whole number" in page.status.text()
+    assert page.run_button.isEnabled()  # nothing started; the page can be used again
