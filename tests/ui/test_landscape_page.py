@@ -158,3 +158,26 @@ def test_one_network_alone_is_measured_and_the_words_ask_for_its_twin(qtbot, win
     assert words.outcome == "single" and "compare a ResNet with its plain twin" in words.headline
     assert page.view.labels == ["ResNet-8"] and len(page.view.shown) == 1
     assert page.view.maps[1].isVisible()  # the colour scale beside it stays in view
+
+
+def test_the_degradation_runs_weights_are_offered_and_measured(qtbot, window, one_torch_thread):
+    from explorer.experiments.degradation import DegradationSettings, degradation_runner
+    settings = DegradationSettings(dataset="shapes", depths=(8, 14), epochs=1, train_size=64, test_size=32,
+                                   batch_size=32, image_size=8, device="cpu")
+    runner = degradation_runner(settings)
+    runner.run()
+    assert not runner.error
+    menu = window.workbench.experiments
+    menu.degradation_result = lambda: (settings, runner)  # as if the degradation page had just finished
+    menu.landscape_action.trigger()
+    page = menu.windows["landscape"].page
+    assert page.from_run.isChecked()
+    assert [page.depth.itemData(i) for i in range(page.depth.count())] == [8, 14]
+    page.depth.setCurrentIndex(1)
+    page.grid.setCurrentIndex(1)
+    page.images.setValue(16)
+    with qtbot.waitSignal(page.finished, timeout=120_000) as done:
+        assert page.run()
+    assert done.args[0] is not None
+    assert page.view.labels == ["ResNet-14", "plain-14"]
+    assert page.runner.dataset.startswith("shapes") and page.runner.images == 16
