@@ -131,7 +131,10 @@ class ProbedTrainer:
         self.end_profile: GradientProfile | None = None
 
     def __getattr__(self, name):  # model, spec, settings, save_checkpoint, ... of the trainer
-        return getattr(self.__dict__["trainer"], name)
+        trainer = self.__dict__.get("trainer")
+        if trainer is None:
+            raise AttributeError(name)
+        return getattr(trainer, name)
 
     def prepare(self) -> None:
         self.trainer.prepare()
