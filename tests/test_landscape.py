@@ -154,8 +154,8 @@ def test_local_minima_are_interior_points_below_all_eight_neighbours():
     assert local_minima(grid) == []
 
 
-def _summary(label, kind, doubling, minima, centre=0.01, grid=25, evaluated=625):
-    return SurfaceSummary(label, kind, centre, doubling, minima, grid, evaluated, 625)
+def _summary(label, kind, doubling, minima, centre=0.01, grid=25, evaluated=625, highest=5.0):
+    return SurfaceSummary(label, kind, centre, doubling, minima, grid, evaluated, 625, highest)
 
 
 PLAN = GridPlan(25, 9, 1.0)  # step 1/12
@@ -183,7 +183,7 @@ def test_the_words_follow_the_table(res_d, plain_d, res_min, plain_min, outcome,
     assert words.outcome == outcome
     assert phrase in words.text
     assert "one random 2D slice through the space of 269,722 weights" in words.text
-    assert "very different heights" not in words.text  # both centres at 0.01
+    assert "very different heights" not in words.text and "far higher" not in words.text  # alike in height
     if plain_min - res_min < 2:
         assert "rugged" not in words.text and "smoother basin" not in words.text
     for label, d in (("ResNet-20", res_d), ("plain-20", plain_d)):
@@ -194,11 +194,15 @@ def test_the_words_follow_the_table(res_d, plain_d, res_min, plain_min, outcome,
 
 
 def test_centre_losses_far_apart_are_pointed_out():
-    words = landscape_words([_summary("ResNet-56", "resnet", (0.17, 0.17), 1, centre=0.0049),
-                             _summary("plain-56", "plain", (0.33, 0.17), 2, centre=1.789)], PLAN)
+    words = landscape_words([_summary("ResNet-56", "resnet", (0.17, 0.17), 1, centre=0.0049, highest=9.2),
+                             _summary("plain-56", "plain", (0.33, 0.17), 2, centre=1.789, highest=53_180.4)],
+                            PLAN)
+    assert "plain-56: loss 1.789 at the trained weights, 53,180 at the highest point measured" in words.text
+    assert "ResNet-56: loss 0.0049 at the trained weights, 9.200 at the highest point measured" in words.text
     assert "plain-56 sits at a loss 365x ResNet-56's, so where the loss doubles is measured from very " \
            "different heights." in words.details
     assert words.details[-1].startswith("This is one random 2D slice")
+    assert "Away from the centre plain-56's loss climbs far higher: up to 53,180 against 9.200" in words.text
 
 
 def test_the_words_never_compare_what_is_not_measured_yet():
@@ -231,6 +235,7 @@ def test_a_summary_reads_the_centre_the_doubling_and_the_minima_from_a_grid():
     bowl = 1.0 + np.add.outer(a ** 2, 4 * a ** 2)  # doubles at 1.0 along d1 and 0.5 along d2
     s = summarise("ResNet-8", "resnet", plan, bowl)
     assert s.centre_loss == 1.0 and s.doubling == (1.0, 0.5) and s.minima == 1 and s.grid_points == 5
+    assert s.highest == pytest.approx(6.0)  # the corners: 1 + 1 + 4
     partial = bowl.copy()
     partial[1, 1] = np.nan
     s = summarise("ResNet-8", "resnet", plan, partial)

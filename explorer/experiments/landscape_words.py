@@ -32,6 +32,7 @@ class SurfaceSummary:
     grid_points: int  # the complete grid the minima were counted on (0: none yet)
     evaluated: int
     total: int
+    highest: float = float("nan")  # the highest loss among the points measured
 
     @property
     def residual(self) -> bool:
@@ -42,7 +43,8 @@ class SurfaceSummary:
                 "loss_doubles_at": {"direction_1": _distance_json(self.doubling[0]),
                                     "direction_2": _distance_json(self.doubling[1])},
                 "local_minima": self.minima, "minima_grid": self.grid_points,
-                "points_evaluated": self.evaluated, "points_total": self.total}
+                "points_evaluated": self.evaluated, "points_total": self.total,
+                "highest_loss": json_float(self.highest)}
 
 
 def _distance_json(d: float | None):
@@ -72,14 +74,21 @@ def summarise(label: str, kind: str, plan: GridPlan, values: np.ndarray) -> Surf
         minima, grid = len(local_minima(values[::plan.step, ::plan.step])), plan.coarse
     else:
         minima, grid = None, 0
+    measured = values[~np.isnan(values)]
     return SurfaceSummary(label, kind, float(values[c, c]), doubling, minima, grid,
-                          int((~np.isnan(values)).sum()), values.size)
+                          int(measured.size), values.size, float(measured.max()) if measured.size else float("nan"))
 
 
 def _loss(x: float) -> str:
-    if not np.isfinite(x):
+    if np.isnan(x):
         return "?"
-    return f"{x:.2g}" if abs(x) < 0.01 else f"{x:.3f}" if abs(x) < 10 else f"{x:.1f}"
+    if not np.isfinite(x):
+        return "infinite"
+    if abs(x) < 0.01:
+        return f"{x:.2g}"
+    if abs(x) < 10:
+        return f"{x:.3f}"
+    return f"{x:.1f}" if abs(x) < 1000 else f"{x:,.0f}" if abs(x) < 1e7 else f"{x:.2g}"
 
 
 def _dist(x: float) -> str:
@@ -160,7 +169,8 @@ def landscape_words(summaries: list[SurfaceSummary], plan: GridPlan, weights: in
     step = float(plan.axis[1] - plan.axis[0])
     details = []
     for s in measured:
-        details.append(f"{s.label}: loss {_loss(s.centre_loss)} at the trained weights; it "
+        details.append(f"{s.label}: loss {_loss(s.centre_loss)} at the trained weights, "
+                       f"{_loss(s.highest)} at the highest point measured; it "
                        f"{_doubling_words(s, plan.span)}; {_minima_words(s)}.")
     incomplete = [s for s in measured if s.evaluated < s.total]
     if incomplete:
@@ -190,6 +200,10 @@ def landscape_words(summaries: list[SurfaceSummary], plan: GridPlan, weights: in
         details.insert(len(details) - 1, f"{high.label} sits at a loss "
                        f"{high.centre_loss / max(low.centre_loss, 1e-12):.0f}x {low.label}'s, so where the loss "
                        "doubles is measured from very different heights.")
+    steep, flat = sorted((r, p), key=lambda s: s.highest, reverse=True)
+    if np.isfinite(flat.highest) and steep.highest >= FAR_APART * max(flat.highest, 1e-12):
+        details.insert(len(details) - 1, f"Away from the centre {steep.label}'s loss climbs far higher: up to "
+                       f"{_loss(steep.highest)} against {_loss(flat.highest)} on the same points.")
     if basin == "wider" and rugged:
         return LandscapeWords("smoother", f"{r.label} sits in a wider, smoother basin than {p.label}: its loss "
                               f"doubles further from the centre along both directions, and {p.label}'s grid "
