@@ -172,3 +172,24 @@ def test_a_file_name_never_becomes_code_in_exported_source(tiny_net, tmp_path, m
     assert "x.pth" in ast.get_docstring(tree)  # the name is still shown, as text
     names = {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)}
     assert "__import__" not in names
+
+
+def test_tensorboard_failing_during_the_run_does_not_lose_it(tiny_net, tmp_path, monkeypatch, capsys):
+    pytest.importorskip("tensorboard")
+    from explorer.train.api import EpochMetrics
+    from explorer.train.tb_log import TensorBoardSink
+
+    real = TensorBoardSink.__call__
+
+    def full_disk(self, event):
+        if isinstance(event, EpochMetrics):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return real(self, event)
+
+    monkeypatch.setattr(TensorBoardSink, "__call__", full_disk)
+    ckpt = tmp_path / "run.ckpt"
+    status = main(["train", tiny_net, "--epochs", "2", *TINY, "--tensorboard", str(tmp_path / "tb"),
+                   "--checkpoint", str(ckpt)])
+    out, err = capsys.readouterr()
+    assert status == 0 and "finished 4 steps (2 epochs)" in out and ckpt.exists()
+    assert err.count("warning: TensorBoard logging stopped") == 1 and "No space left on device" in err

@@ -177,6 +177,7 @@ def _train(args, dist, spec, settings, ckpt) -> int:
     board = _tensorboard_sink(args.tensorboard, spec) if main and args.tensorboard else None
     control = TrainControl()
     warned: set[str] = set()  # files whose write failed during the run (said once)
+    board_failed: list[Exception] = []
     trainer = Trainer(spec, settings, control=control, resume=ckpt, dist=dist)
     try:
         trainer.prepare()
@@ -190,8 +191,14 @@ def _train(args, dist, spec, settings, ckpt) -> int:
     def on_event(event) -> None:
         if not main:
             return
-        if board is not None:
-            board(event)
+        if board is not None and not board_failed:
+            try:
+                board(event)
+            except Exception as err:  # noqa: BLE001 - a full disk, a removed folder: the run goes on
+                board_failed.append(err)
+                reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+                print(f"warning: TensorBoard logging stopped ({reason}); training goes on",
+                      file=sys.stderr, flush=True)
         if isinstance(event, StepMetrics):
             progress.update(event)
         elif isinstance(event, EpochMetrics):
@@ -218,7 +225,10 @@ def _train(args, dist, spec, settings, ckpt) -> int:
     finally:
         progress.clear()
         if board is not None:
-            board.close()
+            try:
+                board.close()
+            except Exception:  # noqa: BLE001 - said once above when it failed during the run
+                pass
         if previous is not None:
             signal.signal(signal.SIGINT, previous)
     if not main:

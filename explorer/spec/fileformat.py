@@ -143,7 +143,7 @@ class _Reader:
             raise SpecError(f"'{self._name(key)}' must be text, not {_type_name(value)}", where="file")
         if len(value) > max_len:
             raise SpecError(f"'{self._name(key)}' is longer than {max_len} characters", where="file")
-        bad = next((ch for ch in value if _unprintable(ch)), None)
+        bad = next((ch for ch in value if unprintable(ch)), None)
         if bad is not None:
             raise SpecError(f"'{self._name(key)}' holds the character {ascii(bad)}, which names may not "
                             f"contain (control characters and unpaired surrogates)", where="file")
@@ -185,7 +185,8 @@ class _Reader:
             raise SpecError(f"unknown field '{self._name(extra[0])}'", where="file")
 
 
-def _unprintable(ch: str) -> bool:
+def unprintable(ch: str) -> bool:
+    """Characters a name may not hold: control characters (escape sequences) and unpaired surrogates."""
     code = ord(ch)
     return code < 0x20 or 0x7F <= code < 0xA0 or 0xD800 <= code < 0xE000
 

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (QAbstractSpinBox, QCheckBox, QComboBox, QFrame, Q
                                QVBoxLayout, QWidget)
 
 from ..spec import BlockKind, InitKind, NetworkSpec, ShortcutKind, StemKind, edits, fmt_shape
+from ..spec.fileformat import unprintable
 from . import explanations as ex
 from .formatting import macs_text, params_text
 from .inspector_pages import BlockPage, HeadPage, NetworkPage, StagePage, StemPage
@@ -180,7 +181,9 @@ class Inspector(QWidget):
         self._edit(*edits.set_network_field(self.document.spec, name, value), merge)
 
     def _set_name(self) -> None:
-        text = self.network_page.name.text().strip()
+        # control characters (a pasted tab or escape) and unpaired surrogates are dropped: the
+        # network file reader refuses them, and a saved file must always open again
+        text = "".join(ch for ch in self.network_page.name.text() if not unprintable(ch)).strip()
         if not text:  # an empty name is not a name: show the current one again
             self.refresh()
             return

@@ -102,3 +102,13 @@ def test_the_drop_block_page_names_a_malformed_checkpoint_field(qtbot, tmp_path)
     assert not page.run()
     assert "checkpoint field 'step' must be a whole number" in page.status.text()
     assert page.run_button.isEnabled()  # nothing started; the page can be used again
+
+
+def test_a_pasted_control_character_never_makes_a_file_that_cannot_be_opened(window, tmp_path):
+    name_field = window.inspector.network_page.name
+    name_field.setText("lesson\t3\x1b[31m")
+    name_field.editingFinished.emit()
+    assert window.document.spec.name == "lesson3[31m"
+    window.dialogs.save_answer = tmp_path / "lesson.json"
+    assert window.files.save()
+    assert window.files.open(tmp_path / "lesson.json") and window.document.spec.name == "lesson3[31m"
