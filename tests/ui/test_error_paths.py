@@ -112,3 +112,50 @@ def test_a_pasted_control_character_never_makes_a_file_that_cannot_be_opened(win
     window.dialogs.save_answer = tmp_path / "lesson.json"
     assert window.files.save()
     assert window.files.open(tmp_path / "lesson.json") and window.document.spec.name == "lesson3[31m"
+
+
+@pytest.mark.parametrize("make, expected", [
+    ("zero_images", "an image needs at least 1x1"),
+    ("text_labels", "'labels' must be a list of whole numbers"),
+    ("integer_weights", "holds torch.int64, not floating-point weights"),
+])
+def test_the_training_panel_reports_hostile_data_and_keeps_working(qtbot, tmp_path, make, expected):
+    import pickle
+    import struct
+
+    import numpy as np
+
+    from explorer.nn import build
+    from explorer.train.api import TrainSettings
+    from explorer.ui.training.panel import TrainingPanel
+
+    settings = dict(dataset="shapes", train_size=64, test_size=32, batch_size=32, epochs=1, device="cpu")
+    if make == "zero_images":
+        def idx(shape, body=b""):
+            return struct.pack(">HBB", 0, 8, len(shape)) + struct.pack(f">{len(shape)}I", *shape) + body
+        (tmp_path / "train-images-idx3-ubyte").write_bytes(idx((2, 0, 0)))
+        (tmp_path / "train-labels-idx1-ubyte").write_bytes(idx((2,), bytes(2)))
+        (tmp_path / "t10k-images-idx3-ubyte").write_bytes(idx((1, 4, 4), bytes(16)))
+        (tmp_path / "t10k-labels-idx1-ubyte").write_bytes(idx((1,), bytes(1)))
+        settings["dataset"] = f"mnist:{tmp_path}"
+    elif make == "text_labels":
+        for name in [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]:
+            with open(tmp_path / name, "wb") as f:
+                pickle.dump({b"data": np.zeros((2, 3072), np.uint8), b"labels": ["cat", "dog"]}, f)
+        settings["dataset"] = f"cifar10:{tmp_path}"
+    else:
+        state = build(preset("resnet20"), seed=0).state_dict()
+        state["conv1.weight"] = state["conv1.weight"].to(torch.int64)
+        torch.save(state, tmp_path / "weights.pth")
+        settings["init_weights"] = str(tmp_path / "weights.pth")
+    panel = TrainingPanel(Document(preset("resnet20")))
+    qtbot.addWidget(panel)
+    panel.show()
+    try:
+        panel.form.set_settings(TrainSettings(**settings))
+        with qtbot.waitSignal(panel.worker.runEnded, timeout=60_000):
+            assert panel.start()
+        assert expected in panel.message.text() and "Traceback" not in panel.message.text()
+        assert panel.start_button.isEnabled() and not panel.is_running()
+    finally:
+        assert panel.shutdown(5.0)
