@@ -229,3 +229,16 @@ def test_imported_reference_weights_export_as_standalone_source_with_the_same_ou
     with torch.no_grad():
         torch.testing.assert_close(namespace["load"](str(tmp_path / "r20.pth"))(x),
                                    cifar_reference_forward(reference_state, x, 3), rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("argv", [["gradflow", "resnet20", "--checkpoint"],
+                                  ["experiment", "drop-block", "resnet20", "--checkpoint"],
+                                  ["train", "resnet20", "--steps", "1", "--init-weights"]])
+def test_other_readers_send_a_reference_checkpoint_through_import_weights_first(argv, tmp_path, capsys):
+    """Only import-weights gives the network that code's pad placement; loading the file
+    elsewhere as it is would compute something else, so each reader says what to do."""
+    source = tmp_path / "resnet20-ref.th"
+    reference_checkpoint("resnet20", source, seed=None)
+    assert main([*argv, str(source)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "import it first (import-weights NET resnet20-ref.th -o W.pt)" in err

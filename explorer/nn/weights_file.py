@@ -121,6 +121,21 @@ CIFAR_REFERENCE = "the PyTorch CIFAR ResNet code (akamaster/pytorch_resnet_cifar
 _DATA_PARALLEL_PREFIX = "module."
 
 
+def needs_import_first(weights: WeightsFile) -> str | None:
+    """Why ``weights`` cannot be loaded into a network as it is, or None.
+
+    Files of the PyTorch CIFAR ResNet code pad their zero-pad shortcuts on both sides;
+    only ``import-weights`` gives the network that placement, so the other readers
+    (training, gradient flow, the experiments) send the user there first.
+    """
+    if not weights.pads_both_sides:
+        return None
+    name = weights.path.name
+    return (f"{name} comes from {CIFAR_REFERENCE}, whose zero-pad shortcuts put half the new channels before "
+            f"the input's; import it first (import-weights NET {name} -o W.pt), then use W.pt with the "
+            f"network file it writes")
+
+
 def translate_keys(state: dict) -> tuple[dict, list[str], bool]:
     """Our key names for a foreign state_dict: ``(state, notes, pads_both_sides)``.
 

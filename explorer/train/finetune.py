@@ -96,16 +96,15 @@ class InitWeights:
 
 def read_init_weights(path: str) -> InitWeights:
     """Read ``path`` (no code runs); ``TrainingError`` names what is wrong with it."""
-    from ..nn.weights_file import CIFAR_REFERENCE, WeightsError, read_weights_file
+    from ..nn.weights_file import WeightsError, needs_import_first, read_weights_file
 
     try:
         weights = read_weights_file(path)
     except WeightsError as err:
         raise TrainingError(f"--init-weights: {err}") from None
-    if weights.pads_both_sides:  # its zero-pad shortcuts differ from the network's unless import-weights sets them
-        raise TrainingError(f"--init-weights: {weights.path.name} comes from {CIFAR_REFERENCE}; import it first "
-                            f"(import-weights NET {weights.path.name} -o W.pt), then train the network it writes "
-                            f"with --init-weights W.pt")
+    problem = needs_import_first(weights)  # zero-pad placement only import-weights sets
+    if problem:
+        raise TrainingError(f"--init-weights: {problem}")
     extras = weights.extras
     if weights.spec is None:
         origin, norm = "torchvision", None
