@@ -265,3 +265,17 @@ def test_fuzz_damaged_network_files(cut, junk, pos):
         loads(raw)
     except SpecError as err:
         assert "\n" not in str(err)
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
+def test_a_fifo_as_a_checkpoint_or_weights_file_is_refused(tmp_path, capsys):
+    fifo = tmp_path / "run.ckpt"
+    os.mkfifo(fifo)
+    with pytest.raises(TrainingError, match="is not a regular file"):
+        read_checkpoint(fifo)
+    for argv in (["gradflow", "resnet20", "--checkpoint", str(fifo)],
+                 ["export", "resnet20", "-f", "json", "-o", str(tmp_path / "x.json"), "--checkpoint", str(fifo)],
+                 ["import-weights", "resnet20", str(fifo), "-o", str(tmp_path / "w.pt")]):
+        assert main(argv) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "is not a regular file" in err, argv

@@ -63,6 +63,8 @@ def read_weights_file(path: str | os.PathLike) -> WeightsFile:
         raise WeightsError(f"no such file: {path}")
     if path.is_dir():
         raise WeightsError(f"{path} is a folder, not a weights file")
+    if not path.is_file():  # a FIFO or a device: reading it would block or never end
+        raise WeightsError(f"{path} is not a regular file")
     try:
         with open(path, "rb") as fh:
             head = fh.read(4)
