@@ -85,3 +85,15 @@ def test_training_columns_fill_the_residual_heatmap_and_the_trend_is_put_into_wo
     assert ("Over run #1 (small), from step 10 to step 30 the median ||F(x)||/||x|| grew from 0.35 to 0.5; "
             "the largest change is at stage 1, block 1 (0.5 to 0.9).") in panel.residual.words.text()
     panel.end_run()
+
+
+def test_a_new_network_drops_the_last_runs_trend_with_its_heatmap(qtbot, panel):
+    labels = panel.last_outcome.result.labels
+    panel.begin_run(labels, "run #1 (small)")
+    for step, ratios in ((10, [0.5, 0.4, 0.3, 0.2]), (30, [0.9, 0.6, 0.4, 0.2])):
+        panel.add_column(GradColumn(step=step, norms=np.ones(4), residual=np.array(ratios)))
+    panel.end_run()
+    assert "Over run #1 (small)" in panel.residual.words.text()
+    with qtbot.waitSignal(panel.profileUpdated, timeout=TIMEOUT):
+        panel.document.replace(small_spec("other"), None)
+    assert "Over run #1" not in panel.residual.words.text() and panel.residual.heatmap.columns == 1

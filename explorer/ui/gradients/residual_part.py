@@ -52,9 +52,11 @@ class ResidualPart(QObject):
         self.profile.set_network(name)
         self.words.setText("")
         self.images.clear()
-        if not running:
+        if not running:  # the last run's trend was another network's: it goes with its heatmap
             self.heatmap.set_blocks([])
             self.heatmap.set_network("")
+            self._run_first = self._run_last = None
+            self._run_name = ""
 
     # -- probes ----------------------------------------------------------------------
     def show_outcome(self, spec_name: str, labels: list[str], residual, caption: str, running: bool) -> None:
@@ -110,6 +112,8 @@ class ResidualPart(QObject):
         if self._run_first is None or self._run_last is None:
             return ""
         (s0, a), (s1, b) = self._run_first, self._run_last
+        if len(a) != len(self.heatmap.block_labels):
+            return ""
         status = [OK if math.isfinite(x) and math.isfinite(y) else "undefined" for x, y in zip(a, b)]
         labels = self.heatmap.block_labels
         text = residual_trend(a, b, status, s0, s1, labels)
