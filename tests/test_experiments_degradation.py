@@ -71,11 +71,11 @@ WORD_TABLE = [
      ["Degradation shown: plain-56 ended with more training error than plain-20 (13.5% against 0.5%), "
       "while ResNet-56 did not (0.3% against 0.4%)",
       "Training error after 10 epochs: plain-20 0.5%, plain-56 13.5%, ResNet-20 0.4%, ResNet-56 0.3%.",
-      "not overfitting", "ResNet-56 ended at no higher than ResNet-20"],
+      "not overfitting", "ResNet-56 ended no higher than ResNet-20"],
      ["too short", "stopped"]),
     ("clean within the stated 1-point margin",
      finals(0.0, 0.6, 0.001, 0.009), 10, "finished", "shown",
-     ["while ResNet-56 did not (0.9% against 0.1%)", "within 1.0 point of ResNet-20"], []),
+     ["while ResNet-56 did not (0.9% against 0.1%)", "ResNet-56 ended within 1.0 point of ResNet-20"], []),
     ("the ResNet pays a little, within the stated 3-point margin (a 40-epoch run on digits ended so)",
      finals(0.005, 0.135, 0.004, 0.029, epochs=40), 40, "finished", "mostly",
      ["ResNet-56 came within 2.5 points of ResNet-20 (2.9% against 0.4%), against the plain nets' 13.0 points",

@@ -154,8 +154,9 @@ def conclude(results: list, planned_epochs: int) -> Verdict:
             f"({pct(e_phi)} against {pct(e_plo)})")
     if res_gap <= SAME_GAP:
         relation = "no higher than" if res_gap <= 0 else f"within {points(SAME_GAP)} of"
+        verb = "is" if early else "ended"
         return verdict("shown", f"{head}, while {r_hi} did not ({pct(e_rhi)} against {pct(e_rlo)}).", WHY,
-                       f"{r_hi} {ended} {relation} {r_lo}: with skips, the same extra depth cost nothing here.")
+                       f"{r_hi} {verb} {relation} {r_lo}: with skips, the same extra depth cost nothing here.")
     if res_gap <= NEAR_GAP and res_gap <= plain_gap / 4:
         headline = (f"{head}; {r_hi} came within {points(res_gap)} of {r_lo} ({pct(e_rhi)} against "
                     f"{pct(e_rlo)}), against the plain nets' {points(plain_gap)}.")
