@@ -26,6 +26,7 @@ from .plots import TrainingPlots
 from .run_list import RunList
 from .runs import RunEntry, RunStore
 from .settings_form import TrainingSettingsForm
+from .words import progress_text, run_end_text
 from .worker import RunOutcome, TrainingWorker
 
 _MESSAGE_STYLES = {
@@ -318,10 +319,8 @@ class TrainingPanel(QWidget):
         self.progress.setValue(min(step, total))
         if self.worker.paused or self._stopping:
             return
-        self.progress_label.setText(
-            f"Step {step:,} of {total:,} ({100 * step // total}%) · "
-            f"epoch {event.epoch} of {entry.settings.epochs} · "
-            f"{event.images_per_s:,.0f} images/s · ETA {clock(event.eta_s)}")
+        self.progress_label.setText(progress_text(step, total, event.epoch, entry.settings.epochs,
+                                                  event.images_per_s, clock(event.eta_s)))
 
     @Slot(object)
     def _on_run_ended(self, outcome: RunOutcome) -> None:
@@ -351,19 +350,19 @@ class TrainingPanel(QWidget):
         self.plots.refresh(entry)
         self.run_list.update_run(entry)
         elapsed = clock(time.monotonic() - self._started_at)
+        classes = int((record.spec_json or entry.spec_json).get("head", {}).get("num_classes", 0) or 0)
+        ended = run_end_text(entry.number, entry.status, elapsed,
+                             int(entry.steps.last) if len(entry.steps) else 0, entry.total_steps,
+                             entry.epochs[-1] if entry.epochs else None, classes)
         if entry.status == "failed":
             self._say(f"Run #{entry.number} failed: {entry.message}", "error")
-            self._reset_progress(f"Run #{entry.number} failed after {elapsed}")
+            self._reset_progress(ended)
         elif entry.status == "stopped":
-            self._reset_progress(f"Run #{entry.number} stopped at step {int(entry.steps.last):,} "
-                                 f"after {elapsed}" if len(entry.steps) else f"Run #{entry.number} stopped")
+            self._reset_progress(ended)
         else:
-            last = entry.epochs[-1] if entry.epochs else None
-            result = (f": test error {100 * last.test_error:.1f}%, train error {100 * last.train_error:.1f}%"
-                      if last else "")
             self.progress.setRange(0, 1)
             self.progress.setValue(1)
-            self.progress_label.setText(f"Run #{entry.number} finished in {elapsed}{result}")
+            self.progress_label.setText(ended)
         notes = getattr(record, "notes", None)
         if notes and entry.status != "failed":  # conversions the trainer made (channels, classes)
             self._say("Note: " + "; ".join(notes) + ".", "info")
