@@ -72,3 +72,41 @@ class _no_raise:
 
     def __exit__(self, *exc):
         return False
+
+
+def test_only_rank_0_checks_the_outputs_it_alone_writes(tiny_net, tmp_path, monkeypatch, capsys):
+    """On another node the output folder need not exist: ranks other than 0 never write there."""
+    import explorer.cli.train as train_cli
+
+    reached = []
+    monkeypatch.setattr(train_cli, "settings_from_args", lambda args: reached.append(True) or (_ for _ in ()).throw(
+        train_cli.CliError("stop here")))
+    monkeypatch.setenv("RANK", "3")
+    assert main(["train", tiny_net, "--checkpoint", str(tmp_path / "missing" / "run.ckpt")]) == 2
+    assert reached == [True] and capsys.readouterr().err == ""
+    monkeypatch.setenv("RANK", "0")
+    assert main(["train", tiny_net, "--checkpoint", str(tmp_path / "missing" / "run.ckpt")]) == 2
+    assert reached == [True] and "does not exist" in capsys.readouterr().err
+
+
+def test_an_error_one_rank_finds_while_the_group_runs_is_said_by_that_rank(tiny_net, monkeypatch, capsys):
+    """Its own data or device: rank 1 names itself; argument errors above stay rank 0's."""
+    import contextlib
+    from types import SimpleNamespace
+
+    import explorer.cli.train as train_cli
+    from explorer.train import distributed
+
+    @contextlib.contextmanager
+    def launch(device):
+        yield SimpleNamespace(enabled=True, rank=1, world_size=2)
+
+    def fails(*args):
+        raise train_cli.CliError("mnist dataset: expected a folder at /data/mnist; nothing is there")
+
+    monkeypatch.setattr(distributed, "launch", launch)
+    monkeypatch.setattr(train_cli, "_train", fails)
+    monkeypatch.setenv("RANK", "1")
+    assert main(["train", tiny_net]) == 2
+    assert capsys.readouterr().err == "error: rank 1 of 2: mnist dataset: expected a folder at /data/mnist; " \
+                                      "nothing is there\n"

@@ -67,9 +67,9 @@ def _is_main_rank() -> bool:
     return os.environ.get("RANK", "0") in ("", "0")
 
 
-def report(message: str) -> None:
-    """One ``error: ...`` line on stderr (rank 0 only under torchrun)."""
-    if _is_main_rank():
+def report(message: str, every_rank: bool = False) -> None:
+    """One ``error: ...`` line on stderr (under torchrun rank 0 only, unless ``every_rank``)."""
+    if every_rank or _is_main_rank():
         line = " ".join(terminal_safe(message).split("\n"))
         print(f"error: {line}", file=sys.stderr, flush=True)
 
@@ -114,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except (SpecError, CliError, WriteError) as err:
-        report(str(err))
+        report(str(err), getattr(err, "every_rank", False))
         return 2
     except KeyboardInterrupt as err:
         return interrupted(err)

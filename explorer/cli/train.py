@@ -147,12 +147,20 @@ def write_csv(path: str, epochs) -> None:
     write_epochs(path, epochs)
 
 
+class RankError(CliError):
+    """An error one rank found after the process group started; every rank that finds it says so."""
+
+    every_rank = True
+
+
 def cmd_train(args) -> int:
+    from ..spec import SpecError
     from ..train import distributed
     from ..train.api import TrainingError
 
-    check_output(args.metrics_csv, "--metrics-csv")
-    check_output(args.checkpoint, "--checkpoint")
+    if os.environ.get("RANK", "0") in ("", "0"):  # under torchrun only rank 0 writes files (maybe on another node)
+        check_output(args.metrics_csv, "--metrics-csv")
+        check_output(args.checkpoint, "--checkpoint")
     if args.metrics_csv and args.checkpoint and os.path.abspath(args.metrics_csv) == os.path.abspath(args.checkpoint):
         raise CliError("--metrics-csv and --checkpoint name the same file")
     try:
@@ -161,7 +169,13 @@ def cmd_train(args) -> int:
         raise CliError(str(err)) from None
     try:
         with distributed.launch(settings.device) as dist:
-            return _train(args, dist, spec, settings, ckpt)
+            try:
+                return _train(args, dist, spec, settings, ckpt)
+            except (CliError, SpecError) as err:
+                if dist.enabled and dist.rank:  # found by this rank while the group runs (its data, its
+                    # device): said by this rank too, naming it; argument errors stay rank 0's alone
+                    raise RankError(f"rank {dist.rank} of {dist.world_size}: {err}") from None
+                raise
     except distributed.RankFailure as err:
         # only under torchrun: this rank has left the group; exiting non-zero makes
         # torchrun stop the other ranks, which are waiting for this one
