@@ -159,3 +159,27 @@ def test_the_training_panel_reports_hostile_data_and_keeps_working(qtbot, tmp_pa
         assert panel.start_button.isEnabled() and not panel.is_running()
     finally:
         assert panel.shutdown(5.0)
+
+
+def test_the_export_dialog_reports_a_full_disk_and_can_export_again(qtbot, tmp_path, monkeypatch):
+    import explorer.export.api as api
+    from explorer.ui.export_dialog import ExportDialog
+
+    dialog = ExportDialog(Document(preset("resnet20")), lambda: [("Fresh initialisation (seed 0)", None)])
+    qtbot.addWidget(dialog)
+    dialog.show()
+    try:
+        dialog.select_format("torchscript")
+        dialog.file_edit.setText(str(tmp_path / "net.pt"))
+        with monkeypatch.context() as mp:
+            mp.setattr(api, "output_problem", lambda path: None)  # the disk fills after the check
+            mp.setattr(atomic, "_write_all", lambda fd, data: (_ for _ in ()).throw(
+                OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))))
+            with qtbot.waitSignal(dialog.exportFailed, timeout=120_000) as failed:
+                dialog.export_button.click()
+            qtbot.waitUntil(lambda: not dialog.running)
+        assert "No space left on device" in failed.args[0] and "No space left" in dialog.result_label.text()
+        assert list(tmp_path.iterdir()) == []  # no half file, no temporary file
+        assert dialog.export_button.isEnabled()
+    finally:
+        dialog.shutdown()
