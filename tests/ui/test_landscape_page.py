@@ -147,6 +147,12 @@ def test_stop_keeps_the_points_measured_and_the_words_say_the_grid_is_incomplete
     words = done.args[0]
     assert "The grid is not complete" in words.text
     assert page.status.text().startswith("Stopped after")
+    page.grid.setCurrentIndex(1)  # and it measures again, from scratch
+    page.images.setValue(16)
+    with qtbot.waitSignal(page.finished, timeout=120_000) as again:
+        assert page.run()
+    assert again.args[0].outcome != "nothing" and page.view.shown[0].shape == (13, 13)
+    assert "The grid is not complete" not in again.args[0].text
 
 
 def test_one_network_alone_is_measured_and_the_words_ask_for_its_twin(qtbot, window, checkpoints, one_torch_thread):

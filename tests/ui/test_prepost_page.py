@@ -88,3 +88,8 @@ def test_stop_ends_the_run_and_the_words_say_where(qtbot, window, one_torch_thre
     verdict = done.args[0]
     assert f"stopped at epoch {verdict.epoch} of 500" in verdict.text
     assert page.status.text().startswith("Stopped after")
+    page.form.epochs.setValue(1)  # and it runs again, from scratch
+    with qtbot.waitSignal(page.finished, timeout=120_000) as again:
+        assert page.run()
+        assert page.profiles.profiles == {} and all(not d.epochs for d in page.curves._data)
+    assert again.args[0].epoch == 1 and list(page.curves.values(0)[0]) == [1.0]
