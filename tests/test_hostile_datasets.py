@@ -131,3 +131,11 @@ def test_the_cli_reports_a_bad_dataset_in_one_line(tmp_path, tiny_net, capsys):
     assert main(["train", tiny_net, "--dataset", f"mnist:{tmp_path}", "--steps", "1", "--progress", "none"]) == 2
     out, err = capsys.readouterr()
     assert err.count("\n") == 1 and err.startswith("error: ") and "at least 1x1" in err
+
+
+def test_class_folder_names_are_shown_without_escape_sequences(tmp_path):
+    root = _image_folder(tmp_path / "photos")
+    (root / "dogs").rename(root / "\x1b[2Jdogs")
+    data = load_dataset(f"folder:{root}")
+    assert data.classes == ["\\x1b[2Jdogs", "cats"] or data.classes == ["cats", "\\x1b[2Jdogs"]
+    assert all("\x1b" not in c for c in data.classes) and len(data.y_train) + len(data.y_test) == 6

@@ -270,6 +270,9 @@ def load_folder(path: str, image_size: tuple[int, int] | None, test_fraction: fl
         if not files:
             raise DatasetError(f"image folder {path}: no {split} images found "
                                f"(expected {', '.join(IMAGE_EXTENSIONS)} files in the class folders)")
+    # folder names are shown as class names (the app, the CLI): control characters and undecodable
+    # bytes are shown escaped, so a hostile download cannot drive the terminal
+    classes = [_shown(c) for c in classes]
     from .streaming import streamed
     big = streamed(path, classes, train_files, test_files, size)
     if big is not None:  # over the memory budget: decoded batch by batch while training
@@ -278,6 +281,10 @@ def load_folder(path: str, image_size: tuple[int, int] | None, test_fraction: fl
     x_test, y_test = _read_images(test_files, size)
     return ImageData(f"folder:{os.path.basename(os.path.normpath(path))}", classes,
                      x_train, y_train, x_test, y_test)
+
+
+def _shown(name: str) -> str:
+    return "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in name)
 
 
 def _check_classes(root: str, classes: list[str]) -> None:
