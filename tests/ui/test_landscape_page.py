@@ -178,7 +178,7 @@ def test_the_degradation_runs_weights_are_offered_and_measured(qtbot, window, on
     menu.landscape_action.trigger()
     page = menu.windows["landscape"].page
     assert page.from_run.isChecked()
-    assert [page.depth.itemData(i) for i in range(page.depth.count())] == [8, 14]
+    assert [page.depth.itemData(i) for i in range(page.depth.count())] == [("degradation", 8), ("degradation", 14)]
     page.depth.setCurrentIndex(1)
     page.grid.setCurrentIndex(1)
     page.images.setValue(16)
@@ -187,3 +187,25 @@ def test_the_degradation_runs_weights_are_offered_and_measured(qtbot, window, on
     assert done.args[0] is not None
     assert page.view.labels == ["ResNet-14", "plain-14"]
     assert page.runner.dataset.startswith("shapes") and page.runner.images == 16
+
+
+def test_a_depth_sweeps_weights_are_offered_from_its_first_seed(qtbot, window, one_torch_thread):
+    from explorer.experiments.depth_sweep import SweepSettings, sweep_runner
+    settings = SweepSettings(dataset="shapes", depths=(8, 14), seeds=(3, 4), epochs=1, train_size=64, test_size=32,
+                             batch_size=32, image_size=8, device="cpu")
+    runner = sweep_runner(settings)
+    runner.run()
+    assert not runner.error
+    menu = window.workbench.experiments
+    menu.sweep_result = lambda: (settings, runner)  # as if the depth-sweep page had just finished
+    menu.landscape_action.trigger()
+    page = menu.windows["landscape"].page
+    assert page.from_run.isChecked()
+    assert [page.depth.itemText(i) for i in range(page.depth.count())] == [
+        "ResNet-8 and plain-8 (depth sweep)", "ResNet-14 and plain-14 (depth sweep)"]
+    page.depth.setCurrentIndex(0)
+    nets = page._nets()
+    assert [n.label for n in nets] == ["ResNet-8", "plain-8"] and nets[0].source == "depth sweep"
+    i = next(i for i, (a, seed) in enumerate(settings.runs()) if (a.kind, a.depth, seed) == ("resnet", 8, 3))
+    expected = runner.outcomes[i].record.model_state
+    assert all(torch.equal(nets[0].state[k], expected[k]) for k in expected)  # seed 3's ResNet-8, not seed 4's

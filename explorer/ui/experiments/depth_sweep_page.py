@@ -54,6 +54,7 @@ class DepthSweepPage(QWidget):
         self.base_settings = base_settings  # what the form does not show (batch size, sizes); None: defaults
         self.result: SweepResult | None = None  # what the plots show (live, cached or just measured)
         self.settings_used = None
+        self.runner = None  # the last runner that ended (its trainers hold each network's final weights)
         self.verdict = None
         self.saved_to = None
         self._progress: dict[int, tuple[int, int, float]] = {}
@@ -355,6 +356,7 @@ class DepthSweepPage(QWidget):
 
     @Slot(object)
     def _on_run_ended(self, runner) -> None:
+        self.runner = runner
         self._stopping = False
         self._update_buttons()
         if runner.error:

@@ -42,9 +42,11 @@ class LandscapePage(QWidget):
 
     finished = Signal(object)
 
-    def __init__(self, parent: QWidget | None = None, degradation_source=None, editor_runs=None):
+    def __init__(self, parent: QWidget | None = None, degradation_source=None, editor_runs=None,
+                 sweep_source=None):
         super().__init__(parent)
         self._degradation_source = degradation_source or (lambda: None)
+        self._sweep_source = sweep_source or (lambda: None)
         self._editor_runs = editor_runs or (lambda: [])
         self.worker = ExperimentWorker(self)
         self.worker.eventsReady.connect(self._on_events)
@@ -65,11 +67,12 @@ class LandscapePage(QWidget):
         title = QLabel("<span style='font-size:large'><b>Loss landscape</b></span> (Li et al. 2018)")
         intro = QLabel(INTRO)
         intro.setWordWrap(True)
-        self.from_run = QRadioButton("From the degradation run")
+        self.from_run = QRadioButton("From the degradation or depth-sweep run")
         self.from_editor = QRadioButton("From runs trained in the editor")
         self.from_files = QRadioButton("From checkpoint files")
         self.depth = QComboBox()
-        self.depth.setToolTip("The ResNet and the plain net of this depth from the last degradation run")
+        self.depth.setToolTip("The ResNet and the plain net of this depth from the last degradation run or "
+                              "depth sweep (its first seed)")
         self.run_a = QComboBox()
         self.run_b = QComboBox()
         for combo in (self.run_a, self.run_b):
@@ -193,14 +196,14 @@ class LandscapePage(QWidget):
         if self.is_running():
             return
         self.depth.clear()
-        source = self._degradation_source()
-        if source is not None:
-            settings, _runner = source
-            for d in settings.depths:
-                self.depth.addItem(f"ResNet-{d} and plain-{d}", d)
+        for key, name, source in (("degradation", "degradation run", self._degradation_source()),
+                                  ("sweep", "depth sweep", self._sweep_source())):
+            if source is not None:
+                for d in source[0].depths:
+                    self.depth.addItem(f"ResNet-{d} and plain-{d} ({name})", (key, d))
         has_run = self.depth.count() > 0
         if not has_run:
-            self.depth.addItem("no degradation run yet")
+            self.depth.addItem("no degradation run or depth sweep yet")
         self.from_run.setEnabled(has_run)
         records = [r for r in self._editor_runs() if r.model_state is not None]
         for combo, default in ((self.run_a, -2), (self.run_b, -1)):
@@ -243,19 +246,24 @@ class LandscapePage(QWidget):
 
     def _nets_from_run(self) -> list:
         from ...experiments.landscape import LandscapeNet
-        source = self._degradation_source()
+        choice = self.depth.currentData()
+        key, depth = choice if choice is not None else (None, None)
+        source = self._degradation_source() if key == "degradation" else self._sweep_source() if key else None
         if source is None:
-            raise TrainingError("there is no finished degradation run to take weights from")
+            raise TrainingError("there is no finished degradation run or depth sweep to take weights from")
         settings, runner = source
-        depth = self.depth.currentData()
+        order = settings.runs()  # (arm, seed) in the runner's order; a sweep of several seeds gives its first
+        first_seed = order[0][1]
         nets = []
         for kind in ("resnet", "plain"):
-            i = next(i for i, a in enumerate(settings.arms()) if a.kind == kind and a.depth == depth)
+            i = next(i for i, (a, seed) in enumerate(order)
+                     if a.kind == kind and a.depth == depth and seed == first_seed)
             outcome, trainer = runner.outcomes[i], runner.trainers[i]
             if outcome.record is None or outcome.record.model_state is None:
                 raise TrainingError(f"{outcome.label} has no trained weights ({outcome.error or outcome.status})")
             nets.append(LandscapeNet(trainer.spec, outcome.record.model_state, settings.dataset,
-                                     settings.train_size, settings.test_size, source="degradation run"))
+                                     settings.train_size, settings.test_size,
+                                     source="depth sweep" if key == "sweep" else "degradation run"))
         return nets
 
     def settings(self) -> LandscapeSettings:

@@ -80,7 +80,7 @@ class ExperimentsMenu(QObject):
     def open_landscape(self) -> ExperimentWindow:
         win = self._open("landscape", "Loss landscape",
                          lambda: LandscapePage(degradation_source=self.degradation_result,
-                                               editor_runs=self.editor_runs))
+                                               editor_runs=self.editor_runs, sweep_source=self.sweep_result))
         win.page.refresh_sources()
         return win
 
@@ -136,6 +136,15 @@ class ExperimentsMenu(QObject):
         if page is None or page.is_running() or page.runner is None or page.runner.error:
             return None
         return page.settings_used, page.runner
+
+    def sweep_result(self):
+        """``(settings, runner)`` of the last depth sweep that ended in this session, or None."""
+        win = self.windows.get("depth_sweep")
+        page = win.page if win is not None else None
+        runner = getattr(page, "runner", None)
+        if page is None or page.is_running() or runner is None or runner.error:
+            return None
+        return page.settings_used, runner
 
     def pages(self) -> list:
         return [w.page for w in self.windows.values()]
