@@ -1,20 +1,18 @@
 """Run an experiment's arms off the GUI thread and hand their events to the GUI in batches.
 
 The arms run on plain Python threads (``experiments.runner.ArmRunner``, Qt-free, the
-same object the CLI uses). They only append events to a lock-protected list; a
-GUI-thread QTimer drains it a few times a second and emits one ``eventsReady`` batch,
-and emits ``runEnded`` once every thread of the experiment has ended.
+same object the CLI uses). They only push events into an ``EventPump``, drained on the
+GUI thread a few times a second into one ``eventsReady`` batch (the same pump as the
+training worker's); ``runEnded`` follows once every thread of the experiment has ended.
 """
 from __future__ import annotations
 
-import threading
 from typing import Callable
 
-from PySide6.QtCore import QObject, QTimer, Signal, Slot
+from PySide6.QtCore import QObject, Signal, Slot
 
+from ..event_pump import DRAIN_INTERVAL_MS, EventPump
 from ..training.worker import lower_this_threads_priority
-
-DRAIN_INTERVAL_MS = 200
 
 
 class ExperimentWorker(QObject):
@@ -25,12 +23,10 @@ class ExperimentWorker(QObject):
 
     def __init__(self, parent: QObject | None = None, interval_ms: int = DRAIN_INTERVAL_MS):
         super().__init__(parent)
-        self._lock = threading.Lock()
-        self._pending: list = []
         self.runner = None
-        self._timer = QTimer(self)
-        self._timer.setInterval(interval_ms)
-        self._timer.timeout.connect(self._drain)
+        self._pump = EventPump(self, interval_ms)
+        self._pump.ready.connect(self.eventsReady)
+        self._pump.ticked.connect(self._check_done)
 
     def is_running(self) -> bool:
         return self.runner is not None
@@ -39,12 +35,10 @@ class ExperimentWorker(QObject):
         """``make_runner(thread_init)`` returns an unstarted ``ArmRunner``."""
         if self.runner is not None:
             raise RuntimeError("an experiment is already running")
-        with self._lock:
-            self._pending = []
         # the arms' threads (and the OpenMP threads they start) give way to the GUI thread
         self.runner = make_runner(lower_this_threads_priority)
-        self._timer.start()
-        self.runner.start(self._push)
+        self._pump.start()
+        self.runner.start(lambda arm, event: self._pump.push((arm, event)))
 
     def stop(self) -> None:
         if self.runner is not None:
@@ -62,16 +56,8 @@ class ExperimentWorker(QObject):
         return True
 
     # -- arm threads -> GUI ---------------------------------------------------------
-    def _push(self, arm: int, event) -> None:  # an arm's thread
-        with self._lock:
-            self._pending.append((arm, event))
-
     @Slot()
-    def _drain(self) -> None:
-        with self._lock:
-            events, self._pending = self._pending, []
-        if events:
-            self.eventsReady.emit(events)
+    def _check_done(self) -> None:
         if self.runner is not None and self.runner.done:
             self._finish()
 
@@ -80,10 +66,6 @@ class ExperimentWorker(QObject):
         if runner is None:
             return
         runner.join()
-        self._timer.stop()
         self.runner = None
-        with self._lock:
-            events, self._pending = self._pending, []
-        if events:
-            self.eventsReady.emit(events)
+        self._pump.stop()  # hands over the last events before runEnded
         self.runEnded.emit(runner)

@@ -1,9 +1,8 @@
 """Run the Qt-free trainer on a background QThread and hand its events to the GUI in batches.
 
-The training thread only appends events to a lock-protected list; a GUI-thread QTimer
-drains it a few times a second and emits one ``eventsReady`` batch, so the GUI sees a
-handful of updates per second however fast the steps are (throttle at the producer,
-pull at the consumer). Stop, pause and resume go through the trainer's
+The training thread only pushes events into an ``EventPump`` (a lock-protected list that
+a GUI-thread timer drains a few times a second into one ``eventsReady`` batch), so the
+GUI sees a handful of updates per second however fast the steps are. Stop, pause and resume go through the trainer's
 ``TrainControl``; ``shutdown`` stops the run and waits for the thread, so no QThread is
 ever destroyed while it runs.
 """
@@ -16,11 +15,10 @@ import traceback
 from dataclasses import dataclass
 from typing import Callable
 
-from PySide6.QtCore import QCoreApplication, QObject, QThread, QTimer, Signal, Slot
+from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal, Slot
 
 from ...train.api import RunRecord, TrainControl, TrainingError, TrainSettings
-
-DRAIN_INTERVAL_MS = 200  # five GUI updates a second at most
+from ..event_pump import DRAIN_INTERVAL_MS, EventPump
 TRAINING_NICE = 5  # Linux: how much lower than the GUI thread the training threads run
 
 
@@ -129,13 +127,10 @@ class TrainingWorker(QObject):
                  interval_ms: int = DRAIN_INTERVAL_MS):
         super().__init__(parent)
         self._factory = trainer_factory or default_trainer_factory
-        self._lock = threading.Lock()
-        self._pending: list = []
+        self._pump = EventPump(self, interval_ms)
+        self._pump.ready.connect(self.eventsReady)
         self._thread: _TrainingThread | None = None
         self.control: TrainControl | None = None
-        self._timer = QTimer(self)
-        self._timer.setInterval(interval_ms)
-        self._timer.timeout.connect(self._drain)
 
     # -- state ------------------------------------------------------------------
     def is_running(self) -> bool:
@@ -155,13 +150,11 @@ class TrainingWorker(QObject):
         if self._thread is not None:
             raise RuntimeError("a run is already active")
         self.control = TrainControl()
-        with self._lock:
-            self._pending = []
-        thread = _TrainingThread(spec, settings, self.control, self._push, self._factory,
+        thread = _TrainingThread(spec, settings, self.control, self._pump.push, self._factory,
                                  list(extra_sinks or []))
         thread.finished.connect(self._on_thread_finished)
         self._thread = thread
-        self._timer.start()
+        self._pump.start()
         thread.start(QThread.Priority.LowPriority)
 
     def pause(self) -> None:
@@ -200,21 +193,6 @@ class TrainingWorker(QObject):
         return True
 
     # -- training thread -> GUI -------------------------------------------------
-    def _push(self, event) -> None:  # training thread
-        with self._lock:
-            self._pending.append(event)
-
-    def _take(self) -> list:
-        with self._lock:
-            events, self._pending = self._pending, []
-        return events
-
-    @Slot()
-    def _drain(self) -> None:
-        events = self._take()
-        if events:
-            self.eventsReady.emit(events)
-
     @Slot()
     def _on_thread_finished(self) -> None:
         if self._thread is not None and self._thread.isFinished():
@@ -225,8 +203,7 @@ class TrainingWorker(QObject):
         if thread is None:
             return
         thread.wait()  # finished is emitted just before the thread really ends
-        self._timer.stop()
-        self._drain()
+        self._pump.stop()  # hands over the last events before runEnded
         outcome = thread.outcome
         self._thread = None
         self.control = None
