@@ -20,7 +20,7 @@ from ..spec import BlockKind, InitKind, NetworkSpec, ShortcutKind, StemKind, edi
 from ..spec.fileformat import unprintable
 from . import explanations as ex
 from .formatting import macs_text, params_text
-from .inspector_pages import BlockPage, HeadPage, NetworkPage, StagePage, StemPage
+from .inspector_forms import BlockPage, HeadPage, NetworkPage, StagePage, StemPage
 from .problems import location_text
 from .selection import Selection
 

@@ -25,7 +25,7 @@ from .icons import icon
 from .inspector import Inspector
 from .problems import ProblemsPanel
 from .theme import Theme, presenter_mode
-from .window_parts import DockTitleBar, PresenterLayout, SidePanel
+from .docks import DockTitleBar, PresenterLayout, SidePanel
 
 APP_TITLE = "ResNet Explorer"
 PRESENTER_KEY = "view/presenter"

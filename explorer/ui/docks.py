@@ -1,4 +1,4 @@
-"""Pieces of the main window's frame that are not the window itself: the left side panel.
+"""The main window's docks: the side panel's contents, dock title bars, presenter-mode placement.
 
 The left dock holds the block palette (drag a kind onto a stage) above the legend of
 block colours and shortcut styles, both from the canvas package. The palette list is
