@@ -24,7 +24,8 @@ from .formatting import macs_text, params_text
 from .icons import icon
 from .inspector import Inspector
 from .problems import ProblemsPanel
-from .theme import Theme, presenter_mode
+from .presenter import presenter_mode
+from .theme import Theme
 from .docks import DockTitleBar, PresenterLayout, SidePanel
 
 APP_TITLE = "ResNet Explorer"

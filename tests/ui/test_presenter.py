@@ -12,7 +12,9 @@ from explorer.train.api import TrainSettings
 from explorer.ui.document import Document
 from explorer.ui.gradients import GradientPanel
 from explorer.ui.gradients.profile import format_power
-from explorer.ui.theme import PRESENTER_SCALE, PlotScaler, presenter_mode
+from explorer.ui.plot_style import PlotScaler
+from explorer.ui.presenter import presenter_mode
+from explorer.ui.theme import PRESENTER_SCALE
 from explorer.ui.training.plots import TrainingPlots
 from explorer.ui.training.runs import RunStore
 from explorer.ui.workbench import build_window

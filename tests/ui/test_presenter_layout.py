@@ -18,7 +18,8 @@ from explorer.ui.canvas.fitting import (PRESENTER_MIN_TEXT, fit_zoom, smallest_t
 from explorer.ui.canvas.paint import text_width
 from explorer.ui.canvas.layout import split_into_columns
 from explorer.ui.document import Document
-from explorer.ui.theme import PRESENTER_SCALE, presenter_mode
+from explorer.ui.presenter import presenter_mode
+from explorer.ui.theme import PRESENTER_SCALE
 from explorer.ui.workbench import build_window
 
 from fakes import FakeDialogs  # tests/ui is on sys.path (rootdir-relative imports)

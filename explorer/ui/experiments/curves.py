@@ -14,7 +14,9 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QWidget
 
 from ...experiments.arms import Arm
-from ..theme import PlotScaler, Theme, follow_presenter
+from ..plot_style import PlotScaler
+from ..presenter import follow_presenter
+from ..theme import Theme
 from ..training.plots import EpochAxis
 
 PLAIN_TONES = ("#f4a259", "#d2761c", "#9c4a00")  # light to strong orange

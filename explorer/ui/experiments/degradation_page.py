@@ -20,7 +20,8 @@ from ...train.api import EpochMetrics, RunFinished, StepMetrics
 from ...train.clock import clock
 from ...train.datasets import DatasetError
 from ..stop_on_close import stop_and_close
-from ..theme import Theme, follow_presenter
+from ..presenter import follow_presenter
+from ..theme import Theme
 from .curves import ArmCurves
 from .forms import DegradationForm
 from .worker import ExperimentWorker

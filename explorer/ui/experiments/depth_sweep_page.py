@@ -24,7 +24,8 @@ from ...train.api import EpochMetrics, RunFinished, StepMetrics
 from ...train.clock import clock
 from ...train.datasets import DatasetError
 from ..stop_on_close import stop_and_close
-from ..theme import Theme, follow_presenter
+from ..presenter import follow_presenter
+from ..theme import Theme
 from .degradation_page import DETAIL_POINTS, VERDICT_COLOURS, VERDICT_POINTS
 from .forms import SweepForm
 from .sweep_plots import DepthCurves, SweepPlot, legend_html

@@ -19,7 +19,9 @@ from ...experiments.dropblock import DropJob, DropRunner, drop_summary, drop_wor
 from ...spec import preset, preset_names
 from ...train.api import TrainingError
 from ..stop_on_close import stop_and_close
-from ..theme import PlotScaler, Theme, follow_presenter
+from ..plot_style import PlotScaler
+from ..presenter import follow_presenter
+from ..theme import Theme
 from .curves import PLAIN_TONES, RESNET_TONES
 from .worker import ExperimentWorker
 

@@ -24,7 +24,8 @@ from ...experiments.landscape_words import landscape_words
 from ...spec import SpecError
 from ...train.api import TrainingError
 from ..stop_on_close import stop_and_close
-from ..theme import Theme, follow_presenter
+from ..presenter import follow_presenter
+from ..theme import Theme
 from .landscape_view import LandscapeView
 from .worker import ExperimentWorker
 

@@ -16,7 +16,9 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QGridLayout, QWidget
 
 from ...analysis.landscape import GridPlan, preview
-from ..theme import PlotScaler, Theme, follow_presenter
+from ..plot_style import PlotScaler
+from ..presenter import follow_presenter
+from ..theme import Theme
 from .curves import PLAIN_TONES, PREACT_TONES, RESNET_TONES
 
 COLOUR_MAP = "viridis"

@@ -26,7 +26,9 @@ from ...experiments.prepost_words import prepost_words
 from ...spec import SpecError
 from ...train.api import EpochMetrics, RunFinished, StepMetrics
 from ..stop_on_close import stop_and_close
-from ..theme import PlotScaler, Theme, follow_presenter
+from ..plot_style import PlotScaler
+from ..presenter import follow_presenter
+from ..theme import Theme
 from .curves import ArmCurves, arm_colour
 from .worker import ExperimentWorker
 

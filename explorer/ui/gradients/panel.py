@@ -18,7 +18,7 @@ longer shown is dropped.
 
 Importing this module does not load torch; the first probe does (``worker.py``), and
 probes run only while the panel is visible: edits made while it is hidden are
-measured once, when it is shown again. Presenter mode (``theme.follow_presenter``)
+measured once, when it is shown again. Presenter mode (``presenter.follow_presenter``)
 scales the words beside the plots along with the plots themselves.
 """
 from __future__ import annotations
@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (QFrame, QHBoxLayout, QLabel, QPushButton, QScroll
 
 from ...experiments.gradflow import format_factor, summarise
 from ...spec import Norm, try_analyse
-from ..theme import follow_presenter, presenter_mode
+from ..presenter import follow_presenter, presenter_mode
 from .heatmap import PROBE_LABEL, GradientHeatmap
 from .profile import DepthProfile
 from .residual_part import ResidualPart

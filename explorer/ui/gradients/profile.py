@@ -16,7 +16,9 @@ from PySide6.QtCore import Qt, Slot
 from PySide6.QtGui import QColor, QFontMetricsF, QPen
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
-from ..theme import PlotScaler, Theme, follow_presenter, point_font
+from ..plot_style import PlotScaler
+from ..presenter import follow_presenter
+from ..theme import Theme, point_font
 
 NOW_COLOUR = "#1f5fa8"
 NO_GHOST = "before: none yet"

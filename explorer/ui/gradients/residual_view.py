@@ -17,7 +17,9 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt, Slot
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
-from ..theme import PlotScaler, Theme, follow_presenter, point_font
+from ..plot_style import PlotScaler
+from ..presenter import follow_presenter
+from ..theme import Theme, point_font
 from .profile import LogNormAxis, _pen
 
 RATIO_COLOUR = "#b35c00"

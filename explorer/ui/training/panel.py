@@ -20,7 +20,7 @@ from ...train.api import EpochMetrics, GradColumn, RunFinished, RunRecord, StepM
 from ...train.clock import clock
 from ..document import Document, same_weights_layout
 from ..stop_on_close import stop_and_close
-from ..theme import PaneWidth
+from ..presenter import PaneWidth
 from .csv_export import export_run
 from .plots import TrainingPlots
 from .run_list import RunList

@@ -4,7 +4,7 @@ One ``PlotDataItem`` per metric and run, with clip-to-view and automatic downsam
 switched on before any data arrives, fed from the run store's ndarray buffers. Runs are
 overlaid by adding their items to the plots and hidden by removing them (the legend
 follows the plot's items). Presenter mode scales every text, tick and line of the plots
-(``theme.follow_presenter``), including plots made while it is already on.
+(``presenter.follow_presenter``), including plots made while it is already on.
 """
 from __future__ import annotations
 
@@ -16,7 +16,9 @@ from PySide6.QtCore import Qt, Slot
 from PySide6.QtGui import QColor, QPen
 from PySide6.QtWidgets import QCheckBox, QVBoxLayout, QWidget
 
-from ..theme import TICK_POINTS, PlotScaler, Theme, follow_presenter
+from ..plot_style import PlotScaler
+from ..presenter import follow_presenter
+from ..theme import TICK_POINTS, Theme
 from .runs import RunEntry
 
 

@@ -5,7 +5,7 @@ from PySide6.QtCore import QSize, Qt, Signal, Slot
 from PySide6.QtGui import QBrush, QColor, QIcon, QPixmap
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTreeWidget, QTreeWidgetItem, QWidget
 
-from ..theme import follow_presenter, presenter_mode
+from ..presenter import follow_presenter, presenter_mode
 from .runs import RunEntry
 
 _STATUS_COLOURS = {"failed": "#B00020", "stopped": "#8A6D00", "running": "#0B6E2E", "paused": "#1F3A5F"}
