@@ -224,6 +224,9 @@ def gui_experiment(quick: bool) -> list[dict]:
     after = (f"; once every arm was stepping (after {all_stepping[0] / 1000:.1f} s: data loaded, nets and "
              f"optimizers built) the longest stall was {max(steady):.0f} ms" if steady else
              "; not every arm reached a step in the window")
+    after += ("; a stack sample during the long stall showed an arm thread inside torch's first "
+              "optimizer construction, which imports torch._dynamo (about a CPU-second of Python, once "
+              "per process) while the GUI thread waits for the interpreter lock")
     return [stall_row("longest GUI stall while the degradation experiment runs", busy, idle,
                       f"the page's default settings ({labels}), stopped after {seconds} s, from the Run click"
                       + after)]
