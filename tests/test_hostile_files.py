@@ -62,6 +62,8 @@ CORRUPTIONS = [
     ("optimizer", {"state": [], "param_groups": []}, "'optimizer' must be an optimizer state"),
     ("optimizer.param_groups", [{"params": "all"}], "param_groups[0] must be an object"),
     ("scheduler", None, "'scheduler' must be an object"),
+    ("scheduler.step", 5, "'scheduler' has the entry 'step', which is not scheduler state"),
+    ("scheduler.last_epoch", "x", "'scheduler.last_epoch' has the wrong type"),
     ("epoch_sums", [1, 2], "'epoch_sums' must list four numbers"),
     ("rng", {"torch": "seed"}, "'rng' must map names"),
     ("metrics.epochs", [{"epoch": "one"}], "'metrics.epochs[0]' must be an object"),
@@ -172,6 +174,12 @@ def test_fuzz_damaged_checkpoint_files(checkpoint, tmp_path_factory, cut, flips)
         assert "\n" not in str(err)
     else:
         validate_checkpoint(data)  # anything read was checked
+    from explorer.nn.weights_file import WeightsError, read_weights_file
+
+    try:  # the weights reader (import-weights, --init-weights, export/gradflow --checkpoint)
+        read_weights_file(path)
+    except WeightsError as err:
+        assert "\n" not in str(err)
 
 
 # -- network files ------------------------------------------------------------------------

@@ -86,8 +86,7 @@ def validate_checkpoint(data, path: str = "checkpoint") -> None:
         bad("spec", f"is not a usable network: {err}")
     _check_state(data["model"], bad)
     _check_optimizer(data["optimizer"], bad)
-    if not isinstance(data["scheduler"], dict):
-        bad("scheduler", f"must be an object, not {type(data['scheduler']).__name__}")
+    _check_scheduler(data["scheduler"], bad)
     _check_settings(data["settings"], bad)
     if "epoch_sums" in data:
         sums = data["epoch_sums"]
@@ -144,6 +143,46 @@ def _check_optimizer(opt, bad) -> None:
         if not _is_int(key) or not isinstance(value, dict) \
                 or not all(v is None or isinstance(v, (torch.Tensor, int, float)) for v in value.values()):
             bad("optimizer", f"state entry {_short(key)} is malformed")
+
+
+# Loading a scheduler's state sets each entry as an attribute: typed where known; anything else
+# must be plain data, and no entry may replace one of the scheduler's methods or its optimizer
+_SCHEDULER_FIELDS = {"base_lrs": "numbers", "_last_lr": "numbers", "last_epoch": "int", "_step_count": "int",
+                     "_is_initial": "bool", "_get_lr_called_within_step": "bool", "lr_lambdas": "lambdas",
+                     "total_steps": "int", "verbose": "bool"}
+
+
+def _plain(value, depth: int = 0) -> bool:
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return True
+    if depth < 4 and isinstance(value, (list, tuple)):
+        return all(_plain(v, depth + 1) for v in value)
+    if depth < 4 and isinstance(value, dict):
+        return all(isinstance(k, str) and _plain(v, depth + 1) for k, v in value.items())
+    return False
+
+
+def _scheduler_methods() -> set[str]:
+    names = {"optimizer"}
+    for cls in (torch.optim.lr_scheduler.LambdaLR, torch.optim.lr_scheduler.OneCycleLR,
+                torch.optim.lr_scheduler.MultiStepLR, torch.optim.lr_scheduler.CosineAnnealingLR):
+        names.update(n for n in dir(cls) if callable(getattr(cls, n, None)))
+    return names
+
+
+def _check_scheduler(state, bad) -> None:
+    if not isinstance(state, dict):
+        bad("scheduler", f"must be an object, not {type(state).__name__}")
+    methods = _scheduler_methods()
+    checks = {"numbers": lambda v: isinstance(v, list) and all(_is_number(x) for x in v),
+              "int": _is_int, "bool": lambda v: isinstance(v, bool),
+              "lambdas": lambda v: isinstance(v, list) and all(x is None or isinstance(x, dict) for x in v)}
+    for key, value in state.items():
+        if not isinstance(key, str) or key in methods or key.startswith("__"):
+            bad("scheduler", f"has the entry {_short(key)}, which is not scheduler state")
+        kind = _SCHEDULER_FIELDS.get(key)
+        if not (checks[kind](value) if kind else _plain(value)):
+            bad(f"scheduler.{key}", f"has the wrong type ({_short(value)})")
 
 
 def _check_settings(settings, bad) -> None:
