@@ -287,3 +287,15 @@ def test_a_fifo_as_a_checkpoint_or_weights_file_is_refused(tmp_path, capsys):
         assert main(argv) == 2
         err = capsys.readouterr().err
         assert err.count("\n") == 1 and "is not a regular file" in err, argv
+
+
+def test_resume_refuses_optimizer_state_of_the_wrong_shape(checkpoint, tmp_path, capsys):
+    data = copy.deepcopy(checkpoint[1])
+    first = next(iter(data["optimizer"]["state"]))
+    key = next(k for k, v in data["optimizer"]["state"][first].items() if isinstance(v, torch.Tensor) and v.dim())
+    data["optimizer"]["state"][first][key] = torch.zeros(7)
+    bad = tmp_path / "bad.ckpt"
+    torch.save(data, bad)
+    assert main(["train", "--resume", str(bad), "--steps", "4", "--progress", "none"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"optimizer state '{key}'" in err and "is 7, but the parameter is" in err

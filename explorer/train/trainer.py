@@ -461,9 +461,15 @@ class Trainer:
                 for group, base, fn in zip(self.optimizer.param_groups, self.scheduler.base_lrs,
                                            self.scheduler.lr_lambdas):
                     group["lr"] = base * fn(self.scheduler.last_epoch)
-        except (ValueError, KeyError, RuntimeError) as err:
+        except (ValueError, KeyError, RuntimeError, TypeError) as err:
             raise TrainingError(f"{where}: optimizer state does not fit these settings "
                                 f"(optimizer {self.settings.optimizer}): {err}") from None
+        for name, param in self.model.named_parameters():  # a wrong shape would fail only at the first step
+            for key, value in self.optimizer.state.get(param, {}).items():
+                if isinstance(value, torch.Tensor) and value.dim() and value.shape != param.shape:
+                    raise TrainingError(f"{where}: optimizer state '{key}' of {name} is "
+                                        f"{'x'.join(map(str, value.shape))}, but the parameter is "
+                                        f"{'x'.join(map(str, param.shape))}")
         self.step = int(data["step"])
         self.epochs_done = int(data["epoch"])
         self.batch_in_epoch = int(data.get("batch_in_epoch", 0))
