@@ -110,3 +110,13 @@ def test_an_error_one_rank_finds_while_the_group_runs_is_said_by_that_rank(tiny_
     assert main(["train", tiny_net]) == 2
     assert capsys.readouterr().err == "error: rank 1 of 2: mnist dataset: expected a folder at /data/mnist; " \
                                       "nothing is there\n"
+
+
+def test_a_file_name_that_is_not_utf8_is_printed_not_a_crash(tmp_path):
+    """Linux file names are bytes; one that is not UTF-8 reaches Python with lone surrogates."""
+    name = os.fsdecode(b"net-\xff.json")
+    env = {**os.environ, "PYTHONPATH": ROOT, "PYTHONIOENCODING": "utf-8"}
+    result = subprocess.run([sys.executable, os.path.join(ROOT, "main.py"), "new", "resnet20", "-o", name],
+                            cwd=str(tmp_path), env=env, capture_output=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(b"wrote net-\\udcff.json") and (tmp_path / name).is_file()

@@ -106,6 +106,13 @@ def main(argv: list[str] | None = None) -> int:
     from ..spec import SpecError
     from ..spec.atomic import WriteError
 
+    for stream in (sys.stdout, sys.stderr):  # a file name that is not valid UTF-8 must not crash a print
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            try:
+                reconfigure(errors="backslashreplace")
+            except (ValueError, OSError):
+                pass
     parser = make_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
