@@ -275,3 +275,14 @@ def upgrade_optimizer_state(model, optimizer_state: dict, version: int) -> dict:
     old_names = v1_parameter_order(model)
     state = {new_index[old_names[int(i)]]: value for i, value in optimizer_state.get("state", {}).items()}
     return {**optimizer_state, "state": state}
+
+
+def check_optimizer_shapes(model, optimizer, where: str) -> None:
+    """After loading a saved optimizer state: each state tensor has its parameter's shape (a
+    wrong one would fail only at the first step, deep inside the optimizer)."""
+    for name, param in model.named_parameters():
+        for key, value in optimizer.state.get(param, {}).items():
+            if isinstance(value, torch.Tensor) and value.dim() and value.shape != param.shape:
+                raise TrainingError(f"{where}: optimizer state '{key}' of {name} is "
+                                    f"{'x'.join(map(str, value.shape))}, but the parameter is "
+                                    f"{'x'.join(map(str, param.shape))}")

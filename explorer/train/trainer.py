@@ -24,8 +24,8 @@ from ..spec import NetworkSpec, analyse
 from ..spec.fileformat import to_dict
 from .api import (DeviceOutOfMemory, EpochMetrics, EventSink, NonFiniteLoss, RunFinished, RunRecord,
                   StepMetrics, TrainControl, TrainingError, TrainSettings)
-from .checkpoint import (FORMAT, VERSION, read_checkpoint, upgrade_optimizer_state, validate_checkpoint,
-                         write_checkpoint)
+from .checkpoint import (FORMAT, VERSION, check_optimizer_shapes, read_checkpoint, upgrade_optimizer_state,
+                         validate_checkpoint, write_checkpoint)
 from .datasets import ImageData, conform_channels, load_dataset, subsample
 from .device import (amp_dtype, free_cached_memory, is_out_of_memory, resolve_device,
                      use_channels_last)
@@ -464,12 +464,7 @@ class Trainer:
         except (ValueError, KeyError, RuntimeError, TypeError) as err:
             raise TrainingError(f"{where}: optimizer state does not fit these settings "
                                 f"(optimizer {self.settings.optimizer}): {err}") from None
-        for name, param in self.model.named_parameters():  # a wrong shape would fail only at the first step
-            for key, value in self.optimizer.state.get(param, {}).items():
-                if isinstance(value, torch.Tensor) and value.dim() and value.shape != param.shape:
-                    raise TrainingError(f"{where}: optimizer state '{key}' of {name} is "
-                                        f"{'x'.join(map(str, value.shape))}, but the parameter is "
-                                        f"{'x'.join(map(str, param.shape))}")
+        check_optimizer_shapes(self.model, self.optimizer, where)
         self.step = int(data["step"])
         self.epochs_done = int(data["epoch"])
         self.batch_in_epoch = int(data.get("batch_in_epoch", 0))
