@@ -10,6 +10,7 @@ augmentation, for when there is time (or a GPU).
 """
 from __future__ import annotations
 
+import os
 from dataclasses import replace
 
 from .api import TrainSettings
@@ -26,3 +27,14 @@ RUN_SIZES = {"quick": QUICK_RUN, "longer": LONGER_RUN}
 def lesson_settings(size: str = "quick", base: TrainSettings | None = None) -> TrainSettings:
     """``base`` (default: ``TrainSettings()``) with the quick or longer run's fields."""
     return replace(base if base is not None else TrainSettings(), **RUN_SIZES[size])
+
+
+def app_cpu_threads(cores: int | None = None) -> int:
+    """Torch's CPU threads in the window: one core is left to the GUI (and the gradient probe).
+
+    Measured on a 2-core machine (``bench/bench_default_run.py``): the quick run took 39.7 s
+    with one thread and 120 s with torch's default of two, which fight the GUI thread and
+    each other for the same two cores.
+    """
+    cores = os.cpu_count() if cores is None else cores
+    return max(1, (cores or 1) - 1)

@@ -73,6 +73,11 @@ def run_gui(argv: list[str] | None = None, quit_after: float | None = None) -> i
     from .main_thread_gc import MainThreadCollector
     from PySide6.QtCore import QTimer
 
+    import torch
+
+    from ..train.lesson import app_cpu_threads
+
+    torch.set_num_threads(app_cpu_threads())  # one core stays with the GUI
     app.setWindowIcon(icon("app"))
     collector = MainThreadCollector(app)  # no Qt object may be destroyed by a worker thread's collection
     app.aboutToQuit.connect(collector.stop)
