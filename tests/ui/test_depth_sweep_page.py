@@ -5,18 +5,15 @@ import time
 
 import pytest
 import torch  # noqa: F401  (torch before PySide6)
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 
 from explorer.experiments import sweep_cache
 from explorer.experiments.degradation import ArmResult
 from explorer.experiments.depth_sweep import SweepResult, SweepSettings
-from explorer.spec import preset
-from explorer.ui.document import Document
 from explorer.ui.experiments.depth_sweep_page import DepthSweepPage
-from explorer.ui.workbench import build_window
 
-from fakes import FakeDialogs  # tests/ui is on sys.path (rootdir-relative imports)
+from experiment_window import experiment_window  # tests/ui is on sys.path (rootdir-relative imports)
 
 TINY = SweepSettings(train_size=64, test_size=32, batch_size=32, metrics_every=1, device="cpu")
 
@@ -29,15 +26,7 @@ def cache_in_tmp(tmp_path, monkeypatch):
 
 @pytest.fixture
 def window(qtbot, tmp_path):
-    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
-    win, bench = build_window(Document(preset("resnet20")), settings=settings, dialogs=FakeDialogs())
-    win.resize(1400, 850)
-    win.show()
-    yield win
-    assert bench.experiments.shutdown(5.0)
-    bench.shutdown()
-    win.close()
-    win.deleteLater()
+    yield from experiment_window(tmp_path, (1400, 850))
 
 
 def tiny_form(page: DepthSweepPage, epochs: int = 2) -> None:

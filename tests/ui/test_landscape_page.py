@@ -6,17 +6,13 @@ import time
 import numpy as np
 import pytest
 import torch  # noqa: F401  (torch before PySide6)
-from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QMessageBox
 
 from explorer.experiments.arms import cifar_net
-from explorer.spec import preset
 from explorer.train.api import TrainSettings
 from explorer.train.trainer import Trainer
-from explorer.ui.document import Document
-from explorer.ui.workbench import build_window
 
-from fakes import FakeDialogs  # tests/ui is on sys.path (rootdir-relative imports)
+from experiment_window import experiment_window  # tests/ui is on sys.path (rootdir-relative imports)
 
 
 @pytest.fixture(scope="module")
@@ -39,15 +35,7 @@ def checkpoints(tmp_path_factory):
 
 @pytest.fixture
 def window(qtbot, tmp_path):
-    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
-    win, bench = build_window(Document(preset("resnet20")), settings=settings, dialogs=FakeDialogs())
-    win.resize(1200, 800)
-    win.show()
-    yield win
-    assert bench.experiments.shutdown(5.0)
-    bench.shutdown()
-    win.close()
-    win.deleteLater()
+    yield from experiment_window(tmp_path)
 
 
 def open_page(window, checkpoints, grid: int = 1, images: int = 16):

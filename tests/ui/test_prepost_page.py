@@ -5,30 +5,18 @@ import time
 
 import pytest
 import torch  # noqa: F401  (torch before PySide6)
-from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QMessageBox
 
 from explorer.experiments.prepost import PrePostSettings
-from explorer.spec import preset
-from explorer.ui.document import Document
-from explorer.ui.workbench import build_window
 
-from fakes import FakeDialogs  # tests/ui is on sys.path (rootdir-relative imports)
+from experiment_window import experiment_window  # tests/ui is on sys.path (rootdir-relative imports)
 
 TINY = PrePostSettings(depth=8, train_size=64, test_size=32, batch_size=32, metrics_every=1, device="cpu")
 
 
 @pytest.fixture
 def window(qtbot, tmp_path):
-    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
-    win, bench = build_window(Document(preset("resnet20")), settings=settings, dialogs=FakeDialogs())
-    win.resize(1200, 800)
-    win.show()
-    yield win
-    assert bench.experiments.shutdown(5.0)
-    bench.shutdown()
-    win.close()
-    win.deleteLater()
+    yield from experiment_window(tmp_path)
 
 
 def open_page(window, epochs: int):
