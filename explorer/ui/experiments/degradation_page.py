@@ -8,22 +8,22 @@ a projector.
 from __future__ import annotations
 
 import time
-from html import escape
 
-from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtCore import Signal, Slot
 from PySide6.QtGui import QFont
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QProgressBar, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QProgressBar, QWidget
 
 from ...experiments.degradation import DegradationSettings, conclude, degradation_runner, pct, results_from_outcomes
 from ...spec import SpecError
 from ...train.api import EpochMetrics, RunFinished, StepMetrics
 from ...train.clock import clock
 from ...train.datasets import DatasetError
-from ..stop_on_close import stop_and_close
 from ..presenter import follow_presenter
 from ..theme import Theme
 from .curves import ArmCurves
 from .forms import DegradationForm
+from .page_parts import (StepwiseRun, centred_label, plots_column, run_stop_buttons, say, settings_column,
+                         side_by_side, words_html, words_label)
 from .worker import ExperimentWorker
 
 # what the plot menu offers: (label, view); "both" puts training loss and test accuracy side by side
@@ -43,10 +43,12 @@ VERDICT_COLOURS = {"shown": "#1b5e20", "mostly": "#1b5e20", "plain_only": "#7a4a
 
 
 
-class DegradationPage(QWidget):
+class DegradationPage(StepwiseRun, QWidget):
     """Run the experiment and show it; ``finished(verdict)`` when a run has ended."""
 
     finished = Signal(object)
+    CLOSE_QUESTION = "The degradation experiment is running. Stop it and close?"
+    STILL_FINISHING = "An arm is still finishing its step; close again in a moment."
 
     def __init__(self, parent: QWidget | None = None, make_runner=None, choose_folder=None):
         super().__init__(parent)
@@ -76,16 +78,8 @@ class DegradationPage(QWidget):
         intro = QLabel(INTRO)
         intro.setWordWrap(True)
         self.form = DegradationForm(choose_folder=self._choose_folder)
-        self.run_button = QPushButton("Run")
-        self.run_button.setToolTip("Train every arm from scratch with these settings")
-        self.stop_button = QPushButton("Stop")
-        self.stop_button.setToolTip("Stop every arm after its current step; the words describe the run so far")
-        self.run_button.clicked.connect(self.run)
-        self.stop_button.clicked.connect(self.stop)
-        buttons = QHBoxLayout()
-        for b in (self.run_button, self.stop_button):
-            b.setMinimumHeight(34)
-            buttons.addWidget(b)
+        buttons = run_stop_buttons(self, "Run", "Train every arm from scratch with these settings",
+                                   "Stop every arm after its current step; the words describe the run so far")
         self.view = QComboBox()
         for label, view in VIEWS:
             self.view.addItem(label, view)
@@ -97,50 +91,24 @@ class DegradationPage(QWidget):
         self.status = QLabel("Not running")
         self.status.setWordWrap(True)
 
-        left = QWidget()
-        left_layout = QVBoxLayout(left)
-        left_layout.setContentsMargins(8, 8, 8, 8)
-        left_layout.addWidget(title)
-        left_layout.addWidget(intro)
-        left_layout.addSpacing(6)
-        left_layout.addWidget(self.form)
-        left_layout.addLayout(buttons)
-        left_layout.addWidget(self.progress)
-        left_layout.addWidget(self.status)
-        left_layout.addSpacing(6)
-        left_layout.addWidget(QLabel("Plot"))
-        left_layout.addWidget(self.view)
-        left_layout.addStretch(1)
-        left.setMinimumWidth(300)
-        left.setMaximumWidth(420)
+        left = settings_column([title, intro, 6, self.form, buttons, self.progress, self.status, 6,
+                                QLabel("Plot"), self.view])
 
         self.curves = ArmCurves()
         self.curves2 = ArmCurves()  # the right-hand plot of "side by side"
         self.curves2.set_view("accuracy")
         self.curves2.hide()
-        self.values = QLabel()  # each arm's latest training error, in its colour
-        self.values.setTextFormat(Qt.TextFormat.RichText)
-        self.values.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.verdict_label = QLabel()
+        self.values = centred_label()  # each arm's latest training error, in its colour
+        self.verdict_label = words_label(min_height=60)
         self.verdict_label.setObjectName("verdict")
-        self.verdict_label.setWordWrap(True)
-        self.verdict_label.setTextFormat(Qt.TextFormat.RichText)
-        self.verdict_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.verdict_label.setMinimumHeight(60)
-        right = QWidget()
-        right_layout = QVBoxLayout(right)
-        right_layout.setContentsMargins(4, 8, 8, 8)
+        right, right_layout = plots_column()
         plots = QHBoxLayout()
         plots.addWidget(self.curves, 1)
         plots.addWidget(self.curves2, 1)
         right_layout.addLayout(plots, 1)
         right_layout.addWidget(self.values)
         right_layout.addWidget(self.verdict_label)
-
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(left)
-        layout.addWidget(right, 1)
+        side_by_side(self, left, right)
 
     @Slot(bool)
     def set_presenter(self, on: bool) -> None:
@@ -157,13 +125,8 @@ class DegradationPage(QWidget):
     def _render_verdict(self) -> None:
         """The headline large, the numbers and the why a little smaller, both scaled for a projector."""
         headline, details, colour, bold = self._verdict_parts
-        big, small = VERDICT_POINTS * self._scale, DETAIL_POINTS * self._scale
-        weight = "bold" if bold else "normal"
-        html = (f"<div style='font-size:{big:.1f}pt; font-weight:{weight}; color:{colour}'>"
-                f"{escape(headline)}</div>")
-        if details:
-            html += f"<div style='font-size:{small:.1f}pt; color:#333333'>{escape(details)}</div>"
-        self.verdict_label.setText(html)
+        self.verdict_label.setText(words_html(headline, details, VERDICT_POINTS * self._scale,
+                                              DETAIL_POINTS * self._scale, colour, bold))
 
     # -- state ---------------------------------------------------------------------------
     def is_running(self) -> bool:
@@ -202,29 +165,6 @@ class DegradationPage(QWidget):
         self.worker.start(lambda thread_init: self._make_runner(settings, thread_init=thread_init))
         self._update_buttons()
         return True
-
-    @Slot()
-    def stop(self) -> None:
-        if self.is_running():
-            self._stopping = True
-            self.worker.stop()
-            self._set_status("Stopping after the current step…")
-            self._update_buttons()
-
-    def shutdown(self, timeout_s: float = 2.0) -> bool:
-        if self.is_running():
-            self._stopping = True
-            self._update_buttons()
-        return self.worker.shutdown(timeout_s)
-
-    def confirm_close(self, parent: QWidget | None = None) -> bool:
-        """Ask before closing during a run; on yes, stop every arm and wait (at most 2 s)."""
-        if not self.is_running():
-            return True
-        return stop_and_close(
-            parent or self, "Experiment is running", "The degradation experiment is running. Stop it and close?",
-            self.shutdown,
-            lambda: self._set_status("An arm is still finishing its step; close again in a moment.", error=True))
 
     # -- events ---------------------------------------------------------------------------
     @Slot(list)
@@ -272,8 +212,7 @@ class DegradationPage(QWidget):
         self.values.setText(("Latest training error: " if self._values else "") + legend)
 
     def _set_status(self, text: str, error: bool = False) -> None:
-        self.status.setText(text)
-        self.status.setStyleSheet("color: #7A0014;" if error else "")
+        say(self.status, text, error)
 
     @Slot(object)
     def _on_run_ended(self, runner) -> None:

@@ -9,11 +9,9 @@ click on the sweep plot, picks the depth whose two training curves are drawn bes
 from __future__ import annotations
 
 import time
-from html import escape
 
 from PySide6.QtCore import Qt, QTimer, Signal, Slot
-from PySide6.QtWidgets import (QHBoxLayout, QLabel, QProgressBar, QPushButton, QSlider, QVBoxLayout,
-                               QWidget)
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QSlider, QWidget
 
 from ...experiments import sweep_cache
 from ...experiments.degradation import ArmResult
@@ -23,11 +21,12 @@ from ...spec import SpecError
 from ...train.api import EpochMetrics, RunFinished, StepMetrics
 from ...train.clock import clock
 from ...train.datasets import DatasetError
-from ..stop_on_close import stop_and_close
 from ..presenter import follow_presenter
 from ..theme import Theme
 from .degradation_page import DETAIL_POINTS, VERDICT_COLOURS, VERDICT_POINTS
 from .forms import SweepForm
+from .page_parts import (StepwiseRun, centred_label, plots_column, run_stop_buttons, say, settings_column,
+                         side_by_side, words_html, words_label)
 from .sweep_plots import DepthCurves, SweepPlot, legend_html
 from .worker import ExperimentWorker
 
@@ -41,10 +40,12 @@ def when_text(stamp: float) -> str:
     return time.strftime("%a %d %b %Y, %H:%M", time.localtime(stamp))
 
 
-class DepthSweepPage(QWidget):
+class DepthSweepPage(StepwiseRun, QWidget):
     """``finished(verdict)`` when a sweep has ended (None when it could not start)."""
 
     finished = Signal(object)
+    CLOSE_QUESTION = "The depth sweep is running. Stop it and close?"
+    STILL_FINISHING = "A network is still finishing its step; close again in a moment."
 
     def __init__(self, parent: QWidget | None = None, make_runner=None, choose_folder=None, base_settings=None):
         super().__init__(parent)
@@ -79,16 +80,8 @@ class DepthSweepPage(QWidget):
         intro = QLabel(INTRO)
         intro.setWordWrap(True)
         self.form = SweepForm(choose_folder=choose_folder)
-        self.run_button = QPushButton("Run")
-        self.run_button.setToolTip("Train every network from scratch with these settings")
-        self.stop_button = QPushButton("Stop")
-        self.stop_button.setToolTip("Stop every network after its current step; the words describe the sweep so far")
-        self.run_button.clicked.connect(self.run)
-        self.stop_button.clicked.connect(self.stop)
-        buttons = QHBoxLayout()
-        for b in (self.run_button, self.stop_button):
-            b.setMinimumHeight(34)
-            buttons.addWidget(b)
+        buttons = run_stop_buttons(self, "Run", "Train every network from scratch with these settings",
+                                   "Stop every network after its current step; the words describe the sweep so far")
         self.progress = QProgressBar()
         self.progress.setRange(0, 1000)
         self.progress.setTextVisible(False)
@@ -98,21 +91,7 @@ class DepthSweepPage(QWidget):
         self.measured.setWordWrap(True)
         self.measured.setObjectName("measured")
 
-        left = QWidget()
-        ll = QVBoxLayout(left)
-        ll.setContentsMargins(8, 8, 8, 8)
-        for w in (title, intro):
-            ll.addWidget(w)
-        ll.addSpacing(6)
-        ll.addWidget(self.form)
-        ll.addLayout(buttons)
-        ll.addWidget(self.progress)
-        ll.addWidget(self.status)
-        ll.addSpacing(6)
-        ll.addWidget(self.measured)
-        ll.addStretch(1)
-        left.setMinimumWidth(300)
-        left.setMaximumWidth(420)
+        left = settings_column([title, intro, 6, self.form, buttons, self.progress, self.status, 6, self.measured])
 
         self.sweep_plot = SweepPlot()
         self.sweep_plot.depthClicked.connect(self.select_depth)
@@ -131,28 +110,17 @@ class DepthSweepPage(QWidget):
         slider_row.addWidget(QLabel("Depth"))
         slider_row.addWidget(self.slider, 1)
         slider_row.addWidget(self.depth_label)
-        self.legend = QLabel(legend_html())
-        self.legend.setTextFormat(Qt.TextFormat.RichText)
-        self.legend.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.legend = centred_label()
+        self.legend.setText(legend_html())
         self.legend.setWordWrap(True)
-        self.words_label = QLabel()
+        self.words_label = words_label(min_height=60)
         self.words_label.setObjectName("verdict")
-        self.words_label.setWordWrap(True)
-        self.words_label.setTextFormat(Qt.TextFormat.RichText)
-        self.words_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.words_label.setMinimumHeight(60)
-        right = QWidget()
-        rl = QVBoxLayout(right)
-        rl.setContentsMargins(4, 8, 8, 8)
+        right, rl = plots_column()
         rl.addLayout(plots, 1)
         rl.addLayout(slider_row)
         rl.addWidget(self.legend)
         rl.addWidget(self.words_label)
-
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(left)
-        layout.addWidget(right, 1)
+        side_by_side(self, left, right)
 
     # -- presenting ------------------------------------------------------------------------
     @Slot(bool)
@@ -169,11 +137,8 @@ class DepthSweepPage(QWidget):
 
     def _render_words(self) -> None:
         headline, details, colour = self._words
-        html = (f"<div style='font-size:{VERDICT_POINTS * self._scale:.1f}pt; font-weight:bold; color:{colour}'>"
-                f"{escape(headline)}</div>")
-        if details:
-            html += f"<div style='font-size:{DETAIL_POINTS * self._scale:.1f}pt; color:#333333'>{escape(details)}</div>"
-        self.words_label.setText(html)
+        self.words_label.setText(words_html(headline, details, VERDICT_POINTS * self._scale,
+                                            DETAIL_POINTS * self._scale, colour))
 
     def show_result(self, result: SweepResult | None, note: str = "") -> None:
         """Draw ``result`` (keeping the chosen depth where it still exists) and say which sweep it is."""
@@ -268,8 +233,7 @@ class DepthSweepPage(QWidget):
         self.form.setEnabled(not running)
 
     def _set_status(self, text: str, error: bool = False) -> None:
-        self.status.setText(text)
-        self.status.setStyleSheet("color: #7A0014;" if error else "")
+        say(self.status, text, error)
 
     @Slot()
     def run(self) -> bool:
@@ -297,29 +261,6 @@ class DepthSweepPage(QWidget):
         self.worker.start(lambda thread_init: self._make_runner(settings, thread_init=thread_init))
         self._update_buttons()
         return True
-
-    @Slot()
-    def stop(self) -> None:
-        if self.is_running():
-            self._stopping = True
-            self.worker.stop()
-            self._set_status("Stopping after the current step…")
-            self._update_buttons()
-
-    def shutdown(self, timeout_s: float = 2.0) -> bool:
-        if self.is_running():
-            self._stopping = True
-            self._update_buttons()
-        return self.worker.shutdown(timeout_s)
-
-    def confirm_close(self, parent: QWidget | None = None) -> bool:
-        """Ask before closing during a sweep; on yes, stop every network and wait (at most 2 s)."""
-        if not self.is_running():
-            return True
-        return stop_and_close(
-            parent or self, "Experiment is running", "The depth sweep is running. Stop it and close?",
-            self.shutdown,
-            lambda: self._set_status("A network is still finishing its step; close again in a moment.", error=True))
 
     # -- events -------------------------------------------------------------------------------
     @Slot(list)

@@ -10,10 +10,10 @@ from html import escape
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtCore import Signal, Slot
 from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import (QComboBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel, QLineEdit,
-                               QPushButton, QRadioButton, QSpinBox, QVBoxLayout, QWidget)
+                               QPushButton, QRadioButton, QSpinBox, QWidget)
 
 from ...experiments.dropblock import DropJob, DropRunner, drop_summary, drop_words, load_trained, parse_blocks
 from ...spec import preset, preset_names
@@ -23,6 +23,8 @@ from ..plot_style import PlotScaler
 from ..presenter import follow_presenter
 from ..theme import Theme
 from .curves import PLAIN_TONES, RESNET_TONES
+from .page_parts import (centred_label, checkpoint_rows, plots_column, run_stop_buttons, say, settings_column,
+                         side_by_side, words_html, words_label)
 from .worker import ExperimentWorker
 
 INTRO = ("Take a trained ResNet and its plain twin and remove one block at a time: a residual block "
@@ -158,59 +160,23 @@ class DropBlockPage(QWidget):
         form.addRow(self.from_run)
         form.addRow("Depth", self.depth)
         form.addRow(self.from_files)
-        for label, edit in (("ResNet", self.resnet_file), ("Plain twin", self.plain_file)):
-            browse = QPushButton("…")
-            browse.setFixedWidth(32)
-            browse.clicked.connect(lambda _c=False, e=edit: self._browse(e))
-            row = QHBoxLayout()
-            row.addWidget(edit, 1)
-            row.addWidget(browse)
-            form.addRow(label, row)
+        checkpoint_rows(self, form, (("ResNet", self.resnet_file), ("Plain twin", self.plain_file)))
         self._add_file_rows(form)
         self.from_run.toggled.connect(lambda _on: self._update_buttons())
-        self.run_button = QPushButton("Measure")
-        self.run_button.setToolTip("Evaluate test accuracy with each block removed in turn")
-        self.stop_button = QPushButton("Stop")
-        self.run_button.clicked.connect(self.run)
-        self.stop_button.clicked.connect(self.stop)
-        buttons = QHBoxLayout()
-        for b in (self.run_button, self.stop_button):
-            b.setMinimumHeight(34)
-            buttons.addWidget(b)
+        buttons = run_stop_buttons(self, "Measure", "Evaluate test accuracy with each block removed in turn")
         self.status = QLabel("")
         self.status.setWordWrap(True)
 
-        left = QWidget()
-        lay = QVBoxLayout(left)
-        lay.setContentsMargins(8, 8, 8, 8)
-        for w in (title, intro):
-            lay.addWidget(w)
-        lay.addSpacing(6)
-        lay.addLayout(form)
-        lay.addLayout(buttons)
-        lay.addWidget(self.status)
-        lay.addStretch(1)
-        left.setMinimumWidth(300)
-        left.setMaximumWidth(420)
+        left = settings_column([title, intro, 6, form, buttons, self.status])
 
         self.bars = DropBars()
-        self.legend = QLabel()
-        self.legend.setTextFormat(Qt.TextFormat.RichText)
-        self.legend.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.words_label = QLabel()
-        self.words_label.setTextFormat(Qt.TextFormat.RichText)
-        self.words_label.setWordWrap(True)
-        self.words_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        right = QWidget()
-        rl = QVBoxLayout(right)
-        rl.setContentsMargins(4, 8, 8, 8)
+        self.legend = centred_label()
+        self.words_label = words_label()
+        right, rl = plots_column()
         rl.addWidget(self.bars, 1)
         rl.addWidget(self.legend)
         rl.addWidget(self.words_label)
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(left)
-        layout.addWidget(right, 1)
+        side_by_side(self, left, right)
 
     @Slot(bool)
     def set_presenter(self, on: bool) -> None:
@@ -223,19 +189,8 @@ class DropBlockPage(QWidget):
     def _render_words(self) -> None:
         """The headline large and bold, the explanation smaller; both scaled for a projector."""
         headline, details = self._words_parts
-        html = (f"<div style='font-size:{WORDS_POINTS * self._scale:.1f}pt; font-weight:bold; color:#1d232b'>"
-                f"{escape(headline)}</div>")
-        if details:
-            html += (f"<div style='font-size:{DETAIL_POINTS * self._scale:.1f}pt; color:#333333'>"
-                     f"{escape(details)}</div>")
-        self.words_label.setText(html)
-
-    def _browse(self, edit: QLineEdit) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Trained weights", edit.text(),
-                                              "Checkpoints (*.pt *.pth);;All files (*)")
-        if path:
-            edit.setText(path)
-            self.from_files.setChecked(True)
+        self.words_label.setText(words_html(headline, details, WORDS_POINTS * self._scale,
+                                            DETAIL_POINTS * self._scale))
 
     # -- sources ---------------------------------------------------------------------------
     def refresh_sources(self) -> None:
@@ -372,8 +327,7 @@ class DropBlockPage(QWidget):
             lambda: self._say("A block is still being measured; close again in a moment.", error=True))
 
     def _say(self, text: str, error: bool = False) -> None:
-        self.status.setText(text)
-        self.status.setStyleSheet("color: #7A0014;" if error else "")
+        say(self.status, text, error)
 
     @Slot(list)
     def _on_events(self, events: list) -> None:

@@ -9,13 +9,11 @@ follow the points as they arrive.
 from __future__ import annotations
 
 import time
-from html import escape
 
-from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtCore import Signal, Slot
 from PySide6.QtGui import QFont
-from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel,
-                               QLineEdit, QProgressBar, QPushButton, QRadioButton, QSpinBox, QVBoxLayout,
-                               QWidget)
+from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFormLayout, QLabel, QLineEdit, QProgressBar,
+                               QRadioButton, QSpinBox, QWidget)
 
 from ...analysis.landscape import coarse_complete
 from ...experiments.landscape import (LandscapeRunner, LandscapeSettings, net_from_checkpoint, net_from_record,
@@ -27,6 +25,8 @@ from ..stop_on_close import stop_and_close
 from ..presenter import follow_presenter
 from ..theme import Theme
 from .landscape_view import LandscapeView
+from .page_parts import (centred_label, checkpoint_rows, plots_column, run_stop_buttons, say, settings_column,
+                         side_by_side, words_html, words_label)
 from .worker import ExperimentWorker
 
 INTRO = ("Around a trained network's weights, the training loss along two random directions (Li et al. "
@@ -90,14 +90,7 @@ class LandscapePage(QWidget):
         form.addRow("First run", self.run_a)
         form.addRow("Second run", self.run_b)
         form.addRow(self.from_files)
-        for label, edit in (("ResNet", self.resnet_file), ("Plain twin", self.plain_file)):
-            browse = QPushButton("…")
-            browse.setFixedWidth(32)
-            browse.clicked.connect(lambda _c=False, e=edit: self._browse(e))
-            row = QHBoxLayout()
-            row.addWidget(edit, 1)
-            row.addWidget(browse)
-            form.addRow(label, row)
+        checkpoint_rows(self, form, (("ResNet", self.resnet_file), ("Plain twin", self.plain_file)))
         self.grid = QComboBox()
         for text, coarse, points in GRIDS:
             self.grid.addItem(text, (coarse, points))
@@ -119,53 +112,23 @@ class LandscapePage(QWidget):
         form.addRow("Directions", self.seed)
         for radio in (self.from_run, self.from_editor, self.from_files):
             radio.toggled.connect(lambda _on: self._update_buttons())
-        self.run_button = QPushButton("Measure")
-        self.run_button.setToolTip("Evaluate the loss over the grid, coarse first")
-        self.stop_button = QPushButton("Stop")
-        self.stop_button.setToolTip("Stop after the point being measured; the words describe the points so far")
-        self.run_button.clicked.connect(self.run)
-        self.stop_button.clicked.connect(self.stop)
-        buttons = QHBoxLayout()
-        for b in (self.run_button, self.stop_button):
-            b.setMinimumHeight(34)
-            buttons.addWidget(b)
+        buttons = run_stop_buttons(self, "Measure", "Evaluate the loss over the grid, coarse first",
+                                   "Stop after the point being measured; the words describe the points so far")
         self.progress = QProgressBar()
         self.progress.setTextVisible(False)
         self.status = QLabel("")
         self.status.setWordWrap(True)
 
-        left = QWidget()
-        lay = QVBoxLayout(left)
-        lay.setContentsMargins(8, 8, 8, 8)
-        for w in (title, intro):
-            lay.addWidget(w)
-        lay.addSpacing(6)
-        lay.addLayout(form)
-        lay.addLayout(buttons)
-        lay.addWidget(self.progress)
-        lay.addWidget(self.status)
-        lay.addStretch(1)
-        left.setMinimumWidth(300)
-        left.setMaximumWidth(420)
+        left = settings_column([title, intro, 6, form, buttons, self.progress, self.status])
 
         self.view = LandscapeView()
-        self.legend = QLabel()
-        self.legend.setTextFormat(Qt.TextFormat.RichText)
-        self.legend.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.words_label = QLabel()
-        self.words_label.setTextFormat(Qt.TextFormat.RichText)
-        self.words_label.setWordWrap(True)
-        self.words_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        right = QWidget()
-        rl = QVBoxLayout(right)
-        rl.setContentsMargins(4, 8, 8, 8)
+        self.legend = centred_label()
+        self.words_label = words_label()
+        right, rl = plots_column()
         rl.addWidget(self.view, 1)
         rl.addWidget(self.legend)
         rl.addWidget(self.words_label)
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(left)
-        layout.addWidget(right, 1)
+        side_by_side(self, left, right)
 
     @Slot(bool)
     def set_presenter(self, on: bool) -> None:
@@ -177,19 +140,8 @@ class LandscapePage(QWidget):
 
     def _render_words(self) -> None:
         headline, details = self._words_parts
-        html = (f"<div style='font-size:{WORDS_POINTS * self._scale:.1f}pt; font-weight:bold; color:#1d232b'>"
-                f"{escape(headline)}</div>")
-        if details:
-            html += (f"<div style='font-size:{DETAIL_POINTS * self._scale:.1f}pt; color:#333333'>"
-                     f"{escape(details)}</div>")
-        self.words_label.setText(html)
-
-    def _browse(self, edit: QLineEdit) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Trained weights", edit.text(),
-                                              "Checkpoints (*.pt *.pth);;All files (*)")
-        if path:
-            edit.setText(path)
-            self.from_files.setChecked(True)
+        self.words_label.setText(words_html(headline, details, WORDS_POINTS * self._scale,
+                                            DETAIL_POINTS * self._scale))
 
     # -- sources ----------------------------------------------------------------------------
     def refresh_sources(self) -> None:
@@ -338,8 +290,7 @@ class LandscapePage(QWidget):
             lambda: self._say("A point is still being measured; close again in a moment.", error=True))
 
     def _say(self, text: str, error: bool = False) -> None:
-        self.status.setText(text)
-        self.status.setStyleSheet("color: #7A0014;" if error else "")
+        say(self.status, text, error)
 
     # -- events -------------------------------------------------------------------------------
     @Slot(list)

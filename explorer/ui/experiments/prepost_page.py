@@ -15,7 +15,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QColor, QFont
-from PySide6.QtWidgets import (QComboBox, QFormLayout, QHBoxLayout, QLabel, QProgressBar, QPushButton, QSpinBox,
+from PySide6.QtWidgets import (QComboBox, QFormLayout, QHBoxLayout, QLabel, QProgressBar, QSpinBox,
                                QVBoxLayout, QWidget)
 
 from ...experiments.arms import Arm
@@ -25,11 +25,12 @@ from ...experiments.prepost import (DEFAULT_DEPTH, DEFAULT_EPOCHS, DEFAULT_IMAGE
 from ...experiments.prepost_words import prepost_words
 from ...spec import SpecError
 from ...train.api import EpochMetrics, RunFinished, StepMetrics
-from ..stop_on_close import stop_and_close
 from ..plot_style import PlotScaler
 from ..presenter import follow_presenter
 from ..theme import Theme
 from .curves import ArmCurves, arm_colour
+from .page_parts import (StepwiseRun, centred_label, plots_column, run_stop_buttons, say, settings_column,
+                         side_by_side, words_html, words_label)
 from .worker import ExperimentWorker
 
 INTRO = ("A post-activation ResNet and its pre-activation twin (BN and ReLU moved before each convolution, "
@@ -155,10 +156,12 @@ class PrePostForm(QWidget):
                        image_size=self.image_size.currentData(), device=self.device.currentText())
 
 
-class PrePostPage(QWidget):
+class PrePostPage(StepwiseRun, QWidget):
     """Run the experiment and show it; ``finished(verdict)`` when a run has ended (None: it could not start)."""
 
     finished = Signal(object)
+    CLOSE_QUESTION = "The pre- vs post-activation experiment is running. Stop it and close?"
+    STILL_FINISHING = "A net is still finishing its step; close again in a moment."
 
     def __init__(self, parent: QWidget | None = None, make_runner=None):
         super().__init__(parent)
@@ -186,15 +189,8 @@ class PrePostPage(QWidget):
         intro = QLabel(INTRO)
         intro.setWordWrap(True)
         self.form = PrePostForm()
-        self.run_button = QPushButton("Run")
-        self.stop_button = QPushButton("Stop")
-        self.stop_button.setToolTip("Stop both nets after their current step; the words describe the run so far")
-        self.run_button.clicked.connect(self.run)
-        self.stop_button.clicked.connect(self.stop)
-        buttons = QHBoxLayout()
-        for b in (self.run_button, self.stop_button):
-            b.setMinimumHeight(34)
-            buttons.addWidget(b)
+        buttons = run_stop_buttons(self, "Run", stop_tip="Stop both nets after their current step; the words "
+                                                         "describe the run so far")
         self.view = QComboBox()
         self.view.addItem("Training error per epoch", "error")
         self.view.addItem("Training loss per step", "loss")
@@ -204,37 +200,15 @@ class PrePostPage(QWidget):
         self.progress.setTextVisible(False)
         self.status = QLabel("Not running")
         self.status.setWordWrap(True)
-        left = QWidget()
-        lay = QVBoxLayout(left)
-        lay.setContentsMargins(8, 8, 8, 8)
-        for w in (title, intro):
-            lay.addWidget(w)
-        lay.addSpacing(6)
-        lay.addWidget(self.form)
-        lay.addLayout(buttons)
-        lay.addWidget(self.progress)
-        lay.addWidget(self.status)
-        lay.addSpacing(6)
-        lay.addWidget(QLabel("Plot"))
-        lay.addWidget(self.view)
-        lay.addStretch(1)
-        left.setMinimumWidth(300)
-        left.setMaximumWidth(420)
+        left = settings_column([title, intro, 6, self.form, buttons, self.progress, self.status, 6,
+                                QLabel("Plot"), self.view])
 
         self.curves = ArmCurves()
-        self.values = QLabel()
-        self.values.setTextFormat(Qt.TextFormat.RichText)
-        self.values.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.values = centred_label()
         self.profiles = ProfilePlot()
-        self.profile_legend = QLabel()
-        self.profile_legend.setTextFormat(Qt.TextFormat.RichText)
-        self.profile_legend.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.profile_legend = centred_label()
         self.profile_legend.setWordWrap(True)
-        self.words_label = QLabel()
-        self.words_label.setTextFormat(Qt.TextFormat.RichText)
-        self.words_label.setWordWrap(True)
-        self.words_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.words_label.setMinimumHeight(60)
+        self.words_label = words_label(min_height=60)
         plots = QHBoxLayout()
         col_a, col_b = QVBoxLayout(), QVBoxLayout()
         col_a.addWidget(self.curves, 1)
@@ -243,15 +217,10 @@ class PrePostPage(QWidget):
         col_b.addWidget(self.profile_legend)
         plots.addLayout(col_a, 1)
         plots.addLayout(col_b, 1)
-        right = QWidget()
-        rl = QVBoxLayout(right)
-        rl.setContentsMargins(4, 8, 8, 8)
+        right, rl = plots_column()
         rl.addLayout(plots, 1)
         rl.addWidget(self.words_label)
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(left)
-        layout.addWidget(right, 1)
+        side_by_side(self, left, right)
 
     @Slot(bool)
     def set_presenter(self, on: bool) -> None:
@@ -264,12 +233,8 @@ class PrePostPage(QWidget):
 
     def _render_words(self) -> None:
         headline, details, colour = self._words_parts
-        html = (f"<div style='font-size:{WORDS_POINTS * self._scale:.1f}pt; font-weight:bold; color:{colour}'>"
-                f"{escape(headline)}</div>")
-        if details:
-            html += (f"<div style='font-size:{DETAIL_POINTS * self._scale:.1f}pt; color:#333333'>"
-                     f"{escape(details)}</div>")
-        self.words_label.setText(html)
+        self.words_label.setText(words_html(headline, details, WORDS_POINTS * self._scale,
+                                            DETAIL_POINTS * self._scale, colour))
 
     # -- state and commands -------------------------------------------------------------------
     def is_running(self) -> bool:
@@ -308,31 +273,8 @@ class PrePostPage(QWidget):
         self._update_buttons()
         return True
 
-    @Slot()
-    def stop(self) -> None:
-        if self.is_running():
-            self._stopping = True
-            self.worker.stop()
-            self._say("Stopping after the current step…")
-            self._update_buttons()
-
-    def shutdown(self, timeout_s: float = 2.0) -> bool:
-        if self.is_running():
-            self._stopping = True
-            self._update_buttons()
-        return self.worker.shutdown(timeout_s)
-
-    def confirm_close(self, parent: QWidget | None = None) -> bool:
-        if not self.is_running():
-            return True
-        return stop_and_close(
-            parent or self, "Experiment is running", "The pre- vs post-activation experiment is running. "
-            "Stop it and close?", self.shutdown,
-            lambda: self._say("A net is still finishing its step; close again in a moment.", error=True))
-
     def _say(self, text: str, error: bool = False) -> None:
-        self.status.setText(text)
-        self.status.setStyleSheet("color: #7A0014;" if error else "")
+        say(self.status, text, error)
 
     # -- events ---------------------------------------------------------------------------------
     @Slot(list)

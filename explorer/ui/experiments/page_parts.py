@@ -1,0 +1,151 @@
+"""The parts every Experiments page is built from: the Run/Stop row, the settings column on the
+left, the words under the plots, and (for the pages that train) stopping and closing mid-run."""
+from __future__ import annotations
+
+from html import escape
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (QFileDialog, QFormLayout, QHBoxLayout, QLabel, QLayout,
+                               QLineEdit, QPushButton, QVBoxLayout, QWidget)
+
+from ..stop_on_close import stop_and_close
+
+ERROR_STYLE = "color: #7A0014;"
+
+
+def run_stop_buttons(page, run_text: str, run_tip: str = "", stop_tip: str = "") -> QHBoxLayout:
+    """``page.run_button`` and ``page.stop_button``, wired to ``page.run`` and ``page.stop``, in a row."""
+    page.run_button = QPushButton(run_text)
+    if run_tip:
+        page.run_button.setToolTip(run_tip)
+    page.stop_button = QPushButton("Stop")
+    if stop_tip:
+        page.stop_button.setToolTip(stop_tip)
+    page.run_button.clicked.connect(page.run)
+    page.stop_button.clicked.connect(page.stop)
+    buttons = QHBoxLayout()
+    for b in (page.run_button, page.stop_button):
+        b.setMinimumHeight(34)
+        buttons.addWidget(b)
+    return buttons
+
+
+def settings_column(items: list) -> QWidget:
+    """The left column, 300 to 420 pixels wide: ``items`` top to bottom (widgets, layouts, or a
+    number of pixels of space), then whatever room is left."""
+    left = QWidget()
+    lay = QVBoxLayout(left)
+    lay.setContentsMargins(8, 8, 8, 8)
+    for item in items:
+        if isinstance(item, int):
+            lay.addSpacing(item)
+        elif isinstance(item, QLayout):
+            lay.addLayout(item)
+        else:
+            lay.addWidget(item)
+    lay.addStretch(1)
+    left.setMinimumWidth(300)
+    left.setMaximumWidth(420)
+    return left
+
+
+def words_label(min_height: int = 0) -> QLabel:
+    """The label the result in words goes into: rich text, wrapped, selectable."""
+    label = QLabel()
+    label.setTextFormat(Qt.TextFormat.RichText)
+    label.setWordWrap(True)
+    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    if min_height:
+        label.setMinimumHeight(min_height)
+    return label
+
+
+def centred_label() -> QLabel:
+    """A rich-text line under a plot (a legend, the latest values)."""
+    label = QLabel()
+    label.setTextFormat(Qt.TextFormat.RichText)
+    label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+    return label
+
+
+def words_html(headline: str, details: str, headline_points: float, detail_points: float,
+               colour: str = "#1d232b", bold: bool = True) -> str:
+    """The headline large (bold unless told), the explanation smaller (sizes already scaled for a projector)."""
+    weight = "bold" if bold else "normal"
+    html = (f"<div style='font-size:{headline_points:.1f}pt; font-weight:{weight}; color:{colour}'>"
+            f"{escape(headline)}</div>")
+    if details:
+        html += f"<div style='font-size:{detail_points:.1f}pt; color:#333333'>{escape(details)}</div>"
+    return html
+
+
+def side_by_side(page: QWidget, left: QWidget, right: QWidget) -> None:
+    """The page's layout: the settings column, then the plots taking the rest of the width."""
+    layout = QHBoxLayout(page)
+    layout.setContentsMargins(0, 0, 0, 0)
+    layout.addWidget(left)
+    layout.addWidget(right, 1)
+
+
+def plots_column() -> tuple[QWidget, QVBoxLayout]:
+    """The right-hand column and its layout, for the plots and the words."""
+    right = QWidget()
+    rl = QVBoxLayout(right)
+    rl.setContentsMargins(4, 8, 8, 8)
+    return right, rl
+
+
+def checkpoint_rows(page: QWidget, form: QFormLayout, edits) -> None:
+    """A row per ``(label, line edit)`` for a checkpoint file, each with a "…" button that browses for
+    one; picking a file also checks ``page.from_files`` (the "from files" choice)."""
+    for label, edit in edits:
+        browse = QPushButton("…")
+        browse.setFixedWidth(32)
+        browse.clicked.connect(lambda _c=False, e=edit: browse_checkpoint(page, e))
+        row = QHBoxLayout()
+        row.addWidget(edit, 1)
+        row.addWidget(browse)
+        form.addRow(label, row)
+
+
+def browse_checkpoint(page: QWidget, edit: QLineEdit) -> None:
+    path, _ = QFileDialog.getOpenFileName(page, "Trained weights", edit.text(),
+                                          "Checkpoints (*.pt *.pth);;All files (*)")
+    if path:
+        edit.setText(path)
+        page.from_files.setChecked(True)
+
+
+def say(status: QLabel, text: str, error: bool = False) -> None:
+    """A status line; an error in dark red."""
+    status.setText(text)
+    status.setStyleSheet(ERROR_STYLE if error else "")
+
+
+class StepwiseRun:
+    """Stop, shut down and ask-before-closing for a page whose networks train one step each in
+    turn (``self.worker``, ``self.is_running()``, ``self._stopping``, ``self._update_buttons()``,
+    ``self.status``). A page names its close question and what it says while a net finishes."""
+
+    CLOSE_QUESTION = ""
+    STILL_FINISHING = ""
+
+    def stop(self) -> None:
+        if self.is_running():
+            self._stopping = True
+            self.worker.stop()
+            say(self.status, "Stopping after the current step…")
+            self._update_buttons()
+
+    def shutdown(self, timeout_s: float = 2.0) -> bool:
+        if self.is_running():
+            self._stopping = True
+            self._update_buttons()
+        return self.worker.shutdown(timeout_s)
+
+    def confirm_close(self, parent: QWidget | None = None) -> bool:
+        """Ask before closing during a run; on yes, stop every network and wait (at most 2 s)."""
+        if not self.is_running():
+            return True
+        return stop_and_close(parent or self, "Experiment is running", self.CLOSE_QUESTION, self.shutdown,
+                              lambda: say(self.status, self.STILL_FINISHING, error=True))
