@@ -113,8 +113,7 @@ def startup(quick: bool) -> list[dict]:
                 f"< {STARTUP_GOAL_S} s", app_cpu < STARTUP_GOAL_S,
                 f"median of {len(apps)} starts after one warm-up start (byte-code cached). The goal is judged on "
                 f"CPU-seconds up to the paint (every thread of the process: about what the start takes on an "
-                f"idle machine): the wall times of all starts, {', '.join(f'{a[0]:.2f}' for a in apps)} s, "
-                f"were stretched by the load")]
+                f"idle machine); the wall times of all starts: {', '.join(f'{a[0]:.2f}' for a in apps)} s")]
 
 
 def import_profile(top: int = 12) -> list[tuple[str, float]]:
@@ -177,8 +176,10 @@ def render(rows: list[dict], info: dict, load_before, load_after, started: str, 
         f"**Machine:** {info['cpu']}, {info['cores']} cores, {info['memory_gib']:.0f} GiB memory, {info['system']}; "
         f"Python {info['python']}, torch {info['torch']}, {info['qt']}; no display (Qt offscreen).",
         f"**Load:** load average {' / '.join(f'{v:.1f}' for v in load_before)} (1 / 5 / 15 min) before the run and "
-        f"{' / '.join(f'{v:.1f}' for v in load_after)} after, on {info['cores']} cores: other work shared the "
-        "machine, so wall times are stretched. Each measurement runs in its own process with one torch thread; "
+        f"{' / '.join(f'{v:.1f}' for v in load_after)} after, on {info['cores']} cores"
+        + (": other work shared the machine, so wall times are stretched. " if max(load_before[0], load_after[0])
+           > info["cores"] else ": little else ran, though other processes did share the machine. ")
+        + "Each measurement runs in its own process with one torch thread; "
         "ratios use CPU-seconds of that process where the figure is about computing (CPU time is what the "
         "process would take alone) and wall time where the figure is about what a user waits for.",
         "",
