@@ -96,3 +96,43 @@ def install_sigint(stop, stopped, what: str = "step"):
         return signal.signal(signal.SIGINT, handler)
     except ValueError:  # not the main thread
         return None
+
+
+def run_with_sigint(runner, on_event, what: str = "step"):
+    """``runner.run(on_event)`` with Ctrl+C as ``install_sigint`` has it (the first stops ``runner``
+    after this ``what`` and the results still come; the second interrupts), the previous handler
+    restored after. Returns what ``run`` returns; the runner's error becomes one CliError."""
+    import signal
+
+    from . import CliError
+
+    previous = install_sigint(runner.stop, lambda: runner.stopped, what)
+    try:
+        outcome = runner.run(on_event)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
+    if runner.error:
+        raise CliError(runner.error)
+    return outcome
+
+
+def print_words(words, last_line: str) -> None:
+    """An experiment's result in words on stdout: the headline, each detail indented, then ``last_line``."""
+    print(f"\n{words.headline}")
+    for line in words.details:
+        print(f"  {line}")
+    print(last_line)
+
+
+def print_json(report: dict) -> None:
+    """One JSON object on stdout (the ``--json`` result)."""
+    import json
+    import sys
+
+    json.dump(report, sys.stdout, indent=2)
+    print()
+
+
+def add_json_option(p, progress: str = "per-epoch progress") -> None:
+    p.add_argument("--json", action="store_true", help=f"print one JSON object at the end ({progress} goes to stderr)")

@@ -7,16 +7,14 @@ trained network and prints the test accuracy each removal leaves.
 """
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import replace
-import signal
 import sys
 import threading
 import time
 
 from . import CliError
-from .common import check_output, install_sigint, write_or_rescue
+from .common import add_json_option, check_output, print_json, print_words, run_with_sigint, write_or_rescue
 
 
 def register(sub) -> None:
@@ -41,8 +39,7 @@ def register(sub) -> None:
     d.add_argument("--save-dir", metavar="DIR",
                    help="write each arm's checkpoint to DIR (plain20.pt, resnet56.pt, ...), "
                         "e.g. for experiment drop-block")
-    d.add_argument("--json", action="store_true",
-                   help="print one JSON object at the end (per-epoch progress goes to stderr)")
+    add_json_option(d)
     d.set_defaults(func=cmd_degradation)
 
     b = exp.add_parser(
@@ -74,11 +71,13 @@ def register(sub) -> None:
     experiment_sweep.register(exp)
 
 
-def add_common_options(p, epochs_default: int) -> None:
-    """The options every training experiment takes (degradation, depth-sweep)."""
-    p.add_argument("--epochs", type=int, metavar="N", help=f"epochs for every network (default {epochs_default})")
-    p.add_argument("--dataset", metavar="D", help="digits (default) | shapes | cifar10:PATH | mnist:PATH | "
-                                                  "folder:PATH | ...")
+ALL_DATASETS = "digits (default) | shapes | cifar10:PATH | mnist:PATH | folder:PATH | ..."
+
+
+def add_common_options(p, epochs_default: int, nets: str = "every network", datasets: str = ALL_DATASETS) -> None:
+    """The options every training experiment takes (degradation, depth-sweep, prepost)."""
+    p.add_argument("--epochs", type=int, metavar="N", help=f"epochs for {nets} (default {epochs_default})")
+    p.add_argument("--dataset", metavar="D", help=datasets)
     p.add_argument("--image-size", metavar="S",
                    help="input side in pixels (default 8: digits are 8x8 drawings); 'native' for the nets' 32")
     p.add_argument("--device", metavar="D", help="auto (default) | cpu | cuda | cuda:N | mps")
@@ -107,18 +106,22 @@ def common_changes(args) -> dict:
         if value is not None:
             changes[name] = value
     if args.image_size is not None:
-        text = args.image_size.strip().lower()
-        if text in ("native", "none", "32"):
-            changes["image_size"] = None
-        else:
-            try:
-                size = int(text)
-            except ValueError:
-                raise CliError(f"--image-size: {args.image_size!r} is not a number of pixels or 'native'") from None
-            if not 8 <= size <= 256:
-                raise CliError(f"--image-size must be between 8 and 256 pixels, got {size}")
-            changes["image_size"] = size
+        changes["image_size"] = parse_image_size(args.image_size)
     return changes
+
+
+def parse_image_size(text: str) -> int | None:
+    """``--image-size``: pixels (8 to 256), or None for 'native' (the nets' 32); CliError names ``text``."""
+    cleaned = text.strip().lower()
+    if cleaned in ("native", "none", "32"):
+        return None
+    try:
+        size = int(cleaned)
+    except ValueError:
+        raise CliError(f"--image-size: {text!r} is not a number of pixels or 'native'") from None
+    if not 8 <= size <= 256:
+        raise CliError(f"--image-size must be between 8 and 256 pixels, got {size}")
+    return size
 
 
 def degradation_settings(args):
@@ -201,14 +204,7 @@ def cmd_degradation(args) -> int:
                 show(table.end(labels[i]))
 
     runner = degradation_runner(settings)
-    previous = _install_sigint(runner)
-    try:
-        outcomes = runner.run(on_event)
-    finally:
-        if previous is not None:
-            signal.signal(signal.SIGINT, previous)
-    if runner.error:
-        raise CliError(runner.error)
+    outcomes = run_with_sigint(runner, on_event)
     saved = True
     if args.save_dir:
         for arm, trainer in zip(arms, runner.trainers):
@@ -221,14 +217,10 @@ def cmd_degradation(args) -> int:
     verdict = conclude(results, settings.epochs)
     seconds = time.perf_counter() - started
     if args.json:
-        json.dump({"experiment": "degradation", "settings": settings.to_dict(), "seconds": round(seconds, 1),
-                   "arms": [r.to_dict() for r in results], "verdict": verdict.to_dict()}, sys.stdout, indent=2)
-        print()
+        print_json({"experiment": "degradation", "settings": settings.to_dict(), "seconds": round(seconds, 1),
+                    "arms": [r.to_dict() for r in results], "verdict": verdict.to_dict()})
     else:
-        print(f"\n{verdict.headline}")
-        for line in verdict.details:
-            print(f"  {line}")
-        print(f"({seconds:.0f} s)")
+        print_words(verdict, f"({seconds:.0f} s)")
     failed = any(r.status == "failed" for r in results)
     if not saved:
         return 2
@@ -243,11 +235,6 @@ def _make_save_dir(path: str) -> None:
         os.makedirs(path, exist_ok=True)
     except OSError as err:
         raise CliError(f"--save-dir {path}: cannot create the folder ({err.strerror or err})") from None
-
-
-def _install_sigint(runner):
-    """First Ctrl+C: every arm stops after its step and the words still come; second: interrupt."""
-    return install_sigint(runner.stop, lambda: runner.stopped, "step")
 
 
 def _drop_one(net: str, path: str, dataset: str | None, device, out, blocks: str | None = None,
@@ -328,9 +315,7 @@ def cmd_drop_block(args) -> int:
         residual, plain = results  # two of a kind: still say something about each
     words = drop_words(residual, plain)
     if args.json:
-        json.dump({"experiment": "drop-block", "networks": [r.to_dict() for r in results], "words": words},
-                  sys.stdout, indent=2)
-        print()
+        print_json({"experiment": "drop-block", "networks": [r.to_dict() for r in results], "words": words})
     else:
         print(f"\n{words}")
     return 0

@@ -5,13 +5,11 @@ command can change without touching the others'.
 """
 from __future__ import annotations
 
-import json
-import signal
 import sys
 import time
 
 from . import CliError
-from .common import install_sigint
+from .common import add_json_option, print_json, print_words, run_with_sigint
 
 
 def register(exp) -> None:
@@ -36,8 +34,7 @@ def register(exp) -> None:
     p.add_argument("--dataset", metavar="D", help="measure on this data (default: what the nets were trained on)")
     p.add_argument("--device", metavar="D", help="auto (default) | cpu | cuda | cuda:N | mps")
     p.add_argument("--seed", type=int, metavar="S", help="which random directions (default 0)")
-    p.add_argument("--json", action="store_true",
-                   help="print one JSON object at the end (progress goes to stderr)")
+    add_json_option(p, progress="progress")
     p.set_defaults(func=cmd_landscape)
 
 
@@ -103,14 +100,7 @@ def cmd_landscape(args) -> int:
             print(f"coarse {plan.coarse}x{plan.coarse} grid done ({time.perf_counter() - started:.1f} s)",
                   file=out, flush=True)
 
-    previous = _install_sigint(runner)
-    try:
-        runner.run(on_event)
-    finally:
-        if previous is not None:
-            signal.signal(signal.SIGINT, previous)
-    if runner.error:
-        raise CliError(runner.error)
+    run_with_sigint(runner, on_event, "point")
     seconds = time.perf_counter() - started
     cpu = time.process_time() - cpu0
     if not runner.stopped:
@@ -121,21 +111,12 @@ def cmd_landscape(args) -> int:
     if args.json:
         result = result_dict(runner, seconds)
         result["cpu_seconds"] = round(cpu, 1)
-        json.dump(result, sys.stdout, indent=2)
-        print()
+        print_json(result)
     else:
-        print(f"\n{words.headline}")
-        for line in words.details:
-            print(f"  {line}")
-        print(f"({seconds:.0f} s)")
+        print_words(words, f"({seconds:.0f} s)")
     return 0
 
 
 def _has_nan(a) -> bool:
     import numpy as np
     return bool(np.isnan(a).any())
-
-
-def _install_sigint(runner):
-    """First Ctrl+C: stop after the point in progress and still print the words; second: interrupt."""
-    return install_sigint(runner.stop, lambda: runner.stopped, "point")

@@ -5,17 +5,16 @@ command can change without touching the others'.
 """
 from __future__ import annotations
 
-import json
-import signal
 import sys
 import threading
 import time
 
-from . import CliError
-from .common import install_sigint
+from .common import add_json_option, print_json, print_words, run_with_sigint
 
 
 def register(exp) -> None:
+    from .experiment import add_common_options
+
     p = exp.add_parser(
         "prepost", help="a post-activation ResNet against its pre-activation twin: which trains lower",
         description="Train the post-activation CIFAR ResNet and its pre-activation twin (BN and ReLU before "
@@ -24,34 +23,15 @@ def register(exp) -> None:
                     "measure each net's gradient profile at initialisation and at the end, and say which "
                     "trained lower.")
     p.add_argument("--depth", type=int, metavar="D", help="depth 6n+2 of both nets (default 110)")
-    p.add_argument("--epochs", type=int, metavar="N", help="epochs for both nets (default 10)")
-    p.add_argument("--dataset", metavar="D", help="digits (default) | shapes | cifar10:PATH | ...")
-    p.add_argument("--image-size", metavar="S",
-                   help="input side in pixels (default 8: digits are 8x8 drawings); 'native' for the nets' 32")
-    p.add_argument("--device", metavar="D", help="auto (default) | cpu | cuda | cuda:N | mps")
-    p.add_argument("--seed", type=int, metavar="S")
-    p.add_argument("--train-size", type=int, metavar="N", help="use N training images")
-    p.add_argument("--test-size", type=int, metavar="N", help="use N test images")
-    p.add_argument("--json", action="store_true",
-                   help="print one JSON object at the end (per-epoch progress goes to stderr)")
+    add_common_options(p, epochs_default=10, nets="both nets",
+                       datasets="digits (default) | shapes | cifar10:PATH | ...")
+    add_json_option(p)
     p.set_defaults(func=cmd_prepost)
-
-
-def image_size(text: str) -> int | None:
-    text = text.strip().lower()
-    if text in ("native", "none", "32"):
-        return None
-    try:
-        size = int(text)
-    except ValueError:
-        raise CliError(f"--image-size: {text!r} is not a number of pixels or 'native'") from None
-    if not 8 <= size <= 256:
-        raise CliError(f"--image-size must be between 8 and 256 pixels, got {size}")
-    return size
 
 
 def prepost_settings(args):
     from ..experiments.prepost import PrePostSettings
+    from .experiment import parse_image_size
 
     changes = {}
     for name in ("depth", "epochs", "dataset", "device", "seed", "train_size", "test_size"):
@@ -59,7 +39,7 @@ def prepost_settings(args):
         if value is not None:
             changes[name] = value
     if args.image_size is not None:
-        changes["image_size"] = image_size(args.image_size)
+        changes["image_size"] = parse_image_size(args.image_size.strip().lower())
     return PrePostSettings(**changes)  # SpecError names a bad depth or epoch count
 
 
@@ -105,28 +85,17 @@ def cmd_prepost(args) -> int:
                 show(table.end(labels[i]))
 
     runner = prepost_runner(settings)
-    previous = _install_sigint(runner)
-    try:
-        runner.run(on_event)
-    finally:
-        if previous is not None:
-            signal.signal(signal.SIGINT, previous)
-    if runner.error:
-        raise CliError(runner.error)
+    run_with_sigint(runner, on_event)
     results = results_from_runner(settings, runner)
     verdict = prepost_words(results, settings.epochs)
     seconds = time.perf_counter() - started
     cpu = time.process_time() - cpu0
     if args.json:
-        json.dump({"experiment": "prepost", "settings": settings.to_dict(), "seconds": round(seconds, 1),
-                   "cpu_seconds": round(cpu, 1), "arms": [r.to_dict() for r in results],
-                   "verdict": verdict.to_dict()}, sys.stdout, indent=2)
-        print()
+        print_json({"experiment": "prepost", "settings": settings.to_dict(), "seconds": round(seconds, 1),
+                    "cpu_seconds": round(cpu, 1), "arms": [r.to_dict() for r in results],
+                    "verdict": verdict.to_dict()})
     else:
-        print(f"\n{verdict.headline}")
-        for line in verdict.details:
-            print(f"  {line}")
-        print(f"({seconds:.0f} s wall, {cpu:.0f} CPU-s)")
+        print_words(verdict, f"({seconds:.0f} s wall, {cpu:.0f} CPU-s)")
     failed = any(r.status == "failed" for r in results)
     return 1 if failed and verdict.outcome == "no_verdict" else 0
 
@@ -137,8 +106,3 @@ def _profile_text(profile) -> str:
         return " ".join(f"{v:.3g}" for v in norms)
     return (f"first {norms[0]:.3g}, last {norms[-1]:.3g}, min {norms.min():.3g}, max {norms.max():.3g} "
             f"({len(norms)} blocks)")
-
-
-def _install_sigint(runner):
-    """First Ctrl+C: both arms stop after their step and the words still come; second: interrupt."""
-    return install_sigint(runner.stop, lambda: runner.stopped, "step")

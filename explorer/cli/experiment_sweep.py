@@ -5,13 +5,13 @@ command can change without touching the others'.
 """
 from __future__ import annotations
 
-import json
 import sys
 import threading
 import time
 from dataclasses import replace
 
 from . import CliError
+from .common import add_json_option, print_json, print_words, run_with_sigint
 
 
 def register(exp) -> None:
@@ -31,8 +31,7 @@ def register(exp) -> None:
                    help="train every net once per seed, e.g. 0,1,2 (error bars span the seeds); default: --seed or 0")
     p.add_argument("--from-cache", action="store_true",
                    help="print the cached sweep of these settings instead of training (error when there is none)")
-    p.add_argument("--json", action="store_true",
-                   help="print one JSON object at the end (per-epoch progress goes to stderr)")
+    add_json_option(p)
     p.set_defaults(func=cmd_depth_sweep)
 
 
@@ -82,7 +81,7 @@ def cmd_depth_sweep(args) -> int:
     from ..experiments.depth_sweep import sweep_result, sweep_runner
     from ..experiments.depth_sweep_words import sweep_verdict
     from ..train.api import EpochMetrics, RunFinished
-    from .experiment import EpochTable, _install_sigint
+    from .experiment import EpochTable
 
     settings = sweep_settings(args)
     _check_recipe(settings)
@@ -116,15 +115,7 @@ def cmd_depth_sweep(args) -> int:
                 show(table.end(i))
 
     runner = sweep_runner(settings)
-    previous = _install_sigint(runner)
-    try:
-        runner.run(on_event)
-    finally:
-        if previous is not None:
-            import signal
-            signal.signal(signal.SIGINT, previous)
-    if runner.error:
-        raise CliError(runner.error)
+    run_with_sigint(runner, on_event)
     result = sweep_result(settings, runner, time.perf_counter() - started, time.process_time() - cpu0)
     verdict = sweep_verdict(result)
     saved = sweep_cache.save(result)
@@ -144,8 +135,7 @@ def _report(args, result, verdict, saved) -> int:
                 row.update(test_error=test.mean, test_error_low=test.low, test_error_high=test.high)
         report["verdict"] = verdict.to_dict()
         report["cache_file"] = str(saved) if saved else None
-        json.dump(report, sys.stdout, indent=2)
-        print()
+        print_json(report)
         return 0
     print(f"\n{'depth':>6}  {'plain train':>11}  {'plain test':>10}  {'ResNet train':>12}  {'ResNet test':>11}")
     pts = {(k, m): {p.depth: p for p in result.points(k, m)} for k in ("plain", "resnet") for m in ("train", "test")}
@@ -160,8 +150,5 @@ def _report(args, result, verdict, saved) -> int:
     for depth in result.settings.depths:
         print(f"{depth:>6}  {cell('plain', 'train', depth, 11)}  {cell('plain', 'test', depth, 10)}  "
               f"{cell('resnet', 'train', depth, 12)}  {cell('resnet', 'test', depth, 11)}")
-    print(f"\n{verdict.headline}")
-    for line in verdict.details:
-        print(f"  {line}")
-    print(f"({result.seconds:.0f} s{', kept in ' + str(saved) if saved else ''})")
+    print_words(verdict, f"({result.seconds:.0f} s{', kept in ' + str(saved) if saved else ''})")
     return 0
