@@ -97,7 +97,7 @@ APP_SIDE = textwrap.dedent("""
     out["shutdown_s"] = time.perf_counter() - t
 
     from explorer.ui.document import Document
-    from explorer.ui.workbench import build_window
+    from explorer.ui.app_window import build_window
 
     def window_close(after_probe):
         win, bench = build_window(Document(preset("resnet1202")))

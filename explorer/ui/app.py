@@ -1,7 +1,7 @@
 """Start the desktop app: one QApplication, one main window with CIFAR ResNet-20 loaded.
 
 ``explorer.launcher`` imports torch before calling ``run_gui`` (PySide6 after torch is the
-order that works on Windows); the panels that need torch are docked by ``ui.workbench``.
+order that works on Windows); the panels that need torch are docked by ``ui.app_window``.
 """
 from __future__ import annotations
 
@@ -68,7 +68,7 @@ def run_gui(argv: list[str] | None = None, quit_after: float | None = None) -> i
     from ..spec import DEFAULT_PRESET, preset
     from .document import Document
     from .icons import icon
-    from .workbench import build_window
+    from .app_window import build_window
 
     from .main_thread_gc import MainThreadCollector
     from PySide6.QtCore import QTimer

@@ -7,7 +7,7 @@ from PySide6.QtCore import QSettings
 
 from explorer.spec import preset
 from explorer.ui.document import Document
-from explorer.ui.workbench import build_window
+from explorer.ui.app_window import build_window
 
 from fakes import FakeDialogs  # tests/ui is on sys.path (rootdir-relative imports)
 

@@ -178,7 +178,7 @@ def test_shortcuts_work_in_the_diagram_but_delete_in_a_field_edits_the_field(qtb
 
 
 def test_help_lists_keys_and_the_tour_walks_the_window_then_remembers(qtbot, tmp_path):
-    from explorer.ui.workbench import build_window
+    from explorer.ui.app_window import build_window
 
     settings = QSettings(str(tmp_path / "tour.ini"), QSettings.Format.IniFormat)
     win, bench = build_window(Document(preset("resnet20")), settings=settings, dialogs=FakeDialogs())

@@ -12,7 +12,7 @@ from explorer.train.api import TrainSettings
 from explorer.train.trainer import Trainer
 from explorer.ui.document import Document
 from explorer.ui.experiments.dropblock_page import DropBlockPage
-from explorer.ui.workbench import build_window
+from explorer.ui.app_window import build_window
 
 from fakes import FakeDialogs  # tests/ui is on sys.path (rootdir-relative imports)
 

@@ -17,7 +17,7 @@ from explorer.ui.presenter import presenter_mode
 from explorer.ui.theme import PRESENTER_SCALE
 from explorer.ui.training.plots import TrainingPlots
 from explorer.ui.training.runs import RunStore
-from explorer.ui.workbench import build_window
+from explorer.ui.app_window import build_window
 
 from fakes import FakeDialogs  # tests/ui is on sys.path (rootdir-relative imports)
 

@@ -20,7 +20,7 @@ from explorer.ui.canvas.layout import split_into_columns
 from explorer.ui.document import Document
 from explorer.ui.presenter import presenter_mode
 from explorer.ui.theme import PRESENTER_SCALE
-from explorer.ui.workbench import build_window
+from explorer.ui.app_window import build_window
 
 from fakes import FakeDialogs  # tests/ui is on sys.path (rootdir-relative imports)
 

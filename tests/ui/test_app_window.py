@@ -12,7 +12,7 @@ from explorer.nn import build
 from explorer.spec.model import BlockKind, NetworkSpec, StemSpec, uniform_stage
 from explorer.train.api import TrainSettings
 from explorer.ui.document import Document
-from explorer.ui.workbench import build_window
+from explorer.ui.app_window import build_window
 
 from fakes import FakeDialogs  # tests/ui is on sys.path (rootdir-relative imports)
 
