@@ -10,7 +10,6 @@ from __future__ import annotations
 import time
 
 from PySide6.QtCore import Signal, Slot
-from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QProgressBar, QWidget
 
 from ...experiments.degradation import DegradationSettings, conclude, degradation_runner, pct, results_from_outcomes
@@ -22,8 +21,8 @@ from ..presenter import follow_presenter
 from ..theme import Theme
 from .curves import ArmCurves
 from .forms import DegradationForm
-from .page_parts import (StepwiseRun, centred_label, plots_column, run_stop_buttons, say, settings_column,
-                         side_by_side, words_html, words_label)
+from .page_parts import (StepwiseRun, centred_label, plots_column, run_stop_buttons, say, scale_font,
+                         settings_column, side_by_side, words_html, words_label)
 from .worker import ExperimentWorker
 
 # what the plot menu offers: (label, view); "both" puts training loss and test accuracy side by side
@@ -101,21 +100,15 @@ class DegradationPage(StepwiseRun, QWidget):
         self.values = centred_label()  # each arm's latest training error, in its colour
         self.verdict_label = words_label(min_height=60)
         self.verdict_label.setObjectName("verdict")
-        right, right_layout = plots_column()
         plots = QHBoxLayout()
         plots.addWidget(self.curves, 1)
         plots.addWidget(self.curves2, 1)
-        right_layout.addLayout(plots, 1)
-        right_layout.addWidget(self.values)
-        right_layout.addWidget(self.verdict_label)
-        side_by_side(self, left, right)
+        side_by_side(self, left, plots_column((plots, 1), self.values, self.verdict_label))
 
     @Slot(bool)
     def set_presenter(self, on: bool) -> None:
         self._scale = Theme(presenter=on).scale
-        font = QFont(self.values.font())
-        font.setPointSizeF(VALUE_POINTS * self._scale)
-        self.values.setFont(font)
+        scale_font(self.values, VALUE_POINTS * self._scale)
         self._render_verdict()
 
     def _show_verdict(self, headline: str, details: str = "", colour: str = "#333333", bold: bool = False) -> None:
@@ -127,16 +120,6 @@ class DegradationPage(StepwiseRun, QWidget):
         headline, details, colour, bold = self._verdict_parts
         self.verdict_label.setText(words_html(headline, details, VERDICT_POINTS * self._scale,
                                               DETAIL_POINTS * self._scale, colour, bold))
-
-    # -- state ---------------------------------------------------------------------------
-    def is_running(self) -> bool:
-        return self.worker.is_running()
-
-    def _update_buttons(self) -> None:
-        running = self.is_running()
-        self.run_button.setEnabled(not running)
-        self.stop_button.setEnabled(running and not self._stopping)
-        self.form.setEnabled(not running)
 
     # -- commands ---------------------------------------------------------------------------
     @Slot()

@@ -25,7 +25,7 @@ from ..presenter import follow_presenter
 from ..theme import Theme
 from .degradation_page import DETAIL_POINTS, VERDICT_COLOURS, VERDICT_POINTS
 from .forms import SweepForm
-from .page_parts import (StepwiseRun, centred_label, plots_column, run_stop_buttons, say, settings_column,
+from .page_parts import (StepwiseRun, scale_font, centred_label, plots_column, run_stop_buttons, say, settings_column,
                          side_by_side, words_html, words_label)
 from .sweep_plots import DepthCurves, SweepPlot, legend_html
 from .worker import ExperimentWorker
@@ -115,20 +115,13 @@ class DepthSweepPage(StepwiseRun, QWidget):
         self.legend.setWordWrap(True)
         self.words_label = words_label(min_height=60)
         self.words_label.setObjectName("verdict")
-        right, rl = plots_column()
-        rl.addLayout(plots, 1)
-        rl.addLayout(slider_row)
-        rl.addWidget(self.legend)
-        rl.addWidget(self.words_label)
-        side_by_side(self, left, right)
+        side_by_side(self, left, plots_column((plots, 1), slider_row, self.legend, self.words_label))
 
     # -- presenting ------------------------------------------------------------------------
     @Slot(bool)
     def set_presenter(self, on: bool) -> None:
         self._scale = Theme(presenter=on).scale
-        font = self.legend.font()
-        font.setPointSizeF(12.0 * self._scale)
-        self.legend.setFont(font)
+        scale_font(self.legend, 12.0 * self._scale)
         self._render_words()
 
     def _say(self, headline: str, details: str = "", colour: str = "#333333") -> None:
@@ -223,15 +216,6 @@ class DepthSweepPage(StepwiseRun, QWidget):
                                   f"the sweep of {self.result.settings.describe()}.")
 
     # -- state and commands ------------------------------------------------------------------
-    def is_running(self) -> bool:
-        return self.worker.is_running()
-
-    def _update_buttons(self) -> None:
-        running = self.is_running()
-        self.run_button.setEnabled(not running)
-        self.stop_button.setEnabled(running and not self._stopping)
-        self.form.setEnabled(not running)
-
     def _set_status(self, text: str, error: bool = False) -> None:
         say(self.status, text, error)
 

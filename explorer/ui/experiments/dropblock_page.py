@@ -11,7 +11,7 @@ from html import escape
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Signal, Slot
-from PySide6.QtGui import QColor, QFont
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (QComboBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel, QLineEdit,
                                QPushButton, QRadioButton, QSpinBox, QWidget)
 
@@ -23,16 +23,13 @@ from ..plot_style import PlotScaler
 from ..presenter import follow_presenter
 from ..theme import Theme
 from .curves import PLAIN_TONES, RESNET_TONES
-from .page_parts import (centred_label, checkpoint_rows, plots_column, run_stop_buttons, say, settings_column,
-                         side_by_side, words_html, words_label)
+from .page_parts import (MeasuringPage, centred_label, checkpoint_rows, plots_column, run_stop_buttons,
+                         settings_column, side_by_side, words_label)
 from .worker import ExperimentWorker
 
 INTRO = ("Take a trained ResNet and its plain twin and remove one block at a time: a residual block "
          "loses its branch and keeps its shortcut; a plain block is taken out where its input and output "
          "shapes match. The bars show how many points of test accuracy each removal costs.")
-WORDS_POINTS = 16.0
-DETAIL_POINTS = 12.0
-LEGEND_POINTS = 12.5
 COLOURS = (RESNET_TONES[1], PLAIN_TONES[1])
 
 
@@ -120,7 +117,7 @@ class DropBars(pg.PlotWidget):
         return "&nbsp;&nbsp;&nbsp;&nbsp; ".join(parts)
 
 
-class DropBlockPage(QWidget):
+class DropBlockPage(MeasuringPage, QWidget):
     """``finished(words)`` when a measurement has ended (None when it could not start)."""
 
     finished = Signal(object)
@@ -172,25 +169,7 @@ class DropBlockPage(QWidget):
         self.bars = DropBars()
         self.legend = centred_label()
         self.words_label = words_label()
-        right, rl = plots_column()
-        rl.addWidget(self.bars, 1)
-        rl.addWidget(self.legend)
-        rl.addWidget(self.words_label)
-        side_by_side(self, left, right)
-
-    @Slot(bool)
-    def set_presenter(self, on: bool) -> None:
-        self._scale = Theme(presenter=on).scale
-        font = QFont(self.legend.font())
-        font.setPointSizeF(LEGEND_POINTS * self._scale)
-        self.legend.setFont(font)
-        self._render_words()
-
-    def _render_words(self) -> None:
-        """The headline large and bold, the explanation smaller; both scaled for a projector."""
-        headline, details = self._words_parts
-        self.words_label.setText(words_html(headline, details, WORDS_POINTS * self._scale,
-                                            DETAIL_POINTS * self._scale))
+        side_by_side(self, left, plots_column((self.bars, 1), self.legend, self.words_label))
 
     # -- sources ---------------------------------------------------------------------------
     def refresh_sources(self) -> None:
@@ -279,9 +258,6 @@ class DropBlockPage(QWidget):
             self.from_files.setChecked(True)
 
     # -- state and commands -------------------------------------------------------------------
-    def is_running(self) -> bool:
-        return self.worker.is_running()
-
     def _update_buttons(self) -> None:
         running = self.is_running()
         self.run_button.setEnabled(not running)
@@ -316,18 +292,12 @@ class DropBlockPage(QWidget):
     def stop(self) -> None:
         self.worker.stop()
 
-    def shutdown(self, timeout_s: float = 2.0) -> bool:
-        return self.worker.shutdown(timeout_s)
-
     def confirm_close(self, parent: QWidget | None = None) -> bool:
         if not self.is_running():
             return True
         return stop_and_close(
             parent or self, "Measuring", "Blocks are being measured. Stop and close?", self.shutdown,
             lambda: self._say("A block is still being measured; close again in a moment.", error=True))
-
-    def _say(self, text: str, error: bool = False) -> None:
-        say(self.status, text, error)
 
     @Slot(list)
     def _on_events(self, events: list) -> None:

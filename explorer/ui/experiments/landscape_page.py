@@ -11,7 +11,6 @@ from __future__ import annotations
 import time
 
 from PySide6.QtCore import Signal, Slot
-from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFormLayout, QLabel, QLineEdit, QProgressBar,
                                QRadioButton, QSpinBox, QWidget)
 
@@ -23,22 +22,18 @@ from ...spec import SpecError
 from ...train.api import TrainingError
 from ..stop_on_close import stop_and_close
 from ..presenter import follow_presenter
-from ..theme import Theme
 from .landscape_view import LandscapeView
-from .page_parts import (centred_label, checkpoint_rows, plots_column, run_stop_buttons, say, settings_column,
-                         side_by_side, words_html, words_label)
+from .page_parts import (MeasuringPage, centred_label, checkpoint_rows, plots_column, run_stop_buttons,
+                         settings_column, side_by_side, words_label)
 from .worker import ExperimentWorker
 
 INTRO = ("Around a trained network's weights, the training loss along two random directions (Li et al. "
          "2018): the same directions for the ResNet and its plain twin, each scaled filter by filter to the "
          "net's own weights. A coarse grid comes first and sharpens as the points arrive.")
 GRIDS = (("9 then 25 points per side", 9, 25), ("5 then 13 (quick)", 5, 13), ("9 then 49 (fine, slower)", 9, 49))
-WORDS_POINTS = 16.0
-DETAIL_POINTS = 12.0
-LEGEND_POINTS = 12.5
 
 
-class LandscapePage(QWidget):
+class LandscapePage(MeasuringPage, QWidget):
     """``finished(words)`` when a measurement has ended (None when it could not start)."""
 
     finished = Signal(object)
@@ -124,24 +119,7 @@ class LandscapePage(QWidget):
         self.view = LandscapeView()
         self.legend = centred_label()
         self.words_label = words_label()
-        right, rl = plots_column()
-        rl.addWidget(self.view, 1)
-        rl.addWidget(self.legend)
-        rl.addWidget(self.words_label)
-        side_by_side(self, left, right)
-
-    @Slot(bool)
-    def set_presenter(self, on: bool) -> None:
-        self._scale = Theme(presenter=on).scale
-        font = QFont(self.legend.font())
-        font.setPointSizeF(LEGEND_POINTS * self._scale)
-        self.legend.setFont(font)
-        self._render_words()
-
-    def _render_words(self) -> None:
-        headline, details = self._words_parts
-        self.words_label.setText(words_html(headline, details, WORDS_POINTS * self._scale,
-                                            DETAIL_POINTS * self._scale))
+        side_by_side(self, left, plots_column((self.view, 1), self.legend, self.words_label))
 
     # -- sources ----------------------------------------------------------------------------
     def refresh_sources(self) -> None:
@@ -225,9 +203,6 @@ class LandscapePage(QWidget):
                                  seed=self.seed.value())
 
     # -- state and commands -------------------------------------------------------------------
-    def is_running(self) -> bool:
-        return self.worker.is_running()
-
     def _update_buttons(self) -> None:
         running = self.is_running()
         self.run_button.setEnabled(not running)
@@ -279,18 +254,12 @@ class LandscapePage(QWidget):
             self._say("Stopping after the point being measured…")
             self.stop_button.setEnabled(False)
 
-    def shutdown(self, timeout_s: float = 2.0) -> bool:
-        return self.worker.shutdown(timeout_s)
-
     def confirm_close(self, parent: QWidget | None = None) -> bool:
         if not self.is_running():
             return True
         return stop_and_close(
             parent or self, "Measuring", "The loss landscape is being measured. Stop and close?", self.shutdown,
             lambda: self._say("A point is still being measured; close again in a moment.", error=True))
-
-    def _say(self, text: str, error: bool = False) -> None:
-        say(self.status, text, error)
 
     # -- events -------------------------------------------------------------------------------
     @Slot(list)

@@ -5,10 +5,12 @@ from __future__ import annotations
 from html import escape
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (QFileDialog, QFormLayout, QHBoxLayout, QLabel, QLayout,
                                QLineEdit, QPushButton, QVBoxLayout, QWidget)
 
 from ..stop_on_close import stop_and_close
+from ..theme import Theme
 
 ERROR_STYLE = "color: #7A0014;"
 
@@ -87,12 +89,26 @@ def side_by_side(page: QWidget, left: QWidget, right: QWidget) -> None:
     layout.addWidget(right, 1)
 
 
-def plots_column() -> tuple[QWidget, QVBoxLayout]:
-    """The right-hand column and its layout, for the plots and the words."""
+def plots_column(*items) -> QWidget:
+    """The right-hand column: the plots and the words, top to bottom; an item is a widget, a layout,
+    or ``(widget or layout, stretch)``."""
     right = QWidget()
     rl = QVBoxLayout(right)
     rl.setContentsMargins(4, 8, 8, 8)
-    return right, rl
+    for item in items:
+        thing, stretch = item if isinstance(item, tuple) else (item, 0)
+        if isinstance(thing, QLayout):
+            rl.addLayout(thing, stretch)
+        else:
+            rl.addWidget(thing, stretch)
+    return right
+
+
+def scale_font(label: QLabel, points: float) -> None:
+    """``label`` in ``points`` (already scaled for a projector)."""
+    font = QFont(label.font())
+    font.setPointSizeF(points)
+    label.setFont(font)
 
 
 def checkpoint_rows(page: QWidget, form: QFormLayout, edits) -> None:
@@ -122,13 +138,52 @@ def say(status: QLabel, text: str, error: bool = False) -> None:
     status.setStyleSheet(ERROR_STYLE if error else "")
 
 
-class StepwiseRun:
+class ExperimentPage:
+    """What every Experiments page has: ``self.worker`` runs the experiment off the GUI thread."""
+
+    def is_running(self) -> bool:
+        return self.worker.is_running()
+
+
+class MeasuringPage(ExperimentPage):
+    """A page that measures trained weights (the loss landscape, dropping blocks): a legend and the
+    words (``self._words_parts``: headline, details) that scale with presenter mode, a status line."""
+
+    WORDS_POINTS = 16.0
+    DETAIL_POINTS = 12.0
+    LEGEND_POINTS = 12.5
+
+    def set_presenter(self, on: bool) -> None:
+        self._scale = Theme(presenter=on).scale
+        scale_font(self.legend, self.LEGEND_POINTS * self._scale)
+        self._render_words()
+
+    def _render_words(self) -> None:
+        """The headline large and bold, the explanation smaller; both scaled for a projector."""
+        headline, details = self._words_parts
+        self.words_label.setText(words_html(headline, details, self.WORDS_POINTS * self._scale,
+                                            self.DETAIL_POINTS * self._scale))
+
+    def _say(self, text: str, error: bool = False) -> None:
+        say(self.status, text, error)
+
+    def shutdown(self, timeout_s: float = 2.0) -> bool:
+        return self.worker.shutdown(timeout_s)
+
+
+class StepwiseRun(ExperimentPage):
     """Stop, shut down and ask-before-closing for a page whose networks train one step each in
-    turn (``self.worker``, ``self.is_running()``, ``self._stopping``, ``self._update_buttons()``,
-    ``self.status``). A page names its close question and what it says while a net finishes."""
+    turn (``self._stopping``, ``self.form``, the Run and Stop buttons, ``self.status``). A page
+    names its close question and what it says while a net finishes."""
 
     CLOSE_QUESTION = ""
     STILL_FINISHING = ""
+
+    def _update_buttons(self) -> None:
+        running = self.is_running()
+        self.run_button.setEnabled(not running)
+        self.stop_button.setEnabled(running and not self._stopping)
+        self.form.setEnabled(not running)
 
     def stop(self) -> None:
         if self.is_running():

@@ -14,7 +14,7 @@ from html import escape
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal, Slot
-from PySide6.QtGui import QColor, QFont
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (QComboBox, QFormLayout, QHBoxLayout, QLabel, QProgressBar, QSpinBox,
                                QVBoxLayout, QWidget)
 
@@ -29,8 +29,8 @@ from ..plot_style import PlotScaler
 from ..presenter import follow_presenter
 from ..theme import Theme
 from .curves import ArmCurves, arm_colour
-from .page_parts import (StepwiseRun, centred_label, plots_column, run_stop_buttons, say, settings_column,
-                         side_by_side, words_html, words_label)
+from .page_parts import (StepwiseRun, centred_label, plots_column, run_stop_buttons, say, scale_font,
+                         settings_column, side_by_side, words_html, words_label)
 from .worker import ExperimentWorker
 
 INTRO = ("A post-activation ResNet and its pre-activation twin (BN and ReLU moved before each convolution, "
@@ -217,18 +217,13 @@ class PrePostPage(StepwiseRun, QWidget):
         col_b.addWidget(self.profile_legend)
         plots.addLayout(col_a, 1)
         plots.addLayout(col_b, 1)
-        right, rl = plots_column()
-        rl.addLayout(plots, 1)
-        rl.addWidget(self.words_label)
-        side_by_side(self, left, right)
+        side_by_side(self, left, plots_column((plots, 1), self.words_label))
 
     @Slot(bool)
     def set_presenter(self, on: bool) -> None:
         self._scale = Theme(presenter=on).scale
         for label in (self.values, self.profile_legend):
-            font = QFont(label.font())
-            font.setPointSizeF(VALUE_POINTS * self._scale)
-            label.setFont(font)
+            scale_font(label, VALUE_POINTS * self._scale)
         self._render_words()
 
     def _render_words(self) -> None:
@@ -237,15 +232,6 @@ class PrePostPage(StepwiseRun, QWidget):
                                             DETAIL_POINTS * self._scale, colour))
 
     # -- state and commands -------------------------------------------------------------------
-    def is_running(self) -> bool:
-        return self.worker.is_running()
-
-    def _update_buttons(self) -> None:
-        running = self.is_running()
-        self.run_button.setEnabled(not running)
-        self.stop_button.setEnabled(running and not self._stopping)
-        self.form.setEnabled(not running)
-
     @Slot()
     def run(self) -> bool:
         if self.is_running():
