@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 
 from PySide6.QtCore import Signal, Slot
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QProgressBar, QWidget
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QWidget
 
 from ...experiments.degradation import DegradationSettings, conclude, degradation_runner, pct, results_from_outcomes
 from ...spec import SpecError
@@ -21,8 +21,8 @@ from ..presenter import follow_presenter
 from ..theme import Theme
 from .curves import ArmCurves
 from .forms import DegradationForm
-from .page_parts import (StepwiseRun, centred_label, plots_column, run_stop_buttons, say, scale_font,
-                         settings_column, side_by_side, words_html, words_label)
+from .page_parts import (StepwiseRun, centred_label, plots_column, progress_bar, run_stop_buttons, say, scale_font,
+                         settings_column, side_by_side, status_line, words_html, words_label)
 from .worker import ExperimentWorker
 
 # what the plot menu offers: (label, view); "both" puts training loss and test accuracy side by side
@@ -83,12 +83,9 @@ class DegradationPage(StepwiseRun, QWidget):
         for label, view in VIEWS:
             self.view.addItem(label, view)
         self.view.currentIndexChanged.connect(self._on_view)
-        self.progress = QProgressBar()
-        self.progress.setRange(0, 1000)
+        self.progress = progress_bar(1000)
         self.progress.setValue(0)
-        self.progress.setTextVisible(False)
-        self.status = QLabel("Not running")
-        self.status.setWordWrap(True)
+        self.status = status_line("Not running")
 
         left = settings_column([title, intro, 6, self.form, buttons, self.progress, self.status, 6,
                                 QLabel("Plot"), self.view])

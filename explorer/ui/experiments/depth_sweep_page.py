@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 
 from PySide6.QtCore import Qt, QTimer, Signal, Slot
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QSlider, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QSlider, QWidget
 
 from ...experiments import sweep_cache
 from ...experiments.degradation import ArmResult
@@ -25,8 +25,8 @@ from ..presenter import follow_presenter
 from ..theme import Theme
 from .degradation_page import DETAIL_POINTS, VERDICT_COLOURS, VERDICT_POINTS
 from .forms import SweepForm
-from .page_parts import (StepwiseRun, scale_font, centred_label, plots_column, run_stop_buttons, say, settings_column,
-                         side_by_side, words_html, words_label)
+from .page_parts import (StepwiseRun, centred_label, plots_column, progress_bar, run_stop_buttons, say, scale_font,
+                         settings_column, side_by_side, status_line, words_html, words_label)
 from .sweep_plots import DepthCurves, SweepPlot, legend_html
 from .worker import ExperimentWorker
 
@@ -82,11 +82,8 @@ class DepthSweepPage(StepwiseRun, QWidget):
         self.form = SweepForm(choose_folder=choose_folder)
         buttons = run_stop_buttons(self, "Run", "Train every network from scratch with these settings",
                                    "Stop every network after its current step; the words describe the sweep so far")
-        self.progress = QProgressBar()
-        self.progress.setRange(0, 1000)
-        self.progress.setTextVisible(False)
-        self.status = QLabel("Not running")
-        self.status.setWordWrap(True)
+        self.progress = progress_bar(1000)
+        self.status = status_line("Not running")
         self.measured = QLabel()  # which sweep the plots show, and when it was measured
         self.measured.setWordWrap(True)
         self.measured.setObjectName("measured")

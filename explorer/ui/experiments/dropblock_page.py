@@ -12,19 +12,18 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Signal, Slot
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import (QComboBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel, QLineEdit,
-                               QPushButton, QRadioButton, QSpinBox, QWidget)
+from PySide6.QtWidgets import (QComboBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton,
+                               QRadioButton, QSpinBox, QWidget)
 
 from ...experiments.dropblock import DropJob, DropRunner, drop_summary, drop_words, load_trained, parse_blocks
 from ...spec import preset, preset_names
 from ...train.api import TrainingError
-from ..stop_on_close import stop_and_close
 from ..plot_style import PlotScaler
 from ..presenter import follow_presenter
 from ..theme import Theme
 from .curves import PLAIN_TONES, RESNET_TONES
 from .page_parts import (MeasuringPage, centred_label, checkpoint_rows, plots_column, run_stop_buttons,
-                         settings_column, side_by_side, words_label)
+                         settings_column, side_by_side, status_line, words_label)
 from .worker import ExperimentWorker
 
 INTRO = ("Take a trained ResNet and its plain twin and remove one block at a time: a residual block "
@@ -120,6 +119,9 @@ class DropBars(pg.PlotWidget):
 class DropBlockPage(MeasuringPage, QWidget):
     """``finished(words)`` when a measurement has ended (None when it could not start)."""
 
+    CLOSE_QUESTION = "Blocks are being measured. Stop and close?"
+    STILL_FINISHING = "A block is still being measured; close again in a moment."
+
     finished = Signal(object)
 
     def __init__(self, parent: QWidget | None = None, degradation_source=None):
@@ -161,8 +163,7 @@ class DropBlockPage(MeasuringPage, QWidget):
         self._add_file_rows(form)
         self.from_run.toggled.connect(lambda _on: self._update_buttons())
         buttons = run_stop_buttons(self, "Measure", "Evaluate test accuracy with each block removed in turn")
-        self.status = QLabel("")
-        self.status.setWordWrap(True)
+        self.status = status_line()
 
         left = settings_column([title, intro, 6, form, buttons, self.status])
 
@@ -291,13 +292,6 @@ class DropBlockPage(MeasuringPage, QWidget):
     @Slot()
     def stop(self) -> None:
         self.worker.stop()
-
-    def confirm_close(self, parent: QWidget | None = None) -> bool:
-        if not self.is_running():
-            return True
-        return stop_and_close(
-            parent or self, "Measuring", "Blocks are being measured. Stop and close?", self.shutdown,
-            lambda: self._say("A block is still being measured; close again in a moment.", error=True))
 
     @Slot(list)
     def _on_events(self, events: list) -> None:

@@ -11,8 +11,8 @@ from __future__ import annotations
 import time
 
 from PySide6.QtCore import Signal, Slot
-from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFormLayout, QLabel, QLineEdit, QProgressBar,
-                               QRadioButton, QSpinBox, QWidget)
+from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFormLayout, QLabel, QLineEdit, QRadioButton, QSpinBox,
+                               QWidget)
 
 from ...analysis.landscape import coarse_complete
 from ...experiments.landscape import (LandscapeRunner, LandscapeSettings, net_from_checkpoint, net_from_record,
@@ -20,11 +20,10 @@ from ...experiments.landscape import (LandscapeRunner, LandscapeSettings, net_fr
 from ...experiments.landscape_words import landscape_words
 from ...spec import SpecError
 from ...train.api import TrainingError
-from ..stop_on_close import stop_and_close
 from ..presenter import follow_presenter
 from .landscape_view import LandscapeView
-from .page_parts import (MeasuringPage, centred_label, checkpoint_rows, plots_column, run_stop_buttons,
-                         settings_column, side_by_side, words_label)
+from .page_parts import (MeasuringPage, centred_label, checkpoint_rows, plots_column, progress_bar, run_stop_buttons,
+                         settings_column, side_by_side, status_line, words_label)
 from .worker import ExperimentWorker
 
 INTRO = ("Around a trained network's weights, the training loss along two random directions (Li et al. "
@@ -35,6 +34,9 @@ GRIDS = (("9 then 25 points per side", 9, 25), ("5 then 13 (quick)", 5, 13), ("9
 
 class LandscapePage(MeasuringPage, QWidget):
     """``finished(words)`` when a measurement has ended (None when it could not start)."""
+
+    CLOSE_QUESTION = "The loss landscape is being measured. Stop and close?"
+    STILL_FINISHING = "A point is still being measured; close again in a moment."
 
     finished = Signal(object)
 
@@ -109,10 +111,8 @@ class LandscapePage(MeasuringPage, QWidget):
             radio.toggled.connect(lambda _on: self._update_buttons())
         buttons = run_stop_buttons(self, "Measure", "Evaluate the loss over the grid, coarse first",
                                    "Stop after the point being measured; the words describe the points so far")
-        self.progress = QProgressBar()
-        self.progress.setTextVisible(False)
-        self.status = QLabel("")
-        self.status.setWordWrap(True)
+        self.progress = progress_bar()
+        self.status = status_line()
 
         left = settings_column([title, intro, 6, form, buttons, self.progress, self.status])
 
@@ -253,13 +253,6 @@ class LandscapePage(MeasuringPage, QWidget):
             self.worker.stop()
             self._say("Stopping after the point being measured…")
             self.stop_button.setEnabled(False)
-
-    def confirm_close(self, parent: QWidget | None = None) -> bool:
-        if not self.is_running():
-            return True
-        return stop_and_close(
-            parent or self, "Measuring", "The loss landscape is being measured. Stop and close?", self.shutdown,
-            lambda: self._say("A point is still being measured; close again in a moment.", error=True))
 
     # -- events -------------------------------------------------------------------------------
     @Slot(list)

@@ -7,7 +7,7 @@ from html import escape
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (QFileDialog, QFormLayout, QHBoxLayout, QLabel, QLayout,
-                               QLineEdit, QPushButton, QVBoxLayout, QWidget)
+                               QLineEdit, QProgressBar, QPushButton, QVBoxLayout, QWidget)
 
 from ..stop_on_close import stop_and_close
 from ..theme import Theme
@@ -30,6 +30,22 @@ def run_stop_buttons(page, run_text: str, run_tip: str = "", stop_tip: str = "")
         b.setMinimumHeight(34)
         buttons.addWidget(b)
     return buttons
+
+
+def progress_bar(maximum: int | None = None) -> QProgressBar:
+    """A progress bar without text; ``maximum``: its range is 0..maximum (else Qt's 0..100)."""
+    bar = QProgressBar()
+    if maximum is not None:
+        bar.setRange(0, maximum)
+    bar.setTextVisible(False)
+    return bar
+
+
+def status_line(text: str = "") -> QLabel:
+    """The wrapped line under the buttons that says what is happening (see ``say``)."""
+    label = QLabel(text)
+    label.setWordWrap(True)
+    return label
 
 
 def settings_column(items: list) -> QWidget:
@@ -139,16 +155,30 @@ def say(status: QLabel, text: str, error: bool = False) -> None:
 
 
 class ExperimentPage:
-    """What every Experiments page has: ``self.worker`` runs the experiment off the GUI thread."""
+    """What every Experiments page has: ``self.worker`` runs the experiment off the GUI thread, and
+    closing mid-run asks first (``CLOSE_TITLE``, ``CLOSE_QUESTION``); when the work does not end in
+    time, ``STILL_FINISHING`` goes to the status line."""
+
+    CLOSE_TITLE = "Experiment is running"
+    CLOSE_QUESTION = ""
+    STILL_FINISHING = ""
 
     def is_running(self) -> bool:
         return self.worker.is_running()
+
+    def confirm_close(self, parent: QWidget | None = None) -> bool:
+        """Ask before closing during a run; on yes, stop it and wait (at most 2 s)."""
+        if not self.is_running():
+            return True
+        return stop_and_close(parent or self, self.CLOSE_TITLE, self.CLOSE_QUESTION, self.shutdown,
+                              lambda: say(self.status, self.STILL_FINISHING, error=True))
 
 
 class MeasuringPage(ExperimentPage):
     """A page that measures trained weights (the loss landscape, dropping blocks): a legend and the
     words (``self._words_parts``: headline, details) that scale with presenter mode, a status line."""
 
+    CLOSE_TITLE = "Measuring"
     WORDS_POINTS = 16.0
     DETAIL_POINTS = 12.0
     LEGEND_POINTS = 12.5
@@ -176,9 +206,6 @@ class StepwiseRun(ExperimentPage):
     turn (``self._stopping``, ``self.form``, the Run and Stop buttons, ``self.status``). A page
     names its close question and what it says while a net finishes."""
 
-    CLOSE_QUESTION = ""
-    STILL_FINISHING = ""
-
     def _update_buttons(self) -> None:
         running = self.is_running()
         self.run_button.setEnabled(not running)
@@ -197,10 +224,3 @@ class StepwiseRun(ExperimentPage):
             self._stopping = True
             self._update_buttons()
         return self.worker.shutdown(timeout_s)
-
-    def confirm_close(self, parent: QWidget | None = None) -> bool:
-        """Ask before closing during a run; on yes, stop every network and wait (at most 2 s)."""
-        if not self.is_running():
-            return True
-        return stop_and_close(parent or self, "Experiment is running", self.CLOSE_QUESTION, self.shutdown,
-                              lambda: say(self.status, self.STILL_FINISHING, error=True))

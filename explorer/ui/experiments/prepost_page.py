@@ -15,8 +15,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import (QComboBox, QFormLayout, QHBoxLayout, QLabel, QProgressBar, QSpinBox,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import QComboBox, QFormLayout, QHBoxLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
 
 from ...experiments.arms import Arm
 from ...experiments.degradation import pct
@@ -29,8 +28,8 @@ from ..plot_style import PlotScaler
 from ..presenter import follow_presenter
 from ..theme import Theme
 from .curves import ArmCurves, arm_colour
-from .page_parts import (StepwiseRun, centred_label, plots_column, run_stop_buttons, say, scale_font,
-                         settings_column, side_by_side, words_html, words_label)
+from .page_parts import (StepwiseRun, centred_label, plots_column, progress_bar, run_stop_buttons, say, scale_font,
+                         settings_column, side_by_side, status_line, words_html, words_label)
 from .worker import ExperimentWorker
 
 INTRO = ("A post-activation ResNet and its pre-activation twin (BN and ReLU moved before each convolution, "
@@ -195,11 +194,8 @@ class PrePostPage(StepwiseRun, QWidget):
         self.view.addItem("Training error per epoch", "error")
         self.view.addItem("Training loss per step", "loss")
         self.view.currentIndexChanged.connect(lambda _i: self.curves.set_view(self.view.currentData()))
-        self.progress = QProgressBar()
-        self.progress.setRange(0, 1000)
-        self.progress.setTextVisible(False)
-        self.status = QLabel("Not running")
-        self.status.setWordWrap(True)
+        self.progress = progress_bar(1000)
+        self.status = status_line("Not running")
         left = settings_column([title, intro, 6, self.form, buttons, self.progress, self.status, 6,
                                 QLabel("Plot"), self.view])
 
