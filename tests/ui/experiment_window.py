@@ -1,6 +1,9 @@
-"""The window the Experiments page tests open: ResNet-20 in the editor, settings in the test's folder,
-fake dialogs; at the end every experiment is stopped before the window closes."""
+"""What the Experiments page tests share: the window they open (ResNet-20 in the editor, settings in
+the test's folder, fake dialogs; at the end every experiment is stopped before the window closes),
+and pressing Stop on a page that trains."""
 from __future__ import annotations
+
+import time
 
 import torch  # noqa: F401  (torch before PySide6)
 from PySide6.QtCore import QSettings
@@ -23,3 +26,14 @@ def experiment_window(tmp_path, size: tuple[int, int] = (1200, 800)):
     bench.shutdown()
     win.close()
     win.deleteLater()
+
+
+def stop_within_two_seconds(qtbot, page):
+    """Press the page's Stop: the button greys at once and the run ends within 2 s; returns what
+    ``page.finished`` carried (the verdict)."""
+    t0 = time.monotonic()
+    with qtbot.waitSignal(page.finished, timeout=2_000) as done:
+        page.stop_button.click()
+        assert not page.stop_button.isEnabled()
+    assert time.monotonic() - t0 < 2.0
+    return done.args[0]

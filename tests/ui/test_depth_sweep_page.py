@@ -13,7 +13,7 @@ from explorer.experiments.degradation import ArmResult
 from explorer.experiments.depth_sweep import SweepResult, SweepSettings
 from explorer.ui.experiments.depth_sweep_page import DepthSweepPage
 
-from experiment_window import experiment_window  # tests/ui is on sys.path (rootdir-relative imports)
+from experiment_window import experiment_window, stop_within_two_seconds  # tests/ui is on sys.path
 
 TINY = SweepSettings(train_size=64, test_size=32, batch_size=32, metrics_every=1, device="cpu")
 
@@ -149,12 +149,7 @@ def test_stop_ends_the_sweep_within_two_seconds_and_it_can_run_again(qtbot, cach
     for attempt in range(2):
         assert page.run()
         qtbot.waitUntil(lambda: page.result.epoch >= 1, timeout=60_000)  # every net has an epoch
-        t0 = time.monotonic()
-        with qtbot.waitSignal(page.finished, timeout=2_000) as done:
-            page.stop_button.click()
-            assert not page.stop_button.isEnabled()
-        assert time.monotonic() - t0 < 2.0
-        verdict = done.args[0]
+        verdict = stop_within_two_seconds(qtbot, page)
         assert f"stopped at epoch {verdict.epoch} of 500" in verdict.text
         assert verdict.headline.startswith(f"So far (epoch {verdict.epoch} of 500)")
         assert page.status.text().startswith("Stopped after") and page.run_button.isEnabled()
