@@ -124,10 +124,8 @@ class DegradationPage(StepwiseRun, QWidget):
         """Start the experiment; False (with the reason shown) when the settings are wrong."""
         if self.is_running():
             return False
-        try:
-            settings = self.form.settings(self.base_settings)
-        except (SpecError, DatasetError) as err:
-            self._set_status(str(err), error=True)
+        settings = self._form_settings((SpecError, DatasetError))
+        if settings is None:
             return False
         self.settings_used = settings
         self.verdict = None
@@ -167,12 +165,9 @@ class DegradationPage(StepwiseRun, QWidget):
         self._show_progress()
 
     def _show_progress(self) -> None:
-        if not self._progress or self._stopping:
+        if not self._fill_progress():
             return
-        done = sum(p[0] for p in self._progress.values())
-        total = sum(p[1] for p in self._progress.values())
         left = sum(p[2] for p in self._progress.values())  # each arm's own compute still to do
-        self.progress.setValue(int(1000 * done / max(total, 1)))
         epochs = self.settings_used.epochs
         steps = max(p[1] for p in self._progress.values()) / max(epochs, 1)
         epoch = min(epochs, int(min(p[0] for p in self._progress.values()) / max(steps, 1)) + 1)

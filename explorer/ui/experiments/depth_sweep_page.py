@@ -221,10 +221,8 @@ class DepthSweepPage(StepwiseRun, QWidget):
         """Start a sweep; False (with the reason shown) when the settings are wrong."""
         if self.is_running():
             return False
-        try:
-            settings = self.form.settings(self.base_settings)
-        except (SpecError, DatasetError) as err:
-            self._set_status(str(err), error=True)
+        settings = self._form_settings((SpecError, DatasetError))
+        if settings is None:
             return False
         self.settings_used = settings
         self.verdict = None
@@ -266,11 +264,8 @@ class DepthSweepPage(StepwiseRun, QWidget):
         self._show_progress()
 
     def _show_progress(self) -> None:
-        if not self._progress or self._stopping:
+        if not self._fill_progress():
             return
-        done = sum(p[0] for p in self._progress.values())
-        total = sum(p[1] for p in self._progress.values())
-        self.progress.setValue(int(1000 * done / max(total, 1)))
         left = sum(p[2] for p in self._progress.values())
         epochs = self.settings_used.epochs
         epoch = min(epochs, (self.result.epoch if self.result is not None else 0) + 1)

@@ -212,6 +212,26 @@ class StepwiseRun(ExperimentPage):
         self.stop_button.setEnabled(running and not self._stopping)
         self.form.setEnabled(not running)
 
+    def _form_settings(self, errors: tuple):
+        """The form's settings over ``self.base_settings``; None, with the reason on the status line,
+        when the form raises one of ``errors`` (a bad value)."""
+        try:
+            return self.form.settings(self.base_settings)
+        except errors as err:
+            say(self.status, str(err), error=True)
+            return None
+
+    def _fill_progress(self) -> bool:
+        """The bar shows the steps every network has taken of all their steps (``self._progress``:
+        network -> (steps done, total steps, ...)); False, and the bar left alone, while nothing has
+        been reported yet or the run is stopping."""
+        if not self._progress or self._stopping:
+            return False
+        done = sum(p[0] for p in self._progress.values())
+        total = sum(p[1] for p in self._progress.values())
+        self.progress.setValue(int(1000 * done / max(total, 1)))
+        return True
+
     def stop(self) -> None:
         if self.is_running():
             self._stopping = True

@@ -232,10 +232,8 @@ class PrePostPage(StepwiseRun, QWidget):
     def run(self) -> bool:
         if self.is_running():
             return False
-        try:
-            settings = self.form.settings(self.base_settings)
-        except SpecError as err:
-            self._say(str(err), error=True)
+        settings = self._form_settings((SpecError,))
+        if settings is None:
             return False
         self.settings_used = settings
         self.verdict = None
@@ -276,10 +274,7 @@ class PrePostPage(StepwiseRun, QWidget):
                 self._say(f"{self.curves.arms[arm].label} failed: {event.message}", error=True)
         if changed:
             self._show_values()
-        if self._progress and not self._stopping:
-            done = sum(p[0] for p in self._progress.values())
-            total = sum(p[1] for p in self._progress.values())
-            self.progress.setValue(int(1000 * done / max(total, 1)))
+        if self._fill_progress():
             self._say(f"Training · {time.monotonic() - self._started:.0f} s elapsed")
 
     def _show_values(self) -> None:
