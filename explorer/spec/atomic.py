@@ -134,23 +134,34 @@ def write_new(path: str | os.PathLike, data) -> Path:
     """Write ``data`` (bytes-like) to a file that must not exist yet, synced; on failure the
     file is removed and ``WriteError`` raised. For temporary files that are renamed later."""
     path = Path(path)
+    _write_synced(path, path, None, lambda fd: _write_all(fd, data))
+    return path
+
+
+def _write_synced(target: Path, name: Path, mode: int | None, fill: Callable[[int], None]) -> None:
+    """Create ``name`` (which must not exist), let ``fill`` write it, fsync and close it. On any
+    failure ``name`` is removed; an ``OSError`` becomes a ``WriteError`` naming ``target``."""
     try:
-        fd = _create(path, None)
+        fd = _create(name, mode)
     except OSError as err:
-        raise WriteError(path, _reason(err), err.errno) from None
+        raise WriteError(target, _reason(err), err.errno) from None
     try:
         try:
-            _write_all(fd, data)
+            fill(fd)
             os.fsync(fd)
         finally:
             os.close(fd)
     except BaseException as err:
-        with contextlib.suppress(OSError):
-            os.unlink(path)
-        if isinstance(err, OSError):
-            raise WriteError(path, _reason(err), err.errno) from None
-        raise
-    return path
+        _discard(name, target, err)
+
+
+def _discard(name: Path, target: Path, err: BaseException):
+    """Remove the half-written ``name`` and re-raise ``err`` (an ``OSError`` as ``WriteError``)."""
+    with contextlib.suppress(OSError):
+        os.unlink(name)
+    if isinstance(err, OSError) and not isinstance(err, WriteError):
+        raise WriteError(target, _reason(err), err.errno) from None
+    raise err
 
 
 def atomic_write_bytes(path: str | os.PathLike, data) -> Path:
@@ -170,25 +181,12 @@ def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
 
 def _atomic(path: Path, fill: Callable[[int], None]) -> Path:
     _check_destination(path)
-    mode = _existing_mode(path)
     tmp = temp_name(path)
+    _write_synced(path, tmp, _existing_mode(path), fill)
     try:
-        fd = _create(tmp, mode)
-    except OSError as err:
-        raise WriteError(path, _reason(err), err.errno) from None
-    try:
-        try:
-            fill(fd)
-            os.fsync(fd)
-        finally:
-            os.close(fd)
         os.replace(tmp, path)
     except BaseException as err:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        if isinstance(err, OSError):
-            raise WriteError(path, _reason(err), err.errno) from None
-        raise
+        _discard(tmp, path, err)
     _sync_folder(path.parent)
     remove_stale_temps(path)
     return path
@@ -219,11 +217,7 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
             os.close(fd)
         os.replace(tmp, path)
     except BaseException as err:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        if isinstance(err, OSError) and not isinstance(err, WriteError):
-            raise WriteError(path, _reason(err), err.errno) from None
-        raise
+        _discard(tmp, path, err)
     _sync_folder(path.parent)
 
 
