@@ -6,7 +6,7 @@
 1. Probe: ResNet-56, batch 32, CPU. The probe (hooks, state saved and restored, norms)
    against a bare forward/backward of the same model and batch, in the same run.
 2. Toggle round trip (target: under 250 ms for ResNet-56 on a 2-core CPU): the
-   GradientPanel's time from ``document.edit`` (all skips off / on) to the updated
+   GradflowPanel's time from ``document.edit`` (all skips off / on) to the updated
    profile, offscreen Qt; the probe runs on the panel's worker thread.
 3. Recorder: SGD steps of a CIFAR ResNet with and without the recorder at k in
    {1, 10, 50}; configurations run in interleaved rounds so machine load hits all
@@ -27,8 +27,8 @@ sys.path.insert(0, ROOT)
 import torch  # noqa: E402
 from torch import nn  # noqa: E402
 
-from explorer.analysis.probe import probe, seeded_batch  # noqa: E402
-from explorer.analysis.recorder import DEFAULT_EVERY, GradientRecorder  # noqa: E402
+from explorer.analysis.gradflow import probe, seeded_batch  # noqa: E402
+from explorer.analysis.gradflow_recorder import DEFAULT_EVERY, GradientRecorder  # noqa: E402
 from explorer.nn import build  # noqa: E402
 from explorer.spec import preset  # noqa: E402
 
@@ -78,11 +78,11 @@ def bench_round_trip(repeats: int) -> None:
     from PySide6.QtWidgets import QApplication
 
     from explorer.ui.document import Document
-    from explorer.ui.gradients import GradientPanel
+    from explorer.ui.gradflow import GradflowPanel
 
     app = QApplication.instance() or QApplication([])
     document = Document(preset("resnet56"))
-    panel = GradientPanel(document)
+    panel = GradflowPanel(document)
     panel.resize(1200, 800)
     panel.show()
     got = []

@@ -46,7 +46,7 @@ APP_SIDE = textwrap.dedent("""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from PySide6.QtWidgets import QApplication as QCoreApplication  # the window part needs widgets
     from explorer.spec import preset
-    from explorer.ui.gradients.worker import ProbeRunner
+    from explorer.ui.gradflow.worker import ProbeRunner
 
     def rss_mb():
         with open("/proc/self/status") as f:
@@ -104,8 +104,8 @@ APP_SIDE = textwrap.dedent("""
         win.resize(1600, 1000)
         win.show()
         wait(lambda: False, 0.3)
-        bench.gradients_dock.raise_()
-        g = bench.gradients
+        bench.gradflow_dock.raise_()
+        g = bench.gradflow
         if after_probe:
             wait(lambda: g.last_outcome is not None)
         else:

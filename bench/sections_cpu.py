@@ -168,7 +168,7 @@ def degradation(quick: bool) -> list[dict]:
 
 def app_probe_batch(spec) -> int:
     """The batch the app probes ``spec`` with (the activation-memory rule where the code has it)."""
-    from explorer.analysis import probe as probe_mod
+    from explorer.analysis import gradflow as probe_mod
     from explorer.spec import analyse
 
     choose = getattr(probe_mod, "choose_batch", None)
@@ -183,7 +183,7 @@ def probe_memory(net: str, kind: str) -> dict:
     forward/backward of the same model and batch. Returns times and memory."""
     from torch import nn
 
-    from explorer.analysis import probe as probe_mod
+    from explorer.analysis import gradflow as probe_mod
     from explorer.nn import build
     from explorer.spec import preset
 

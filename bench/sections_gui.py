@@ -132,11 +132,11 @@ def gui_training(quick: bool) -> list[dict]:
 def gui_probe(quick: bool) -> list[dict]:
     from torch import nn
 
-    from explorer.analysis.probe import seeded_batch
+    from explorer.analysis.gradflow import seeded_batch
     from explorer.nn import build
     from explorer.spec import preset
     from explorer.ui.document import Document
-    from explorer.ui.gradients import GradientPanel
+    from explorer.ui.gradflow import GradflowPanel
 
     qapp = app()
     spec = preset("resnet56")
@@ -159,7 +159,7 @@ def gui_probe(quick: bool) -> list[dict]:
     del model
 
     document = Document(spec)
-    panel = GradientPanel(document)
+    panel = GradflowPanel(document)
     panel.resize(1400, 700)
     panel.show()
     got = []

@@ -119,7 +119,7 @@ def test_a_tiny_run_trains_both_twins_and_measures_both_profiles(one_torch_threa
         assert names[0] == "GradientProfile" and names[-1] == "GradientProfile"
     # the profile at initialisation is the untrained net's: measured again from a fresh build
     model = build(runner.trainers[1].spec, seed=settings.seed)
-    from explorer.analysis.probe import probe
+    from explorer.analysis.gradflow import probe
     x, y = runner.trainers[1].batch
     again = probe(model, x, y, weights=False)
     assert np.allclose(again.block_norms, results[1].init.norms, rtol=1e-5)

@@ -7,8 +7,8 @@ import sys
 import pytest
 import torch
 
-import explorer.analysis.probe as probe_module
-from explorer.analysis.probe import activation_bytes_per_image
+import explorer.analysis.gradflow as probe_module
+from explorer.analysis.gradflow import activation_bytes_per_image
 from explorer.cli import main
 from explorer.nn import build
 from explorer.spec import analyse, preset, save

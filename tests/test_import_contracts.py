@@ -45,7 +45,7 @@ LAYERS, QT, SPEC = "Layers", "Qt and pyqtgraph", "The spec layer"
     # brings Qt into train, and through it into every layer that imports the trainer
     ("train/optim.py", "from ..ui.theme import Theme", {LAYERS, QT}),
     # an import up the layers hidden inside a function
-    ("analysis/probe.py", "def _late():\n    from ..train.trainer import Trainer\n", {LAYERS}),
+    ("analysis/gradflow.py", "def _late():\n    from ..train.trainer import Trainer\n", {LAYERS}),
     # Qt outside ui, in the headless CLI and in export
     ("cli/info.py", "import PySide6.QtCore", {QT}),
     ("export/api.py", "from pyqtgraph import mkPen", {QT}),

@@ -6,7 +6,7 @@ import pytest
 import torch
 from torch import nn
 
-from explorer.analysis.probe import probe, residual_sizes, seeded_batch
+from explorer.analysis.gradflow import probe, residual_sizes, seeded_batch
 from explorer.analysis.residual import OK, PLAIN, SKIP_OFF
 from explorer.nn import build
 from explorer.nn.blocks import BasicBlock

@@ -207,7 +207,7 @@ def test_adamw_nesterov_label_smoothing_and_bf16_run(shapes):
 
 
 def test_gradient_columns_are_recorded_every_k_steps(shapes):
-    pytest.importorskip("explorer.analysis.recorder")
+    pytest.importorskip("explorer.analysis.gradflow_recorder")
     events = []
     record = Trainer(tiny_spec(), small(max_steps=6, grad_every=2, metrics_every=3), data=shapes).run(events.append)
     columns = [e for e in events if isinstance(e, GradColumn)]

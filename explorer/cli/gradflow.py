@@ -135,7 +135,7 @@ def cmd_gradflow(args) -> int:
         except TrainingError as err:
             raise CliError(str(err)) from None
 
-    from ..analysis.probe import DEFAULT_BATCH, choose_batch, probe, release_memory
+    from ..analysis.gradflow import DEFAULT_BATCH, choose_batch, probe, release_memory
     from ..experiments.gradflow import format_factor, summarise
     from ..experiments.residual_words import fmt_ratio, summarise_residual
     from ..nn import build

@@ -1,6 +1,6 @@
 """Gradient flow in words: turn per-block norms into the sentence a student reads.
 
-The numbers come from ``explorer.analysis.probe`` (or a recorder column); this module
+The numbers come from ``explorer.analysis.gradflow`` (or a recorder column); this module
 only decides what they mean and says it plainly. The thresholds are deliberately
 coarse: the point is to name the regime (carried back, exploding, vanishing, dead),
 and the exact ratio is always printed next to the verdict.

@@ -5,7 +5,7 @@ sum after the addition, the shortcut path is a pure identity from the first bloc
 last, and deep nets train better. The experiment trains the post-activation CIFAR ResNet
 and its pre-activation twin (``arms.cifar_net("preact", depth)``: the same depth, widths,
 shortcuts and parameter count) side by side, one step each in turn, with one recipe. It
-records each net's training curves and measures its gradient profile (``analysis.probe``:
+records each net's training curves and measures its gradient profile (``analysis.gradflow``:
 the loss gradient's norm at each block's input, on a fixed batch of training images) at
 initialisation and at the end. ``prepost_words`` says which trained lower and how the
 gradient spread differs, and says so when the run shows no difference.
@@ -145,7 +145,7 @@ class ProbedTrainer:
             self.init_profile = self._profile("init")
 
     def _profile(self, when: str) -> GradientProfile:
-        from ..analysis.probe import probe
+        from ..analysis.gradflow import probe
         x, y = self.batch
         result = probe(self.trainer.model, x, y, weights=False)
         return GradientProfile(when, list(result.labels), np.asarray(result.block_norms, dtype=np.float64),

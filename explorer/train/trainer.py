@@ -18,7 +18,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..analysis.recorder import GradientRecorder
+from ..analysis.gradflow_recorder import GradientRecorder
 from ..nn import build
 from ..spec import NetworkSpec, analyse
 from ..spec.fileformat import to_dict

@@ -19,8 +19,8 @@ from PySide6.QtGui import QKeySequence
 
 from ..spec.fileformat import from_dict
 from .experiments import ExperimentsMenu
-from .gradients import GradientPanel
-from .gradients.weights import Weights, network_key, trained_words
+from .gradflow import GradflowPanel
+from .gradflow.weights import Weights, network_key, trained_words
 from .icons import icon
 from .main_window import MainWindow
 from .training import TrainingPanel
@@ -37,9 +37,9 @@ class Workbench(QObject):
         self.window = window
         document = window.document
         self.training = TrainingPanel(document, trainer_factory=trainer_factory)
-        self.gradients = GradientPanel(document)
+        self.gradflow = GradflowPanel(document)
         self.training_dock = window.add_panel("Training", self.training, BOTTOM)
-        self.gradients_dock = window.add_panel("Gradient flow", self.gradients, BOTTOM)
+        self.gradflow_dock = window.add_panel("Gradient flow", self.gradflow, BOTTOM)
         self.training_dock.raise_()
 
         # The probe measures the weights being trained: a copy taken between steps every
@@ -50,9 +50,9 @@ class Workbench(QObject):
         self._snapshot_timer = QTimer(self)
         self._snapshot_timer.setInterval(SNAPSHOT_INTERVAL_MS)
         self._snapshot_timer.timeout.connect(self._request_snapshot)
-        self.gradients.set_weights_source(self.current_weights)
+        self.gradflow.set_weights_source(self.current_weights)
         self.training.runStarted.connect(self._on_run_started)
-        self.training.gradColumn.connect(self.gradients.add_column)
+        self.training.gradColumn.connect(self.gradflow.add_column)
         self.training.runFinished.connect(self._on_run_finished)
 
         self.experiments = ExperimentsMenu(window)  # Experiments > Degradation..., each in its own window
@@ -123,12 +123,12 @@ class Workbench(QObject):
         entry = self.training.store.active
         if entry is not None:
             self._run_generation[entry.number] = self.window.document.generation
-        self.gradients.begin_run(labels, f"run #{entry.number} ({entry.spec_name})" if entry is not None else "")
+        self.gradflow.begin_run(labels, f"run #{entry.number} ({entry.spec_name})" if entry is not None else "")
         self._snapshot_timer.start()
 
     @Slot()
     def _request_snapshot(self) -> None:
-        if not self.gradients.isVisible():
+        if not self.gradflow.isVisible():
             return  # the panel probes only while shown; don't copy big nets' weights for nothing
         entry = self.training.store.active
         if entry is None:
@@ -146,8 +146,8 @@ class Workbench(QObject):
     def _on_run_finished(self, record) -> None:
         self._snapshot_timer.stop()
         self._live_weights = None
-        self.gradients.end_run()
-        self.gradients.refresh()  # measure the weights the run ended with
+        self.gradflow.end_run()
+        self.gradflow.refresh()  # measure the weights the run ended with
         if self._export_dialog is not None:
             self._export_dialog.refresh_weights()
 
@@ -159,7 +159,7 @@ class Workbench(QObject):
     def shutdown(self) -> None:
         """Stop every background thread (training, probe, export); safe to call twice."""
         self.training.shutdown()
-        self.gradients.shutdown()
+        self.gradflow.shutdown()
         self.experiments.shutdown()
         if self._export_dialog is not None:
             self._export_dialog.shutdown()

@@ -69,7 +69,7 @@ class KeysDialog(QDialog):
 class TourStep:
     title: str
     text: str
-    target: str  # palette, stage, inspector, training, gradients, experiments
+    target: str  # palette, stage, inspector, training, gradflow, experiments
 
 
 TOUR: tuple[TourStep, ...] = (
@@ -84,7 +84,7 @@ TOUR: tuple[TourStep, ...] = (
     TourStep("Training", "Start trains the open network on the built-in shapes images; the loss starts "
              "falling within seconds. Runs stay in the list so you can compare them.", "training"),
     TourStep("Gradient flow", "How much gradient reaches each block: switch skips off and watch the "
-             "early blocks go dark.", "gradients"),
+             "early blocks go dark.", "gradflow"),
     TourStep("Experiments", "Ready-made classroom experiments: Degradation (deeper plain nets train "
              "worse; ResNets don't) and Drop a Block.", "experiments"),
 )
@@ -199,8 +199,8 @@ class TourPanel(QFrame):
         elif target == "inspector":
             w.inspector_dock.raise_()
             widget = w.inspector_dock
-        elif target in ("training", "gradients") and bench is not None:
-            dock = bench.training_dock if target == "training" else bench.gradients_dock
+        elif target in ("training", "gradflow") and bench is not None:
+            dock = bench.training_dock if target == "training" else bench.gradflow_dock
             dock.show()
             dock.raise_()
             widget = dock

@@ -48,12 +48,12 @@ def window(qtbot, tmp_path):
 
 def test_a_skip_clicked_in_the_diagram_changes_the_gradient_profile(qtbot, window):
     bench = window.workbench
-    bench.gradients_dock.raise_()
-    qtbot.waitUntil(lambda: bench.gradients.last_outcome is not None, timeout=30_000)
-    before = bench.gradients.last_outcome
-    with qtbot.waitSignal(bench.gradients.profileUpdated, timeout=30_000):
+    bench.gradflow_dock.raise_()
+    qtbot.waitUntil(lambda: bench.gradflow.last_outcome is not None, timeout=30_000)
+    before = bench.gradflow.last_outcome
+    with qtbot.waitSignal(bench.gradflow.profileUpdated, timeout=30_000):
         window.diagram.toggle_skip(0, 1)
-    after = bench.gradients.last_outcome
+    after = bench.gradflow.last_outcome
     assert after is not before
     assert window.document.spec.block(0, 1).skip is False
     window.document.undo_stack.undo()
@@ -67,14 +67,14 @@ def test_training_streams_gradient_columns_and_offers_its_weights_for_export(qtb
         assert bench.training.start()
     record = done.args[0]
     assert record.status == "finished"
-    heatmap = bench.gradients.heatmap
+    heatmap = bench.gradflow.heatmap
     heatmap.flush()
     recorded = [heatmap.column_label(c) for c in range(heatmap.columns)]
     assert sum(label != "probe" for label in recorded) >= 4  # 8 steps recorded every 2
     assert heatmap.values().shape[0] == 4  # one row per block
     labels = [label for label, _ in bench.weights_sources()]
     assert labels[0].startswith("Fresh") and labels[1].startswith("Run 1: tiny")
-    assert bench.gradients._weights_source().state is record.model_state
+    assert bench.gradflow._weights_source().state is record.model_state
 
 
 def test_closing_mid_run_asks_then_stops_within_two_seconds(qtbot, window, monkeypatch):
@@ -99,8 +99,8 @@ def test_closing_mid_run_asks_then_stops_within_two_seconds(qtbot, window, monke
 
 def test_a_toggle_mid_run_is_measured_at_the_weights_being_trained(qtbot, window):
     bench = window.workbench
-    bench.gradients_dock.raise_()
-    qtbot.waitUntil(lambda: bench.gradients.last_outcome is not None, timeout=30_000)
+    bench.gradflow_dock.raise_()
+    qtbot.waitUntil(lambda: bench.gradflow.last_outcome is not None, timeout=30_000)
     bench.training.form.set_settings(tiny_settings(epochs=500))
     assert bench.training.start()
     entry = bench.training.store.active
@@ -111,7 +111,7 @@ def test_a_toggle_mid_run_is_measured_at_the_weights_being_trained(qtbot, window
         live = bench.current_weights()
         return live is not None and not torch.equal(live.state["fc.weight"], fresh)
     qtbot.waitUntil(copy_is_trained, timeout=30_000)
-    with qtbot.waitSignal(bench.gradients.profileUpdated, timeout=30_000) as shown:
+    with qtbot.waitSignal(bench.gradflow.profileUpdated, timeout=30_000) as shown:
         window.diagram.toggle_skip(1, 1)
     words = shown.args[0].weights
     assert words.startswith(f"trained, run #{entry.number} at step ") and words.endswith("or later (running)")
@@ -121,21 +121,21 @@ def test_a_toggle_mid_run_is_measured_at_the_weights_being_trained(qtbot, window
 
 def test_weights_are_named_and_a_fresh_load_is_never_called_trained(qtbot, window):
     bench = window.workbench
-    bench.gradients_dock.raise_()
-    qtbot.waitUntil(lambda: bench.gradients.last_outcome is not None, timeout=30_000)
-    assert bench.gradients.last_outcome.weights == "fresh He weights, seed 0"
+    bench.gradflow_dock.raise_()
+    qtbot.waitUntil(lambda: bench.gradflow.last_outcome is not None, timeout=30_000)
+    assert bench.gradflow.last_outcome.weights == "fresh He weights, seed 0"
     bench.training.form.set_settings(tiny_settings(epochs=1))
-    with qtbot.waitSignal(bench.gradients.profileUpdated, timeout=60_000) as shown:
+    with qtbot.waitSignal(bench.gradflow.profileUpdated, timeout=60_000) as shown:
         assert bench.training.start()  # the run's end is measured at its final weights
     entry = bench.training.store.latest_with_weights()
     assert shown.args[0].weights == f"trained, run #{entry.number} at step {int(entry.steps.last)} (finished)"
-    with qtbot.waitSignal(bench.gradients.profileUpdated, timeout=30_000) as shown:
+    with qtbot.waitSignal(bench.gradflow.profileUpdated, timeout=30_000) as shown:
         window.diagram.toggle_skip(0, 0)
-    legend = [label.text for _, label in bench.gradients.profile.legend.items]
+    legend = [label.text for _, label in bench.gradflow.profile.legend.items]
     assert legend[0].startswith("before: all skips on · trained, run #")
     assert legend[1].startswith("now: 3 of 4 skips on · trained, run #")
     # the same network loaded afresh (New / Open) has fresh weights, whatever the last run trained
-    with qtbot.waitSignal(bench.gradients.profileUpdated, timeout=30_000) as shown:
+    with qtbot.waitSignal(bench.gradflow.profileUpdated, timeout=30_000) as shown:
         window.document.replace(tiny_spec(), None)
     assert shown.args[0].weights == "fresh He weights, seed 0"
-    assert "trained" not in bench.gradients.status.text()
+    assert "trained" not in bench.gradflow.status.text()

@@ -206,7 +206,7 @@ def test_help_lists_keys_and_the_tour_walks_the_window_then_remembers(qtbot, tmp
             assert not tour.geometry().contains(target.center()), step.target  # it does not hide its subject
             seen.append(step.target)
             tour.next_button.click()
-        assert seen == ["palette", "stage", "inspector", "training", "gradients", "experiments"]
+        assert seen == ["palette", "stage", "inspector", "training", "gradflow", "experiments"]
         assert not tour.isVisible() and not tour.outline.isVisible()
         assert settings.value(TOUR_SEEN_KEY, False, type=bool)
     finally:
@@ -352,7 +352,7 @@ def test_the_error_plot_says_which_line_is_train_and_which_is_test(qtbot):
 def test_close_probe_columns_are_labelled_once(qtbot):
     import numpy as np
 
-    from explorer.ui.gradients.heatmap import PROBE_LABEL, GradientHeatmap
+    from explorer.ui.gradflow.heatmap import PROBE_LABEL, GradientHeatmap
 
     heatmap = GradientHeatmap()
     qtbot.addWidget(heatmap)

@@ -10,8 +10,8 @@ from PySide6.QtGui import QFontMetricsF
 from explorer.spec import BlockKind, NetworkSpec, StemSpec, uniform_stage
 from explorer.train.api import TrainSettings
 from explorer.ui.document import Document
-from explorer.ui.gradients import GradientPanel
-from explorer.ui.gradients.profile import format_power
+from explorer.ui.gradflow import GradflowPanel
+from explorer.ui.gradflow.profile import format_power
 from explorer.ui.plot_style import PlotScaler
 from explorer.ui.presenter import presenter_mode
 from explorer.ui.theme import PRESENTER_SCALE
@@ -59,7 +59,7 @@ def training_sizes(plots: TrainingPlots, curves) -> dict[str, float]:
     }
 
 
-def gradient_sizes(panel: GradientPanel) -> dict[str, float]:
+def gradient_sizes(panel: GradflowPanel) -> dict[str, float]:
     profile, heatmap = panel.profile, panel.heatmap
     for label in (panel.words, heatmap.readout):
         label.ensurePolished()
@@ -103,7 +103,7 @@ def test_training_plots_grow_in_presenter_mode_and_return_exactly(plots):
 
 
 def test_gradient_panel_grows_in_presenter_mode_and_returns_exactly(qtbot):
-    panel = GradientPanel(Document(tiny_spec()))  # never shown: no probe, no torch work
+    panel = GradflowPanel(Document(tiny_spec()))  # never shown: no probe, no torch work
     qtbot.addWidget(panel)
     normal = gradient_sizes(panel)
     presenter_mode().set_on(True)
@@ -118,7 +118,7 @@ def test_gradient_panel_grows_in_presenter_mode_and_returns_exactly(qtbot):
 def test_panels_made_in_presenter_mode_come_up_scaled(qtbot, plots):
     plots, curves = plots
     normal_plots = training_sizes(plots, curves)
-    normal_panel = GradientPanel(Document(tiny_spec()))
+    normal_panel = GradflowPanel(Document(tiny_spec()))
     qtbot.addWidget(normal_panel)
     presenter_mode().set_on(True)
     late = TrainingPlots()
@@ -127,7 +127,7 @@ def test_panels_made_in_presenter_mode_come_up_scaled(qtbot, plots):
     late.show_run(entry)
     assert training_sizes(late, late.curves(entry)) == training_sizes(plots, curves)
     assert_scaled(training_sizes(late, late.curves(entry)), normal_plots)
-    panel = GradientPanel(Document(tiny_spec()))
+    panel = GradflowPanel(Document(tiny_spec()))
     qtbot.addWidget(panel)
     assert gradient_sizes(panel) == gradient_sizes(normal_panel)  # the older one followed the switch
 
@@ -145,7 +145,7 @@ def test_the_window_switch_reaches_the_docked_panels_and_frees_the_diagram(qtbot
     try:
         window.presenter_action.trigger()
         assert tick_points(axis) == pytest.approx(normal * PRESENTER_SCALE)
-        assert tick_points(bench.gradients.profile.plot.getAxis("bottom")) == pytest.approx(
+        assert tick_points(bench.gradflow.profile.plot.getAxis("bottom")) == pytest.approx(
             tick_points(axis) / 9.0 * 10.0)  # the profile's ticks are 10 pt where training's are 9 pt
         # the Blocks panel is a tab beside the Inspector, so the diagram gets its width
         assert window.palette_dock in window.tabifiedDockWidgets(window.inspector_dock)
@@ -167,7 +167,7 @@ def test_profile_ticks_read_as_plain_numbers():
 
 def test_gradient_plots_fit_a_short_wide_dock_in_presenter_mode(qtbot):
     presenter_mode().set_on(True)
-    panel = GradientPanel(Document(tiny_spec()))
+    panel = GradflowPanel(Document(tiny_spec()))
     qtbot.addWidget(panel)
     panel.resize(1600, 440)  # the gradient dock of a 1600x1000 window
     panel.show()

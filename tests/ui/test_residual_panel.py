@@ -5,12 +5,12 @@ import numpy as np
 import pytest
 import torch  # (torch before PySide6)
 
-from explorer.analysis.probe import residual_sizes, seeded_batch
+from explorer.analysis.gradflow import residual_sizes, seeded_batch
 from explorer.nn import build
 from explorer.spec import BlockKind, NetworkSpec, StemSpec, uniform_stage
 from explorer.train.api import GradColumn
 from explorer.ui.document import Document
-from explorer.ui.gradients import GradientPanel
+from explorer.ui.gradflow import GradflowPanel
 from explorer.ui.selection import Selection
 
 TIMEOUT = 30_000
@@ -23,7 +23,7 @@ def small_spec(name="small", kind=BlockKind.BASIC) -> NetworkSpec:
 
 @pytest.fixture
 def panel(qtbot):
-    panel = GradientPanel(Document(small_spec()))
+    panel = GradflowPanel(Document(small_spec()))
     qtbot.addWidget(panel)
     panel.show()
     qtbot.waitUntil(lambda: panel.last_outcome is not None, timeout=TIMEOUT)

@@ -39,7 +39,7 @@ def lower_this_threads_priority(nice: int = TRAINING_NICE) -> None:
 
 def underlying_resnet(model):
     """The explorer ResNet inside ``model`` (through torch.compile's and DDP's wrappers)."""
-    from ...analysis.probe import unwrap  # the one unwrapping rule; torch is loaded by now
+    from ...analysis.gradflow import unwrap  # the one unwrapping rule; torch is loaded by now
 
     base = unwrap(model)
     if not hasattr(base, "apply_spec_skips"):

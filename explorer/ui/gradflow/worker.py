@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import torch  # before PySide6 (docs/ARCHITECTURE.md, "Import order")
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
-from ...analysis.probe import (DEFAULT_BATCH, ProbeCancelled, ProbeResult, activation_bytes_per_image,
+from ...analysis.gradflow import (DEFAULT_BATCH, ProbeCancelled, ProbeResult, activation_bytes_per_image,
                                choose_batch, probe, release_memory, seeded_batch)
 from ...nn import build
 from ...spec import NetworkSpec, analyse

@@ -1,4 +1,4 @@
 """Gradient-flow views: the depth profile, the heatmap and the panel that holds them."""
-from .panel import GradientPanel
+from .panel import GradflowPanel
 
-__all__ = ["GradientPanel"]
+__all__ = ["GradflowPanel"]

@@ -1,6 +1,6 @@
 """The gradient-flow panel: depth profile, heatmap, the numbers in words, skip buttons.
 
-``GradientPanel(document)`` listens to ``document.specChanged`` and re-measures the
+``GradflowPanel(document)`` listens to ``document.specChanged`` and re-measures the
 current design off the GUI thread (``ProbeRunner``: newest request wins and stops the
 older one). The weights come from ``set_weights_source(fn)``: ``fn()`` returns a
 ``Weights`` (a state_dict with its name in words) or None for fresh weights; weights
@@ -45,7 +45,7 @@ VERDICT_COLOURS = {
 }
 
 
-class GradientPanel(QWidget):
+class GradflowPanel(QWidget):
     profileUpdated = Signal(object)  # ProbeOutcome shown in the profile
     probeFailed = Signal(str)
 

@@ -33,7 +33,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .probe import find_blocks
+from .gradflow import find_blocks
 from .records import GradColumn
 
 # Suggested k: a recorded step costs a few kernel launches and a hook call per block

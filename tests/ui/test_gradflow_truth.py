@@ -9,8 +9,8 @@ from PySide6.QtCore import Qt
 from explorer.nn import build
 from explorer.spec import BlockKind, NetworkSpec, StemSpec, preset, uniform_stage
 from explorer.ui.document import Document
-from explorer.ui.gradients import GradientPanel
-from explorer.ui.gradients.weights import Weights
+from explorer.ui.gradflow import GradflowPanel
+from explorer.ui.gradflow.weights import Weights
 
 TIMEOUT = 30_000
 
@@ -26,7 +26,7 @@ def make_panel(qtbot):
     panels = []
 
     def make(spec):
-        panel = GradientPanel(Document(spec))
+        panel = GradflowPanel(Document(spec))
         qtbot.addWidget(panel)
         panel.show()
         panels.append(panel)

@@ -7,7 +7,7 @@ import pytest
 import torch
 from torch import nn
 
-from explorer.analysis.probe import (GradientProbe, ProbeCancelled, activation_bytes_per_image, choose_batch, probe,
+from explorer.analysis.gradflow import (GradientProbe, ProbeCancelled, activation_bytes_per_image, choose_batch, probe,
                                      seeded_batch)
 from explorer.experiments.gradflow import summarise
 from explorer.nn import build

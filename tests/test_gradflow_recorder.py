@@ -7,8 +7,8 @@ import pytest
 import torch
 from torch import nn
 
-from explorer.analysis.probe import probe, residual_sizes, seeded_batch
-from explorer.analysis.recorder import GradientRecorder
+from explorer.analysis.gradflow import probe, residual_sizes, seeded_batch
+from explorer.analysis.gradflow_recorder import GradientRecorder
 from explorer.nn import build
 from explorer.spec import BlockKind, NetworkSpec, StemKind, StemSpec, uniform_stage
 from explorer.train.api import GradColumn

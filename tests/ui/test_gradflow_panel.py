@@ -11,8 +11,8 @@ from explorer.nn import build
 from explorer.spec import BlockKind, NetworkSpec, StemSpec, preset, uniform_stage
 from explorer.train.api import GradColumn
 from explorer.ui.document import Document
-from explorer.ui.gradients import GradientPanel
-from explorer.ui.gradients.weights import Weights
+from explorer.ui.gradflow import GradflowPanel
+from explorer.ui.gradflow.weights import Weights
 
 TIMEOUT = 30_000  # ms; a probe of these nets takes well under a second when the machine is idle
 
@@ -27,7 +27,7 @@ def small_spec(name="small") -> NetworkSpec:
 @pytest.fixture
 def panel(qtbot):
     document = Document(small_spec())
-    panel = GradientPanel(document)
+    panel = GradflowPanel(document)
     qtbot.addWidget(panel)
     panel.show()
     qtbot.waitUntil(lambda: panel.last_outcome is not None, timeout=TIMEOUT)
@@ -52,7 +52,7 @@ def test_toggling_a_skip_in_the_document_updates_the_profile(qtbot, panel):
 
 def test_all_skips_buttons_push_undoable_edits_and_the_words_follow(qtbot):
     document = Document(preset("resnet20"))
-    panel = GradientPanel(document)
+    panel = GradflowPanel(document)
     qtbot.addWidget(panel)
     panel.show()
     try:
@@ -146,7 +146,7 @@ def test_an_invalid_design_keeps_the_last_profile_and_says_why(qtbot, panel):
 
 def test_a_hidden_panel_measures_nothing_until_it_is_shown(qtbot):
     document = Document(small_spec())
-    panel = GradientPanel(document)
+    panel = GradflowPanel(document)
     qtbot.addWidget(panel)
     try:
         document.edit(document.spec.with_skips(False), "All skips off")
