@@ -8,6 +8,7 @@ The trainer (``explorer.train.trainer.Trainer``) is driven like this::
 
     trainer = Trainer(spec, settings, control=TrainControl(), resume=None)
     record = trainer.run(on_event)   # blocks; call from a worker thread in the GUI
+    gen = trainer.steps(on_event)    # or one step per next(gen); StopIteration.value is the record
     trainer.model                    # the nn.Module (valid after run() started)
     trainer.save_checkpoint(path)
 

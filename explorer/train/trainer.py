@@ -6,13 +6,19 @@ and the epoch's loss and correct-count sums stay device tensors. Every
 it for NaN/inf and emits a ``StepMetrics``. After each epoch the sums are read, the
 test split is evaluated and an ``EpochMetrics`` is emitted. Under torchrun the same
 loop runs DDP, every rank on its shard, and the read values are averaged over ranks.
+
+The loop is a generator (``Trainer.steps``): it hands control back to its caller after
+every step, so one thread can drive several trainers in turn (the experiments' arms,
+``experiments/runner.py``); ``Trainer.run`` drives it to the end. Checkpoints and the
+resume are in ``resume.py``.
 """
 from __future__ import annotations
 
 import math
 import time
+from collections.abc import Generator
 from contextlib import nullcontext
-from dataclasses import asdict, replace
+from dataclasses import replace
 
 import numpy as np
 import torch
@@ -24,8 +30,7 @@ from ..spec import NetworkSpec, analyse
 from ..spec.fileformat import to_dict
 from .api import (DeviceOutOfMemory, EpochMetrics, EventSink, NonFiniteLoss, RunFinished, RunRecord,
                   StepMetrics, TrainControl, TrainingError, TrainSettings)
-from .checkpoint import (FORMAT, VERSION, check_optimizer_shapes, read_checkpoint, upgrade_optimizer_state,
-                         validate_checkpoint, write_checkpoint)
+from .checkpoint import read_checkpoint
 from .datasets import ImageData, conform_channels, load_dataset, subsample
 from .device import (amp_dtype, free_cached_memory, is_out_of_memory, resolve_device,
                      use_channels_last)
@@ -35,16 +40,30 @@ from .finetune import count_trainable, keep_frozen_bn_in_eval, read_init_weights
 from .loader import BatchSource
 from .stream_loader import data_wait_note
 from .optim import check_settings, make_optimizer, make_scheduler
+from .resume import Checkpointing
+
+# what Trainer.steps yields (the steps done so far) and returns (the record)
+Steps = Generator[int, None, RunRecord]
 
 
 def run_name(spec: NetworkSpec, s: TrainSettings) -> str:
     return f"{spec.name} · {s.dataset} · {s.optimizer} lr {s.lr:g} · batch {s.batch_size}"
 
 
-class Trainer:
-    """One training run. ``prepare()`` (called by ``run`` if needed) loads the data and
-    builds the model and raises ``SpecError``/``TrainingError`` for anything wrong
-    before the first step; ``run`` then trains and returns the ``RunRecord``."""
+def drive(steps: Steps) -> RunRecord:
+    """Run a ``Trainer.steps`` generator (or anything shaped like it) to its end; its record."""
+    while True:
+        try:
+            next(steps)
+        except StopIteration as end:
+            return end.value
+
+
+class Trainer(Checkpointing):
+    """One training run. ``prepare()`` (called by ``steps``/``run`` if needed) loads the data
+    and builds the model and raises ``SpecError``/``TrainingError`` for anything wrong
+    before the first step; ``steps`` then trains one step per ``next`` and returns the
+    ``RunRecord``, and ``run`` does all of it in one call."""
 
     def __init__(self, spec: NetworkSpec, settings: TrainSettings | None = None,
                  control: TrainControl | None = None, resume=None, *,
@@ -180,6 +199,17 @@ class Trainer:
 
     # -- the loop ---------------------------------------------------------------------
     def run(self, on_event: EventSink | None = None) -> RunRecord:
+        """Train to the end (or to a stop) and return the record."""
+        return drive(self.steps(on_event))
+
+    def steps(self, on_event: EventSink | None = None) -> Steps:
+        """The run as a generator, all its state in this object. Each ``next`` runs one step,
+        its metrics read and any epoch end that follows it, and yields the steps done so far;
+        ``TrainControl.checkpoint`` (stop, pause, calls between steps) runs at the start of the
+        next one. The run ends with ``StopIteration`` carrying the ``RunRecord``, after
+        ``RunFinished`` was emitted. Time spent suspended counts as paused (it is not in the
+        speeds, the ETA or the epoch's seconds). Closing the generator early releases the
+        recorder's hooks and the loader, and leaves the record unfinished."""
         emit = on_event or (lambda event: None)
         self.prepare()
         self._pending_steps: list[int] = []
@@ -192,7 +222,7 @@ class Trainer:
         status, message = "finished", ""
         started = time.perf_counter()
         try:
-            status = self._train(emit)
+            status = yield from self._train(emit)
             message = self._finish_message(status)
         except NonFiniteLoss as err:
             # under DDP every rank checks the same all-reduced losses, so all of them fail here together
@@ -243,17 +273,20 @@ class Trainer:
             return f"stopped at step {self.step} of {self.total_steps}{tail}"
         return f"finished {self.step} steps ({self.epochs_done} epochs){tail}"
 
-    def _train(self, emit) -> str:
+    def _train(self, emit) -> Generator[int, None, str]:
         spe = self.source.steps_per_epoch
         self._stop_asked = False
         self._net.train()
         keep_frozen_bn_in_eval(self._frozen)
+        stepped = False
         while self.step < self.total_steps:
             epoch = self.epochs_done
             t_epoch = time.perf_counter()
             paused_before = self._paused_s
             order = self.source.epoch_indices(epoch)
             while self.batch_in_epoch < spe and self.step < self.total_steps:
+                if stepped:  # the previous step is done, with its read and any epoch end
+                    yield from self._hand_over()
                 t0 = time.perf_counter()
                 go = self.control.checkpoint(self.model)
                 self._paused_s += time.perf_counter() - t0
@@ -262,6 +295,7 @@ class Trainer:
                     return self._stop(emit, t_epoch, paused_before)
                 x, y = self.source.batch(order, self.batch_in_epoch)
                 self._train_step(x, y)
+                stepped = True
                 if len(self._pending_steps) == self.settings.metrics_every:
                     self._read_steps(emit)
                     if self._ranks_agree_to_stop():
@@ -272,7 +306,15 @@ class Trainer:
             self._epoch_seconds += time.perf_counter() - t_epoch - (self._paused_s - paused_before)
             complete = self.batch_in_epoch >= spe
             self._end_epoch(emit, complete)
+        if stepped:
+            yield from self._hand_over()
         return "finished"
+
+    def _hand_over(self) -> Generator[int, None, None]:
+        """Yield to the caller between two steps; the time until it comes back counts as paused."""
+        t0 = time.perf_counter()
+        yield self.step
+        self._paused_s += time.perf_counter() - t0
 
     def _stop(self, emit, t_epoch: float, paused_before: float) -> str:
         self._read_steps(emit)
@@ -410,90 +452,3 @@ class Trainer:
         if count == 0:
             return float("nan"), float("nan")
         return loss_sum / count, wrong / count
-
-    # -- checkpoints ------------------------------------------------------------------
-    def checkpoint_dict(self) -> dict:
-        if not self._prepared:
-            raise TrainingError("nothing to checkpoint: the run has not been prepared")
-        rng = {"torch": torch.get_rng_state(), "augment": self.source.aug_gen.get_state()}
-        if self.device.type == "cuda":
-            rng["cuda"] = torch.cuda.get_rng_state(self.device)
-        return {
-            "format": FORMAT, "version": VERSION, "name": self.record.name,
-            "spec": to_dict(self.spec),
-            "model": {k: v.detach().cpu() for k, v in self.model.state_dict().items()},
-            "optimizer": self.optimizer.state_dict(),
-            "scheduler": self.scheduler.state_dict(),
-            "step": self.step, "epoch": self.epochs_done, "batch_in_epoch": self.batch_in_epoch,
-            "total_steps": self.total_steps,
-            "epoch_sums": [float(self._sum_loss), float(self._sum_correct), self._seen, self._epoch_seconds],
-            "settings": self.settings.to_dict(), "rng": rng, "notes": list(self.notes),
-            "normalisation": self.normalisation.to_dict(),
-            "metrics": {"steps": list(self.record.steps), "losses": list(self.record.losses),
-                        "lrs": list(self.record.lrs), "epochs": [asdict(e) for e in self.record.epochs]},
-        }
-
-    def save_checkpoint(self, path) -> None:
-        """Write everything an exact resume needs (call between steps or after ``run``)."""
-        write_checkpoint(path, self.checkpoint_dict())
-
-    def _load_resume(self, resume) -> None:
-        where = getattr(self, "_resume_path", None) or "checkpoint"
-        if isinstance(resume, dict):
-            validate_checkpoint(resume, where)
-        data = resume if isinstance(resume, dict) else read_checkpoint(resume)
-        try:
-            self.model.load_state_dict(data["model"])
-        except RuntimeError as err:
-            first = str(err).splitlines()[1:2] or [str(err)]
-            raise TrainingError(f"{where} holds weights for a different network than "
-                                f"{self.spec.name}: {first[0].strip()}") from None
-        saved_total = data.get("total_steps", self.total_steps)
-        if self.settings.schedule == "onecycle" and saved_total != self.total_steps:
-            raise TrainingError(f"{where} is a one-cycle run of {saved_total} steps; its schedule cannot "
-                                f"be stretched to {self.total_steps}: resume with the same length")
-        try:
-            self.optimizer.load_state_dict(upgrade_optimizer_state(self.model, data["optimizer"],
-                                                                   int(data.get("version", 1))))
-            self.scheduler.load_state_dict(data["scheduler"])
-            if isinstance(self.scheduler, torch.optim.lr_scheduler.LambdaLR):
-                # the saved lr belongs to the saved length; recompute it for this run's length
-                for group, base, fn in zip(self.optimizer.param_groups, self.scheduler.base_lrs,
-                                           self.scheduler.lr_lambdas):
-                    group["lr"] = base * fn(self.scheduler.last_epoch)
-        except (ValueError, KeyError, RuntimeError, TypeError) as err:
-            raise TrainingError(f"{where}: optimizer state does not fit these settings "
-                                f"(optimizer {self.settings.optimizer}): {err}") from None
-        check_optimizer_shapes(self.model, self.optimizer, where)
-        self.step = int(data["step"])
-        self.epochs_done = int(data["epoch"])
-        self.batch_in_epoch = int(data.get("batch_in_epoch", 0))
-        if self.batch_in_epoch >= self.source.steps_per_epoch:
-            self.epochs_done += 1
-            self.batch_in_epoch = 0
-        loss, correct, seen, seconds = data.get("epoch_sums", [0.0, 0.0, 0, 0.0])
-        if self.batch_in_epoch:
-            self._sum_loss.fill_(loss)
-            self._sum_correct.fill_(int(correct))
-            self._seen = int(seen)
-            self._epoch_seconds = float(seconds)
-        rng = data.get("rng", {})
-        if "torch" in rng:
-            torch.set_rng_state(rng["torch"])
-        if "cuda" in rng and self.device.type == "cuda":
-            torch.cuda.set_rng_state(rng["cuda"], self.device)
-        if "augment" in rng and self.dist.rank == 0:
-            try:
-                self.source.aug_gen.set_state(rng["augment"])
-            except RuntimeError:
-                pass  # saved on another device type: keep this run's own seeded stream
-        elif self.dist.rank:
-            self.source.aug_gen.manual_seed(self.settings.seed * 7919 + self.step * 31 + self.dist.rank)
-        metrics = data.get("metrics", {})
-        self.record.steps = list(metrics.get("steps", []))
-        self.record.losses = list(metrics.get("losses", []))
-        self.record.lrs = list(metrics.get("lrs", []))
-        self.record.epochs = [EpochMetrics(**e) for e in metrics.get("epochs", [])]
-        if self.step >= self.total_steps:
-            raise TrainingError(f"{where} is already at step {self.step} of {self.total_steps}; "
-                                "ask for more epochs or steps to continue")
