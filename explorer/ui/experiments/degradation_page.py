@@ -140,7 +140,7 @@ class DegradationPage(StepwiseRun, QWidget):
                            "appears here at the end.", colour="#555555")
         self._started = time.monotonic()
         self._set_status("Loading the data and building the networks…")
-        self.worker.start(lambda thread_init: self._make_runner(settings, thread_init=thread_init))
+        self.worker.start(lambda: self._make_runner(settings))
         self._update_buttons()
         return True
 

@@ -237,7 +237,7 @@ class DepthSweepPage(StepwiseRun, QWidget):
         self.progress.setValue(0)
         self._started, self._cpu0 = time.monotonic(), time.process_time()
         self._set_status("Loading the data and building the networks…")
-        self.worker.start(lambda thread_init: self._make_runner(settings, thread_init=thread_init))
+        self.worker.start(lambda: self._make_runner(settings))
         self._update_buttons()
         return True
 

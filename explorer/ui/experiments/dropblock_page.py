@@ -285,7 +285,7 @@ class DropBlockPage(MeasuringPage, QWidget):
         self._words_parts = ("Measuring…", "")
         self._render_words()
         self._say("Measuring each block…")
-        self.worker.start(lambda thread_init: DropRunner(jobs, "auto", thread_init=thread_init))
+        self.worker.start(lambda: DropRunner(jobs, "auto"))
         self._update_buttons()
         return True
 

@@ -237,7 +237,7 @@ class LandscapePage(MeasuringPage, QWidget):
         self._render_words()
         self._started = time.monotonic()
         self._say("Loading the data and building the networks…")
-        self.worker.start(lambda thread_init: LandscapeRunner(nets, settings, thread_init=thread_init))
+        self.worker.start(lambda: LandscapeRunner(nets, settings))
         runner = self.runner = self.worker.runner
         self._grids = [s.values for s in runner.surfaces]
         self.view.reset(runner.plan, [n.label for n in runner.nets], [n.kind for n in runner.nets])

@@ -249,7 +249,7 @@ class PrePostPage(StepwiseRun, QWidget):
         self._render_words()
         self._started = time.monotonic()
         self._say("Loading the data, building both nets and measuring their gradients…")
-        self.worker.start(lambda thread_init: self._make_runner(settings, thread_init=thread_init))
+        self.worker.start(lambda: self._make_runner(settings))
         self._update_buttons()
         return True
 

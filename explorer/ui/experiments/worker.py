@@ -1,22 +1,25 @@
-"""Run an experiment's arms off the GUI thread and hand their events to the GUI in batches.
+"""Run an experiment off the GUI thread and hand its events to the GUI in batches.
 
-The arms run on plain Python threads (``experiments.runner.ArmRunner``, Qt-free, the
-same object the CLI uses). They only push events into an ``EventPump``, drained on the
-GUI thread a few times a second into one ``eventsReady`` batch (the same pump as the
-training worker's); ``runEnded`` follows once every thread of the experiment has ended.
+The experiment is a Qt-free runner (``ArmRunner``, ``DropRunner``, ``LandscapeRunner``:
+the same objects the CLI uses). Its blocking ``run(on_event)`` is one low-priority
+``BackgroundTask`` (``ui/background.py``), so the runner and any threads it starts give
+way to the GUI thread. Events go into the task's event pump, drained on the GUI thread a
+few times a second into one ``eventsReady`` batch; ``runEnded`` follows the last batch
+as soon as ``run`` has returned.
 """
 from __future__ import annotations
 
+import sys
 from typing import Callable
 
 from PySide6.QtCore import QObject, Signal, Slot
 
-from ..event_pump import DRAIN_INTERVAL_MS, EventPump
-from ..training.worker import lower_this_threads_priority
+from ..background import BackgroundTask, TaskOutcome
+from ..event_pump import DRAIN_INTERVAL_MS
 
 
 class ExperimentWorker(QObject):
-    """One experiment at a time. ``eventsReady(list[(arm_index, event)])``, ``runEnded(runner)``."""
+    """One experiment at a time. ``eventsReady(list[(index, event)])``, ``runEnded(runner)``."""
 
     eventsReady = Signal(list)
     runEnded = Signal(object)
@@ -24,48 +27,37 @@ class ExperimentWorker(QObject):
     def __init__(self, parent: QObject | None = None, interval_ms: int = DRAIN_INTERVAL_MS):
         super().__init__(parent)
         self.runner = None
-        self._pump = EventPump(self, interval_ms)
-        self._pump.ready.connect(self.eventsReady)
-        self._pump.ticked.connect(self._check_done)
+        self._task = BackgroundTask(self, name="experiment", low_priority=True, interval_ms=interval_ms)
+        self._task.eventsReady.connect(self.eventsReady)
+        self._task.finished.connect(self._on_task_finished)
 
     def is_running(self) -> bool:
         return self.runner is not None
 
     def start(self, make_runner: Callable) -> None:
-        """``make_runner(thread_init)`` returns an unstarted ``ArmRunner``."""
+        """``make_runner()`` returns an unstarted runner (``run(on_event)``, ``stop()``, ``error``)."""
         if self.runner is not None:
             raise RuntimeError("an experiment is already running")
-        # the arms' threads (and the OpenMP threads they start) give way to the GUI thread
-        self.runner = make_runner(lower_this_threads_priority)
-        self._pump.start()
-        self.runner.start(lambda arm, event: self._pump.push((arm, event)))
+        runner = self.runner = make_runner()
+        self._task.start(lambda emit, cancelled: runner.run(lambda index, event: emit((index, event))))
 
     def stop(self) -> None:
         if self.runner is not None:
             self.runner.stop()
 
     def shutdown(self, timeout_s: float = 2.0) -> bool:
-        """Stop every arm and wait for the threads; True when none is left running."""
-        runner = self.runner
-        if runner is None:
+        """Stop the experiment and wait for it; True when nothing of it is left running."""
+        if self.runner is None:
             return True
-        runner.stop()
-        if not runner.join(timeout_s):
-            return False
-        self._finish()
-        return True
+        self.runner.stop()
+        return self._task.shutdown(timeout_s)
 
-    # -- arm threads -> GUI ---------------------------------------------------------
-    @Slot()
-    def _check_done(self) -> None:
-        if self.runner is not None and self.runner.done:
-            self._finish()
-
-    def _finish(self) -> None:
-        runner = self.runner
-        if runner is None:
-            return
-        runner.join()
-        self.runner = None
-        self._pump.stop()  # hands over the last events before runEnded
+    # -- experiment -> GUI ------------------------------------------------------------
+    @Slot(object)
+    def _on_task_finished(self, ended: TaskOutcome) -> None:
+        runner, self.runner = self.runner, None
+        if ended.failed:  # the runners report their own failures in ``error``; this is a bug in one
+            print(ended.traceback_text, file=sys.stderr, end="")
+            if not runner.error:
+                runner.error = f"the experiment stopped by an unexpected error: {ended.error_text}"
         self.runEnded.emit(runner)

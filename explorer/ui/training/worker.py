@@ -1,40 +1,24 @@
-"""Run the Qt-free trainer on a background QThread and hand its events to the GUI in batches.
+"""Run the Qt-free trainer off the GUI thread and hand its events to the GUI in batches.
 
-The training thread only pushes events into an ``EventPump`` (a lock-protected list that
-a GUI-thread timer drains a few times a second into one ``eventsReady`` batch), so the
-GUI sees a handful of updates per second however fast the steps are. Stop, pause and resume go through the trainer's
-``TrainControl``; ``shutdown`` stops the run and waits for the thread, so no QThread is
-ever destroyed while it runs.
+The run is one ``BackgroundTask`` (``ui/background.py``) at low priority: the trainer's
+events go into the task's event pump (drained on the GUI thread a few times a second
+into one ``eventsReady`` batch), so the GUI sees a handful of updates per second however
+fast the steps are; ``runEnded`` follows the last batch as soon as the run has ended.
+Stop, pause and resume go through the trainer's ``TrainControl``; ``shutdown`` stops the
+run and waits for it, and a run still inside a long step is left to end on its own.
 """
 from __future__ import annotations
 
-import os
 import sys
-import threading
 import traceback
 from dataclasses import dataclass
 from typing import Callable
 
-from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Signal, Slot
 
 from ...train.api import RunRecord, TrainControl, TrainingError, TrainSettings
-from ..event_pump import DRAIN_INTERVAL_MS, EventPump
-TRAINING_NICE = 5  # Linux: how much lower than the GUI thread the training threads run
-
-
-def lower_this_threads_priority(nice: int = TRAINING_NICE) -> None:
-    """Let the GUI thread win the CPU when it needs it (training takes what is left).
-
-    Linux applies nice values per thread, and the threads torch's OpenMP pool starts
-    from this thread inherit it. Elsewhere QThread's LowPriority does the same job.
-    """
-    if not sys.platform.startswith("linux") or nice <= 0:
-        return
-    try:
-        tid = threading.get_native_id()
-        os.setpriority(os.PRIO_PROCESS, tid, min(19, os.getpriority(os.PRIO_PROCESS, tid) + nice))
-    except OSError:
-        pass  # not permitted here: run at normal priority
+from ..background import BackgroundTask, TaskOutcome
+from ..event_pump import DRAIN_INTERVAL_MS
 
 
 def underlying_resnet(model):
@@ -61,24 +45,21 @@ class RunOutcome:
     status: str = ""  # finished | stopped | failed (from the record or the error)
 
 
-class _TrainingThread(QThread):
-    """Builds the trainer and runs it; everything the trainer reports goes to ``sink``."""
+class _TrainingRun:
+    """Builds the trainer and runs it (the task's function); everything it reports goes to ``emit``."""
 
-    def __init__(self, spec, settings: TrainSettings, control: TrainControl,
-                 sink: Callable, factory: Callable, extra_sinks: list[Callable]):
-        super().__init__()
-        self.setObjectName("training")
+    def __init__(self, spec, settings: TrainSettings, control: TrainControl, factory: Callable,
+                 extra_sinks: list[Callable]):
         self._spec = spec
         self._settings = settings
         self._control = control
-        self._sink = sink
         self._factory = factory
         self._extra_sinks = extra_sinks
+        self._emit: Callable = lambda event: None
         self.trainer = None
-        self.outcome = RunOutcome()
 
     def _on_event(self, event) -> None:
-        self._sink(event)
+        self._emit(event)
         for sink in self._extra_sinks:
             try:
                 sink(event)
@@ -86,8 +67,8 @@ class _TrainingThread(QThread):
                 print(f"training log: {exc}", file=sys.stderr)
                 self._extra_sinks = [s for s in self._extra_sinks if s is not sink]
 
-    def run(self) -> None:  # noqa: D401 - QThread's entry point, on the training thread
-        lower_this_threads_priority()
+    def __call__(self, emit: Callable, cancelled: Callable[[], bool]) -> RunOutcome:  # on the task's thread
+        self._emit = emit
         try:
             self.trainer = self._factory(self._spec, self._settings, self._control)
             record = self.trainer.run(self._on_event)
@@ -95,13 +76,13 @@ class _TrainingThread(QThread):
                 model = underlying_resnet(self.trainer.model)
                 record.model_state = {k: v.detach().to("cpu", copy=True)
                                       for k, v in model.state_dict().items()}
-            self.outcome = RunOutcome(record=record, status=record.status, error="")
+            return RunOutcome(record=record, status=record.status, error="")
         except (TrainingError, ValueError) as exc:  # SpecError is a ValueError; both name the problem
-            self.outcome = RunOutcome(error=str(exc), status="failed")
+            return RunOutcome(error=str(exc), status="failed")
         except Exception as exc:  # a bug: report it in the panel, keep the app up
             traceback.print_exc()
-            self.outcome = RunOutcome(error=f"training stopped by an unexpected error: "
-                                            f"{type(exc).__name__}: {exc}", status="failed")
+            return RunOutcome(error=f"training stopped by an unexpected error: "
+                                    f"{type(exc).__name__}: {exc}", status="failed")
         finally:
             for sink in self._extra_sinks:
                 close = getattr(sink, "close", None)
@@ -127,14 +108,15 @@ class TrainingWorker(QObject):
                  interval_ms: int = DRAIN_INTERVAL_MS):
         super().__init__(parent)
         self._factory = trainer_factory or default_trainer_factory
-        self._pump = EventPump(self, interval_ms)
-        self._pump.ready.connect(self.eventsReady)
-        self._thread: _TrainingThread | None = None
+        self._task = BackgroundTask(self, name="training", low_priority=True, interval_ms=interval_ms)
+        self._task.eventsReady.connect(self.eventsReady)
+        self._task.finished.connect(self._on_task_finished)
+        self._run: _TrainingRun | None = None
         self.control: TrainControl | None = None
 
     # -- state ------------------------------------------------------------------
     def is_running(self) -> bool:
-        return self._thread is not None
+        return self._task.is_running()
 
     @property
     def paused(self) -> bool:
@@ -142,20 +124,16 @@ class TrainingWorker(QObject):
 
     @property
     def trainer(self):
-        """The running trainer (None before the thread has built it, and between runs)."""
-        return self._thread.trainer if self._thread is not None else None
+        """The running trainer (None before the task has built it, and between runs)."""
+        return self._run.trainer if self._run is not None else None
 
     # -- commands ---------------------------------------------------------------
     def start(self, spec, settings: TrainSettings, extra_sinks: list[Callable] | None = None) -> None:
-        if self._thread is not None:
+        if self._task.is_running():
             raise RuntimeError("a run is already active")
         self.control = TrainControl()
-        thread = _TrainingThread(spec, settings, self.control, self._pump.push, self._factory,
-                                 list(extra_sinks or []))
-        thread.finished.connect(self._on_thread_finished)
-        self._thread = thread
-        self._pump.start()
-        thread.start(QThread.Priority.LowPriority)
+        self._run = _TrainingRun(spec, settings, self.control, self._factory, list(extra_sinks or []))
+        self._task.start(self._run)
 
     def pause(self) -> None:
         if self.control is not None:
@@ -172,40 +150,28 @@ class TrainingWorker(QObject):
 
     def call_between_steps(self, fn: Callable) -> bool:
         """Queue ``fn(resnet)`` for the training thread; False when no run is active."""
-        if self._thread is None or self.control is None:
+        if not self._task.is_running() or self.control is None:
             return False
         self.control.call_between_steps(lambda model: fn(underlying_resnet(model)))
         return True
 
     def shutdown(self, timeout_s: float = 2.0) -> bool:
-        """Stop the run and wait for its thread; True when nothing is running any more."""
-        thread = self._thread
-        if thread is None:
+        """Stop the run and wait for it; True when nothing is running any more.
+
+        A run still inside a long step is left to end on its own (``runEnded`` follows then).
+        """
+        if not self._task.is_running():
             return True
         self.stop()
-        if not thread.wait(max(1, int(timeout_s * 1000))):
-            # Still inside a long step: keep the thread alive until it ends on its own and
-            # let Qt delete it then, rather than destroying a running QThread.
-            thread.setParent(QCoreApplication.instance())
-            thread.finished.connect(thread.deleteLater)
-            return False
-        self._finish()
-        return True
+        return self._task.shutdown(timeout_s)
 
     # -- training thread -> GUI -------------------------------------------------
-    @Slot()
-    def _on_thread_finished(self) -> None:
-        if self._thread is not None and self._thread.isFinished():
-            self._finish()
-
-    def _finish(self) -> None:
-        thread = self._thread
-        if thread is None:
-            return
-        thread.wait()  # finished is emitted just before the thread really ends
-        self._pump.stop()  # hands over the last events before runEnded
-        outcome = thread.outcome
-        self._thread = None
+    @Slot(object)
+    def _on_task_finished(self, ended: TaskOutcome) -> None:
+        outcome = ended.result
+        if ended.failed:  # _TrainingRun catches everything; this would be a bug in it
+            outcome = RunOutcome(error=f"training stopped by an unexpected error: {ended.error_text}",
+                                 status="failed")
+        self._run = None
         self.control = None
         self.runEnded.emit(outcome)
-

@@ -1,0 +1,187 @@
+"""BackgroundTask: the one way work runs off the GUI thread (events in order, a prompt end, cancel, shutdown)."""
+from __future__ import annotations
+
+import os
+import sys
+import threading
+import time
+
+import pytest
+from explorer.ui.background import LOW_PRIORITY_NICE, BackgroundTask
+
+
+@pytest.fixture
+def task(qtbot):
+    t = BackgroundTask(name="test")
+    yield t
+    assert t.shutdown(5.0)
+
+
+def record(task: BackgroundTask) -> list:
+    """Everything the GUI hears, in order: ("events", items) and ("finished", outcome)."""
+    heard = []
+    task.eventsReady.connect(lambda items: heard.append(("events", items, on_gui_thread())))
+    task.finished.connect(lambda outcome: heard.append(("finished", outcome, on_gui_thread())))
+    return heard
+
+
+def on_gui_thread() -> bool:
+    return threading.current_thread() is threading.main_thread()
+
+
+def test_events_arrive_in_order_on_the_gui_thread_and_all_before_finished(qtbot, task):
+    heard = record(task)
+    workers = []
+
+    def fn(emit, cancelled):
+        workers.append(threading.current_thread())
+        for i in range(2000):
+            emit(i)
+        return "done"
+
+    with qtbot.waitSignal(task.finished, timeout=10_000):
+        task.start(fn)
+    assert workers and workers[0] is not threading.main_thread()
+    kinds = [h[0] for h in heard]
+    assert kinds[-1] == "finished" and kinds.count("finished") == 1
+    assert [i for h in heard if h[0] == "events" for i in h[1]] == list(range(2000))
+    assert all(h[2] for h in heard)
+    outcome = heard[-1][1]
+    assert outcome.result == "done" and not outcome.failed and not outcome.cancelled
+    assert not task.is_running()
+
+
+def test_finished_comes_at_once_not_on_the_pumps_next_tick(qtbot):
+    task = BackgroundTask(interval_ms=10_000)  # the pump's timer never fires during this test
+    heard = record(task)
+    go, returned_at = threading.Event(), []
+
+    def fn(emit, cancelled):
+        emit("last words")
+        go.wait(10)
+        returned_at.append(time.perf_counter())
+        return 42
+
+    task.start(fn)
+    qtbot.wait(50)  # the thread is under way, waiting for go
+    arrived = []
+    task.finished.connect(lambda _outcome: arrived.append(time.perf_counter()))
+    with qtbot.waitSignal(task.finished, timeout=5_000):
+        go.set()
+    latency = arrived[0] - returned_at[0]
+    # the end travels as a queued signal: milliseconds, not the pump's interval (10 s here)
+    assert latency < 0.5, latency
+    assert [h[0] for h in heard] == ["events", "finished"] and heard[0][1] == ["last words"]
+    assert heard[1][1].result == 42
+
+
+def test_an_exception_in_fn_is_an_error_outcome_not_a_crash(qtbot, task):
+    heard = record(task)
+
+    def fn(emit, cancelled):
+        emit("before")
+        raise ValueError("the data set is missing")
+
+    with qtbot.waitSignal(task.finished, timeout=10_000) as ended:
+        task.start(fn)
+    outcome = ended.args[0]
+    assert outcome.failed and isinstance(outcome.error, ValueError)
+    assert outcome.error_text == "ValueError: the data set is missing"
+    assert "in fn" in outcome.traceback_text and outcome.result is None
+    assert heard[0][:2] == ("events", ["before"])
+    with qtbot.waitSignal(task.finished, timeout=10_000) as again:  # the task can be used again
+        task.start(lambda emit, cancelled: "fine")
+    assert again.args[0].result == "fine" and not again.args[0].failed
+
+
+def test_cancel_is_seen_by_fn(qtbot, task):
+    heard = record(task)
+
+    def fn(emit, cancelled):
+        emit("waiting")
+        while not cancelled():
+            time.sleep(0.005)
+        return "saw it"
+
+    task.start(fn)
+    qtbot.waitUntil(lambda: any(h[0] == "events" for h in heard), timeout=10_000)
+    assert task.is_running() and not task.cancelled()
+    with qtbot.waitSignal(task.finished, timeout=10_000) as ended:
+        task.cancel()
+    assert ended.args[0].result == "saw it" and ended.args[0].cancelled
+
+
+def test_a_second_start_while_running_is_refused(qtbot, task):
+    go = threading.Event()
+    task.start(lambda emit, cancelled: go.wait(10))
+    with pytest.raises(RuntimeError, match="already running"):
+        task.start(lambda emit, cancelled: None)
+    with qtbot.waitSignal(task.finished, timeout=10_000) as ended:
+        go.set()
+    assert ended.args[0].result is True  # the first fn's, not the refused one's
+
+
+def test_shutdown_cancels_waits_and_reports_the_end_before_it_returns(qtbot, task):
+    heard = record(task)
+    started = threading.Event()
+
+    def fn(emit, cancelled):
+        started.set()
+        while not cancelled():
+            emit("tick")
+            time.sleep(0.01)
+        return "stopped"
+
+    task.start(fn)
+    assert started.wait(10)
+    t0 = time.monotonic()
+    assert task.shutdown(5.0)
+    assert time.monotonic() - t0 < 5.0
+    assert not task.is_running()
+    assert heard[-1][0] == "finished" and heard[-1][1].result == "stopped" and heard[-1][1].cancelled
+    assert all(h[0] == "events" for h in heard[:-1])
+    assert task.shutdown(1.0)  # nothing left
+
+
+def test_a_thread_that_outlasts_shutdown_is_left_to_end_and_never_destroyed_running(qtbot):
+    task = BackgroundTask(name="stubborn")
+    go, ended = threading.Event(), threading.Event()
+
+    def fn(emit, cancelled):  # a long step that does not look at the flag
+        go.wait(20)
+        ended.set()
+        return "late"
+
+    task.start(fn)
+    t0 = time.monotonic()
+    assert not task.shutdown(0.1)
+    assert time.monotonic() - t0 < 2.0  # closing stays fast
+    assert task.is_running()
+    with qtbot.waitSignal(task.finished, timeout=10_000) as late:  # while the task lives, its end is still reported
+        go.set()
+    assert late.args[0].result == "late"
+
+    # the task object goes away while its thread runs: the thread finishes on its own
+    go.clear()
+    ended.clear()
+    task.start(lambda emit, cancelled: (go.wait(20), ended.set()))
+    assert not task.shutdown(0.05)
+    task.deleteLater()
+    del task
+    qtbot.wait(20)  # deferred deletion happens; a destroyed running QThread would abort the process
+    go.set()
+    assert ended.wait(10)
+    qtbot.wait(50)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="nice values per thread are Linux's")
+def test_low_priority_tasks_give_way_to_the_gui_thread_and_others_do_not(qtbot):
+    def my_nice(emit, cancelled):
+        return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+    gui = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    for low, expected in ((True, min(19, gui + LOW_PRIORITY_NICE)), (False, gui)):
+        task = BackgroundTask(low_priority=low)
+        with qtbot.waitSignal(task.finished, timeout=10_000) as ended:
+            task.start(my_nice)
+        assert ended.args[0].result == expected, (low, ended.args[0].result)
