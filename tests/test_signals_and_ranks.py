@@ -52,6 +52,44 @@ def test_two_ctrl_c_while_loading_end_with_a_message_not_a_traceback(tiny_net):
     assert "interrupted" in err and "Traceback" not in err
 
 
+# one step an epoch; a ResNet-20 step on 128 images at 16x16 is long enough for the second press to land in it
+EXPERIMENT = ("experiment", "degradation", "--depths", "8,20", "--epochs", "500", "--dataset", "shapes",
+              "--train-size", "128", "--test-size", "16", "--image-size", "16", "--device", "cpu")
+
+
+def _wait_for_epoch_one(proc):
+    lines = []
+    while not lines or not lines[-1].startswith("epoch   1/500"):
+        line = proc.stdout.readline()
+        assert line, (lines, proc.stderr.read())
+        lines.append(line)
+
+
+def test_first_ctrl_c_stops_an_experiments_arms_after_the_step_and_still_writes_results(tmp_path):
+    proc = _start(*EXPERIMENT, "--save-dir", str(tmp_path))
+    _wait_for_epoch_one(proc)  # every arm is training, on the main thread
+    proc.send_signal(signal.SIGINT)
+    status, out, err = _finish(proc)
+    assert "stopping after this step (Ctrl+C again to interrupt now)" in err and "Traceback" not in err
+    assert status == 0, err
+    assert "interrupted" not in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["plain20.pt", "plain8.pt", "resnet20.pt", "resnet8.pt"]
+    assert out.count("checkpoint: ") == 4 and out.rstrip().endswith(" s)")  # the words, then the time
+
+
+def test_second_ctrl_c_interrupts_an_experiment_with_a_message():
+    proc = _start(*EXPERIMENT)
+    _wait_for_epoch_one(proc)
+    proc.send_signal(signal.SIGINT)
+    assert proc.stderr.readline() == "\n"
+    assert proc.stderr.readline().startswith("stopping after this step")
+    proc.send_signal(signal.SIGINT)
+    status, out, err = _finish(proc)
+    assert status == 130, err
+    assert "Traceback" not in err
+    assert "interrupted" in err or out.rstrip().endswith(" s)")  # or the stop was complete before the second press
+
+
 @pytest.mark.parametrize("argv", [["train", "nonet"], ["train", "resnet20", "--epochs", "x"],
                                   ["gradflow", "resnet20", "--batch", "0"]])
 def test_only_rank_0_reports_a_bad_argument(argv, monkeypatch, capsys):

@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 from dataclasses import replace
 import sys
-import threading
 import time
 
 from . import CliError
@@ -184,7 +183,6 @@ def cmd_degradation(args) -> int:
           f"{settings.recipe_text()} ({settings.recipe} recipe); the arms take turns one step at a time",
           file=out, flush=True)
     table = EpochTable(labels)
-    lock = threading.Lock()
     started = time.perf_counter()
 
     def show(rows) -> None:
@@ -195,13 +193,12 @@ def cmd_degradation(args) -> int:
                   f"({time.perf_counter() - started:.0f} s)", file=out, flush=True)
 
     def on_event(i: int, event) -> None:
-        with lock:
-            if isinstance(event, EpochMetrics):
-                show(table.add(labels[i], event.epoch, event.train_error))
-            elif isinstance(event, RunFinished):
-                if event.status == "failed":
-                    print(f"{labels[i]} failed: {event.message}", file=out, flush=True)
-                show(table.end(labels[i]))
+        if isinstance(event, EpochMetrics):
+            show(table.add(labels[i], event.epoch, event.train_error))
+        elif isinstance(event, RunFinished):
+            if event.status == "failed":
+                print(f"{labels[i]} failed: {event.message}", file=out, flush=True)
+            show(table.end(labels[i]))
 
     runner = degradation_runner(settings)
     outcomes = run_with_sigint(runner, on_event)

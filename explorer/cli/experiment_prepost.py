@@ -6,7 +6,6 @@ command can change without touching the others'.
 from __future__ import annotations
 
 import sys
-import threading
 import time
 
 from .common import add_json_option, print_json, print_words, run_with_sigint
@@ -60,7 +59,6 @@ def cmd_prepost(args) -> int:
           file=out, flush=True)
     table = EpochTable(labels)
     losses: dict[tuple[int, str], float] = {}
-    lock = threading.Lock()
     started = time.perf_counter()
     cpu0 = time.process_time()
 
@@ -72,17 +70,16 @@ def cmd_prepost(args) -> int:
                   f"({time.perf_counter() - started:.0f} s)", file=out, flush=True)
 
     def on_event(i: int, event) -> None:
-        with lock:
-            if isinstance(event, EpochMetrics):
-                losses[(event.epoch, labels[i])] = event.train_loss
-                show(table.add(labels[i], event.epoch, event.train_error))
-            elif isinstance(event, GradientProfile):
-                print(f"{labels[i]} gradient profile at {'initialisation' if event.when == 'init' else 'the end'}:"
-                      f" block norms {_profile_text(event)}", file=out, flush=True)
-            elif isinstance(event, RunFinished):
-                if event.status == "failed":
-                    print(f"{labels[i]} failed: {event.message}", file=out, flush=True)
-                show(table.end(labels[i]))
+        if isinstance(event, EpochMetrics):
+            losses[(event.epoch, labels[i])] = event.train_loss
+            show(table.add(labels[i], event.epoch, event.train_error))
+        elif isinstance(event, GradientProfile):
+            print(f"{labels[i]} gradient profile at {'initialisation' if event.when == 'init' else 'the end'}:"
+                  f" block norms {_profile_text(event)}", file=out, flush=True)
+        elif isinstance(event, RunFinished):
+            if event.status == "failed":
+                print(f"{labels[i]} failed: {event.message}", file=out, flush=True)
+            show(table.end(labels[i]))
 
     runner = prepost_runner(settings)
     run_with_sigint(runner, on_event)

@@ -6,7 +6,6 @@ command can change without touching the others'.
 from __future__ import annotations
 
 import sys
-import threading
 import time
 from dataclasses import replace
 
@@ -98,7 +97,6 @@ def cmd_depth_sweep(args) -> int:
     print(f"depth sweep: {len(runs)} networks, {settings.describe()}; they take turns one step at a time",
           file=out, flush=True)
     table = EpochTable(list(range(len(runs))))
-    lock = threading.Lock()
     started, cpu0 = time.perf_counter(), time.process_time()
 
     def show(rows) -> None:
@@ -106,13 +104,12 @@ def cmd_depth_sweep(args) -> int:
             print(_progress_line(settings, runs, row, epoch, time.perf_counter() - started), file=out, flush=True)
 
     def on_event(i: int, event) -> None:
-        with lock:
-            if isinstance(event, EpochMetrics):
-                show(table.add(i, event.epoch, event.train_error))
-            elif isinstance(event, RunFinished):
-                if event.status == "failed":
-                    print(f"{runs[i][0].label} seed {runs[i][1]} failed: {event.message}", file=out, flush=True)
-                show(table.end(i))
+        if isinstance(event, EpochMetrics):
+            show(table.add(i, event.epoch, event.train_error))
+        elif isinstance(event, RunFinished):
+            if event.status == "failed":
+                print(f"{runs[i][0].label} seed {runs[i][1]} failed: {event.message}", file=out, flush=True)
+            show(table.end(i))
 
     runner = sweep_runner(settings)
     run_with_sigint(runner, on_event)

@@ -167,7 +167,7 @@ def run_label(arm: Arm, seed: int, seeds: int) -> str:
 
 
 def degradation_runner(settings, thread_init=None) -> ArmRunner:
-    """The runs of ``settings`` as an ``ArmRunner``; the data set is loaded once, off the caller's thread.
+    """The runs of ``settings`` as an ``ArmRunner``; the data set is loaded once, in ``run``.
 
     ``settings`` is a ``DegradationSettings`` or anything with the same recipe methods
     (``runs``, ``train_settings(seed)``, ``input_shape``): the depth sweep uses it too.

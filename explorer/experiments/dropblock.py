@@ -26,7 +26,7 @@ from ..train.api import TrainingError
 from ..train.datasets import ImageData, conform_channels
 from ..train.loader import BatchSource
 from .dropblock_words import drop_summary, drop_words  # noqa: F401  (the experiment's words)
-from .jobs import BackgroundJob
+from .jobs import Job
 
 
 class WithoutBranch(nn.Module):
@@ -289,7 +289,7 @@ def load_trained(path: str, net: NetworkSpec | None = None) -> TrainedNet:
                       settings.get("test_size"), Normalisation.from_dict(extras.get("normalisation")))
 
 
-# -- running it off the caller's thread ---------------------------------------------------
+# -- running it as a job (stop, error) ----------------------------------------------------
 
 @dataclass
 class DropJob:
@@ -298,7 +298,7 @@ class DropJob:
     spec: NetworkSpec
     state: dict
     data: ImageData | None = None
-    dataset: str | None = None  # loaded on the worker thread when ``data`` is None
+    dataset: str | None = None  # loaded by the runner when ``data`` is None
     train_size: int | None = None
     test_size: int | None = None
     normalisation: object = None  # as the weights were trained (None: the data's own)
@@ -322,24 +322,22 @@ class DropJob:
         return load_dataset(self.dataset, train_size=self.train_size, test_size=self.test_size, image_size=(h, w))
 
 
-class DropRunner(BackgroundJob):
-    """Measures each job's networks on one thread; the interface of ``ArmRunner`` (start, stop, join,
-    done, stopped, error), so the GUI drives both the same way. Events are
-    ``(job_index, (BlockDrop, baseline_accuracy))``."""
-
-    thread_name = "drop-block"
+class DropRunner(Job):
+    """Measures each job's networks in the thread that calls ``run``; the interface of ``ArmRunner``
+    (run, stop, stopped, error), so the GUI and the CLI drive both the same way; ``stop`` ends it
+    after the block being measured. Events are ``(job_index, (BlockDrop, baseline_accuracy))``."""
 
     def __init__(self, jobs: list[DropJob], device: str = "auto", thread_init=None):
-        super().__init__()
+        super().__init__(thread_init)
         self.jobs = list(jobs)
         self.device = device
         self.results: list[DropResult | None] = [None] * len(self.jobs)
-        self.error = ""
-        self._thread_init = thread_init or (lambda: None)
 
     def run(self, on_event=None) -> list[DropResult | None]:
-        """Start and wait (the CLI's way); Ctrl+C stops after the block being measured."""
-        self.wait(on_event)
+        """Measure every job's network, block by block; the results (None for a job not reached)."""
+        return super().run(on_event)
+
+    def _result(self) -> list[DropResult | None]:
         return self.results
 
     def _work(self, sink) -> None:

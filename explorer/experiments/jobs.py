@@ -1,69 +1,56 @@
-"""What every experiment runner shares: one background thread, a stop flag, join and run.
+"""What every experiment runner shares: ``run`` in the calling thread, a stop flag, the error.
 
-A runner subclasses ``BackgroundJob`` and implements ``_work(sink)``, which must check
-``self.stopped`` often enough to end within a step. ``start`` returns at once (the GUI's
-way); ``run`` starts and waits, and a Ctrl+C while waiting stops the work and re-raises
-(the CLI's way). ``done`` turns true when ``_work`` has returned, however it ended.
+A runner subclasses ``Job`` and implements ``_work(sink)`` and ``_result()``. ``run(on_event)``
+calls the ``thread_init`` the runner was made with, then ``_work``, in the thread that
+calls it, and returns ``_result()``; events reach ``on_event(index, event)`` on that
+thread too. The CLI calls ``run`` on its main thread (Ctrl+C calls ``stop``, see
+``cli/common.py``); the GUI calls it on a background thread of its own.
+
+``stop`` only sets a flag, without a lock, so any thread may call it, and so may a signal
+handler that interrupts ``run`` on the same thread; ``_work`` looks at ``stopped`` often
+enough to end within a step. ``error`` names what kept the work from starting or ending
+(empty when nothing did).
 """
 from __future__ import annotations
 
-import threading
 from abc import ABC, abstractmethod
 from typing import Any, Callable
 
+Sink = Callable[[int, Any], None]
 
-class BackgroundJob(ABC):
-    thread_name = "experiment"
 
-    def __init__(self):
-        self._stop = threading.Event()
-        self._done = threading.Event()
-        self._thread: threading.Thread | None = None
+class Job(ABC):
+    """A stoppable piece of experiment work that ``run`` does in the calling thread; see the module docstring.
+
+    ``thread_init`` (optional) is called first thing in ``run``, on that thread.
+    """
+
+    def __init__(self, thread_init: Callable[[], None] | None = None):
+        self._stop_asked = False  # a plain flag: setting it takes no lock (see the module docstring)
+        self._thread_init = thread_init or (lambda: None)
+        self._ran = False
+        self.error = ""
 
     @abstractmethod
-    def _work(self, sink: Callable[[int, Any], None]) -> None:
-        """The job itself, on the background thread."""
+    def _work(self, sink: Sink) -> None:
+        """The job itself, on the thread that called ``run``."""
 
-    def start(self, on_event: Callable[[int, Any], None] | None = None) -> None:
-        if self._thread is not None:
-            raise RuntimeError("this experiment has already been started")
-        sink = on_event or (lambda index, event: None)
-        self._thread = threading.Thread(target=self._run_work, args=(sink,), name=self.thread_name, daemon=False)
-        self._thread.start()
+    @abstractmethod
+    def _result(self):
+        """What ``run`` returns."""
 
-    def _run_work(self, sink) -> None:
-        try:
-            self._work(sink)
-        finally:
-            self._done.set()
+    def run(self, on_event: Sink | None = None):
+        """Do the job in this thread and return its result (once per runner)."""
+        if self._ran:
+            raise RuntimeError("this experiment has already been run")
+        self._ran = True
+        self._work(on_event or (lambda index, event: None))
+        return self._result()
 
     def stop(self) -> None:
         """Ask the job to end after the step it is in."""
-        self._stop.set()
+        self._stop_asked = True
 
     @property
     def stopped(self) -> bool:
-        return self._stop.is_set()
-
-    @property
-    def done(self) -> bool:
-        """True once the job's threads have ended."""
-        return self._done.is_set()
-
-    def join(self, timeout: float | None = None) -> bool:
-        """Wait for the job; True when nothing of it is left running."""
-        if self._thread is None:
-            return True
-        self._thread.join(timeout)
-        return not self._thread.is_alive()
-
-    def wait(self, on_event: Callable[[int, Any], None] | None = None) -> None:
-        """Start and wait; Ctrl+C stops the job, waits for it and re-raises."""
-        self.start(on_event)
-        try:
-            while not self.join(0.2):
-                continue
-        except KeyboardInterrupt:
-            self.stop()
-            self.join()
-            raise
+        return self._stop_asked

@@ -20,7 +20,7 @@ import numpy as np
 from ..analysis.landscape import GridPlan, empty_grid
 from ..spec import NetworkSpec, SpecError, analyse
 from ..train.api import TrainingError
-from .jobs import BackgroundJob
+from .jobs import Job
 from .landscape_words import SurfaceSummary, json_float, landscape_words, summarise
 
 DEFAULT_POINTS = 25
@@ -165,15 +165,13 @@ class NetSurface:
         return int((~np.isnan(self.values)).sum())
 
 
-class LandscapeRunner(BackgroundJob):
-    """Evaluates every net's grid point by point on one thread, the nets in turns, so their
-    pictures refine together. Events: ``(net_index, GridPoint)``. Stop ends after the point
-    in progress; ``surfaces`` then hold what was measured."""
-
-    thread_name = "landscape"
+class LandscapeRunner(Job):
+    """Evaluates every net's grid point by point in the thread that calls ``run``, the nets in
+    turns, so their pictures refine together. Events: ``(net_index, GridPoint)``. Stop ends
+    after the point in progress; ``surfaces`` then hold what was measured."""
 
     def __init__(self, nets: list[LandscapeNet], settings: LandscapeSettings | None = None, thread_init=None):
-        super().__init__()
+        super().__init__(thread_init)
         if not 1 <= len(nets) <= 2:
             raise SpecError(f"the landscape compares one or two networks, got {len(nets)}", where="landscape")
         self.nets = list(nets)
@@ -184,12 +182,12 @@ class LandscapeRunner(BackgroundJob):
         self.images = 0  # how many images the loss is measured on (known once the data is loaded)
         self.dataset = ""
         self.weights = 0  # parameters of the first net
-        self.error = ""
-        self._thread_init = thread_init or (lambda: None)
 
     def run(self, on_event=None) -> list[NetSurface]:
-        """Start and wait (the CLI's way); Ctrl+C stops after the point in progress."""
-        self.wait(on_event)
+        """Measure every net's grid; the surfaces (what was measured, when stopped)."""
+        return super().run(on_event)
+
+    def _result(self) -> list[NetSurface]:
         return self.surfaces
 
     def _work(self, sink) -> None:

@@ -120,8 +120,9 @@ def _f(x: float):
 class ProbedTrainer:
     """A ``Trainer`` that measures its gradient profile before the first step and after the last.
 
-    ``ArmRunner`` drives it like a trainer (``prepare``, ``run``); the two profiles reach the
-    event sink as ``GradientProfile`` events around the trainer's own events.
+    ``ArmRunner`` drives it like a trainer (``prepare``, then ``steps`` one step at a time);
+    the two profiles reach the event sink as ``GradientProfile`` events around the trainer's
+    own events: the first with the first step, the last with the step that ends the run.
     """
 
     def __init__(self, trainer):
@@ -151,15 +152,21 @@ class ProbedTrainer:
         return GradientProfile(when, list(result.labels), np.asarray(result.block_norms, dtype=np.float64),
                                result.loss)
 
-    def run(self, on_event=None):
+    def steps(self, on_event=None):
+        """``Trainer.steps`` with the profiles around it; returns the trainer's record."""
         sink = on_event or (lambda event: None)
         self.prepare()
         sink(self.init_profile)
-        record = self.trainer.run(sink)
+        record = yield from self.trainer.steps(sink)
         if self.trainer.model is not None and record.status != "failed":
             self.end_profile = self._profile("end")
             sink(self.end_profile)
         return record
+
+    def run(self, on_event=None):
+        from ..train.trainer import drive
+
+        return drive(self.steps(on_event))
 
 
 def prepost_runner(settings: PrePostSettings, thread_init=None) -> ArmRunner:
