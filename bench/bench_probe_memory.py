@@ -113,7 +113,7 @@ APP_SIDE = textwrap.dedent("""
         t = time.perf_counter()
         closed = win.close()
         took = time.perf_counter() - t
-        if not closed or g.runner._thread.isRunning():
+        if not closed or g.runner._task.is_running():
             raise SystemExit("the window refused to close or left the probe thread running")
         return took
 

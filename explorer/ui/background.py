@@ -25,6 +25,7 @@ starts (torch's OpenMP pool, an experiment's arms), QThread's LowPriority elsewh
 from __future__ import annotations
 
 import os
+import queue
 import sys
 import threading
 import traceback
@@ -82,25 +83,55 @@ class TaskOutcome:
 
 
 class _TaskThread(QThread):
-    """Runs one ``fn`` and keeps its outcome; nothing else."""
+    """Runs the functions handed to it, one after another, and reports each end with ``jobEnded``.
 
-    def __init__(self, fn: TaskFn, emit: Emit, cancelled: Cancelled, low_priority: bool):
+    A one-shot thread runs a single function and ends; a kept thread waits for the next
+    one until ``close()``.
+    """
+
+    jobEnded = Signal(int)  # the job's number; emitted on this thread, queued to the task
+
+    def __init__(self, name: str, low_priority: bool, keep: bool):
         super().__init__()
-        self._fn = fn
-        self._emit = emit
-        self._cancelled = cancelled
+        self.setObjectName(name)
         self._low_priority = low_priority
-        self.outcome: TaskOutcome | None = None
+        self._keep = keep
+        self._jobs: queue.SimpleQueue = queue.SimpleQueue()
+        self._job = None  # the job in flight or just ended
+        self.outcome: TaskOutcome | None = None  # the last job's, until the task takes it
+        self.closing = False
+
+    def submit(self, job_id: int, fn: TaskFn, emit: Emit, cancelled: Cancelled) -> None:
+        self._jobs.put((job_id, fn, emit, cancelled))
+
+    def close(self) -> None:
+        """End after the job in flight (a one-shot thread ends after its job anyway)."""
+        self.closing = True
+        self._jobs.put(None)
+
+    def take_outcome(self) -> TaskOutcome | None:
+        """The last job's outcome, once (GUI thread); the job's function is let go here too."""
+        outcome, self.outcome, self._job = self.outcome, None, None
+        return outcome
 
     def run(self) -> None:  # noqa: D401 - QThread's entry point, on the task's thread
         if self._low_priority:
             lower_this_threads_priority()
-        try:
-            outcome = TaskOutcome(result=self._fn(self._emit, self._cancelled))
-        except Exception as exc:  # noqa: BLE001 - the owner hears of it in finished(), the app stays up
-            outcome = TaskOutcome(error=exc)
-        outcome.cancelled = self._cancelled()
-        self.outcome = outcome  # the work itself is let go on the GUI thread (_finish, or deleteLater)
+        while True:
+            job = self._jobs.get()
+            if job is None:
+                return
+            job_id, fn, emit, cancelled = self._job = job  # kept until the GUI thread takes the outcome
+            try:
+                outcome = TaskOutcome(result=fn(emit, cancelled))
+            except Exception as exc:  # noqa: BLE001 - the owner hears of it in finished(), the app stays up
+                outcome = TaskOutcome(error=exc)
+            outcome.cancelled = cancelled()
+            self.outcome = outcome
+            del job, fn, emit, outcome  # freed with the thread's references, on the GUI thread
+            self.jobEnded.emit(job_id)
+            if not self._keep:
+                return
 
 
 class BackgroundTask(QObject):
@@ -108,43 +139,60 @@ class BackgroundTask(QObject):
 
     ``eventsReady(list)`` carries what ``fn`` emitted since the last batch, oldest first;
     ``finished(TaskOutcome)`` follows the last batch, once per ``start``.
+
+    Each ``start`` gets a new thread, unless ``keep_thread``: then one thread runs every
+    start of this task in turn and waits in between, until ``shutdown`` (or this object's
+    end). Work that runs often and briefly (the gradient probe) keeps its thread, so each
+    run finds the same warm per-thread state (memory arena, OpenMP pool).
     """
 
     eventsReady = Signal(list)
     finished = Signal(object)  # TaskOutcome
 
     def __init__(self, parent: QObject | None = None, name: str = "background", low_priority: bool = False,
-                 interval_ms: int = DRAIN_INTERVAL_MS):
+                 interval_ms: int = DRAIN_INTERVAL_MS, keep_thread: bool = False):
         super().__init__(parent)
         self._name = name
         self._low_priority = low_priority
+        self._keep_thread = keep_thread
         self._pump = EventPump(self, interval_ms)
         self._pump.ready.connect(self.eventsReady)
-        self._thread: _TaskThread | None = None
+        self._thread: _TaskThread | None = None  # the thread running a job, or the kept thread waiting for one
+        self._job = 0  # the number of the last job started
+        self._running = False
         self._cancel = threading.Event()
 
     def is_running(self) -> bool:
         """True from ``start`` until ``finished`` has been emitted."""
-        return self._thread is not None
+        return self._running
 
     def cancelled(self) -> bool:
         return self._cancel.is_set()
 
     def start(self, fn: TaskFn) -> None:
-        """Run ``fn(emit, cancelled)`` on a new thread; refused while a task is running."""
-        if self._thread is not None:
+        """Run ``fn(emit, cancelled)`` on the task's thread; refused while a task is running."""
+        if self._running:
             raise RuntimeError(f"the {self._name} task is already running")
-        cancel = self._cancel = threading.Event()  # a fresh flag: a late cancel() of the last task cannot reach this one
-        thread = _TaskThread(fn, self._pump.push, cancel.is_set, self._low_priority)
-        thread.setObjectName(self._name)
+        cancel = self._cancel = threading.Event()  # a fresh flag: a late cancel() of the last run cannot reach this one
+        self._job += 1
+        self._running = True
+        self._pump.start()
+        thread = self._thread
+        if thread is None or thread.closing:
+            thread = self._thread = self._new_thread()
+        thread.submit(self._job, fn, self._pump.push, cancel.is_set)
+
+    def _new_thread(self) -> _TaskThread:
+        thread = _TaskThread(self._name, self._low_priority, self._keep_thread)
         # The application owns the thread while it runs, so neither this object's end nor
         # Python's collection can destroy a running QThread; it is deleted once it has ended.
         thread.setParent(QCoreApplication.instance())
-        thread.finished.connect(self._on_thread_finished)
+        thread.jobEnded.connect(self._on_job_ended)
         thread.finished.connect(thread.deleteLater)
-        self._thread = thread
-        self._pump.start()
+        if self._keep_thread:
+            self.destroyed.connect(thread.close)  # a kept thread must not wait for work forever
         thread.start(QThread.Priority.LowPriority if self._low_priority else QThread.Priority.InheritPriority)
+        return thread
 
     def cancel(self) -> None:
         """Raise the flag ``fn`` reads through ``cancelled()``; safe to call at any time."""
@@ -153,33 +201,39 @@ class BackgroundTask(QObject):
     def shutdown(self, timeout_s: float | None = 2.0) -> bool:
         """Cancel and wait up to ``timeout_s`` (None: as long as it takes); True when nothing runs any more.
 
-        When the thread has ended, ``finished`` is emitted before this returns. When it has
-        not, it is left to end on its own (and ``finished`` follows then, if this task still exists).
+        When the thread has ended, ``finished`` is emitted (if a run was under way) before
+        this returns. When it has not, it is left to end on its own (and ``finished``
+        follows then, if this task still exists). A kept thread ends here too.
         """
         thread = self._thread
         if thread is None:
             return True
         self.cancel()
+        thread.close()
         ended = thread.wait() if timeout_s is None else thread.wait(max(1, int(timeout_s * 1000)))
         if not ended:
             return False
-        self._finish()
+        self._thread = None
+        if self._running:
+            self._finish(thread)
         return True
 
     # -- task thread -> GUI -------------------------------------------------------
-    @Slot()
-    def _on_thread_finished(self) -> None:
-        # A queued signal of a thread already finished by shutdown() finds another thread (or none) here.
-        if self._thread is not None and self._thread.isFinished():
-            self._finish()
+    @Slot(int)
+    def _on_job_ended(self, job: int) -> None:
+        # Job numbers are this task's own: the end of a run that shutdown() has already
+        # handled arrives here late and is ignored. The current run's thread is _thread.
+        if self._running and job == self._job and self._thread is not None:
+            self._finish(self._thread)
 
-    def _finish(self) -> None:
-        thread = self._thread
-        if thread is None:
-            return
-        thread.wait()  # finished is emitted just before the thread really ends
-        outcome = thread.outcome or TaskOutcome(error=RuntimeError("the task ended without an outcome"))
-        thread.outcome = thread._fn = thread._emit = None
+    def _finish(self, thread: _TaskThread) -> None:
+        if not self._keep_thread or thread.closing:
+            thread.wait()  # it ends right after its job
+            if self._thread is thread:
+                self._thread = None
+        outcome = thread.take_outcome()
+        if outcome is None:
+            outcome = TaskOutcome(error=RuntimeError("the task ended without an outcome"))
         self._pump.stop()  # hands over the last items before finished
-        self._thread = None  # before finished: its receivers may start the next task
+        self._running = False  # before finished: its receivers may start the next run
         self.finished.emit(outcome)

@@ -1,57 +1,43 @@
 """The export dialog: format, file, weights and input size; export and verify off the GUI thread.
 
-The export itself (``explorer.export.export_network``) runs in a ``QThread``; the dialog
-shows its progress messages, then the measured difference or the error. Closing the
-dialog while an export runs cancels it (the verifying process is killed) and waits for
-the thread, so no thread outlives the dialog.
+The export itself (``explorer.export.export_network``) is a ``BackgroundTask``; the
+dialog shows its progress messages, then the measured difference or the error. Closing
+the dialog while an export runs cancels it (the verifying process is killed) and waits
+for it, so no thread outlives the dialog.
 """
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 
 import torch  # noqa: F401 - torch before PySide6 (explorer.export imports it anyway)
 
-from PySide6.QtCore import QThread, Qt, Signal, Slot
+from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QHBoxLayout,
                                QLabel, QLayout, QLineEdit, QProgressBar, QPushButton, QVBoxLayout, QWidget)
 
 from ..export import (EXPORT_INSTALL, FORMATS, JIT_DEPRECATION_NOTE, ExportCancelled, ExportError, WeightsError, export_network,
                       load_weights_for, onnx_available, parse_input_shape)
 from ..spec import SpecError, analyse, fmt_shape
+from .background import BackgroundTask, TaskOutcome
 from .folders import remember_folder, start_folder
 
 FILE_ITEM = "Weights file (checkpoint or torchvision state_dict)…"
 
 
-class ExportWorker(QThread):
-    """Runs one export; reports progress text, then ``succeeded(result)`` or ``failed(message)``."""
+def export_task(spec, fmt: str, path: str, state_dict, weights_label: str, input_shape):
+    """The export as a task's function: progress texts are its events, the ``ExportResult`` its result."""
 
-    progress = Signal(str)
-    succeeded = Signal(object)
-    failed = Signal(str)
+    def run(emit, cancelled):
+        return export_network(spec, fmt, path, progress=emit, cancel=cancelled, state_dict=state_dict,
+                              input_shape=input_shape, weights_label=weights_label)
+    return run
 
-    def __init__(self, spec, fmt: str, path: str, state_dict, weights_label: str, input_shape, parent=None):
-        super().__init__(parent)
-        self._args = (spec, fmt, path)
-        self._options = dict(state_dict=state_dict, input_shape=input_shape, weights_label=weights_label)
-        self._cancel = threading.Event()
 
-    def cancel(self) -> None:
-        self._cancel.set()
-
-    def run(self) -> None:
-        try:
-            result = export_network(*self._args, progress=self.progress.emit, cancel=self._cancel.is_set,
-                                    **self._options)
-        except ExportCancelled as err:
-            self.failed.emit(str(err))
-        except (ExportError, SpecError, WeightsError) as err:
-            self.failed.emit(str(err))
-        except Exception as err:  # noqa: BLE001 - an unexpected failure still ends in a message, not a crash
-            self.failed.emit(f"export failed unexpectedly: {type(err).__name__}: {err}")
-        else:
-            self.succeeded.emit(result)
+def failure_message(error: BaseException) -> str:
+    """What the dialog says when an export ended with ``error``."""
+    if isinstance(error, (ExportCancelled, ExportError, SpecError, WeightsError)):
+        return str(error)
+    return f"export failed unexpectedly: {type(error).__name__}: {error}"
 
 
 class ExportDialog(QDialog):
@@ -68,7 +54,9 @@ class ExportDialog(QDialog):
         self._document = document
         self._weights_sources = weights_sources
         self._file_sources: list[tuple[str, dict]] = []
-        self._worker: ExportWorker | None = None
+        self._task = BackgroundTask(self, name="export")
+        self._task.eventsReady.connect(self._on_progress)
+        self._task.finished.connect(self._on_export_ended)
         self.spec = document.spec if document.valid else document.last_valid_spec
 
         layout = QVBoxLayout(self)
@@ -235,7 +223,7 @@ class ExportDialog(QDialog):
     @property
     def running(self) -> bool:
         """True from the start of an export until the dialog has handled its end."""
-        return self._worker is not None
+        return self._task.is_running()
 
     @Slot()
     def start_export(self) -> None:
@@ -257,16 +245,10 @@ class ExportDialog(QDialog):
         state = self.weights_combo.currentData()
         if state is None:
             label = label or "fresh initialisation (seed 0)"
-        worker = ExportWorker(self.spec, self.current_format(), path, state, label, shape, self)
-        worker.progress.connect(self._on_progress)
-        worker.succeeded.connect(self._on_succeeded)
-        worker.failed.connect(self._on_failed)
-        worker.finished.connect(self._on_worker_finished)
-        self._worker = worker
         self._set_busy(True)
         self.result_label.clear()
         self.status_label.setText("Starting…")
-        worker.start()
+        self._task.start(export_task(self.spec, self.current_format(), path, state, label, shape))
 
     def _set_busy(self, busy: bool) -> None:
         self.progress_bar.setVisible(busy)
@@ -275,9 +257,17 @@ class ExportDialog(QDialog):
             widget.setEnabled(not busy)
         self.close_button.setText("Cancel" if busy else "Close")
 
-    @Slot(str)
-    def _on_progress(self, text: str) -> None:
-        self.status_label.setText(text + "…")
+    @Slot(list)
+    def _on_progress(self, texts: list) -> None:
+        self.status_label.setText(texts[-1] + "…")
+
+    @Slot(object)
+    def _on_export_ended(self, outcome: TaskOutcome) -> None:
+        self._set_busy(False)
+        if outcome.failed:
+            self._on_failed(failure_message(outcome.error))
+        else:
+            self._on_succeeded(outcome.result)
 
     @Slot(object)
     def _on_succeeded(self, result) -> None:
@@ -303,30 +293,18 @@ class ExportDialog(QDialog):
         self.status_label.setText("")
         self.exportFailed.emit(message)
 
-    @Slot()
-    def _on_worker_finished(self) -> None:
-        self._set_busy(False)
-        if self._worker is not None:
-            self._worker.deleteLater()
-        self._worker = None
-
     def _show_error(self, message: str) -> None:
         self.result_label.setStyleSheet("color: #b00020;")
         self.result_label.setText(f"<b>Export failed</b>: {_escape(message)}")
 
     # -- closing ---------------------------------------------------------------
     def shutdown(self) -> None:
-        """Cancel a running export and wait for its thread to end."""
-        worker = self._worker
-        if worker is not None:
-            worker.cancel()
-            worker.wait()
-            # The thread has ended; deliver its queued signals now so the dialog's state is final.
-            self._on_worker_finished()
+        """Cancel a running export and wait for it to end (its end is handled before this returns)."""
+        self._task.shutdown(None)
 
     def reject(self) -> None:
-        if self.running and self._worker.isRunning():
-            self._worker.cancel()
+        if self.running:
+            self._task.cancel()
             self.status_label.setText("Cancelling…")
             return
         self.shutdown()

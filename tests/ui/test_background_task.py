@@ -7,6 +7,7 @@ import threading
 import time
 
 import pytest
+import shiboken6
 from explorer.ui.background import LOW_PRIORITY_NICE, BackgroundTask
 
 
@@ -185,3 +186,28 @@ def test_low_priority_tasks_give_way_to_the_gui_thread_and_others_do_not(qtbot):
         with qtbot.waitSignal(task.finished, timeout=10_000) as ended:
             task.start(my_nice)
         assert ended.args[0].result == expected, (low, ended.args[0].result)
+
+
+def test_a_kept_thread_runs_every_start_and_ends_with_shutdown_or_its_task(qtbot):
+    def ident(emit, cancelled):
+        return threading.get_ident()
+
+    task = BackgroundTask(keep_thread=True)
+    idents = []
+    for _ in range(3):
+        with qtbot.waitSignal(task.finished, timeout=10_000) as ended:
+            task.start(ident)
+        idents.append(ended.args[0].result)
+    assert len(set(idents)) == 1 and idents[0] != threading.get_ident()  # one thread, not the GUI's
+    thread = task._thread
+    assert thread.isRunning() and not task.is_running()  # waiting for work, no run under way
+    assert task.shutdown(5.0) and not thread.isRunning()
+    with qtbot.waitSignal(task.finished, timeout=10_000):  # a later start gets a new thread
+        task.start(ident)
+    assert task._thread is not thread and task._thread.isRunning()
+
+    thread = task._thread
+    task.deleteLater()  # gone without shutdown: the kept thread must not wait for work forever
+    del task
+    # it ends, and is deleted once it has
+    qtbot.waitUntil(lambda: not shiboken6.isValid(thread) or not thread.isRunning(), timeout=10_000)

@@ -66,7 +66,7 @@ def test_torchscript_runs_off_the_gui_thread_with_progress(dialog, qtbot, tmp_pa
     dialog.export_button.click()
     assert dialog.running and dialog.progress_bar.isVisible()
     assert not dialog.export_button.isEnabled() and dialog.close_button.text() == "Cancel"
-    dialog._worker.progress.connect(messages.append)
+    dialog._task.eventsReady.connect(messages.extend)
     with qtbot.waitSignal(dialog.exportSucceeded, timeout=120_000):
         pass
     qtbot.waitUntil(lambda: not dialog.running)

@@ -4,7 +4,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch  # (torch before PySide6)
-from PySide6.QtCore import Qt
 
 from explorer.nn import build
 from explorer.spec import BlockKind, NetworkSpec, StemSpec, preset, uniform_stage
@@ -147,8 +146,8 @@ def test_shutdown_stops_a_big_probe_between_blocks(qtbot, make_panel):
     panel.document.replace(preset("resnet1202"), None)
     qtbot.waitUntil(lambda: "forward pass, block" in panel.status.text(), timeout=TIMEOUT)
     ended = []
-    panel.runner._worker.done.connect(ended.append, Qt.ConnectionType.DirectConnection)
-    panel.shutdown()  # returns once the thread has stopped
-    assert not panel.runner._thread.isRunning()
-    assert [o.cancelled for o in ended] == [True]  # stopped mid-way, not run to the end
+    panel.runner._task.finished.connect(ended.append)
+    panel.shutdown()  # returns once the probe has stopped, its end handled
+    assert not panel.runner._task.is_running() and not panel.runner.busy
+    assert [o.result.cancelled for o in ended] == [True]  # stopped mid-way, not run to the end
     assert panel.last_outcome is None

@@ -1,12 +1,13 @@
 """Runs the gradient probe off the GUI thread; the newest request wins and cancels the rest.
 
-``ProbeRunner`` lives on the GUI thread and owns a ``QThread`` with a ``_ProbeWorker``
-in it. ``request(spec, weights)`` never blocks: when the worker is idle the request
-goes straight to it; when it is busy the probe in flight is told to stop (it checks
-between blocks, forward and backward) and the request waits in a single slot that
+``ProbeRunner`` lives on the GUI thread; each probe is one run of a ``BackgroundTask``
+(``ui/background.py``) at normal priority, on a thread the task keeps between probes
+(so each probe finds its memory arena and OpenMP pool warm). ``request(spec, weights)`` never blocks: when
+no probe runs the request starts at once; otherwise the probe in flight is cancelled (it
+checks between blocks, forward and backward) and the request waits in a single slot that
 later requests overwrite. Each request carries a serial number and only the outcome
 of the newest one is reported (``finished``); ``progress`` reports how far the newest
-has got. ``shutdown()`` stops the probe in flight the same way, then the thread.
+has got. ``shutdown()`` cancels the probe in flight the same way and waits for it.
 
 The batch is chosen per network (``probe_batch_size``: at most 32 images, fewer when
 the activations would not fit the probe's memory budget, at most 4 for ImageNet-sized
@@ -14,8 +15,9 @@ inputs to stay interactive). After a probe the worker hands freed memory back to
 system, and it drops its model before building a different one, so a big network's
 probe does not leave the app big.
 
-The worker keeps the last model it built: a skip toggle (same weight layout, same
-weights) only flips switches on it, so the refresh is one forward/backward.
+The runner keeps the last model it built (``_ProbeCache``, used by one probe at a time
+since probes run one after another): a skip toggle (same weight layout, same weights)
+only flips switches on it, so the refresh is one forward/backward.
 """
 from __future__ import annotations
 
@@ -23,17 +25,19 @@ import time
 from dataclasses import dataclass
 
 import torch  # before PySide6 (docs/ARCHITECTURE.md, "Import order")
-from PySide6.QtCore import QObject, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Signal, Slot
 
 from ...analysis.gradflow import (DEFAULT_BATCH, ProbeCancelled, ProbeResult, activation_bytes_per_image,
                                choose_batch, probe, release_memory, seeded_batch)
 from ...nn import build
 from ...spec import NetworkSpec, analyse
+from ..background import BackgroundTask, TaskOutcome
 from .weights import FRESH_SEED, Weights, fresh_words, network_key
 
 PROBE_SEED = 0
 INTERACTIVE_LARGE_BATCH = 4  # images per probe when the input is larger than 64x64
 PROGRESS_INTERVAL_S = 0.1  # at most ten progress reports a second
+PROGRESS_INTERVAL_MS = int(PROGRESS_INTERVAL_S * 1000)  # and the GUI takes them as often
 # Probes whose activations may pass this many bytes give the freed pages back afterwards.
 RELEASE_AFTER_BYTES = 64 * 2 ** 20
 
@@ -80,21 +84,10 @@ class _Request:
     batch_reason: str
 
 
-class _Control:
-    """Shared between the two threads: plain attribute writes, read by the worker between blocks."""
+class _ProbeCache:
+    """The last model and batch the probe used; ``run`` is a probe task's function body."""
 
     def __init__(self):
-        self.latest = 0
-        self.closed = False
-
-
-class _ProbeWorker(QObject):
-    done = Signal(object)  # ProbeOutcome
-    progress = Signal(int, str, int, int)  # serial, phase, done, total
-
-    def __init__(self, control: _Control):
-        super().__init__()
-        self._control = control
         self._model = None
         self._key = None
         self._weights_ref = None
@@ -102,23 +95,20 @@ class _ProbeWorker(QObject):
         self._batch_key = None
         self._batch = None
 
-    @Slot(object)
-    def run(self, req: _Request) -> None:
+    def run(self, req: _Request, emit, cancelled) -> ProbeOutcome:
+        """Probe ``req`` (on the task's thread); progress goes to ``emit`` as (serial, phase, done, total)."""
         start = time.perf_counter()
         last_report = [0.0]
-
-        def should_stop() -> bool:
-            return self._control.closed or self._control.latest > req.serial
 
         def report(phase: str, done: int, total: int) -> None:
             now = time.perf_counter()
             if now - last_report[0] >= PROGRESS_INTERVAL_S or done == total:
                 last_report[0] = now
-                self.progress.emit(req.serial, phase, done, total)
+                emit((req.serial, phase, done, total))
 
-        result, error, cancelled, words = None, "", False, ""
+        result, error, cancelled_, words = None, "", False, ""
         try:
-            if should_stop():
+            if cancelled():
                 raise ProbeCancelled("superseded before it started")
             words = self._model_for(req.spec, req.weights)
             self._model.apply_spec_skips(req.spec)
@@ -130,19 +120,18 @@ class _ProbeWorker(QObject):
                 self._batch_key = key
             # Block inputs only: autograd then skips every weight-gradient kernel (a third
             # less work than a training backward); channels_last is faster on CPU too.
-            result = probe(self._model, *self._batch, weights=False, progress=report, should_stop=should_stop,
+            result = probe(self._model, *self._batch, weights=False, progress=report, should_stop=cancelled,
                            residual=True, images=True)
             result.batch_source = "seeded"
         except ProbeCancelled:
-            cancelled = True
+            cancelled_ = True
         except Exception as err:  # noqa: BLE001 - reported in the panel, never lost in a thread
             self._model = self._key = None
             error = f"{type(err).__name__}: {err}"
-        if req.activation_bytes > RELEASE_AFTER_BYTES or cancelled or error:
+        if req.activation_bytes > RELEASE_AFTER_BYTES or cancelled_ or error:
             release_memory()
-        self.done.emit(ProbeOutcome(req.serial, req.spec, result, words, time.perf_counter() - start,
-                                    error=error, cancelled=cancelled, batch=req.batch,
-                                    batch_reason=req.batch_reason))
+        return ProbeOutcome(req.serial, req.spec, result, words, time.perf_counter() - start,
+                            error=error, cancelled=cancelled_, batch=req.batch, batch_reason=req.batch_reason)
 
     def _model_for(self, spec: NetworkSpec, weights: Weights | None) -> str:
         key = network_key(spec)
@@ -174,22 +163,15 @@ class ProbeRunner(QObject):
     finished = Signal(object)  # ProbeOutcome of the newest request
     busyChanged = Signal(bool)
     progress = Signal(int, str, int, int)  # serial, phase ("forward"/"backward"), done, total
-    _submit = Signal(object)
 
     def __init__(self, parent: QObject | None = None):
         super().__init__(parent)
-        self._control = _Control()
-        self._thread = QThread()
-        self._thread.setObjectName("gradient-probe")
-        self._worker = _ProbeWorker(self._control)
-        self._worker.moveToThread(self._thread)
-        self._submit.connect(self._worker.run)
-        self._worker.done.connect(self._on_done)
-        self._worker.progress.connect(self._on_progress)
-        self._thread.finished.connect(self._worker.deleteLater)
-        self._thread.start()
+        self._cache = _ProbeCache()
+        self._task = BackgroundTask(self, name="gradient-probe", interval_ms=PROGRESS_INTERVAL_MS, keep_thread=True)
+        self._task.eventsReady.connect(self._on_progress)
+        self._task.finished.connect(self._on_done)
         self._serial = 0
-        self._in_flight: int | None = None
+        self._in_flight: _Request | None = None
         self._waiting: _Request | None = None
         self._closed = False
         self.last_request: _Request | None = None
@@ -210,42 +192,46 @@ class ProbeRunner(QObject):
         if self._closed:
             return -1
         self._serial += 1
-        self._control.latest = self._serial
         req = self.last_request = _Request(self._serial, spec, weights, *probe_batch_size(spec))
         if self._in_flight is None:
             self._send(req)
         else:
             self._waiting = req  # replaces any older waiting request
+            self._task.cancel()
         return self._serial
 
     def _send(self, req: _Request) -> None:
         was_busy = self.busy
-        self._in_flight = req.serial
-        self._submit.emit(req)
+        self._in_flight = req
+        cache = self._cache
+        self._task.start(lambda emit, cancelled: cache.run(req, emit, cancelled))
         if not was_busy:
             self.busyChanged.emit(True)
 
-    @Slot(int, str, int, int)
-    def _on_progress(self, serial: int, phase: str, done: int, total: int) -> None:
-        if serial == self._serial and not self._closed:
-            self.progress.emit(serial, phase, done, total)
+    @Slot(list)
+    def _on_progress(self, reports: list) -> None:
+        newest = [r for r in reports if r[0] == self._serial]
+        if newest and not self._closed:
+            self.progress.emit(*newest[-1])
 
     @Slot(object)
-    def _on_done(self, outcome: ProbeOutcome) -> None:
-        self._in_flight = None
+    def _on_done(self, ended: TaskOutcome) -> None:
+        req, self._in_flight = self._in_flight, None
+        outcome = ended.result
+        if ended.failed:  # _ProbeCache.run reports its own errors; this is a bug in it
+            self._cache = _ProbeCache()  # its state is unknown: start afresh
+            outcome = ProbeOutcome(req.serial, req.spec, None, "", 0.0, error=ended.error_text,
+                                   batch=req.batch, batch_reason=req.batch_reason)
         if self._waiting is not None and not self._closed:
-            req, self._waiting = self._waiting, None
-            self._send(req)
+            waiting, self._waiting = self._waiting, None
+            self._send(waiting)
         else:
             self.busyChanged.emit(False)
         if outcome.serial == self._serial and not self._closed and not outcome.cancelled:
             self.finished.emit(outcome)
 
     def shutdown(self) -> None:
-        """Stop the probe in flight (between two blocks), drop the waiting one, stop the thread."""
+        """Stop the probe in flight (between two blocks), drop the waiting one, wait for it to end."""
         self._closed = True
-        self._control.closed = True
         self._waiting = None
-        if self._thread.isRunning():
-            self._thread.quit()
-            self._thread.wait()
+        self._task.shutdown(None)
