@@ -10,25 +10,23 @@ state only.
 """
 from __future__ import annotations
 
-from PySide6.QtCore import QPoint, QPointF, Qt, QTimer, Signal
-from PySide6.QtGui import QKeySequence, QPainter, QTransform
+from PySide6.QtCore import QPoint, QPointF, Qt, Signal
+from PySide6.QtGui import QKeySequence, QPainter
 from PySide6.QtWidgets import QApplication, QGraphicsView, QMenu
 
 from ...spec import BlockKind, edits
 from .. import theme as th
 from ..selection import Selection
 from .export import export_scene
-from .fitting import StageFolding, arrange, fit_zoom, text_scale_at
+from .fitting import StageFolding
 from .layout import HORIZONTAL, VERTICAL, Geometry
 from .menu import context_menu
 from .mime import STAGE_PART, decode_part
 from .scene import DiagramScene
-
-MIN_SCALE, MAX_SCALE = 0.04, 6.0
-AUTO_FIT_MIN = 0.75  # an automatic fit never shrinks text below legibility; scroll instead
+from .view_fit import ViewFitting
 
 
-class DiagramView(QGraphicsView):
+class DiagramView(ViewFitting, QGraphicsView):
     blockActivated = Signal(object)  # Selection of the double-clicked block
 
     def __init__(self, document, parent=None):
@@ -43,17 +41,8 @@ class DiagramView(QGraphicsView):
         self.setAcceptDrops(True)
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setMouseTracking(True)
-        self._user_zoomed = False
-        self._fitted = False  # showing the whole diagram: a resize fits it again
         self.folding = StageFolding(self)
-        self._settle = QTimer(self)  # once a resize settles: columns (and presenter folds) anew
-        self._settle.setSingleShot(True)
-        self._settle.setInterval(250)
-        self._settle.timeout.connect(self._fit_again)
-        self._fit_timer = QTimer(self)  # a fit asked for once queued layout changes have landed
-        self._fit_timer.setSingleShot(True)
-        self._fit_timer.setInterval(50)
-        self._fit_timer.timeout.connect(self.fit_to_window)
+        self._init_fitting()
         self._press = None  # what the left button went down on
         self._moving = None  # (stage, block) being dragged to a new place
         self._pan_from: QPointF | None = None
@@ -131,19 +120,6 @@ class DiagramView(QGraphicsView):
             self.refresh()
             self._refit()
 
-    def reset_view(self) -> None:
-        """Forget collapse state and zoom (after opening another network) and fit it again."""
-        self._scene.clear_collapsed()
-        self.folding.folded.clear()
-        self.folding.enabled = self.presenter()
-        self._user_zoomed = False
-        self._fitted = False
-        self.refresh()
-        if self.presenter():
-            self.fit_to_window()  # the whole network, stages folded as far as legible text needs
-        else:
-            self._refit()
-
     def is_stage_collapsed(self, stage: int) -> bool:
         return self._scene.is_collapsed(stage)
 
@@ -167,54 +143,6 @@ class DiagramView(QGraphicsView):
         self.refresh()
         self._refit()
 
-    def zoom(self) -> float:
-        return self.transform().m11()
-
-    def text_scale(self) -> float:
-        """The diagram's text size on screen relative to normal mode at 100% (zoom x presenter scale)."""
-        return text_scale_at(self, self.zoom())
-
-    def zoom_in(self) -> None:
-        self._zoom_by(1.25, anchor_mouse=False)
-
-    def zoom_out(self) -> None:
-        self._zoom_by(1 / 1.25, anchor_mouse=False)
-
-    def reset_zoom(self) -> None:
-        self._user_zoomed = True
-        self._fitted = False
-        self.resetTransform()
-
-    def fit_to_window(self) -> None:
-        """The whole diagram in the window (never magnified past 150%), again after each resize.
-
-        In presenter mode stages may fold first, so the text stays legible (see ``fitting``).
-        """
-        self._user_zoomed = True
-        if self.presenter() and self.folding.enabled:
-            self.folding.fold_until_legible()  # arranges the columns too
-        else:
-            arrange(self)
-        self._apply_fit()
-
-    def fit_soon(self) -> None:
-        """``fit_to_window`` once the layout changes queued now (dock sizes, fonts) have landed."""
-        self._fit_timer.start()
-
-    def fit_pending(self) -> bool:
-        """True while a fit is still to come: one asked for, or the re-fit after a resize."""
-        return self._fit_timer.isActive() or self._settle.isActive()
-
-    def _apply_fit(self) -> None:
-        zoom = fit_zoom(self)
-        self.setTransform(QTransform.fromScale(zoom, zoom))
-        self.centerOn(self._scene.content_rect.center())
-        self._fitted = True
-
-    def _fit_again(self) -> None:
-        if self._fitted:
-            self.fit_to_window()
-
     def export_image(self, path) -> None:
         """The whole diagram as PNG (2x, for slides) or SVG, chosen by the file's suffix."""
         scene = self._scene
@@ -225,44 +153,6 @@ class DiagramView(QGraphicsView):
             export_scene(scene, path, title=self.document.spec.name)
         finally:
             scene.set_selection(selection)
-
-    def _zoom_by(self, factor: float, anchor_mouse: bool = True) -> None:
-        self._user_zoomed = True
-        self._fitted = False
-        target = min(MAX_SCALE, max(MIN_SCALE, self.zoom() * factor))
-        anchor = self.transformationAnchor()
-        if not anchor_mouse:
-            self.setTransformationAnchor(QGraphicsView.ViewportAnchor.AnchorViewCenter)
-        self.scale(target / self.zoom(), target / self.zoom())
-        self.setTransformationAnchor(anchor)
-
-    def _refit(self) -> None:
-        if self._fitted:
-            self.fit_to_window()  # the whole diagram was shown: show the whole new layout
-        elif not self._user_zoomed:
-            self._auto_fit()
-
-    def _auto_fit(self) -> None:
-        rect = self._scene.content_rect
-        if rect.isEmpty() or self.viewport().width() < 10:
-            return
-        sx = self.viewport().width() / (rect.width() + 40)
-        sy = self.viewport().height() / (rect.height() + 40)
-        scale = max(AUTO_FIT_MIN, min(1.0, sx, sy))
-        self.resetTransform()
-        self.scale(scale, scale)
-        # When it does not all fit, start at the input end of the network.
-        top_left = self.mapToScene(QPoint(0, 0))
-        self.centerOn(self.mapToScene(self.viewport().rect().center()) - top_left + rect.topLeft()
-                      - QPointF(20 / scale, 20 / scale))
-
-    def resizeEvent(self, event) -> None:  # noqa: N802
-        super().resizeEvent(event)
-        if not self._fitted:
-            self._refit()
-            return
-        self._apply_fit()
-        self._settle.start()  # rearranging at every step of a drag would make the diagram jump
 
     # -- edits -------------------------------------------------------------------------------
     def toggle_skip(self, stage: int, block: int) -> None:
