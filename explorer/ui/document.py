@@ -67,8 +67,9 @@ class Document(QObject):
         self._info, self._errors = try_analyse(spec)
         self._last_valid = spec if self._info is not None else None
         self._selection = Selection()
-        # Counts whole-content replacements (new, open): weights trained on an earlier
-        # content never belong to the new one, even when the layouts happen to match.
+        # Counts whole-content replacements (new, open, restore): weights trained on an earlier
+        # content never belong to the new one, even when the layouts happen to match; the
+        # diagram shows a new one as a fresh start does.
         self.generation = 0
         # A bound slot (not a lambda) is disconnected when the document is destroyed, so the
         # stack's last cleanChanged during teardown cannot reach a deleted document.

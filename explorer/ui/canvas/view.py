@@ -43,6 +43,7 @@ class DiagramView(ViewFitting, QGraphicsView):
         self.setMouseTracking(True)
         self.folding = StageFolding(self)
         self._init_fitting()
+        self._generation = document.generation  # a new one: the whole network was replaced
         self._press = None  # what the left button went down on
         self._moving = None  # (stage, block) being dragged to a new place
         self._pan_from: QPointF | None = None
@@ -58,8 +59,9 @@ class DiagramView(ViewFitting, QGraphicsView):
         self._scene.sync(doc.spec, doc.info, doc.errors)
 
     def _on_spec_changed(self, new, old) -> None:
-        if old is not None and new.name != old.name:
-            self.reset_view()  # another network was opened: its stages start in their default state
+        if self.document.generation != self._generation:  # New, Open, Restore: another network
+            self._generation = self.document.generation
+            self.reset_view()
             return
         if old is not None and len(new.stages) != len(old.stages):
             at = next((i for i, (a, b) in enumerate(zip(new.stages, old.stages)) if a != b),

@@ -7,7 +7,10 @@
   (``fit_to_window``); a resize keeps it so, and re-arranges the columns once it settles;
 - ``_user_zoomed``: the user (or a fit) placed the view; nothing moves it on its own.
 
-A view that was never fitted scales itself down on resize, never below ``AUTO_FIT_MIN``.
+Whenever the whole network is replaced (New, Open, Restore; see ``reset_view``) the view
+ends as a fresh start leaves it: collapse state as each stage's default, the columns
+arranged for the window, the whole diagram fitted. A bare view that was never fitted
+(no window around it) scales itself down on resize, never below ``AUTO_FIT_MIN``.
 """
 from __future__ import annotations
 
@@ -39,18 +42,19 @@ class ViewFitting:
         self._fit_timer.timeout.connect(self.fit_to_window)
 
     def reset_view(self) -> None:
-        """Forget collapse state and zoom (after opening another network) and fit it again."""
+        """Another network is open: show it as a fresh start would.
+
+        Each stage back to its default collapse state, presenter mode's folding on again,
+        then ``fit_to_window``: the columns arranged for this window and the whole diagram
+        fitted to it (an automatic fit alone neither re-arranges nor shrinks below 75%,
+        which left part of a larger network off-screen).
+        """
         scene = self.scene()
         scene.clear_collapsed()
         self.folding.folded.clear()
         self.folding.enabled = self.presenter()
-        self._user_zoomed = False
-        self._fitted = False
         self.refresh()
-        if self.presenter():
-            self.fit_to_window()  # the whole network, stages folded as far as legible text needs
-        else:
-            self._refit()
+        self.fit_to_window()
 
     def zoom(self) -> float:
         return self.transform().m11()
