@@ -2,7 +2,11 @@
 
 Stalls: a 10 ms QTimer ticks on the GUI thread; the longest gap between two ticks is the
 worst freeze a user could feel. Each stall figure is compared with the same window idle,
-measured first in the same process. Rows are dicts as in ``sections_cpu.row``.
+measured first in the same process. Rows are dicts as in ``sections_cpu.row``. The
+application object is set up as ``ui/app.py`` sets it up (``app()``): the cycle collector
+runs on the GUI thread, the start-up heap is frozen and torch's compiler stack is imported
+in the background before anything is measured; ``bench/stall_watch.py`` tells why a stall
+happened when one needs explaining.
 """
 from __future__ import annotations
 
@@ -89,8 +93,21 @@ def stall_row(figure: str, busy: list[float], idle: list[float], note: str) -> d
 
 
 def app() -> QApplication:
+    """The QApplication, with the app's collector regime (``ui/app.py``): collection on the GUI
+    thread only, the start-up heap frozen, torch's compiler stack imported in the background
+    (``ui/warm_up.py``); returns once that import is done, as it is a few seconds into a session."""
     torch.set_num_threads(1)
-    return QApplication.instance() or QApplication([])
+    qapp = QApplication.instance() or QApplication([])
+    if getattr(qapp, "_bench_collector", None) is None:
+        from explorer.ui.main_thread_gc import MainThreadCollector
+        from explorer.ui.warm_up import ImportWarmer
+
+        qapp._bench_collector = collector = MainThreadCollector(qapp)
+        collector.freeze()
+        warmer = ImportWarmer(collector, parent=qapp)
+        warmer.start()
+        spin(120, until=lambda: warmer.seconds is not None)
+    return qapp
 
 
 # -- while training ----------------------------------------------------------------------------
@@ -224,9 +241,8 @@ def gui_experiment(quick: bool) -> list[dict]:
     after = (f"; once every arm was stepping (after {all_stepping[0] / 1000:.1f} s: data loaded, nets and "
              f"optimizers built) the longest stall was {max(steady):.0f} ms" if steady else
              "; not every arm reached a step in the window")
-    after += ("; a stack sample during the long stall showed an arm thread inside torch's first "
-              "optimizer construction, which imports torch._dynamo (about a CPU-second of Python, once "
-              "per process) while the GUI thread waits for the interpreter lock")
+    after += ("; torch._dynamo, which the first optimizer imports, was imported in the background "
+              "before the click, as the app does after its first paint")
     return [stall_row("longest GUI stall while the degradation experiment runs", busy, idle,
                       f"the page's default settings ({labels}), stopped after {seconds} s, from the Run click"
                       + after)]

@@ -93,6 +93,12 @@ def run_gui(argv: list[str] | None = None, quit_after: float | None = None) -> i
     if should_show_tour(window.settings):  # the first start for this user: a short tour, once
         window.settings.setValue(TOUR_SEEN_KEY, True)
         QTimer.singleShot(600, window.show_tour)  # once the docks have their sizes
+    # Everything alive now (modules, classes, the main window) lives as long as the app: out of
+    # the collector's way, and torch's compiler stack imported after the first paint (warm_up.py).
+    collector.freeze()
+    from .warm_up import warm_after_first_paint
+
+    warm_after_first_paint(window, collector)
     if quit_after is not None:
         QTimer.singleShot(round(quit_after * 1000), window.close)
     return app.exec()
