@@ -264,3 +264,26 @@ def test_a_probe_can_be_stopped_between_blocks_and_leaves_the_model_untouched():
                                                                                ("backward", 3)]
     for k, v in model.state_dict().items():
         assert torch.equal(v, before[k]), k  # BN statistics restored after the stop
+
+
+def test_memory_goes_back_once_no_probe_follows(monkeypatch):
+    import threading
+
+    import explorer.analysis.gradflow as gradflow
+
+    released = threading.Event()
+    monkeypatch.setattr(gradflow, "release_memory", released.set)
+    gradflow.release_memory_later(delay=0.01)
+    assert released.wait(timeout=30)
+
+
+def test_a_probe_cancels_the_release_it_would_undo(monkeypatch):
+    import explorer.analysis.gradflow as gradflow
+
+    calls = []
+    monkeypatch.setattr(gradflow, "release_memory", lambda: calls.append("released"))
+    gradflow.release_memory_later(delay=600)  # pending while probes follow each other
+    pending = gradflow._release_timer
+    model = build(preset("resnet20"), seed=0)
+    probe(model, input_shape=(3, 32, 32), batch=2)
+    assert pending.finished.is_set() and gradflow._release_timer is None and calls == []

@@ -96,3 +96,15 @@ def test_the_probe_measures_the_same_in_its_own_forward_and_restores_the_model()
     assert from_probe.batch == 8
     for k, v in model.state_dict().items():
         assert torch.equal(v, before[k]), k
+
+
+def test_channels_last_memory_gives_the_same_sizes_as_the_usual_order():
+    """The panel probes in channels_last order; each image's sums do not depend on it."""
+    spec = preset("resnet20")
+    x, _ = seeded_batch(spec.input_shape, 10, 4)
+    usual = residual_sizes(build(spec, seed=0), x)
+    last = residual_sizes(build(spec, seed=0).to(memory_format=torch.channels_last),
+                          x.contiguous(memory_format=torch.channels_last))
+    assert np.isfinite(usual.ratio).all()
+    np.testing.assert_allclose(last.ratio, usual.ratio, rtol=1e-5)
+    np.testing.assert_allclose(last.cosine, usual.cosine, rtol=1e-4, atol=1e-6)

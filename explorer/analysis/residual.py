@@ -64,6 +64,14 @@ def _finite(x) -> float | None:
     return x if np.isfinite(x) else None
 
 
+def _rows(t: torch.Tensor) -> torch.Tensor:
+    """One row per image, without a copy where the memory order allows (the sums below
+    do not depend on the order of an image's values)."""
+    if t.dim() == 4 and not t.is_contiguous() and t.is_contiguous(memory_format=torch.channels_last):
+        return t.permute(0, 2, 3, 1).reshape(t.shape[0], -1)
+    return t.reshape(t.shape[0], -1)
+
+
 class ResidualTap:
     """Forward hooks that measure every block's correction; ``result()`` after the forward.
 
@@ -111,11 +119,12 @@ class ResidualTap:
             if f is None or not self.blocks[i].skip:
                 return
             with torch.no_grad():
-                f2 = f.float().flatten(1)
-                s2 = output.detach().float().flatten(1)
-                fn, sn = f2.norm(dim=1), s2.norm(dim=1)
-                ratio = (fn / sn).mean()
-                cos = ((f2 * s2).sum(1) / (fn * sn)).mean()
+                # One pass over both: per image the 2x2 Gram matrix [[F.F, F.s], [s.F, s.s]].
+                pair = torch.stack([_rows(f.float()), _rows(output.detach().float())], 1)
+                gram = torch.bmm(pair, pair.transpose(1, 2))
+                ff, ss, fs = gram[:, 0, 0], gram[:, 1, 1], gram[:, 0, 1]
+                ratio = (ff / ss).sqrt().mean()
+                cos = (fs / (ff * ss).sqrt()).mean()
                 self._stats[i] = (ratio, cos)
                 if self.images and self._images[i] is not None:
                     self._images[i] += [f[0].float().mean(0), (f[0].float() + output[0].detach().float()).mean(0)]

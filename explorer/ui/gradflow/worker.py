@@ -28,7 +28,8 @@ import torch  # before PySide6 (docs/ARCHITECTURE.md, "Import order")
 from PySide6.QtCore import QObject, Signal, Slot
 
 from ...analysis.gradflow import (DEFAULT_BATCH, ProbeCancelled, ProbeResult, activation_bytes_per_image,
-                               choose_batch, probe, release_memory, seeded_batch)
+                               choose_batch, probe, release_memory, release_memory_later,
+                               seeded_batch)
 from ...nn import build
 from ...spec import NetworkSpec, analyse
 from ..background import BackgroundTask, TaskOutcome
@@ -129,7 +130,7 @@ class _ProbeCache:
             self._model = self._key = None
             error = f"{type(err).__name__}: {err}"
         if req.activation_bytes > RELEASE_AFTER_BYTES or cancelled_ or error:
-            release_memory()
+            release_memory_later()  # not while probes follow each other: each would fault it all in again
         return ProbeOutcome(req.serial, req.spec, result, words, time.perf_counter() - start,
                             error=error, cancelled=cancelled_, batch=req.batch, batch_reason=req.batch_reason)
 
