@@ -59,7 +59,9 @@ def bench_probe(repeats: int) -> None:
     rows = [("bare forward+backward", bare),
             ("probe: blocks + weights", lambda: probe(model, x, y)),
             ("probe: block inputs only", lambda: probe(model, x, y, weights=False)),
-            ("probe as the panel runs it", lambda: probe(model_cl, x_cl, y, weights=False))]
+            ("probe, block inputs, cl", lambda: probe(model_cl, x_cl, y, weights=False)),
+            ("probe as the panel runs it", lambda: probe(model_cl, x_cl, y, weights=False, residual=True,
+                                                         images=True))]
     for _, fn in rows:
         fn()  # warm-up
     print(f"[probe] resnet56, batch 32, {torch.get_num_threads()} torch threads, median of {repeats}:")
@@ -69,7 +71,8 @@ def bench_probe(repeats: int) -> None:
         base = base or (wall, cpu)
         print(f"  {label:<27} wall {wall * 1000:7.1f} ms  cpu {cpu * 1000:7.1f} ms  "
               f"ratio to bare: wall {wall / base[0]:.2f}x, cpu {cpu / base[1]:.2f}x")
-    print("  (the panel's probe: autograd computes no weight gradients, model and batch channels_last;")
+    print("  (the panel's probe: autograd computes no weight gradients, model and batch channels_last (cl),")
+    print("   residual sizes and block maps from the same forward;")
     print("   on a busy machine trust the cpu column: with one torch thread it is the idle wall time)")
 
 

@@ -263,3 +263,22 @@ def test_ddp_shards_cover_the_epoch_once():
                           seed=3, rank=r, world_size=2).epoch_indices(0) for r in range(2)]
     assert len(shards[0]) == len(shards[1]) == 50
     assert sorted(torch.cat(shards).tolist()) == list(range(100))
+
+
+def test_digits_are_read_as_scikit_learn_reads_them_without_importing_it():
+    import subprocess
+    import sys
+
+    from sklearn.datasets import load_digits
+
+    from explorer.train.datasets.procedural import digits_arrays
+
+    images, target = digits_arrays()
+    bunch = load_digits()
+    assert images.dtype == bunch.images.dtype and np.array_equal(images, bunch.images)
+    assert np.array_equal(target, bunch.target)
+    code = ("import sys; from explorer.train.datasets.procedural import load_digits32; load_digits32(); "
+            "print('sklearn' in sys.modules)")
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=root)
+    assert out.stdout.strip() == "False"

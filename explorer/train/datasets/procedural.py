@@ -10,6 +10,10 @@ or a position. Train and test splits use different fixed seeds: the same set eve
 """
 from __future__ import annotations
 
+import gzip
+import importlib.util
+import os
+
 import numpy as np
 import torch
 
@@ -106,20 +110,38 @@ def make_shapes(train_size: int = 10_000, test_size: int = 2_000) -> ImageData:
                      as_uint8_images(x_test), torch.from_numpy(y_test))
 
 
-def load_digits32(test_fraction: float = 0.2) -> ImageData:
-    """scikit-learn's 8x8 handwritten digits (1,797 images), bilinearly resized to 32x32 grey."""
+def digits_arrays() -> tuple[np.ndarray, np.ndarray]:
+    """scikit-learn's digits: images [N, 8, 8] (0 to 16, float64) and labels, as ``load_digits`` gives them.
+
+    Read from the file scikit-learn ships, the way ``load_digits`` reads it, without importing
+    scikit-learn: that import brings in SciPy, about a thousand modules and most of a CPU-second,
+    at the start of every first experiment on digits. ``load_digits`` itself only if the file moved.
+    """
+    found = importlib.util.find_spec("sklearn")  # finds the package without importing it
+    for folder in (found.submodule_search_locations or []) if found is not None else []:
+        path = os.path.join(folder, "datasets", "data", "digits.csv.gz")
+        if os.path.isfile(path):
+            with gzip.open(path, "rt") as fh:
+                data = np.loadtxt(fh, delimiter=",")
+            return data[:, :-1].reshape(-1, 8, 8), data[:, -1].astype(int)
     from sklearn.datasets import load_digits
 
     bunch = load_digits()
-    images = torch.from_numpy(bunch.images.astype(np.float32) / 16.0)[:, None]  # [N, 1, 8, 8], 0..1
+    return bunch.images, bunch.target
+
+
+def load_digits32(test_fraction: float = 0.2) -> ImageData:
+    """scikit-learn's 8x8 handwritten digits (1,797 images), bilinearly resized to 32x32 grey."""
+    pixels, target = digits_arrays()
+    images = torch.from_numpy(pixels.astype(np.float32) / 16.0)[:, None]  # [N, 1, 8, 8], 0..1
     big = torch.nn.functional.interpolate(images, size=(SIZE, SIZE), mode="bilinear", align_corners=False)
     x = (big.clamp(0, 1) * 255).round().to(torch.uint8)
-    y = torch.from_numpy(bunch.target.astype(np.int64))
+    y = torch.from_numpy(target.astype(np.int64))
     # A fixed stratified split: the same test images every time.
     rng = np.random.default_rng(1234)
     test_idx = []
     for label in range(10):
-        rows = np.flatnonzero(bunch.target == label)
+        rows = np.flatnonzero(target == label)
         test_idx.extend(rng.choice(rows, size=int(round(len(rows) * test_fraction)), replace=False))
     is_test = np.zeros(len(y), dtype=bool)
     is_test[test_idx] = True
