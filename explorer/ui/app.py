@@ -15,20 +15,24 @@ def _palette():
     """A calm light palette on the Fusion style; the same on every desktop (or none)."""
     from PySide6.QtGui import QColor, QPalette
 
+    from .theme import COLOUR
+
     pal = QPalette()
     role, group = QPalette.ColorRole, QPalette.ColorGroup
     colours = {
-        role.Window: "#eef0f3", role.WindowText: "#1d232b", role.Base: "#ffffff",
-        role.AlternateBase: "#f5f7fa", role.ToolTipBase: "#fffbe6", role.ToolTipText: "#1d232b",
-        role.Text: "#1d232b", role.Button: "#e6e9ee", role.ButtonText: "#1d232b",
-        role.BrightText: "#c62828", role.Highlight: "#2f6fb5", role.HighlightedText: "#ffffff",
-        role.Link: "#1e63b0", role.PlaceholderText: "#7b8490", role.Mid: "#b7bec7",
-        role.Dark: "#8d96a1", role.Light: "#ffffff", role.Midlight: "#f3f5f8", role.Shadow: "#5b6470",
+        role.Window: COLOUR.window, role.WindowText: COLOUR.ink, role.Text: COLOUR.ink,
+        role.Base: COLOUR.field, role.AlternateBase: COLOUR.field_alternate,
+        role.ToolTipBase: COLOUR.note_fill, role.ToolTipText: COLOUR.ink,
+        role.Button: COLOUR.button, role.ButtonText: COLOUR.ink, role.BrightText: COLOUR.bright_text,
+        role.Highlight: COLOUR.selection, role.HighlightedText: COLOUR.selection_text,
+        role.Link: COLOUR.link, role.PlaceholderText: COLOUR.placeholder_text,
+        role.Light: COLOUR.bevel_light, role.Midlight: COLOUR.bevel_midlight, role.Mid: COLOUR.bevel_mid,
+        role.Dark: COLOUR.bevel_dark, role.Shadow: COLOUR.bevel_shadow,
     }
     for r, c in colours.items():
         pal.setColor(r, QColor(c))
     for r in (role.WindowText, role.Text, role.ButtonText):
-        pal.setColor(group.Disabled, r, QColor("#9aa1a9"))
+        pal.setColor(group.Disabled, r, QColor(COLOUR.disabled_text))
     return pal
 
 

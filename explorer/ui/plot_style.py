@@ -16,7 +16,7 @@ import shiboken6
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont, QFontMetricsF
 
-from .theme import PLOT_LABEL, PLOT_TEXT, TICK_POINTS, css_points, point_font
+from .theme import COLOUR, TICK_POINTS, css_points, point_font
 
 
 class ShrinkableLabel(pg.LabelItem):
@@ -106,7 +106,7 @@ class PlotScaler:
             applier(scale)
 
     def title(self, plot, text: str, points: float, short: str | None = None,
-              colour: str = PLOT_TEXT) -> Callable[[str, str | None], None]:
+              colour: str = COLOUR.plot_text) -> Callable[[str, str | None], None]:
         """Size ``plot``'s title; ``short`` replaces it when the plot is too narrow for ``text``.
 
         Returns a setter ``set_text(text, short=None)`` that changes the words and keeps the size.
@@ -145,7 +145,7 @@ class PlotScaler:
         return set_text
 
     def axis(self, axis, label: str | None, label_points: float = 10.0, tick_points: float = TICK_POINTS,
-             colour: str = PLOT_LABEL, density: bool = True, short: str | None = None) -> None:
+             colour: str = COLOUR.plot_label, density: bool = True, short: str | None = None) -> None:
         """Label text and tick font of one axis.
 
         ``density`` thins pyqtgraph's ticks as they grow; ``short`` replaces the label when
