@@ -16,12 +16,12 @@ from PySide6.QtWidgets import QWidget
 from ...experiments.arms import Arm
 from ..plot_style import PlotScaler
 from ..presenter import follow_presenter
-from ..theme import Theme
+from ..theme import COLOUR, Theme
 from ..training.plots import EpochAxis
 
-PLAIN_TONES = ("#f4a259", "#d2761c", "#9c4a00")  # light to strong orange
-RESNET_TONES = ("#7fb2e5", "#2f6fb5", "#123f7a")  # light to strong blue
-PREACT_TONES = ("#7fcf9f", "#2e8b57", "#0f5132")  # light to strong green: pre-activation ResNets
+PLAIN_TONES = (COLOUR.arm_plain_light, COLOUR.arm_plain, COLOUR.arm_plain_strong)  # orange
+RESNET_TONES = (COLOUR.arm_resnet_light, COLOUR.arm_resnet, COLOUR.arm_resnet_strong)  # blue
+PREACT_TONES = (COLOUR.arm_preact_light, COLOUR.arm_preact, COLOUR.arm_preact_strong)  # green
 VIEWS = {"error": ("Training error per epoch", "training error (%)"),
          "loss": ("Training loss (smoothed)", "training loss"),
          "accuracy": ("Test accuracy per epoch", "test accuracy (%)")}
@@ -60,7 +60,7 @@ class ArmCurves(pg.PlotWidget):
     """``set_arms`` once per run, then ``add_epoch`` / ``add_steps`` as the events arrive."""
 
     def __init__(self, parent: QWidget | None = None):
-        super().__init__(parent, background="w", axisItems={"bottom": EpochAxis("bottom")})
+        super().__init__(parent, background=COLOUR.plot_background, axisItems={"bottom": EpochAxis("bottom")})
         self.plot = self.getPlotItem()
         self.plot.showGrid(x=True, y=True, alpha=0.25)
         self.plot.setMenuEnabled(False)
@@ -72,7 +72,7 @@ class ArmCurves(pg.PlotWidget):
         self._set_title = self.scaler.title(self.plot, VIEWS["error"][0], 13.0)
         for name in ("bottom", "left"):
             axis = self.plot.getAxis(name)
-            axis.setPen(pg.mkPen("#777777"))
+            axis.setPen(pg.mkPen(COLOUR.plot_axis))
             axis.setStyle(maxTickLevel=0)  # major ticks only
         self.scaler.axis(self.plot.getAxis("bottom"), "epoch", label_points=11.0, tick_points=10.0)
         self._left_label = VIEWS["error"][1]
@@ -89,7 +89,8 @@ class ArmCurves(pg.PlotWidget):
 
     def _set_left_label(self) -> None:
         size = 11.0 * self.theme.scale
-        self.plot.getAxis("left").setLabel(VIEWS[self.view][1], color="#333333", **{"font-size": f"{size:.1f}pt"})
+        self.plot.getAxis("left").setLabel(VIEWS[self.view][1], color=COLOUR.plot_label,
+                                           **{"font-size": f"{size:.1f}pt"})
 
     @Slot(bool)
     def set_presenter(self, on: bool) -> None:

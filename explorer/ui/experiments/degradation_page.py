@@ -18,7 +18,7 @@ from ...train.api import EpochMetrics, RunFinished, StepMetrics
 from ...train.clock import clock
 from ...train.datasets import DatasetError
 from ..presenter import follow_presenter
-from ..theme import Theme
+from ..theme import COLOUR, Theme
 from .curves import ArmCurves
 from .forms import DegradationForm
 from .page_parts import (StepwiseRun, centred_label, plots_column, progress_bar, run_stop_buttons, say, scale_font,
@@ -36,8 +36,10 @@ INTRO = ("Plain nets and ResNets of two depths train side by side on the same da
          "than the shallower one? Does the deeper ResNet?")
 # green only when both halves showed; amber when the run was too short for one of them or
 # did not separate the kinds; dark red when the plain nets ended alike
-VERDICT_COLOURS = {"shown": "#1b5e20", "mostly": "#1b5e20", "plain_only": "#7a4a00", "too_early": "#7a4a00",
-                   "mixed": "#7a4a00", "not_shown": "#7a0014", "no_verdict": "#333333"}
+VERDICT_COLOURS = {"shown": COLOUR.verdict_good, "mostly": COLOUR.verdict_good,
+                   "plain_only": COLOUR.verdict_partial, "too_early": COLOUR.verdict_partial,
+                   "mixed": COLOUR.verdict_partial, "not_shown": COLOUR.verdict_bad,
+                   "no_verdict": COLOUR.verdict_none}
 
 
 
@@ -66,7 +68,7 @@ class DegradationPage(StepwiseRun, QWidget):
         self._stopping = False
         self._scale = 1.0
         self._verdict_parts = ("Press Run: the result appears here in words when the arms have finished.",
-                               "", "#555555", False)
+                               "", COLOUR.waiting_words, False)
         self._build()
         follow_presenter(self.set_presenter)
         self._update_buttons()
@@ -108,7 +110,8 @@ class DegradationPage(StepwiseRun, QWidget):
         scale_font(self.values, VALUE_POINTS * self._scale)
         self._render_verdict()
 
-    def _show_verdict(self, headline: str, details: str = "", colour: str = "#333333", bold: bool = False) -> None:
+    def _show_verdict(self, headline: str, details: str = "", colour: str = COLOUR.verdict_none,
+                      bold: bool = False) -> None:
         self._verdict_parts = (headline, details, colour, bold)
         self._render_verdict()
 
@@ -137,7 +140,7 @@ class DegradationPage(StepwiseRun, QWidget):
         self.curves2.set_arms(arms, settings.epochs)
         self._show_values()
         self._show_verdict(f"Running {len(arms)} networks for {settings.epochs} epochs; the result "
-                           "appears here at the end.", colour="#555555")
+                           "appears here at the end.", colour=COLOUR.waiting_words)
         self._started = time.monotonic()
         self._set_status("Loading the data and building the networks…")
         self.worker.start(lambda: self._make_runner(settings))
@@ -196,7 +199,7 @@ class DegradationPage(StepwiseRun, QWidget):
         self._update_buttons()
         if runner.error:
             self._set_status(runner.error, error=True)
-            self._show_verdict("No result: the experiment could not start.", runner.error, "#7a0014")
+            self._show_verdict("No result: the experiment could not start.", runner.error, COLOUR.error_text)
             self.finished.emit(None)
             return
         settings = self.settings_used
@@ -212,4 +215,4 @@ class DegradationPage(StepwiseRun, QWidget):
     def show_verdict(self, verdict) -> None:
         """The words of ``verdict``, headline in the colour of its outcome."""
         self._show_verdict(verdict.headline, " ".join(verdict.details),
-                           VERDICT_COLOURS.get(verdict.outcome, "#333333"), bold=True)
+                           VERDICT_COLOURS.get(verdict.outcome, COLOUR.verdict_none), bold=True)

@@ -22,7 +22,7 @@ from ...train.api import EpochMetrics, RunFinished, StepMetrics
 from ...train.clock import clock
 from ...train.datasets import DatasetError
 from ..presenter import follow_presenter
-from ..theme import Theme
+from ..theme import COLOUR, Theme
 from .degradation_page import DETAIL_POINTS, VERDICT_COLOURS, VERDICT_POINTS
 from .forms import SweepForm
 from .page_parts import (StepwiseRun, centred_label, plots_column, progress_bar, run_stop_buttons, say, scale_font,
@@ -64,7 +64,8 @@ class DepthSweepPage(StepwiseRun, QWidget):
         self._cpu0 = 0.0
         self._stopping = False
         self._scale = 1.0
-        self._words = ("Press Run: the result appears here in words when the sweep has ended.", "", "#555555")
+        self._words = ("Press Run: the result appears here in words when the sweep has ended.", "",
+                       COLOUR.waiting_words)
         self._build(choose_folder)
         self._form_timer = QTimer(self)
         self._form_timer.setSingleShot(True)
@@ -121,7 +122,7 @@ class DepthSweepPage(StepwiseRun, QWidget):
         scale_font(self.legend, 12.0 * self._scale)
         self._render_words()
 
-    def _say(self, headline: str, details: str = "", colour: str = "#333333") -> None:
+    def _say(self, headline: str, details: str = "", colour: str = COLOUR.verdict_none) -> None:
         self._words = (headline, details, colour)
         self._render_words()
 
@@ -155,7 +156,8 @@ class DepthSweepPage(StepwiseRun, QWidget):
 
     def show_verdict(self, verdict) -> None:
         self.verdict = verdict
-        self._say(verdict.headline, " ".join(verdict.details), VERDICT_COLOURS.get(verdict.outcome, "#333333"))
+        self._say(verdict.headline, " ".join(verdict.details),
+                  VERDICT_COLOURS.get(verdict.outcome, COLOUR.verdict_none))
 
     def selected_depth(self) -> int | None:
         if self.result is None:
@@ -233,7 +235,7 @@ class DepthSweepPage(StepwiseRun, QWidget):
         live = SweepResult(settings, [ArmResult(arm, status="running", seed=seed) for arm, seed in runs], "running")
         self.show_result(live, f"Measuring now: {settings.describe()}.")
         self._say(f"Training {len(runs)} networks for {settings.epochs} epochs; the result appears here at the end.",
-                  colour="#555555")
+                  colour=COLOUR.waiting_words)
         self.progress.setValue(0)
         self._started, self._cpu0 = time.monotonic(), time.process_time()
         self._set_status("Loading the data and building the networks…")
@@ -279,7 +281,7 @@ class DepthSweepPage(StepwiseRun, QWidget):
         self._update_buttons()
         if runner.error:
             self._set_status(runner.error, error=True)
-            self._say("No result: the sweep could not start.", runner.error, "#7a0014")
+            self._say("No result: the sweep could not start.", runner.error, COLOUR.error_text)
             self.finished.emit(None)
             return
         result = sweep_result(self.settings_used, runner, time.monotonic() - self._started,

@@ -20,8 +20,7 @@ from ...spec import preset, preset_names
 from ...train.api import TrainingError
 from ..plot_style import PlotScaler
 from ..presenter import follow_presenter
-from ..theme import Theme
-from .curves import PLAIN_TONES, RESNET_TONES
+from ..theme import COLOUR, Theme
 from .page_parts import (MeasuringPage, centred_label, checkpoint_rows, plots_column, run_stop_buttons,
                          settings_column, side_by_side, status_line, words_label)
 from .worker import ExperimentWorker
@@ -29,14 +28,14 @@ from .worker import ExperimentWorker
 INTRO = ("Take a trained ResNet and its plain twin and remove one block at a time: a residual block "
          "loses its branch and keeps its shortcut; a plain block is taken out where its input and output "
          "shapes match. The bars show how many points of test accuracy each removal costs.")
-COLOURS = (RESNET_TONES[1], PLAIN_TONES[1])
+COLOURS = (COLOUR.arm_resnet, COLOUR.arm_plain)
 
 
 class DropBars(pg.PlotWidget):
     """Accuracy lost per removed block: one bar per block and network; x marks blocks that cannot go."""
 
     def __init__(self, parent: QWidget | None = None):
-        super().__init__(parent, background="w")
+        super().__init__(parent, background=COLOUR.plot_background)
         self.plot = self.getPlotItem()
         self.plot.showGrid(y=True, alpha=0.25)
         self.plot.setMenuEnabled(False)
@@ -46,7 +45,7 @@ class DropBars(pg.PlotWidget):
         self.scaler.title(self.plot, "Test accuracy lost when one block is removed", 13.0)
         for name, label in (("bottom", "block (stage.block)"), ("left", "accuracy lost (points)")):
             axis = self.plot.getAxis(name)
-            axis.setPen(pg.mkPen("#777777"))
+            axis.setPen(pg.mkPen(COLOUR.plot_axis))
             axis.setStyle(maxTickLevel=0)
             self.scaler.axis(axis, label, label_points=11.0, tick_points=10.0, density=False)
         self.theme = Theme()
@@ -93,8 +92,9 @@ class DropBars(pg.PlotWidget):
             fixed = [i for i, v in enumerate(lost) if v is None]
             if fixed:
                 self.plot.addItem(pg.ScatterPlotItem(x=x[fixed], y=[0.0] * len(fixed), symbol="x",
-                                                     size=14 * self.theme.scale, pen=pg.mkPen("#555555", width=2),
-                                                     brush=pg.mkBrush("#555555")))
+                                                     size=14 * self.theme.scale,
+                                                     pen=pg.mkPen(COLOUR.not_removable, width=2),
+                                                     brush=pg.mkBrush(COLOUR.not_removable)))
         labels = []
         source = next((d for d in self.drops if len(d) == count), [])
         for slot, d in enumerate(source, 1):
@@ -112,7 +112,7 @@ class DropBars(pg.PlotWidget):
     def legend_html(self) -> str:
         parts = [f"<span style='color:{COLOURS[i % len(COLOURS)]}'>■</span>&nbsp;{escape(name)}"
                  for i, name in enumerate(self.names)]
-        parts.append("<span style='color:#555555'>✕</span>&nbsp;cannot be removed")
+        parts.append(f"<span style='color:{COLOUR.not_removable}'>✕</span>&nbsp;cannot be removed")
         return "&nbsp;&nbsp;&nbsp;&nbsp; ".join(parts)
 
 

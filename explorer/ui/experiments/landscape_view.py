@@ -18,14 +18,13 @@ from PySide6.QtWidgets import QGridLayout, QWidget
 from ...analysis.landscape import GridPlan, preview
 from ..plot_style import PlotScaler
 from ..presenter import follow_presenter
-from ..theme import Theme
-from .curves import PLAIN_TONES, PREACT_TONES, RESNET_TONES
+from ..theme import COLOUR, Theme
 
 COLOUR_MAP = "viridis"
 
 
 def net_colour(kind: str) -> str:
-    return {"plain": PLAIN_TONES[1], "preact": PREACT_TONES[1]}.get(kind, RESNET_TONES[1])
+    return {"plain": COLOUR.arm_plain, "preact": COLOUR.arm_preact}.get(kind, COLOUR.arm_resnet)
 
 
 def shared_levels(grids: list[np.ndarray | None]) -> tuple[float, float] | None:
@@ -42,7 +41,7 @@ def shared_levels(grids: list[np.ndarray | None]) -> tuple[float, float] | None:
 def _style_axes(plot, scaler: PlotScaler, bottom: str, left: str | None) -> None:
     for name, label in (("bottom", bottom), ("left", left)):
         axis = plot.getAxis(name)
-        axis.setPen(pg.mkPen("#777777"))
+        axis.setPen(pg.mkPen(COLOUR.plot_axis))
         axis.setStyle(maxTickLevel=0)
         axis.enableAutoSIPrefix(False)
         scaler.axis(axis, label, label_points=11.0, tick_points=10.0)
@@ -68,7 +67,7 @@ class LandscapeView(QWidget):
         self.contours: list[pg.IsocurveItem] = []
         self._titles = []
         for k in range(2):
-            widget = pg.PlotWidget(background="w")
+            widget = pg.PlotWidget(background=COLOUR.plot_background)
             plot = widget.getPlotItem()
             plot.setMenuEnabled(False)
             plot.hideButtons()
@@ -78,10 +77,11 @@ class LandscapeView(QWidget):
             _style_axes(plot, self.scaler, "direction 1", "direction 2" if k == 0 else None)
             image = pg.ImageItem()
             plot.addItem(image)
-            contour = pg.IsocurveItem(pen=pg.mkPen("w", width=2))
+            contour = pg.IsocurveItem(pen=pg.mkPen(COLOUR.landscape_mark, width=2))
             contour.setParentItem(image)
-            centre = pg.ScatterPlotItem(x=[0.0], y=[0.0], symbol="+", size=16, pen=pg.mkPen("w", width=2),
-                                        brush=pg.mkBrush("w"))
+            centre = pg.ScatterPlotItem(x=[0.0], y=[0.0], symbol="+", size=16,
+                                        pen=pg.mkPen(COLOUR.landscape_mark, width=2),
+                                        brush=pg.mkBrush(COLOUR.landscape_mark))
             centre.setZValue(10)
             plot.addItem(centre)
             layout.addWidget(widget, 0, k)
@@ -91,7 +91,7 @@ class LandscapeView(QWidget):
         self.colour_bar = pg.ColorBarItem(values=(0, 1), colorMap=COLOUR_MAP, interactive=False,
                                           label="log10 training loss")
         self.colour_bar.setImageItem(self.images, insert_in=self.maps[1].getPlotItem())
-        self.slice = pg.PlotWidget(background="w")
+        self.slice = pg.PlotWidget(background=COLOUR.plot_background)
         sp = self.slice.getPlotItem()
         sp.setMenuEnabled(False)
         sp.hideButtons()

@@ -10,9 +10,9 @@ from PySide6.QtWidgets import (QFileDialog, QFormLayout, QHBoxLayout, QLabel, QL
                                QLineEdit, QProgressBar, QPushButton, QVBoxLayout, QWidget)
 
 from ..stop_on_close import stop_and_close
-from ..theme import Theme
+from ..theme import COLOUR, Theme
 
-ERROR_STYLE = "color: #7A0014;"
+ERROR_STYLE = f"color: {COLOUR.error_text};"
 
 
 def run_stop_buttons(page, run_text: str, run_tip: str = "", stop_tip: str = "") -> QHBoxLayout:
@@ -87,13 +87,13 @@ def centred_label() -> QLabel:
 
 
 def words_html(headline: str, details: str, headline_points: float, detail_points: float,
-               colour: str = "#1d232b", bold: bool = True) -> str:
+               colour: str = COLOUR.ink, bold: bool = True) -> str:
     """The headline large (bold unless told), the explanation smaller (sizes already scaled for a projector)."""
     weight = "bold" if bold else "normal"
     html = (f"<div style='font-size:{headline_points:.1f}pt; font-weight:{weight}; color:{colour}'>"
             f"{escape(headline)}</div>")
     if details:
-        html += f"<div style='font-size:{detail_points:.1f}pt; color:#333333'>{escape(details)}</div>"
+        html += f"<div style='font-size:{detail_points:.1f}pt; color:{COLOUR.verdict_detail}'>{escape(details)}</div>"
     return html
 
 

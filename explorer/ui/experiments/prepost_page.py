@@ -26,7 +26,7 @@ from ...spec import SpecError
 from ...train.api import EpochMetrics, RunFinished, StepMetrics
 from ..plot_style import PlotScaler
 from ..presenter import follow_presenter
-from ..theme import Theme
+from ..theme import COLOUR, Theme
 from .curves import ArmCurves, arm_colour
 from .page_parts import (StepwiseRun, centred_label, plots_column, progress_bar, run_stop_buttons, say, scale_font,
                          settings_column, side_by_side, status_line, words_html, words_label)
@@ -38,15 +38,16 @@ INTRO = ("A post-activation ResNet and its pre-activation twin (BN and ReLU move
 WORDS_POINTS = 16.0
 DETAIL_POINTS = 12.0
 VALUE_POINTS = 13.0
-VERDICT_COLOURS = {"pre_lower": "#1b5e20", "pre_faster": "#1b5e20", "post_lower": "#7a4a00",
-                   "post_faster": "#7a4a00", "no_difference": "#333333", "no_verdict": "#333333"}
+VERDICT_COLOURS = {"pre_lower": COLOUR.verdict_good, "pre_faster": COLOUR.verdict_good,
+                   "post_lower": COLOUR.verdict_partial, "post_faster": COLOUR.verdict_partial,
+                   "no_difference": COLOUR.verdict_none, "no_verdict": COLOUR.verdict_none}
 
 
 class ProfilePlot(pg.PlotWidget):
     """Per-block input-gradient norms (log scale): dashed at initialisation, solid at the end."""
 
     def __init__(self, parent: QWidget | None = None):
-        super().__init__(parent, background="w")
+        super().__init__(parent, background=COLOUR.plot_background)
         self.plot = self.getPlotItem()
         self.plot.showGrid(x=True, y=True, alpha=0.25)
         self.plot.setMenuEnabled(False)
@@ -56,7 +57,7 @@ class ProfilePlot(pg.PlotWidget):
         self.scaler.title(self.plot, "Gradient profile: ||dL/dx|| at each block's input", 13.0)
         for name, label in (("bottom", "block (input side → output side)"), ("left", "gradient norm")):
             axis = self.plot.getAxis(name)
-            axis.setPen(pg.mkPen("#777777"))
+            axis.setPen(pg.mkPen(COLOUR.plot_axis))
             axis.setStyle(maxTickLevel=0)
             axis.enableAutoSIPrefix(False)  # the ticks are written out (0.002), no "(x0.001)" in the label
             self.scaler.axis(axis, label, label_points=11.0, tick_points=10.0)
@@ -178,7 +179,7 @@ class PrePostPage(StepwiseRun, QWidget):
         self._stopping = False
         self._scale = 1.0
         self._words_parts = ("Press Run: the result appears here in words when both nets have finished.", "",
-                             "#555555")
+                             COLOUR.waiting_words)
         self._build()
         follow_presenter(self.set_presenter)
         self._update_buttons()
@@ -245,7 +246,7 @@ class PrePostPage(StepwiseRun, QWidget):
         self.profile_legend.setText(self.profiles.legend_html())
         self._show_values()
         self._words_parts = (f"Training {arms[0].label} and {arms[1].label} for {settings.epochs} epochs; the "
-                             "result appears here at the end.", "", "#555555")
+                             "result appears here at the end.", "", COLOUR.waiting_words)
         self._render_words()
         self._started = time.monotonic()
         self._say("Loading the data, building both nets and measuring their gradients…")
@@ -287,7 +288,7 @@ class PrePostPage(StepwiseRun, QWidget):
         self._update_buttons()
         if runner.error:
             self._say(runner.error, error=True)
-            self._words_parts = ("No result: the experiment could not start.", runner.error, "#7a0014")
+            self._words_parts = ("No result: the experiment could not start.", runner.error, COLOUR.error_text)
             self._render_words()
             self.finished.emit(None)
             return
@@ -298,6 +299,6 @@ class PrePostPage(StepwiseRun, QWidget):
             self.progress.setValue(self.progress.maximum())
         self._say(f"{'Stopped' if runner.stopped else 'Finished'} after {time.monotonic() - self._started:.0f} s.")
         self._words_parts = (verdict.headline, " ".join(verdict.details),
-                             VERDICT_COLOURS.get(verdict.outcome, "#333333"))
+                             VERDICT_COLOURS.get(verdict.outcome, COLOUR.verdict_none))
         self._render_words()
         self.finished.emit(verdict)

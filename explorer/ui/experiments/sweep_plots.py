@@ -14,11 +14,10 @@ from PySide6.QtWidgets import QWidget
 
 from ..plot_style import PlotScaler
 from ..presenter import follow_presenter
-from ..theme import Theme
+from ..theme import COLOUR, Theme
 from ..training.plots import EpochAxis
-from .curves import PLAIN_TONES, RESNET_TONES
 
-COLOURS = {"plain": PLAIN_TONES[1], "resnet": RESNET_TONES[1]}
+COLOURS = {"plain": COLOUR.arm_plain, "resnet": COLOUR.arm_resnet}
 NAMES = {"plain": "plain", "resnet": "ResNet"}
 METRICS = (("train", "training", Qt.PenStyle.SolidLine), ("test", "test", Qt.PenStyle.DashLine))
 
@@ -38,7 +37,7 @@ def legend_html(seeds: int = 1) -> str:
 
 class _Plot(pg.PlotWidget):
     def __init__(self, title: str, bottom: str, parent: QWidget | None = None, axis_items=None):
-        super().__init__(parent, background="w", axisItems=axis_items or {})
+        super().__init__(parent, background=COLOUR.plot_background, axisItems=axis_items or {})
         self.plot = self.getPlotItem()
         self.plot.showGrid(x=True, y=True, alpha=0.25)
         self.plot.setMenuEnabled(False)
@@ -49,7 +48,7 @@ class _Plot(pg.PlotWidget):
         self.set_title = self.scaler.title(self.plot, title, 13.0)
         for name, label in (("bottom", bottom), ("left", "error (%)")):
             axis = self.plot.getAxis(name)
-            axis.setPen(pg.mkPen("#777777"))
+            axis.setPen(pg.mkPen(COLOUR.plot_axis))
             axis.setStyle(maxTickLevel=0)
             self.scaler.axis(axis, label, label_points=11.0, tick_points=10.0, density=name == "left")
         self.theme = Theme()
@@ -79,7 +78,7 @@ class SweepPlot(_Plot):
         self.result = None
         self.selected: int | None = None
         self.lines: dict[tuple[str, str], pg.PlotDataItem] = {}
-        self.marker = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen("#888888", width=1.5,
+        self.marker = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen(COLOUR.sweep_marker, width=1.5,
                                                                            style=Qt.PenStyle.DotLine))
         self.scene().sigMouseClicked.connect(self._on_click)
         follow_presenter(self._on_presenter)
@@ -109,9 +108,10 @@ class SweepPlot(_Plot):
                 x = np.array([p.depth for p in pts], dtype=float)
                 y = 100.0 * np.array([p.mean for p in pts])
                 colour = QColor(COLOURS[kind])
+                fill = colour if metric == "train" else QColor(COLOUR.hollow_marker)
                 item = pg.PlotDataItem(x, y, pen=self._pen(kind, style), symbol="o",
                                        symbolSize=9 * self.theme.scale, symbolPen=pg.mkPen(colour, width=2),
-                                       symbolBrush=pg.mkBrush(colour) if metric == "train" else pg.mkBrush("w"),
+                                       symbolBrush=pg.mkBrush(fill),
                                        name=f"{NAMES[kind]}, {metric}")
                 self.plot.addItem(item)
                 self.lines[(kind, metric)] = item
