@@ -20,7 +20,7 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from ..plot_style import PlotScaler
 from ..presenter import follow_presenter
-from ..theme import Theme
+from ..theme import COLOUR, Theme
 
 LEVELS = (-6.0, 2.0)
 MAX_COLUMNS = 4096
@@ -96,7 +96,7 @@ class GradientHeatmap(QWidget):
         self._probe_lines: list[pg.InfiniteLine] = []
 
         self.view = pg.GraphicsLayoutWidget()
-        self.view.setBackground("w")
+        self.view.setBackground(COLOUR.plot_background)
         self.scaler = PlotScaler()
         self._plot = self.view.addPlot(axisItems={"bottom": _ColumnAxis(self), "left": _BlockAxis(self)})
         self._set_title = self.scaler.title(self._plot, title, 12.0, short=f"{quantity} over training")
@@ -142,7 +142,7 @@ class GradientHeatmap(QWidget):
     def set_presenter(self, on: bool) -> None:
         theme = Theme(presenter=on)
         self.scaler.apply(theme.scale)
-        self.readout.setStyleSheet(f"font-size: {11 * theme.scale:.1f}pt; color: #333;")
+        self.readout.setStyleSheet(f"font-size: {11 * theme.scale:.1f}pt; color: {COLOUR.caption};")
         self._probe_pen_width = theme.line(2.0)
         self._mark_probe_columns()
 
@@ -237,7 +237,7 @@ class GradientHeatmap(QWidget):
         probes = [i for i, label in enumerate(self._labels) if label == PROBE_LABEL]
         if len(probes) == len(self._labels):
             return  # only probes: no training columns to tell them apart from
-        pen = pg.mkPen("w", width=self._probe_pen_width)
+        pen = pg.mkPen(COLOUR.probe_column, width=self._probe_pen_width)
         for col in probes[-40:]:
             for x in (col, col + 1):
                 line = pg.InfiniteLine(pos=x, angle=90, pen=pen, movable=False)

@@ -34,14 +34,16 @@ from PySide6.QtWidgets import (QFrame, QHBoxLayout, QLabel, QPushButton, QScroll
 from ...experiments.gradflow import format_factor, summarise
 from ...spec import Norm, try_analyse
 from ..presenter import follow_presenter, presenter_mode
+from ..theme import COLOUR
 from .heatmap import PROBE_LABEL, GradientHeatmap
 from .profile import DepthProfile
 from .residual_part import ResidualPart
 from .weights import Weights, network_key, skips_caption
 
 VERDICT_COLOURS = {
-    "carried": "#1b7f3b", "grows": "#8a6d00", "explodes": "#b3261e", "fades": "#6a3fb0",
-    "vanishes": "#6a3fb0", "dead": "#6a3fb0", "empty": "#444444",
+    "carried": COLOUR.gradient_carried, "grows": COLOUR.gradient_grows, "explodes": COLOUR.gradient_explodes,
+    "fades": COLOUR.gradient_fades, "vanishes": COLOUR.gradient_fades, "dead": COLOUR.gradient_fades,
+    "empty": COLOUR.gradient_none,
 }
 
 
@@ -172,10 +174,10 @@ class GradflowPanel(QWidget):
         pt = {key: f"{size * scale:.1f}pt" for key, size in self.TEXT_POINTS.items()}
         self._before_points = pt["before"]
         self.ratio_label.setStyleSheet(f"font-size: {pt['ratio']}; font-weight: 600;")
-        self.words.setStyleSheet(f"font-size: {pt['words']}; color: #222;")
+        self.words.setStyleSheet(f"font-size: {pt['words']}; color: {COLOUR.explanation};")
         self.residual.set_points(pt["help"], scale)
-        self.help.setStyleSheet(f"font-size: {pt['help']}; color: #444;")
-        self.status.setStyleSheet(f"font-size: {pt['status']}; color: #555;")
+        self.help.setStyleSheet(f"font-size: {pt['help']}; color: {COLOUR.help_text};")
+        self.status.setStyleSheet(f"font-size: {pt['status']}; color: {COLOUR.status_text};")
         for button in (self.skips_off, self.skips_on):
             button.setStyleSheet(f"font-size: {pt['button']}; padding: {6 * scale:.0f}px {12 * scale:.0f}px;")
         # room for both skip buttons side by side; the plots keep the rest of the width
@@ -216,7 +218,7 @@ class GradflowPanel(QWidget):
             return
         text = self._ratio_headline
         if self._ratio_before is not None:
-            text += (f"<br><span style='font-size:{self._before_points}; font-weight:400; color:#555'>"
+            text += (f"<br><span style='font-size:{self._before_points}; font-weight:400; color:{COLOUR.status_text}'>"
                      f"before: {self._ratio_before}</span>")
         self.ratio_label.setText(text)
 
@@ -392,7 +394,7 @@ class GradflowPanel(QWidget):
                 self.heatmap.set_network(f"probes of {spec.name}")
         if self.heatmap.block_labels == result.labels:
             self.heatmap.add_column(result.block_norms, PROBE_LABEL)
-        colour = VERDICT_COLOURS.get(summary.verdict, "#222222")
+        colour = VERDICT_COLOURS.get(summary.verdict, COLOUR.gradient_unknown)
         if math.isfinite(summary.ratio) and summary.ratio > 0:
             text = f"first ÷ last block: <span style='color:{colour}'>{ratio_words}</span>"
         else:

@@ -18,11 +18,9 @@ from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from ..plot_style import PlotScaler
 from ..presenter import follow_presenter
-from ..theme import Theme, point_font
+from ..theme import COLOUR, Theme, point_font
 
-NOW_COLOUR = "#1f5fa8"
 NO_GHOST = "before: none yet"
-GHOST_COLOUR = "#8a8a8a"
 
 
 def format_power(v: float) -> str:
@@ -74,13 +72,13 @@ class DepthProfile(QWidget):
         self.ghost_caption = ""
         self._caption = ""
         self._labels: list[str] = []
-        self.widget = pg.PlotWidget(background="w", axisItems={"left": LogNormAxis("left")})
+        self.widget = pg.PlotWidget(background=COLOUR.plot_background, axisItems={"left": LogNormAxis("left")})
         plot = self.plot = self.widget.getPlotItem()
         self.scaler = PlotScaler()
         self._set_title = self.scaler.title(plot, "Gradient reaching each block, at the current weights", 12.0,
                                             short="Gradient reaching each block")
         self.network = ""  # the network whose numbers are shown (named in the title)
-        self.message = pg.TextItem("", color="#333333", anchor=(0.5, 0.5))
+        self.message = pg.TextItem("", color=COLOUR.plot_message, anchor=(0.5, 0.5))
         self.message.setZValue(10)
         self.plot.vb.addItem(self.message, ignoreBounds=True)
         self.message_text = ""
@@ -95,7 +93,7 @@ class DepthProfile(QWidget):
         plot.hideButtons()
         plot.setMenuEnabled(False)
         # The legend sits in a row under the plot: inside, with larger text, it covered the curve.
-        self.legend = pg.LegendItem(labelTextColor="#222222", frame=False, colCount=2, horSpacing=12)
+        self.legend = pg.LegendItem(labelTextColor=COLOUR.plot_text, frame=False, colCount=2, horSpacing=12)
         plot.layout.addItem(self.legend, 4, 1)
         plot.layout.setAlignment(self.legend, Qt.AlignmentFlag.AlignLeft)
         plot.legend = self.legend  # named items join it, as with PlotItem.addLegend
@@ -103,7 +101,7 @@ class DepthProfile(QWidget):
         self.scaler.legend(self.legend, 11.0)
         plot.vb.geometryChanged.connect(self._fit_legend)
         self.ghost_item = pg.PlotDataItem(name=NO_GHOST)
-        self.now_item = pg.PlotDataItem(symbol="o", symbolBrush=NOW_COLOUR, symbolPen=None, name="now")
+        self.now_item = pg.PlotDataItem(symbol="o", symbolBrush=COLOUR.gradient_now, symbolPen=None, name="now")
         plot.addItem(self.ghost_item)
         plot.addItem(self.now_item)
         self._stage_lines: list[pg.InfiniteLine] = []
@@ -118,8 +116,8 @@ class DepthProfile(QWidget):
         """Larger texts, thicker lines and markers for a projector; back to normal when off."""
         self.theme = theme = Theme(presenter=on)
         self.scaler.apply(theme.scale)
-        self.ghost_item.setPen(_pen(GHOST_COLOUR, theme.line(2), Qt.PenStyle.DashLine))
-        self.now_item.setPen(_pen(NOW_COLOUR, theme.line(3)))
+        self.ghost_item.setPen(_pen(COLOUR.gradient_before, theme.line(2), Qt.PenStyle.DashLine))
+        self.now_item.setPen(_pen(COLOUR.gradient_now, theme.line(3)))
         self.now_item.setSymbolSize(6 * theme.scale)
         for line in self._stage_lines:
             self._style_stage_line(line)
@@ -139,7 +137,7 @@ class DepthProfile(QWidget):
             self.legend.updateGeometry()  # the plot's layout places it again (pyqtgraph moved it to 0, 0)
 
     def _style_stage_line(self, line: pg.InfiniteLine) -> None:
-        line.setPen(_pen("#b0b0b0", self.theme.line(1), Qt.PenStyle.DotLine))
+        line.setPen(_pen(COLOUR.stage_boundary, self.theme.line(1), Qt.PenStyle.DotLine))
         line.label.setFont(point_font(9.0 * self.theme.scale))
 
     def set_network(self, name: str) -> None:
@@ -239,7 +237,7 @@ class DepthProfile(QWidget):
         for i, label in enumerate(labels):
             if i > 0 and label.endswith(", block 1"):
                 line = pg.InfiniteLine(pos=i + 0.5, angle=90, label=label.split(",")[0],
-                                       labelOpts={"position": 0.95, "color": "#666666"})
+                                       labelOpts={"position": 0.95, "color": COLOUR.stage_boundary_label})
                 self._style_stage_line(line)
                 self.plot.addItem(line, ignoreBounds=True)
                 self._stage_lines.append(line)

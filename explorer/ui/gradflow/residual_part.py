@@ -15,6 +15,7 @@ from PySide6.QtCore import QObject, Qt
 from PySide6.QtWidgets import QLabel
 
 from ...experiments.residual_words import OK, residual_trend, summarise_residual
+from ..theme import COLOUR
 from .heatmap import PROBE_LABEL, GradientHeatmap
 from .residual_view import BlockImages, ResidualProfile
 
@@ -40,7 +41,7 @@ class ResidualPart(QObject):
         self._selection_index: int | None = None
 
     def set_points(self, words_pt: str, scale: float = 1.0) -> None:
-        self.words.setStyleSheet(f"font-size: {words_pt}; color: #222;")
+        self.words.setStyleSheet(f"font-size: {words_pt}; color: {COLOUR.explanation};")
         self.images.set_scale(scale)
 
     # -- the network changes -----------------------------------------------------------

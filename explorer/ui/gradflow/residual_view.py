@@ -19,11 +19,8 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from ..plot_style import PlotScaler
 from ..presenter import follow_presenter
-from ..theme import Theme, point_font
+from ..theme import COLOUR, Theme, point_font
 from .profile import LogNormAxis, _pen
-
-RATIO_COLOUR = "#b35c00"
-COS_COLOUR = "#5b3fa0"
 
 
 class ResidualProfile(QWidget):
@@ -36,7 +33,7 @@ class ResidualProfile(QWidget):
         self.network = ""
         self.caption = ""
         self.view = pg.GraphicsLayoutWidget()
-        self.view.setBackground("w")
+        self.view.setBackground(COLOUR.plot_background)
         self.scaler = PlotScaler()
         self.top = self.view.addPlot(row=0, col=0, axisItems={"left": LogNormAxis("left")})
         self.bottom = self.view.addPlot(row=1, col=0)
@@ -57,15 +54,17 @@ class ResidualProfile(QWidget):
             plot.getAxis("bottom").enableAutoSIPrefix(False)
         self.top.getAxis("bottom").setStyle(showValues=False)
         self.bottom.setYRange(-1, 1, padding=0.05)
-        self.ratio_item = pg.PlotDataItem(symbol="o", symbolBrush=RATIO_COLOUR, symbolPen=None, connect="finite")
-        self.cos_item = pg.PlotDataItem(symbol="o", symbolBrush=COS_COLOUR, symbolPen=None, connect="finite")
+        self.ratio_item = pg.PlotDataItem(symbol="o", symbolBrush=COLOUR.residual_ratio, symbolPen=None,
+                                          connect="finite")
+        self.cos_item = pg.PlotDataItem(symbol="o", symbolBrush=COLOUR.residual_cosine, symbolPen=None,
+                                        connect="finite")
         self.top.addItem(self.ratio_item)
         self.bottom.addItem(self.cos_item)
         self.one_line = pg.InfiniteLine(pos=0.0, angle=0, movable=False)  # log10(1): as large as the input
         self.zero_line = pg.InfiniteLine(pos=0.0, angle=0, movable=False)
         self.top.addItem(self.one_line, ignoreBounds=True)
         self.bottom.addItem(self.zero_line, ignoreBounds=True)
-        self.message = pg.TextItem("", color="#333333", anchor=(0.5, 0.5))
+        self.message = pg.TextItem("", color=COLOUR.plot_message, anchor=(0.5, 0.5))
         self.top.vb.addItem(self.message, ignoreBounds=True)
         self.message_text = ""
         self.theme = Theme()
@@ -78,12 +77,12 @@ class ResidualProfile(QWidget):
     def set_presenter(self, on: bool) -> None:
         self.theme = theme = Theme(presenter=on)
         self.scaler.apply(theme.scale)
-        self.ratio_item.setPen(_pen(RATIO_COLOUR, theme.line(2.5)))
-        self.cos_item.setPen(_pen(COS_COLOUR, theme.line(2)))
+        self.ratio_item.setPen(_pen(COLOUR.residual_ratio, theme.line(2.5)))
+        self.cos_item.setPen(_pen(COLOUR.residual_cosine, theme.line(2)))
         for item in (self.ratio_item, self.cos_item):
             item.setSymbolSize(6 * theme.scale)
         for line in (self.one_line, self.zero_line):
-            line.setPen(_pen("#9a9a9a", theme.line(1), Qt.PenStyle.DashLine))
+            line.setPen(_pen(COLOUR.reference_line, theme.line(1), Qt.PenStyle.DashLine))
         if self.message_text:
             self.set_message(self.message_text)
 
@@ -151,7 +150,7 @@ class BlockImages(QWidget):
                               "branch output and their sum.")
         self.caption.setWordWrap(True)
         self.view = pg.GraphicsLayoutWidget()
-        self.view.setBackground("w")
+        self.view.setBackground(COLOUR.plot_background)
         self.view.setFixedHeight(140)  # small pictures; in a scroll area the view would otherwise grow
         self._scale = 1.0
         self.plots = []
@@ -159,7 +158,7 @@ class BlockImages(QWidget):
         cmap = pg.colormap.get("CET-D1")
         for i, title in enumerate(self.TITLES):
             plot = self.view.addPlot(row=0, col=i)
-            plot.setTitle(title, size="9pt", color="#222")
+            plot.setTitle(title, size="9pt", color=COLOUR.plot_text)
             plot.hideAxis("left")
             plot.hideAxis("bottom")
             plot.setAspectLocked(True)
@@ -183,8 +182,8 @@ class BlockImages(QWidget):
         self._scale = scale
         self.view.setFixedHeight(round(140 * scale))
         for plot, title in zip(self.plots, self.TITLES):
-            plot.setTitle(plot.titleLabel.text or title, size=f"{9 * scale:.1f}pt", color="#222")
-        self.caption.setStyleSheet(f"font-size: {9 * scale:.1f}pt; color: #333;")
+            plot.setTitle(plot.titleLabel.text or title, size=f"{9 * scale:.1f}pt", color=COLOUR.plot_text)
+        self.caption.setStyleSheet(f"font-size: {9 * scale:.1f}pt; color: {COLOUR.caption};")
 
     def show_block(self, label: str, images, status: str, ratio: float | None) -> None:
         """``images``: a BlockImages record (input, branch, total) or None when there is nothing to show."""
@@ -200,7 +199,7 @@ class BlockImages(QWidget):
             h, w = np.asarray(m).shape
             plot.setRange(xRange=(0, w), yRange=(0, h), padding=0.02)
         self.plots[2].setTitle("sum F(x) + s(x)" if status == "ok" else "output F(x) (no shortcut)",
-                               size=f"{9 * self._scale:.1f}pt", color="#222")
+                               size=f"{9 * self._scale:.1f}pt", color=COLOUR.plot_text)
         size = "x".join(str(d) for d in images.input.shape)
         if status == "ok" and ratio is not None:
             how = f"||F(x)||/||x|| = {ratio:.2g} (mean over the batch)"
