@@ -21,6 +21,7 @@ from ...train.clock import clock
 from ..document import Document, same_weights_layout
 from ..stop_on_close import stop_and_close
 from ..presenter import PaneWidth
+from ..theme import COLOUR
 from .csv_export import export_run
 from .plots import TrainingPlots
 from .run_list import RunList
@@ -30,9 +31,12 @@ from .words import progress_text, run_end_text
 from .worker import RunOutcome, TrainingWorker
 
 _MESSAGE_STYLES = {
-    "info": "color: #1F3A5F; background: #EAF1FB; border: 1px solid #B9CCE8;",
-    "warning": "color: #5C4400; background: #FFF6D6; border: 1px solid #E8D48A;",
-    "error": "color: #7A0014; background: #FDECEE; border: 1px solid #F0B3BC;",
+    "info": f"color: {COLOUR.message_info_text}; background: {COLOUR.message_info_fill}; "
+            f"border: 1px solid {COLOUR.message_info_border};",
+    "warning": f"color: {COLOUR.message_warning_text}; background: {COLOUR.message_warning_fill}; "
+               f"border: 1px solid {COLOUR.message_warning_border};",
+    "error": f"color: {COLOUR.error_text}; background: {COLOUR.message_error_fill}; "
+             f"border: 1px solid {COLOUR.message_error_border};",
 }
 SHAPE_EDIT_MESSAGE = ("This edit changes the network's shape: it will apply to the next run; "
                       "the current run keeps its network.")
@@ -406,7 +410,7 @@ class TrainingPanel(QWidget):
             return
         info = doc.info
         params = f" · {info.params:,} parameters" if info is not None else ""
-        note = "" if doc.valid else " <span style='color:#8A6D00'>(last valid version)</span>"
+        note = "" if doc.valid else f" <span style='color:{COLOUR.last_valid_note}'>(last valid version)</span>"
         self.network_label.setText(f"<b>Network:</b> {spec.name}{params}{note}")
 
     # -- list -> plots ----------------------------------------------------------------

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QCheckBox, QVBoxLayout, QWidget
 
 from ..plot_style import PlotScaler
 from ..presenter import follow_presenter
-from ..theme import TICK_POINTS, Theme
+from ..theme import COLOUR, TICK_POINTS, Theme
 from .runs import RunEntry
 
 
@@ -31,6 +31,13 @@ def _pen(colour: str, width: float = 1.0, alpha: int = 255, style=Qt.PenStyle.So
     return pen
 
 
+def _legend_brush():
+    """A legend's background: the plot shows through a little."""
+    fill = QColor(COLOUR.legend_fill)
+    fill.setAlpha(210)
+    return pg.mkBrush(fill)
+
+
 def _curve(name: str | None = None, **style) -> pg.PlotDataItem:
     item = pg.PlotDataItem(name=name, **style)
     item.setClipToView(True)
@@ -38,7 +45,6 @@ def _curve(name: str | None = None, **style) -> pg.PlotDataItem:
     return item
 
 
-LEGEND_GREY = "#555555"
 # short words: the samples beside them show the line and marker (a narrow plot clips long ones)
 ERROR_LEGEND = {"test": "test", "train": "train"}
 TITLES = ("Training loss per step (faint: raw, bold: smoothed)",
@@ -96,7 +102,7 @@ class TrainingPlots(QWidget):
         super().__init__(parent)
         pg.setConfigOptions(antialias=False)
         self.view = pg.GraphicsLayoutWidget()
-        self.view.setBackground("w")
+        self.view.setBackground(COLOUR.plot_background)
         self.view.ci.setSpacing(10)
         self.log_scale = QCheckBox("log scale for loss and learning rate")
         self.log_scale.setToolTip("Spread out small values (a loss near zero, a decayed learning rate) "
@@ -112,17 +118,17 @@ class TrainingPlots(QWidget):
         self.theme = Theme()
         self.loss_plot = self.view.addPlot(row=0, col=0, colspan=2)
         self.loss_legend = self.loss_plot.addLegend(
-            offset=(-10, 10), labelTextColor="#222222", brush=pg.mkBrush(255, 255, 255, 210))
+            offset=(-10, 10), labelTextColor=COLOUR.plot_text, brush=_legend_brush())
         self.scaler.legend(self.loss_legend, 9.0)
         self.error_plot = self.view.addPlot(row=1, col=0, axisItems={"bottom": EpochAxis("bottom")})
         self.error_plot.getViewBox().setDefaultPadding(0.06)  # end points are not cut in half
         # Which line is which, in grey (the colour names the run): top right, where falling
         # error curves leave room (they start high on the left and end low on the right).
         self.error_legend = self.error_plot.addLegend(
-            offset=(-6, 6), labelTextColor="#222222", brush=pg.mkBrush(255, 255, 255, 210))
+            offset=(-6, 6), labelTextColor=COLOUR.plot_text, brush=_legend_brush())
         self._legend_samples = {
-            "test": _curve(symbol="o", symbolPen=None, symbolBrush=pg.mkBrush(LEGEND_GREY)),
-            "train": _curve(symbol="t", symbolPen=None, symbolBrush=pg.mkBrush(LEGEND_GREY)),
+            "test": _curve(symbol="o", symbolPen=None, symbolBrush=pg.mkBrush(COLOUR.legend_sample)),
+            "train": _curve(symbol="t", symbolPen=None, symbolBrush=pg.mkBrush(COLOUR.legend_sample)),
         }
         self.error_legend.addItem(self._legend_samples["test"], ERROR_LEGEND["test"])
         self.error_legend.addItem(self._legend_samples["train"], ERROR_LEGEND["train"])
@@ -149,8 +155,8 @@ class TrainingPlots(QWidget):
         self.theme = Theme(presenter=on)
         self.scaler.apply(self.theme.scale)
         line = self.theme.line
-        self._legend_samples["test"].setPen(_pen(LEGEND_GREY, line(1.5)))
-        self._legend_samples["train"].setPen(_pen(LEGEND_GREY, line(1.5), style=Qt.PenStyle.DashLine))
+        self._legend_samples["test"].setPen(_pen(COLOUR.legend_sample, line(1.5)))
+        self._legend_samples["train"].setPen(_pen(COLOUR.legend_sample, line(1.5), style=Qt.PenStyle.DashLine))
         for item in self._legend_samples.values():
             item.setSymbolSize(6 * self.theme.scale)
         for curves in self._curves.values():
@@ -194,7 +200,7 @@ class TrainingPlots(QWidget):
         plot.showGrid(x=True, y=True, alpha=0.2)
         for name, label in (("bottom", x), ("left", y)):
             axis = plot.getAxis(name)
-            axis.setPen(pg.mkPen("#777777"))
+            axis.setPen(pg.mkPen(COLOUR.plot_axis))
             # major ticks only: the minor grid lines doubled the time a repaint takes
             axis.setStyle(maxTickLevel=0)
             self.scaler.axis(axis, label, label_points=10.0, tick_points=TICK_POINTS)

@@ -6,9 +6,11 @@ from PySide6.QtGui import QBrush, QColor, QIcon, QPixmap
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTreeWidget, QTreeWidgetItem, QWidget
 
 from ..presenter import follow_presenter, presenter_mode
+from ..theme import COLOUR
 from .runs import RunEntry
 
-_STATUS_COLOURS = {"failed": "#B00020", "stopped": "#8A6D00", "running": "#0B6E2E", "paused": "#1F3A5F"}
+_STATUS_COLOURS = {"failed": COLOUR.failed, "stopped": COLOUR.run_stopped, "running": COLOUR.run_running,
+                   "paused": COLOUR.run_paused}
 
 
 SWATCH_PX = 12
@@ -94,7 +96,7 @@ class RunList(QTreeWidget):
                                else Qt.CheckState.Unchecked)
             status = entry.shown_status
             item.setText(1, status)
-            item.setForeground(1, QBrush(QColor(_STATUS_COLOURS.get(status, "#222222"))))
+            item.setForeground(1, QBrush(QColor(_STATUS_COLOURS.get(status, COLOUR.run_status))))
             item.setToolTip(1, entry.message or status)
             last = entry.epochs[-1] if entry.epochs else None
             item.setText(2, _percent(last.train_error if last else None))

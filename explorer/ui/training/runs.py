@@ -13,10 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ...train.api import EpochMetrics, RunRecord, StepMetrics, TrainSettings
-
-# Eight colours that stay apart on a white background and for common colour blindness
-# (Okabe & Ito's palette, darkened yellow), cycled by run number.
-RUN_COLOURS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#B8A000")
+from ..theme import COLOUR
 
 EMA_WEIGHT = 0.9  # smoothing of the loss line; debiased so the first points are not pulled to zero
 
@@ -160,7 +157,7 @@ class RunStore:
     def new_run(self, spec_name: str, spec_json: dict, settings: TrainSettings) -> RunEntry:
         number = next(self._numbers)
         entry = RunEntry(number=number, spec_name=spec_name, spec_json=spec_json, settings=settings,
-                         colour=RUN_COLOURS[(number - 1) % len(RUN_COLOURS)])
+                         colour=COLOUR.run_cycle[(number - 1) % len(COLOUR.run_cycle)])
         self._runs.append(entry)
         return entry
 
