@@ -20,6 +20,7 @@ from ..export import (EXPORT_INSTALL, FORMATS, JIT_DEPRECATION_NOTE, ExportCance
 from ..spec import SpecError, analyse, fmt_shape
 from .background import BackgroundTask, TaskOutcome
 from .folders import remember_folder, start_folder
+from .theme import COLOUR
 
 FILE_ITEM = "Weights file (checkpoint or torchvision state_dict)…"
 
@@ -67,7 +68,7 @@ class ExportDialog(QDialog):
         layout.addWidget(self.network_label)
         self.invalid_label = QLabel()
         self.invalid_label.setWordWrap(True)
-        self.invalid_label.setStyleSheet("color: #9a5b00;")
+        self.invalid_label.setStyleSheet(f"color: {COLOUR.caution_text};")
         layout.addWidget(self.invalid_label)
 
         form = QFormLayout()
@@ -98,7 +99,7 @@ class ExportDialog(QDialog):
 
         self.jit_note = QLabel(JIT_DEPRECATION_NOTE)
         self.jit_note.setWordWrap(True)
-        self.jit_note.setStyleSheet("color: #9a5b00;")
+        self.jit_note.setStyleSheet(f"color: {COLOUR.caution_text};")
         layout.addWidget(self.jit_note)
 
         self.progress_bar = QProgressBar()
@@ -280,7 +281,7 @@ class ExportDialog(QDialog):
         else:
             check = f"<b>Not verified</b>: {_escape(result.verification)}."
         notes = "".join(f"<br>{_escape(n)}" for n in result.notes if n != JIT_DEPRECATION_NOTE)
-        self.result_label.setStyleSheet("color: #1d6b2f;" if result.verified else "color: #9a5b00;")
+        self.result_label.setStyleSheet(f"color: {COLOUR.verified_text if result.verified else COLOUR.caution_text};")
         self.result_label.setText(f"Wrote {files}<br>{check}{notes}")
         self.status_label.setText(f"Done in {result.seconds:.1f} s.")
         if result.files:
@@ -294,7 +295,7 @@ class ExportDialog(QDialog):
         self.exportFailed.emit(message)
 
     def _show_error(self, message: str) -> None:
-        self.result_label.setStyleSheet("color: #b00020;")
+        self.result_label.setStyleSheet(f"color: {COLOUR.failed};")
         self.result_label.setText(f"<b>Export failed</b>: {_escape(message)}")
 
     # -- closing ---------------------------------------------------------------

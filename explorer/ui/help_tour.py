@@ -16,6 +16,8 @@ from PySide6.QtGui import QColor, QPainter, QPen
 from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFrame, QHBoxLayout, QLabel, QPushButton,
                                QTextBrowser, QVBoxLayout, QWidget)
 
+from .theme import COLOUR
+
 TOUR_SEEN_KEY = "help/tour_seen"
 
 # (what to do, how) in the order a new user needs them
@@ -105,7 +107,7 @@ class _Outline(QWidget):
     def paintEvent(self, event) -> None:  # noqa: N802 - Qt's name
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        painter.setPen(QPen(QColor("#f0a800"), 5))
+        painter.setPen(QPen(QColor(COLOUR.tour_accent), 5))
         painter.drawRoundedRect(self.rect().adjusted(3, 3, -3, -3), 8, 8)
 
 
@@ -118,7 +120,8 @@ class TourPanel(QFrame):
         self.index = 0
         self.setObjectName("tourPanel")
         self.setFrameShape(QFrame.Shape.StyledPanel)
-        self.setStyleSheet("#tourPanel { background: #fffbe6; border: 2px solid #f0a800; border-radius: 6px; }")
+        self.setStyleSheet(f"#tourPanel {{ background: {COLOUR.note_fill}; border: 2px solid {COLOUR.tour_accent}; "
+                           "border-radius: 6px; }")
         self.outline = _Outline(window)
         self.title = QLabel()
         self.text = QLabel()

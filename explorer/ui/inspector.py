@@ -23,8 +23,7 @@ from .formatting import macs_text, params_text
 from .inspector_forms import BlockPage, HeadPage, NetworkPage, StagePage, StemPage
 from .problems import location_text
 from .selection import Selection
-
-ERROR_COLOUR = "#c62828"
+from .theme import COLOUR
 
 
 class Inspector(QWidget):
@@ -362,9 +361,10 @@ class Inspector(QWidget):
             # The selected block's own problems need no location; others say where they are.
             here = sel.part == "block" and (err.stage, err.block) == (sel.stage, sel.block)
             text = err.detail[:1].upper() + err.detail[1:] if here else f"{location_text(err)}: {err.detail}"
-            out.append(f"<div style='color:{ERROR_COLOUR}'>&#9888; {html.escape(text)}</div>")
+            out.append(f"<div style='color:{COLOUR.invalid_design}'>&#9888; {html.escape(text)}</div>")
         if len(errors) > 6:
-            out.append(f"<div style='color:{ERROR_COLOUR}'>and {len(errors) - 6} more in the Problems panel</div>")
+            out.append(f"<div style='color:{COLOUR.invalid_design}'>and {len(errors) - 6} more in the "
+                       "Problems panel</div>")
         self.details.setText("".join(out))
 
     def _show_explanation(self, parts) -> None:

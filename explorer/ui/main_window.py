@@ -25,7 +25,7 @@ from .icons import icon
 from .inspector import Inspector
 from .problems import ProblemsPanel
 from .presenter import presenter_mode
-from .theme import Theme
+from .theme import COLOUR, Theme
 from .docks import DockTitleBar, PresenterLayout, SidePanel
 
 APP_TITLE = "ResNet Explorer"
@@ -351,7 +351,7 @@ class MainWindow(QMainWindow):
         status = self.statusBar()
         self.status_invalid = QLabel()
         self.status_invalid.setObjectName("statusInvalid")
-        self.status_invalid.setStyleSheet("QLabel { color: #c62828; font-weight: bold; }")
+        self.status_invalid.setStyleSheet(f"QLabel {{ color: {COLOUR.invalid_design}; font-weight: bold; }}")
         self.status_params = QLabel()
         self.status_macs = QLabel()
         self.status_depth = QLabel()

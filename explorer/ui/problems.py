@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QLabel, QListWidget, QListWidgetItem, QVBoxLayout,
 
 from .icons import icon
 from .selection import Selection
+from .theme import COLOUR
 
 _WHERE_PARTS = {"stem": "stem", "head": "head"}
 
@@ -84,7 +85,8 @@ class ProblemsPanel(QWidget):
             self._add(problem, "warning")
         if errors:
             noun = "problem" if len(errors) == 1 else "problems"
-            self.summary.setText(f"<b style='color:#c62828'>The design is invalid: {len(errors)} {noun}.</b> "
+            self.summary.setText(f"<b style='color:{COLOUR.invalid_design}'>The design is invalid: "
+                                 f"{len(errors)} {noun}.</b> "
                                  "Click one to select it. Training and export use the last valid design.")
         elif warnings:
             noun = "warning" if len(warnings) == 1 else "warnings"
