@@ -1,13 +1,13 @@
 """Colours, pens and fonts: every colour the application shows, and the diagram's look.
 
 ``COLOUR`` names every colour by what it means (``COLOUR.verdict_good``,
-``COLOUR.arm_plain``); no other module spells a colour value. One place decides how a
-block kind, a shortcut kind or a disabled skip looks, so the canvas, the palette
-swatches and the legend can never disagree. Presenter
-mode multiplies every size (fonts, line widths, boxes) by ``Theme.scale``; the app-wide
-presenter switch is in ``presenter.py`` and the plots' styling in ``plot_style.py``.
-The colours are a colour-blind-safe set (blue, orange, teal, purple, grey) with a
-light fill for the box and a strong tone for its border and swatch.
+``COLOUR.arm_plain``); no other module spells a colour value (tests/ui/test_theme_colours.py).
+One place decides how a block kind, a shortcut kind or a disabled skip looks, so the
+canvas, the palette swatches and the legend can never disagree. The kinds' colours are a
+colour-blind-safe set (blue, orange, teal, purple, grey) with a light fill for the box and
+a strong tone for its border and swatch. Presenter mode multiplies every size (fonts,
+line widths, boxes) by ``Theme.scale``; the app-wide presenter switch is in
+``presenter.py`` and the plots' styling in ``plot_style.py``.
 """
 from __future__ import annotations
 
