@@ -2,7 +2,8 @@
 
     python bench/startup_child.py app    # python main.py, as a user starts it
     python bench/startup_child.py bare   # torch + PySide6 + an empty 1600x1000 QMainWindow
-    python bench/startup_child.py settle # the app, then the GUI stalls until its import warm-up ended
+    python bench/startup_child.py settle # the app, then its GUI stalls while the import warm-up runs
+    python bench/startup_child.py settle-cold  # the same without the warm-up
 
 Prints ``painted <unix time> cpu <CPU-seconds of the process so far, every thread>`` after
 the main window's first paint has been handled, and quits. ``run_all.py`` takes the time before starting this process and subtracts it, so
@@ -13,8 +14,11 @@ the paint. Run with QT_QPA_PLATFORM=offscreen and a fresh settings folder (HOME)
 ``settle`` keeps going after the paint: a 10 ms GUI timer ticks for six seconds (and until the
 app's import warm-up, ``explorer/ui/warm_up.py``, has finished), then it prints
 ``settled <longest gap ms> late <longest gap from 1.5 s on, the window the warm-up runs in>
-warm <seconds it took> ticks <n>``. ``settle-cold`` does
-the same without the warm-up: the stalls the first seconds have anyway.
+warm <seconds it took> ticks <n>``. ``settle-cold`` does the same without the warm-up: the
+stalls those seconds have anyway. With ``STALL_CPU=1`` it also prints the longest gaps with
+the GUI thread's own CPU time in each (little CPU: it waited for the interpreter lock or a
+core), with ``STALL_DUMPS=<file>`` every thread's stack whenever the loop was late
+(``stall_watch.py``).
 """
 from __future__ import annotations
 
@@ -41,7 +45,6 @@ def watch_settling(window) -> None:
     warmer = window.findChild(ImportWarmer)
     clock, gaps, last = QElapsedTimer(), [], [None]
     cpu_last, cpus = [time.thread_time()], []
-
     late = []  # the gaps that ended from LATE_MS on: the window the warm-up runs in
 
     def tick():
@@ -98,8 +101,6 @@ def watch_first_paint(window, settle: bool = False) -> None:
 
 def main() -> int:
     mode = sys.argv[1] if len(sys.argv) > 1 else "app"
-    if os.environ.get("SWITCH_MS"):
-        sys.setswitchinterval(float(os.environ["SWITCH_MS"]) / 1000)
     if mode == "bare":
         import torch  # noqa: F401  (the app's order)
         from PySide6.QtWidgets import QApplication, QMainWindow
