@@ -7,6 +7,7 @@ arm's recorder and loader.
 """
 from __future__ import annotations
 
+import os
 import threading
 import time
 
@@ -164,3 +165,24 @@ def test_an_interrupt_releases_every_arm(shapes):
         runner.run(on_event)
     assert sorted(closed) == [0, 1, 2]
     assert all(t.recorder._handles == [] for t in runner.trainers)
+
+
+def test_the_cli_shortens_openmps_spin_for_experiments_only_before_torch_loads(monkeypatch):
+    import sys
+
+    from explorer.cli import make_parser
+    from explorer.cli.common import short_openmp_spin
+
+    parse = make_parser().parse_args
+    assert parse(["experiment", "degradation"]).short_openmp_spin
+    assert parse(["experiment", "prepost"]).short_openmp_spin
+    assert not getattr(parse(["train", "resnet20"]), "short_openmp_spin", False)
+    monkeypatch.delenv("GOMP_SPINCOUNT", raising=False)
+    short_openmp_spin()  # torch is loaded in this process: too late to matter, so nothing is set
+    assert "GOMP_SPINCOUNT" not in os.environ
+    monkeypatch.delitem(sys.modules, "torch")
+    short_openmp_spin()
+    assert os.environ["GOMP_SPINCOUNT"] == "1000"
+    monkeypatch.setenv("GOMP_SPINCOUNT", "5")
+    short_openmp_spin()
+    assert os.environ["GOMP_SPINCOUNT"] == "5"  # the user's own setting is kept

@@ -118,6 +118,9 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
+    if getattr(args, "short_openmp_spin", False):
+        from .common import short_openmp_spin
+        short_openmp_spin()
     try:
         return int(args.func(args) or 0)
     except (SpecError, CliError, WriteError) as err:

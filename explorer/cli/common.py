@@ -74,6 +74,25 @@ def check_seed(seed: int | None, flag: str = "--seed") -> None:
         raise CliError(f"{flag} must be between 0 and {MAX_SEED:,}, got {seed:,}")
 
 
+SHORT_OPENMP_SPIN = "1000"
+
+
+def short_openmp_spin() -> None:
+    """Make OpenMP's idle worker threads sleep soon instead of spinning; call before torch loads.
+
+    GNU libgomp (torch's OpenMP on Linux) lets a worker wait for the next parallel region by
+    spinning up to 300,000 turns, or 1,000 when it manages more threads than there are CPUs.
+    The experiments' arms used to run on threads of their own, which passed that limit; they
+    now take turns on the main thread, where the long spin applied and stole the CPU from the
+    arm computing: on a loaded 2-core machine each step of the default degradation experiment
+    took about 2.7x as long. With the short spin it is faster than before (bench/bench_arms.py).
+    A ``GOMP_SPINCOUNT`` of the user's own is kept; once torch is loaded this changes nothing."""
+    import sys
+
+    if "torch" not in sys.modules:
+        os.environ.setdefault("GOMP_SPINCOUNT", SHORT_OPENMP_SPIN)
+
+
 class Interrupted(KeyboardInterrupt):
     """The second Ctrl+C; its message has been printed already."""
 

@@ -21,6 +21,7 @@ def register(sub) -> None:
                        description="Run one of the classroom experiments and print the result in words.")
     exp = p.add_subparsers(dest="experiment", metavar="EXPERIMENT")
     exp.required = True
+    p.set_defaults(short_openmp_spin=True)  # the work runs on the main thread: see common.short_openmp_spin
 
     d = exp.add_parser(
         "degradation", help="plain nets vs ResNets of two depths: deeper plain nets train worse",
