@@ -4,6 +4,7 @@ Driven step by step it gives the record ``run`` gives; it stops within a step; c
 early still releases the recorder's hooks and the loader; time spent suspended between two
 steps is not counted as training time.
 """
+import threading
 import types
 
 import pytest
@@ -150,3 +151,34 @@ def test_time_suspended_between_steps_is_not_training_time(shapes, monkeypatch):
     epochs = [e for e in events if isinstance(e, EpochMetrics)]
     assert len(epochs) == 2 and all(e.seconds < 100 for e in epochs)
     assert all(e.images_per_s > 32 / 100 for e in events if isinstance(e, StepMetrics))
+
+
+def test_stop_from_a_signal_handler_cannot_deadlock_the_loop_it_interrupts():
+    # The CLI's Ctrl+C handler calls stop() on the training thread itself, between any two
+    # bytecodes of the loop, including while the loop is inside one of the control's events.
+    # Simulate the worst moment: the thread holds the pause event's lock when stop() runs.
+    control = TrainControl()
+    done = threading.Event()
+
+    def interrupted_inside_the_loop():
+        with control._running._cond:  # what Event.wait/set hold for a moment
+            control.stop()
+        done.set()
+
+    worker = threading.Thread(target=interrupted_inside_the_loop, daemon=True)
+    worker.start()
+    assert done.wait(10), "stop() blocked on a lock its own thread held"
+    assert control.stopped and control.checkpoint(model=None) is False
+
+
+def test_stop_still_wakes_a_paused_loop():
+    control = TrainControl()
+    control.pause()
+    result = []
+    worker = threading.Thread(target=lambda: result.append(control.checkpoint(model=None)), daemon=True)
+    worker.start()
+    worker.join(0.3)
+    assert worker.is_alive()  # paused: waiting
+    control.stop()
+    worker.join(10)
+    assert result == [False]

@@ -143,8 +143,11 @@ class TrainControl:
         self._commands: deque[Callable] = deque()
 
     def stop(self) -> None:
+        """Safe from a SIGINT handler on the training thread itself: it takes no lock the loop
+        may hold at that moment (a running loop's ``_running`` is already set, so it is left alone)."""
         self._stop.set()
-        self._running.set()  # wake a paused loop so it can see the stop
+        if not self._running.is_set():
+            self._running.set()  # wake a paused loop so it can see the stop
 
     def pause(self) -> None:
         self._running.clear()
@@ -168,9 +171,10 @@ class TrainControl:
     def checkpoint(self, model) -> bool:
         """Apply queued commands, wait while paused; False means stop now."""
         self._drain(model)
-        while not self._running.wait(timeout=0.05):
-            self._drain(model)  # toggles made while paused still take effect
-        self._drain(model)
+        if not self._running.is_set():  # only a paused loop takes the event's lock
+            while not self._running.wait(timeout=0.05):
+                self._drain(model)  # toggles made while paused still take effect
+            self._drain(model)
         return not self._stop.is_set()
 
     def _drain(self, model) -> None:
