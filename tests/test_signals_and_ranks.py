@@ -85,9 +85,11 @@ def test_second_ctrl_c_interrupts_an_experiment_with_a_message():
     assert proc.stderr.readline().startswith("stopping after this step")
     proc.send_signal(signal.SIGINT)
     status, out, err = _finish(proc)
-    assert status == 130, err
     assert "Traceback" not in err
-    assert "interrupted" in err or out.rstrip().endswith(" s)")  # or the stop was complete before the second press
+    if "interrupted" in err:
+        assert status == 130, err
+    else:  # a loaded machine: the stop after the first press was complete before the second landed
+        assert status == 0 and out.rstrip().endswith(" s)"), (status, out, err)
 
 
 @pytest.mark.parametrize("argv", [["train", "nonet"], ["train", "resnet20", "--epochs", "x"],
