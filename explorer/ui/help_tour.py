@@ -11,9 +11,9 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass
 
-from PySide6.QtCore import QPoint, QRect, Qt, Slot
+from PySide6.QtCore import QEvent, QObject, QPoint, QRect, Qt, QTimer, Slot
 from PySide6.QtGui import QColor, QPainter, QPen
-from PySide6.QtWidgets import (QDialog, QDialogButtonBox, QFrame, QHBoxLayout, QLabel, QPushButton,
+from PySide6.QtWidgets import (QApplication, QDialog, QDialogButtonBox, QFrame, QHBoxLayout, QLabel, QPushButton,
                                QTextBrowser, QVBoxLayout, QWidget)
 
 from .theme import COLOUR
@@ -111,13 +111,40 @@ class _Outline(QWidget):
         painter.drawRoundedRect(self.rect().adjusted(3, 3, -3, -3), 8, 8)
 
 
+# What a sibling of the panel can do that moves or hides the part outlined (a raised sibling,
+# which would cover the panel and outline, is handled just after it is raised).
+_SIBLING_EVENTS = frozenset((QEvent.Type.Show, QEvent.Type.Hide, QEvent.Type.Move, QEvent.Type.Resize))
+_OUTLINE_MARGIN = 4
+
+
 class TourPanel(QFrame):
-    """The tour over ``window`` (a ``MainWindow`` with its workbench): Back, Next, Close."""
+    """The tour over ``window`` (a ``MainWindow`` with its workbench): Back, Next, Close.
+
+    The outline is drawn only round the part the current step names, and only while the panel
+    shows; both are kept above the window's other children (Qt raises the diagram over them when a
+    bottom tab is clicked). While the tour runs it watches the window and its direct children
+    (docks, the diagram, tab bars) and, on the stage step, the diagram's repaints, so whatever
+    moves, hides, floats, tabs away, scrolls or restacks them puts the outline where its part now
+    is, or hides it. The tour ends on Escape, Close tour, Done, and when the window closes. It
+    hides, outline and all, while a modal dialog blocks the window or another window of the app
+    has the focus (a dialog, a floating panel), and comes back at the same step when the window
+    has it again; going to another program leaves it as it is. Help > Tour while it shows starts
+    it again from the first step.
+    """
 
     def __init__(self, window):
         super().__init__(window)
         self.window_ = window
         self.index = 0
+        self.running = False  # started, not yet ended
+        self.away = False  # hidden while a dialog or another of the app's windows is in front
+        self._viewport: QWidget | None = None  # the diagram's, watched while the tour runs
+        # A dock raised by its tab switches to it only if it is still on top when its own
+        # ZOrderChange arrives, so the panel and outline go back on top just after, not during.
+        self._restack = QTimer(self)
+        self._restack.setSingleShot(True)
+        self._restack.setInterval(0)
+        self._restack.timeout.connect(self.sync)
         self.setObjectName("tourPanel")
         self.setFrameShape(QFrame.Shape.StyledPanel)
         self.setStyleSheet(f"#tourPanel {{ background: {COLOUR.note_fill}; border: 2px solid {COLOUR.tour_accent}; "
@@ -146,6 +173,11 @@ class TourPanel(QFrame):
     # -- steps --------------------------------------------------------------------------
     def start(self) -> None:
         self.index = 0
+        if not self.running:
+            self.running = True
+            self._watch(True)
+        modal = QApplication.activeModalWidget()
+        self.away = modal is not None and modal is not self.window_
         self._show_step()
 
     @Slot()
@@ -163,6 +195,9 @@ class TourPanel(QFrame):
 
     @Slot()
     def finish(self) -> None:
+        if self.running:
+            self.running = False
+            self._watch(False)
         self.hide()
         self.outline.hide()
         self.window_.settings.setValue(TOUR_SEEN_KEY, True)
@@ -170,62 +205,163 @@ class TourPanel(QFrame):
     def step(self) -> TourStep:
         return TOUR[self.index]
 
+    def hideEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        if self.isHidden():  # hidden itself, not with the window (minimised): no outline without it
+            self.outline.hide()
+        super().hideEvent(event)
+
     def _show_step(self) -> None:
         step = TOUR[self.index]
         self.title.setText(f"<b>{html.escape(step.title)}</b> — tour, {self.index + 1} of {len(TOUR)}")
         self.text.setText(html.escape(step.text))
         self.back_button.setEnabled(self.index > 0)
         self.next_button.setText("Done" if self.index + 1 == len(TOUR) else "Next")
-        target = self.target_rect(step.target)
+        self._bring_forward(step.target)
         self.setFixedWidth(min(460, max(300, self.window_.width() // 3)))
         self.adjustSize()
-        self._place(target)
+        self.sync(place=True)
+
+    def sync(self, place: bool = False) -> None:
+        """Panel and outline as the window is now: the outline round the step's part where it is
+        visible in the window, else none; nothing of the tour while it is away or ended. The panel
+        moves (``place``, or when it would cover its part) beside the part."""
+        if not self.running or self.away:
+            self.outline.hide()
+            self.hide()
+            return
+        target = self.target_rect(self.step().target)
+        inside = self.window_.rect().contains(self.geometry())
+        if place or not inside or (target.isValid() and self.geometry().intersects(target)):
+            self._place(target)
         self.show()
-        self.raise_()
         if target.isValid():
-            self.outline.setGeometry(target.adjusted(-4, -4, 4, 4))
+            self.outline.setGeometry(target.adjusted(-_OUTLINE_MARGIN, -_OUTLINE_MARGIN,
+                                                     _OUTLINE_MARGIN, _OUTLINE_MARGIN))
             self.outline.show()
-            self.outline.raise_()
-            self.raise_()
         else:
             self.outline.hide()
+        self._on_top()
 
-    def target_rect(self, target: str) -> QRect:
-        """Where ``target`` is, in the window's coordinates (brought forward first)."""
+    def _on_top(self) -> None:
+        """Outline and panel above the window's other children (raising repaints, so only if not)."""
+        stack = [c for c in self.window_.children() if c.isWidgetType() and not c.isWindow()]
+        if stack[-2:] != [self.outline, self]:
+            self.outline.raise_()
+            self.raise_()
+
+    # -- watching the window while the tour runs --------------------------------------------
+    def _watched(self) -> list[QObject]:
+        ours = (self, self.outline)
+        children = [c for c in self.window_.children() if c.isWidgetType() and c not in ours]
+        return [self.window_, self._viewport, *children]
+
+    def _watch(self, on: bool) -> None:
+        self._viewport = self.window_.diagram.viewport()  # the stage step's part moves inside it
+        for obj in self._watched():
+            if on:
+                obj.installEventFilter(self)
+            else:
+                obj.removeEventFilter(self)
+        app = QApplication.instance()
+        if on:
+            app.focusWindowChanged.connect(self._on_focus_window)
+        else:
+            app.focusWindowChanged.disconnect(self._on_focus_window)
+
+    def eventFilter(self, obj, event) -> bool:  # noqa: N802 - Qt's name
+        if not self.running:
+            return False
+        kind = event.type()
+        w = self.window_
+        if obj is w:
+            if kind in (QEvent.Type.ChildAdded, QEvent.Type.ChildPolished):
+                child = event.child()
+                if child.isWidgetType() and child not in (self, self.outline):
+                    child.installEventFilter(self)  # a new tab bar or floating dock: above it too
+                    self.sync()
+            elif kind == QEvent.Type.KeyPress and event.key() == Qt.Key.Key_Escape and not event.modifiers():
+                self.finish()  # Escape that nothing in the window used (a dialog's own stays the dialog's)
+                return True
+            elif kind == QEvent.Type.Hide and not event.spontaneous():
+                self.finish()  # the window closed
+            elif kind in (QEvent.Type.WindowBlocked, QEvent.Type.WindowUnblocked):
+                self._set_away(kind == QEvent.Type.WindowBlocked)
+            elif kind == QEvent.Type.Resize:
+                self.sync()
+        elif obj is self._viewport:
+            if kind in (QEvent.Type.Paint, QEvent.Type.Resize) and self.step().target == "stage":
+                self.sync()  # scrolled, zoomed or laid out again: the stage moved
+        elif kind in _SIBLING_EVENTS:
+            self.sync()
+        elif kind == QEvent.Type.ZOrderChange:
+            self._restack.start()
+        return False
+
+    @Slot(object)
+    def _on_focus_window(self, focus) -> None:
+        """Away while another of the app's windows has the focus; back when the window has it, or
+        when the app has none (the user went to another program: the tour stays as it was)."""
+        if focus is not None and focus.type() in (Qt.WindowType.Popup, Qt.WindowType.ToolTip):
+            return  # a menu, a combo box's list or a tooltip over the window
+        modal = QApplication.activeModalWidget()
+        blocked = modal is not None and modal is not self.window_
+        self._set_away(blocked or (focus is not None and focus is not self.window_.windowHandle()))
+
+    def _set_away(self, away: bool) -> None:
+        if away != self.away:
+            self.away = away
+            self.sync()
+
+    # -- where each step's part is ------------------------------------------------------------
+    def _bring_forward(self, target: str) -> None:
+        """Show the part a step is about: its dock in front, the first stage scrolled into view."""
         w = self.window_
         bench = getattr(w, "workbench", None)
-        widget = None
         if target == "palette":
             w.palette_dock.show()
             w.palette_dock.raise_()
-            widget = w.palette_dock
         elif target == "inspector":
             w.inspector_dock.raise_()
-            widget = w.inspector_dock
         elif target in ("training", "gradflow") and bench is not None:
             dock = bench.training_dock if target == "training" else bench.gradflow_dock
             dock.show()
             dock.raise_()
-            widget = dock
+        elif target == "stage":
+            frame = w.diagram.scene().frame_item(0)
+            if frame is not None:
+                w.diagram.ensureVisible(frame.sceneBoundingRect(), 20, 20)
+
+    def target_rect(self, target: str) -> QRect:
+        """Where ``target`` is now, in the window's coordinates; an empty rect where it is not to be
+        seen in the window (closed, floating, a tab behind another, scrolled out of view)."""
+        w = self.window_
+        bench = getattr(w, "workbench", None)
+        widget = None
+        if target == "palette":
+            widget = w.palette_dock
+        elif target == "inspector":
+            widget = w.inspector_dock
+        elif target in ("training", "gradflow") and bench is not None:
+            widget = bench.training_dock if target == "training" else bench.gradflow_dock
         elif target == "stage":
             view = w.diagram
             frame = view.scene().frame_item(0)
-            if frame is None:
+            if frame is None or not view.isVisible():
                 return QRect()
-            view.ensureVisible(frame.sceneBoundingRect(), 20, 20)
             rect = view.mapFromScene(frame.sceneBoundingRect()).boundingRect()
             rect = rect.intersected(view.viewport().rect())
-            return QRect(view.viewport().mapTo(w, rect.topLeft()), rect.size())
+            return QRect(view.viewport().mapTo(w, rect.topLeft()), rect.size()) if rect.isValid() else QRect()
         elif target == "experiments":
             bar = w.menuBar()
             action = next((a for a in bar.actions() if a.text().replace("&", "") == "Experiments"), None)
-            if action is None:
+            if action is None or not bar.isVisible():
                 return QRect()
             rect = bar.actionGeometry(action)
             return QRect(bar.mapTo(w, rect.topLeft()), rect.size())
-        if widget is None or not widget.isVisible():
+        if widget is None or not widget.isVisible() or widget.isWindow():
             return QRect()
-        return QRect(widget.mapTo(w, QPoint(0, 0)), widget.size())
+        rect = QRect(widget.mapTo(w, QPoint(0, 0)), widget.size())
+        return rect.intersected(w.rect())
 
     def _place(self, target: QRect) -> None:
         """Beside the target where there is room, else over the diagram's middle."""
