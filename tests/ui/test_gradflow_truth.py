@@ -151,3 +151,20 @@ def test_shutdown_stops_a_big_probe_between_blocks(qtbot, make_panel):
     assert not panel.runner._task.is_running() and not panel.runner.busy
     assert [o.result.cancelled for o in ended] == [True]  # stopped mid-way, not run to the end
     assert panel.last_outcome is None
+
+
+def test_progress_shows_only_once_a_probe_has_run_a_while(qtbot, make_panel):
+    """A skip toggle's probe is done within a few tenths of a second: its progress would only
+    lay the words out again; a probe that takes longer says how far it has got."""
+    from explorer.ui.gradflow.panel import PROGRESS_AFTER_S
+
+    panel = make_panel(preset("resnet20"))
+    panel.runner.finished.disconnect(panel._on_probe_done)  # keep the request pending here
+    panel.skips_off.click()
+    serial = panel.runner.latest_serial
+    before = panel.status.text()
+    panel.runner.progress.emit(serial, "forward", 3, 9)
+    assert panel.status.text() == before and "pass, block" not in before
+    panel._requested_at[serial] -= PROGRESS_AFTER_S  # as if it had been running that long
+    panel.runner.progress.emit(serial, "forward", 3, 9)
+    assert panel.status.text().endswith("forward pass, block 3 of 9")
