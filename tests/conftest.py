@@ -131,3 +131,27 @@ def tiny_net(tmp_path):
     path = tmp_path / "tiny.json"
     save(spec, path)
     return str(path)
+
+
+@pytest.fixture
+def stop_from_another_thread():
+    """``run(runner, ready)``: ``runner.run`` here, ``runner.stop()`` from another thread as soon as
+    ``ready(arm, event)`` first says so; returns the seconds from that stop to the end of ``run``."""
+    import time
+
+    def run(runner, ready) -> float:
+        going, asked = threading.Event(), []
+
+        def stopper():
+            going.wait()
+            asked.append(time.monotonic())
+            runner.stop()
+
+        helper = threading.Thread(target=stopper, daemon=True)
+        helper.start()
+        runner.run(lambda arm, event: ready(arm, event) and going.set())
+        ended = time.monotonic()
+        helper.join()
+        return ended - asked[0]
+
+    return run

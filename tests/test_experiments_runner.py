@@ -115,23 +115,10 @@ def test_a_stop_asked_during_a_step_ends_every_arm_within_that_step(shapes):
     assert [o.record.message for o in outcomes] == [f"stopped at step {s} of 200" for s in (3, 3, 2)]
 
 
-def test_stop_from_another_thread_ends_the_run_within_a_step(shapes):
+def test_stop_from_another_thread_ends_the_run_within_a_step(shapes, stop_from_another_thread):
     runner = runner_of(shapes, epochs=500)
-    going = threading.Event()
-    asked = []
-
-    def stopper():
-        going.wait()
-        asked.append(time.monotonic())
-        runner.stop()
-
-    helper = threading.Thread(target=stopper, daemon=True)
-    helper.start()
     seen = []
-    runner.run(lambda arm, event: (seen.append(arm), len(seen) == 9 and going.set()))
-    ended = time.monotonic()
-    helper.join()
-    assert ended - asked[0] < 2.0
+    assert stop_from_another_thread(runner, lambda arm, event: seen.append(arm) or len(seen) >= 9) < 2.0
     assert [o.status for o in runner.outcomes] == ["stopped"] * 3
     steps = [t.step for t in runner.trainers]
     assert max(steps) - min(steps) <= 1 and max(steps) < 100
