@@ -136,8 +136,10 @@ class PlotScaler:
             show(force=True)
 
         def set_text(new_text: str, new_short: str | None = None) -> None:
+            if (new_text, new_short) == (state["text"], state["short"]):
+                return  # the same words (every probe names its network again): no new layout
             state["text"], state["short"] = new_text, new_short
-            show(force=True)
+            show()
 
         _let_title_shrink(plot)
         plot.titleLabel.geometryChanged.connect(show)

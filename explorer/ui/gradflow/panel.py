@@ -254,7 +254,7 @@ class GradflowPanel(QWidget):
         self._requested_at[serial] = time.perf_counter()
         req = runner.last_request
         blocks = sum(len(stage.blocks) for stage in spec.stages)
-        self._pending = (f"{spec.name} ({blocks} blocks, {skips_caption_for(spec)}) on a batch of "
+        self._pending = (f"{spec.name} ({blocks} blocks, {skips_caption_for(spec, self.document.info)}) on a batch of "
                          f"{req.batch} seeded images")
         self._show_progress("starting", 0, blocks)
 
@@ -385,7 +385,7 @@ class GradflowPanel(QWidget):
             self._ratio_before = None
         elif self._shown_skips is not None and self._shown_skips != list(skips):
             # the same network before its last skip change: the one comparison "before" may show
-            self.profile.set_ghost(self.profile.current, self._shown_caption)
+            self.profile.set_ghost(self.profile.current, self._shown_caption, fit=False)  # show_profile fits
             self._ratio_before = f"{self._shown_ratio_words} ({self._shown_caption})"
         self.profile.set_network(spec.name)
         self.profile.show_profile(result.block_norms, result.labels, caption)
@@ -441,10 +441,11 @@ class GradflowPanel(QWidget):
         self.document.edit(spec.with_skips(on), "All skips on" if on else "All skips off")
 
 
-def skips_caption_for(spec) -> str:
-    """``skips_caption`` of a design (before it is measured)."""
+def skips_caption_for(spec, info=None) -> str:
+    """``skips_caption`` of a design (before it is measured); ``info``: its analysis when known."""
     blocks = [b for _, _, b in spec.iter_blocks()]
-    info, _ = try_analyse(spec)
+    if info is None:
+        info, _ = try_analyse(spec)
     if info is None:
         return skips_caption([b.skip for b in blocks], [])
     return skips_caption([b.skip_active for b in info.blocks], [b.has_shortcut for b in info.blocks])

@@ -159,8 +159,9 @@ class DepthProfile(QWidget):
         self._mark_stages(labels)
         self._fit()
 
-    def set_ghost(self, norms, caption: str) -> None:
-        """The dashed "before: caption" line (None clears it)."""
+    def set_ghost(self, norms, caption: str, fit: bool = True) -> None:
+        """The dashed "before: caption" line (None clears it); ``fit=False`` leaves the ranges to
+        the ``show_profile`` that follows."""
         if norms is None:
             self.clear_ghost()
             return
@@ -168,7 +169,8 @@ class DepthProfile(QWidget):
         self.ghost_caption = caption
         self.ghost_item.setData(np.arange(1, len(self.ghost) + 1), np.log10(_plottable(self.ghost)))
         self._rename(self.ghost_item, f"before: {caption}")
-        self._fit()
+        if fit:
+            self._fit()
 
     def clear(self, message: str = "") -> None:
         """Remove both lines at once and show ``message`` in their place."""
@@ -189,6 +191,8 @@ class DepthProfile(QWidget):
 
     def set_message(self, text: str) -> None:
         """Words drawn across the middle of the plot (empty: none)."""
+        if not text and not self.message_text:
+            return  # none shown and none to show
         self.message_text = text
         self.message.setText(text)
         self.message.setVisible(bool(text))
@@ -211,9 +215,8 @@ class DepthProfile(QWidget):
         if hi - lo < 1.0:
             mid = (hi + lo) / 2
             lo, hi = mid - 0.5, mid + 0.5
-        self.plot.setYRange(lo, hi, padding=0.08)
         n = max(len(a) for a in (self.current, self.ghost) if a is not None)
-        self.plot.setXRange(0.5, n + 0.5, padding=0.02)
+        set_ranges(self.plot.vb, (0.5, n + 0.5), 0.02, (lo, hi), 0.08)
 
     def clear_ghost(self) -> None:
         self.ghost = None
@@ -223,7 +226,7 @@ class DepthProfile(QWidget):
 
     def _rename(self, item, text: str) -> None:
         label = self.legend.getLabel(item)
-        if label is not None:
+        if label is not None and label.text != text:
             label.setText(text)
             self._fit_legend()
 
@@ -241,6 +244,18 @@ class DepthProfile(QWidget):
                 self._style_stage_line(line)
                 self.plot.addItem(line, ignoreBounds=True)
                 self._stage_lines.append(line)
+
+
+def set_ranges(vb, x: tuple[float, float], x_padding: float, y: tuple[float, float], y_padding: float) -> None:
+    """``setXRange`` and ``setYRange`` with these paddings in one step, and none when the view already
+    shows exactly that: each range set makes every item and axis of the plot update again."""
+    ranges = []
+    for (lo, hi), padding in ((x, x_padding), (y, y_padding)):
+        lo, hi = min(lo, hi), max(lo, hi)
+        p = (hi - lo) * padding  # as ViewBox.setRange pads
+        ranges.append([lo - p, hi + p])
+    if vb.viewRange() != ranges or vb.state["autoRange"] != [False, False]:
+        vb.setRange(xRange=ranges[0], yRange=ranges[1], padding=0)
 
 
 def _plottable(norms: np.ndarray) -> np.ndarray:

@@ -39,6 +39,7 @@ class ResidualPart(QObject):
         self._run_last: tuple[int, np.ndarray] | None = None
         self._run_name = ""
         self._selection_index: int | None = None
+        self._images_of: tuple | None = None  # (block index, result) whose maps the images show
 
     def set_points(self, words_pt: str, scale: float = 1.0) -> None:
         self.words.setStyleSheet(f"font-size: {words_pt}; color: {COLOUR.explanation};")
@@ -53,6 +54,7 @@ class ResidualPart(QObject):
         self.profile.set_network(name)
         self.words.setText("")
         self.images.clear()
+        self._images_of = (None, None)
         if not running:  # the last run's trend was another network's: it goes with its heatmap
             self.heatmap.set_blocks([])
             self.heatmap.set_network("")
@@ -82,6 +84,11 @@ class ResidualPart(QObject):
     def _show_images(self) -> None:
         index, result = self._selection_index, self.result
         if index is None or result is None or not 0 <= index < len(result.status):
+            index = result = None
+        if self._images_of is not None and self._images_of[0] == index and self._images_of[1] is result:
+            return  # shown already (a probe result shows its maps, then the panel passes the same selection)
+        self._images_of = (index, result)
+        if result is None:
             self.images.clear()
             return
         image = result.images[index] if index < len(result.images) else None

@@ -20,7 +20,9 @@ from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 from ..plot_style import PlotScaler
 from ..presenter import follow_presenter
 from ..theme import COLOUR, Theme, point_font
-from .profile import LogNormAxis, _pen
+from .profile import LogNormAxis, _pen, set_ranges
+
+COSINE_RANGE = [-1 - 2 * 0.05, 1 + 2 * 0.05]  # -1 to 1 as setYRange(-1, 1, padding=0.05) pads it
 
 
 class ResidualProfile(QWidget):
@@ -109,18 +111,20 @@ class ResidualProfile(QWidget):
         else:
             self.cos_item.setData([], [])
         n = len(self.ratio)
-        self.top.setXRange(0.5, n + 0.5, padding=0.02)
+        x_range = (0.5, n + 0.5)
         finite = logs[np.isfinite(logs)]
         if len(finite):
             lo, hi = min(float(finite.min()), -0.1), max(float(finite.max()), 0.1)  # keep the line at 1 in view
             if hi - lo < 1.0:  # at least a decade tall, so small differences do not look steep
                 mid = (hi + lo) / 2
                 lo, hi = mid - 0.5, mid + 0.5
-            self.top.setYRange(lo, hi, padding=0.05)
+            set_ranges(self.top.vb, x_range, 0.02, (lo, hi), 0.05)
             self.set_message("")
         else:
+            self.top.setXRange(*x_range, padding=0.02)
             self.set_message("Undefined for every block:\nno shortcut is added (plain blocks or skips off)")
-        self.bottom.setYRange(-1, 1, padding=0.05)
+        if self.bottom.vb.viewRange()[1] != COSINE_RANGE:  # its fixed range: the user may have dragged it
+            self.bottom.setYRange(-1, 1, padding=0.05)
 
     def clear(self, message: str = "") -> None:
         self.ratio = self.cosine = None
@@ -130,6 +134,8 @@ class ResidualProfile(QWidget):
         self.set_message(message)
 
     def set_message(self, text: str) -> None:
+        if not text and not self.message_text:
+            return  # none shown and none to show
         self.message_text = text
         self.message.setText(text)
         self.message.setVisible(bool(text))
