@@ -129,12 +129,32 @@ class DepthProfile(QWidget):
         """"before" and "now" side by side when there is room, else one above the other."""
         if not (shiboken6.isValid(self.legend) and shiboken6.isValid(self.plot.vb)):
             return  # the view box reports a last geometry change while the plot is deleted
-        rows = self.legend.layout
-        needed = sum(rows.itemAt(i).preferredWidth() for i in range(rows.count())) + 12 * rows.count()
-        columns = 2 if needed <= self.plot.vb.width() else 1
-        if columns != self.legend.columnCount:
+        items = self.legend.items
+        natural = [self._natural_width(label) for _, label in items]
+        samples = [sample.boundingRect().width() for sample, _ in items]
+        width = self.plot.vb.width()
+        needed = sum(natural) + sum(samples) + 12 * 2 * len(items)
+        columns = 2 if needed <= width else 1
+        changed = columns != self.legend.columnCount
+        for (sample, label), full, sample_w in zip(items, natural, samples):
+            room = width - sample_w - 12
+            # one column and a caption longer than the plot: it wraps onto a second line, never cut
+            target = room if columns == 1 and full > room > 0 else -1.0
+            if label.item.textWidth() != target:
+                label.item.setTextWidth(target)
+                label.updateMin()
+                changed = True
+        if changed:
             self.legend.setColumnCount(columns)
+            self.legend.updateSize()
             self.legend.updateGeometry()  # the plot's layout places it again (pyqtgraph moved it to 0, 0)
+
+    @staticmethod
+    def _natural_width(label) -> float:
+        """The caption's width on one line, whatever width it is wrapped to now."""
+        doc = label.item.document().clone()
+        doc.setTextWidth(-1)
+        return doc.idealWidth()
 
     def _style_stage_line(self, line: pg.InfiniteLine) -> None:
         line.setPen(_pen(COLOUR.stage_boundary, self.theme.line(1), Qt.PenStyle.DotLine))
