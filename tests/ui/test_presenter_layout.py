@@ -203,3 +203,20 @@ def test_after_fit_the_smallest_diagram_text_is_as_large_as_the_tick_labels(app_
         frame = view.scene().frame_item(si)
         room = frame.rect().width() - view.scene().geom.header - 8
         assert text_width(frame.title, view.scene().geom.text(15), True) <= room, frame.title
+
+
+@pytest.mark.parametrize("presenter", [False, True])
+def test_every_training_plot_title_is_whole(app_window, qtbot, presenter):
+    window, bench = app_window
+    if presenter:
+        window.presenter_action.trigger()
+    settle(qtbot, window.diagram)
+    plots = bench.training.plots
+
+    def whole(plot) -> bool:
+        label = plot.titleLabel
+        text = label.item.boundingRect().width()  # the title as drawn, at its font
+        return text <= label.width() + 1
+
+    for plot in (plots.loss_plot, plots.error_plot, plots.lr_plot):
+        qtbot.waitUntil(lambda: whole(plot), timeout=5000)

@@ -50,7 +50,7 @@ ERROR_LEGEND = {"test": "test", "train": "train"}
 TITLES = ("Training loss per step (faint: raw, bold: smoothed)",
           "Error per epoch (solid: test, dashed: train)", "Learning rate")
 SHORT_TITLES = ("Loss (faint: raw)", "Error (dashed: train)", "Learning rate")
-TINY_TITLES = ("Loss", "Error", "Learning rate")  # when even a short title does not fit
+TINY_TITLES = ("Loss", "Error", "LR")  # when even a short title does not fit
 
 
 class EpochAxis(pg.AxisItem):
