@@ -201,11 +201,8 @@ def probe_memory(net: str, kind: str) -> dict:
         nn.functional.cross_entropy(model(x), y).backward()
         model.zero_grad(set_to_none=True)
 
-    def probed():
-        probe_mod.probe(model, x, y, weights=False)
-        release = getattr(probe_mod, "release_memory", None)
-        if release is not None:
-            release()
+    def probed():  # as the panel runs it: residual sizes and block maps from the same forward
+        probe_mod.probe(model, x, y, weights=False, residual=True, images=True)
 
     fn = probed if kind == "probe" else bare
     times = []
@@ -213,6 +210,8 @@ def probe_memory(net: str, kind: str) -> dict:
         t, c = time.perf_counter(), time.process_time()
         fn()
         times.append((time.perf_counter() - t, time.process_time() - c))
+    if kind == "probe":  # the panel gives freed pages back a second after the last of a series of probes
+        probe_mod.release_memory()
     return dict(net=net, kind=kind, batch=batch, rss_start_mb=base, rss_model_mb=with_model,
                 peak_mb=peak_rss_mb(), after_mb=rss_mb(), wall_s=statistics.median(t[0] for t in times[1:]),
                 cpu_s=statistics.median(t[1] for t in times[1:]), first_cpu_s=times[0][1])
@@ -229,8 +228,8 @@ def probe_rows(results: dict) -> list[dict]:
         rows.append(row("Gradient flow", f"{label} probe time (batch {p['batch']})",
                         f"{p['cpu_s'] * 1000:,.0f} CPU-ms ({p['wall_s'] * 1000:,.0f} ms wall)",
                         f"training forward/backward {b['cpu_s'] * 1000:,.0f} CPU-ms", p["cpu_s"] / b["cpu_s"],
-                        note="median of two after a first call; block-input gradients only, channels_last, "
-                             "as the panel runs it"))
+                        note="median of two back-to-back calls after a first one; block-input gradients only, "
+                             "with residual sizes and block maps, channels_last, as the panel runs it"))
         extra_p, extra_b = p["peak_mb"] - p["rss_model_mb"], b["peak_mb"] - b["rss_model_mb"]
         rows.append(row("Gradient flow", f"{label} probe peak memory",
                         f"{p['peak_mb']:,.0f} MiB peak RSS ({extra_p:,.0f} MiB over the built model)",
