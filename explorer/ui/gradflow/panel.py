@@ -250,7 +250,7 @@ class GradflowPanel(QWidget):
         self._stale = False
         weights = self._weights_source() if self._weights_source is not None else None
         runner = self._runner()
-        serial = runner.request(spec, weights)
+        serial = runner.request(spec, weights, self.document.info)  # the analysis the document already has
         self._requested_at[serial] = time.perf_counter()
         req = runner.last_request
         blocks = sum(len(stage.blocks) for stage in spec.stages)

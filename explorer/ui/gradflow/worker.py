@@ -31,7 +31,7 @@ from ...analysis.gradflow import (DEFAULT_BATCH, ProbeCancelled, ProbeResult, ac
                                choose_batch, probe, release_memory, release_memory_later,
                                seeded_batch)
 from ...nn import build
-from ...spec import NetworkSpec, analyse
+from ...spec import NetworkInfo, NetworkSpec, analyse
 from ..background import BackgroundTask, TaskOutcome
 from .weights import FRESH_SEED, Weights, fresh_words, network_key
 
@@ -43,15 +43,17 @@ PROGRESS_INTERVAL_MS = int(PROGRESS_INTERVAL_S * 1000)  # and the GUI takes them
 RELEASE_AFTER_BYTES = 64 * 2 ** 20
 
 
-def probe_batch_size(spec: NetworkSpec) -> tuple[int, int, str]:
+def probe_batch_size(spec: NetworkSpec, info: NetworkInfo | None = None) -> tuple[int, int, str]:
     """The batch, its estimated activation bytes and why it is smaller than 32 (or "").
 
     Up to 32 images for CIFAR-sized inputs (4 for ImageNet-sized ones, to stay
     interactive), fewer when the network's activations would not fit the memory budget.
+    ``info``: ``analyse(spec)`` when the caller has it already (the document keeps it).
     """
     _, h, w = spec.input_shape
     largest = DEFAULT_BATCH if h * w <= 64 * 64 else INTERACTIVE_LARGE_BATCH
-    info = analyse(spec)
+    if info is None:
+        info = analyse(spec)
     batch = choose_batch(info, spec.stem.kind, largest=largest)
     if batch < largest:
         reason = f"fewer than {largest}, so that the probe's memory stays bounded"
@@ -185,15 +187,16 @@ class ProbeRunner(QObject):
     def latest_serial(self) -> int:
         return self._serial
 
-    def request(self, spec: NetworkSpec, weights: Weights | None) -> int:
+    def request(self, spec: NetworkSpec, weights: Weights | None, info: NetworkInfo | None = None) -> int:
         """Queue a probe of ``spec`` at ``weights`` (None: fresh); returns its serial.
 
-        A probe still running for an older request is told to stop at its next block.
+        ``info``: ``spec``'s analysis when the caller has it (else it is worked out here, on
+        the GUI thread). A probe still running for an older request is told to stop at its next block.
         """
         if self._closed:
             return -1
         self._serial += 1
-        req = self.last_request = _Request(self._serial, spec, weights, *probe_batch_size(spec))
+        req = self.last_request = _Request(self._serial, spec, weights, *probe_batch_size(spec, info))
         if self._in_flight is None:
             self._send(req)
         else:
