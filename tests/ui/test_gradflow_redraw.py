@@ -90,3 +90,25 @@ def test_a_selected_blocks_maps_follow_each_result_and_are_drawn_once_per_result
     assert len(drawn) == 3 and images.caption.text().startswith("stage 1, block 1")
     panel.document.select(Selection())
     assert not images.view.isVisibleTo(panel)
+
+
+def test_the_heatmap_frames_probe_columns_again_only_when_they_move(qtbot):
+    from explorer.ui.gradflow.heatmap import PROBE_LABEL, GradientHeatmap
+
+    heatmap = GradientHeatmap()
+    qtbot.addWidget(heatmap)
+    heatmap.set_blocks(["stage 1, block 1", "stage 1, block 2"])
+    heatmap.add_column(np.array([1.0, 0.5]), PROBE_LABEL)
+    heatmap.flush()
+    assert heatmap._probe_lines == []  # only probes: nothing to tell them apart from
+    heatmap.add_column(np.array([1.0, 0.5]), "10")
+    heatmap.flush()
+    lines = list(heatmap._probe_lines)
+    assert [line.value() for line in lines] == [0, 1]
+    heatmap.add_column(np.array([1.0, 0.5]), "20")  # a training column: the frames stay as drawn
+    heatmap.flush()
+    assert heatmap._probe_lines == lines and all(line.scene() is not None for line in lines)
+    heatmap.add_column(np.array([1.0, 0.5]), PROBE_LABEL)  # a new probe column is framed too
+    heatmap.flush()
+    assert [line.value() for line in heatmap._probe_lines] == [0, 1, 3, 4]
+    assert all(line.scene() is None for line in lines)

@@ -94,6 +94,7 @@ class GradientHeatmap(QWidget):
         self._labels: list[str] = []
         self._dirty = False
         self._probe_lines: list[pg.InfiniteLine] = []
+        self._probe_marks: tuple | None = None  # (probe columns, pen width) the lines show
 
         self.view = pg.GraphicsLayoutWidget()
         self.view.setBackground(COLOUR.plot_background)
@@ -231,12 +232,16 @@ class GradientHeatmap(QWidget):
 
     def _mark_probe_columns(self) -> None:
         """White edges around probe columns when they sit among training columns."""
+        probes = [i for i, label in enumerate(self._labels) if label == PROBE_LABEL]
+        if len(probes) == len(self._labels):
+            probes = []  # only probes: no training columns to tell them apart from
+        marked = (tuple(probes[-40:]), self._probe_pen_width)
+        if marked == self._probe_marks:
+            return  # the lines drawn are these already (each flush of a training column comes here)
+        self._probe_marks = marked
         for line in self._probe_lines:
             self._plot.removeItem(line)
         self._probe_lines = []
-        probes = [i for i, label in enumerate(self._labels) if label == PROBE_LABEL]
-        if len(probes) == len(self._labels):
-            return  # only probes: no training columns to tell them apart from
         pen = pg.mkPen(COLOUR.probe_column, width=self._probe_pen_width)
         for col in probes[-40:]:
             for x in (col, col + 1):
