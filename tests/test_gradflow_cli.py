@@ -17,14 +17,7 @@ from explorer.spec.fileformat import to_dict
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-@pytest.fixture(autouse=True)
-def _one_torch_thread():
-    # OpenMP's spinning threads slow these small CPU passes down badly when other
-    # processes share the two cores; one thread is as fast when the machine is idle
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tests/conftest.py: tiny CPU passes, one thread
 
 
 def run(capsys, *argv):

@@ -16,14 +16,7 @@ from explorer.spec import (BlockKind, InitKind, InitSpec, NetworkSpec, Norm, Sho
                            StemSpec, preset, replace_shortcuts, uniform_stage)
 
 
-@pytest.fixture(autouse=True)
-def _one_torch_thread():
-    # OpenMP's spinning threads slow these small CPU passes down badly when other
-    # processes share the two cores; one thread is as fast when the machine is idle
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tests/conftest.py: tiny CPU passes, one thread
 
 
 def tiny_spec(kind=BlockKind.BASIC, stem=StemKind.CIFAR, norm=Norm.BATCH) -> NetworkSpec:

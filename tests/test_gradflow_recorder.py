@@ -14,14 +14,7 @@ from explorer.spec import BlockKind, NetworkSpec, StemKind, StemSpec, uniform_st
 from explorer.train.api import GradColumn
 
 
-@pytest.fixture(autouse=True)
-def _one_torch_thread():
-    # OpenMP's spinning threads slow these small CPU passes down badly when other
-    # processes share the two cores; one thread is as fast when the machine is idle
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # tests/conftest.py: tiny CPU passes, one thread
 
 
 def tiny_spec(stem=StemKind.CIFAR, kind=BlockKind.BASIC):
