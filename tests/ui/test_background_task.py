@@ -55,16 +55,17 @@ def test_events_arrive_in_order_on_the_gui_thread_and_all_before_finished(qtbot,
 def test_finished_comes_at_once_not_on_the_pumps_next_tick(qtbot):
     task = BackgroundTask(interval_ms=10_000)  # the pump's timer never fires during this test
     heard = record(task)
-    go, returned_at = threading.Event(), []
+    go, waiting, returned_at = threading.Event(), threading.Event(), []
 
     def fn(emit, cancelled):
         emit("last words")
+        waiting.set()
         go.wait(10)
         returned_at.append(time.perf_counter())
         return 42
 
     task.start(fn)
-    qtbot.wait(50)  # the thread is under way, waiting for go
+    assert waiting.wait(10)  # the thread is under way, waiting for go
     arrived = []
     task.finished.connect(lambda _outcome: arrived.append(time.perf_counter()))
     with qtbot.waitSignal(task.finished, timeout=5_000):
