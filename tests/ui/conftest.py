@@ -32,3 +32,22 @@ def _settings_in_tmp(tmp_path_factory):
     for scope in (QSettings.Scope.UserScope, QSettings.Scope.SystemScope):
         QSettings.setPath(QSettings.Format.IniFormat, scope, str(folder))
     yield folder
+
+
+@pytest.fixture
+def window(qtbot, tmp_path):
+    """The main window on ResNet-20, shown, with its own settings file and fake dialogs. Test
+    files whose window needs more (a size, a workbench, a teardown) define their own ``window``."""
+    from PySide6.QtCore import QSettings
+
+    from explorer.spec import preset
+    from explorer.ui.document import Document
+    from explorer.ui.main_window import MainWindow
+    from fakes import FakeDialogs  # tests/ui is on sys.path (rootdir-relative imports)
+
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    win = MainWindow(Document(preset("resnet20")), settings=settings, dialogs=FakeDialogs())
+    qtbot.addWidget(win)
+    win.show()
+    qtbot.waitExposed(win)
+    return win

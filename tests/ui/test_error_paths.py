@@ -7,24 +7,11 @@ from dataclasses import replace
 
 import pytest
 import torch  # noqa: F401  (torch before PySide6)
-from PySide6.QtCore import QSettings
 
 from explorer.spec import atomic, preset
 from explorer.spec.fileformat import dumps, to_dict
 from explorer.ui.document import Document
 from explorer.ui.experiments.dropblock_page import DropBlockPage
-from explorer.ui.main_window import MainWindow
-from fakes import FakeDialogs  # tests/ui is on sys.path (rootdir-relative imports)
-
-
-@pytest.fixture
-def window(qtbot, tmp_path):
-    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
-    win = MainWindow(Document(preset("resnet20")), settings=settings, dialogs=FakeDialogs())
-    qtbot.addWidget(win)
-    win.show()
-    qtbot.waitExposed(win)
-    return win
 
 
 def still_works(window):

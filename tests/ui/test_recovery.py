@@ -9,26 +9,10 @@ import textwrap
 import time
 from dataclasses import replace
 
-import pytest
-from PySide6.QtCore import QSettings
-
 from explorer.spec import preset
-from explorer.ui.document import Document
-from explorer.ui.main_window import MainWindow
 from explorer.ui.recovery import Autosave, find_orphans, offer_restore
-from fakes import FakeDialogs  # tests/ui is on sys.path (rootdir-relative imports)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-
-@pytest.fixture
-def window(qtbot, tmp_path):
-    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
-    win = MainWindow(Document(preset("resnet20")), settings=settings, dialogs=FakeDialogs())
-    qtbot.addWidget(win)
-    win.show()
-    qtbot.waitExposed(win)
-    return win
 
 
 def rename(window, name):
