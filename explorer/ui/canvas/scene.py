@@ -25,7 +25,7 @@ from .frames import (DropIndicatorItem, NodeData, NodeItem, SpineItem, StageData
 from .items import BlockData, BlockItem
 from .layout import VERTICAL, Geometry, split_into_columns, summary_slot
 from .paint import count, text_width
-from .texts import fitted_widths, stage_title, width_text as _width_text
+from .texts import fitted_widths, stage_title, summary_title
 
 COLLAPSE_OVER = 12  # stages with more blocks than this start collapsed
 
@@ -214,8 +214,7 @@ class DiagramScene(DropTargets, QGraphicsScene):
                                stage_errors.get(si, "a stage needs at least one block"), 1, g)
         kinds = {b.kind for b in stage.blocks}
         kind = kinds.pop() if len(kinds) == 1 else None
-        name = kind.label if kind else "blocks (mixed kinds)"
-        title = f"{n} × {name} · {_width_text(stage)}"
+        title = summary_title(stage)
         binfos = [infos.get((si, bi)) for bi in range(n)]
         residual = [b for b in stage.blocks if b.kind is not BlockKind.PLAIN]
         skips = f"skips {sum(1 for b in residual if b.skip)}/{len(residual)} on" if residual else "no skips"

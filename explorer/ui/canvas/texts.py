@@ -29,7 +29,15 @@ def stage_title(si: int, stage, infos: dict | None = None) -> str:
 
 
 def block_title(kind, width: int) -> str:
+    """A block box's title, "Basic · 64"."""
     return f"{kind.label} · {width}"
+
+
+def summary_title(stage) -> str:
+    """A folded stage's summary title, "3 × Basic · 32 wide" (a stage with blocks)."""
+    kinds = {b.kind for b in stage.blocks}
+    name = next(iter(kinds)).label if len(kinds) == 1 else "blocks (mixed kinds)"
+    return f"{len(stage.blocks)} × {name} · {width_text(stage)}"
 
 
 def fitted_widths(g: Geometry, spec: NetworkSpec, info: NetworkInfo | None) -> Geometry:
@@ -46,10 +54,7 @@ def fitted_widths(g: Geometry, spec: NetworkSpec, info: NetworkInfo | None) -> G
     summary = g.s(200)
     for stage in spec.stages:
         if stage.blocks:
-            kinds = {b.kind for b in stage.blocks}
-            name = kinds.pop().label if len(kinds) == 1 else "blocks (mixed kinds)"
-            title = f"{len(stage.blocks)} × {name} · {width_text(stage)}"
-            summary = max(summary, text_width(title, bold, True) + g.s(40))
+            summary = max(summary, text_width(summary_title(stage), bold, True) + g.s(40))
     if info is not None:  # the shapes line: "16x32x32 → 32x16x16" (the widest a stage shows)
         widest = max((text_width(f"{fmt_shape(b.in_shape)} → {fmt_shape(b.out_shape)}", g.text(13))
                       for b in info.blocks), default=0.0)
