@@ -19,6 +19,7 @@ from ...spec import BlockKind
 from .. import theme as th
 from .layout import Geometry
 from .paint import arrowhead, count, draw_text, rounded
+from .texts import block_title
 
 STYLE_NAMES = {"identity": "Identity shortcut", "projection": "Projection shortcut (1x1 conv + BN)",
                "zero_pad": "Zero-pad shortcut (subsample, pad channels with zeros)",
@@ -188,7 +189,7 @@ class BlockItem(QGraphicsItem):
         top = QRectF(inner.left(), inner.top(), inner.width(), inner.height() / 2)
         bottom = QRectF(inner.left(), inner.center().y(), inner.width(), inner.height() / 2)
         stride = f"stride {d.stride}" if d.stride != 1 else ""
-        title = f"{d.kind.label} · {d.width}"
+        title = block_title(d.kind, d.width)
         if g.compact:  # presenter: one line; the shapes are in the stage's header and the tooltip
             ink = th.ERROR if d.error else th.INK
             draw_text(painter, inner, ("⚠ " if d.error else "") + title, g.text(14.5), ink, bold=True,
