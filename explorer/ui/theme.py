@@ -5,8 +5,9 @@
 One place decides how a block kind, a shortcut kind or a disabled skip looks, so the
 canvas, the palette swatches and the legend can never disagree. The kinds' colours are a
 colour-blind-safe set (blue, orange, teal, purple, grey) with a light fill for the box and
-a strong tone for its border and swatch. Presenter mode multiplies every size (fonts,
-line widths, boxes) by ``Theme.scale``; the app-wide presenter switch is in
+a strong tone for its border and swatch. Presenter mode multiplies text sizes by
+``Theme.scale`` and line widths by ``Theme.line`` (the diagram's box lengths are
+``canvas.layout.Geometry``'s); the app-wide presenter switch is in
 ``presenter.py`` and the plots' styling in ``plot_style.py``.
 """
 from __future__ import annotations
@@ -229,10 +230,6 @@ class Theme:
     @property
     def scale(self) -> float:
         return PRESENTER_SCALE if self.presenter else 1.0
-
-    def px(self, value: float) -> float:
-        """A length in scene units, scaled for presenter mode."""
-        return value * self.scale
 
     def font(self, size: float = 12.0, bold: bool = False, italic: bool = False) -> QFont:
         """A font sized in pixels, so it scales with the diagram when zooming."""
