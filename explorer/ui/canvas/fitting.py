@@ -23,6 +23,7 @@ FIT_SLACK = 0.99  # a hair smaller than the viewport, so no scroll bar appears a
 # Effective text size (zoom x theme scale; 1.0 = normal mode at 100%) below which a fit
 # in presenter mode never goes without folding (kept for the layout's tests).
 PRESENTER_MIN_TEXT = 0.8
+_LEGIBLE = 1.0 - 1e-6  # ``StageFolding``'s text scale (tick labels = 1.0) that counts as legible
 
 
 def fit_zoom(view) -> float:
@@ -91,7 +92,7 @@ class StageFolding:
         return smallest_text_px(self._view, arrange(self._view)) / tick_label_px(self._view)
 
     def _legible(self) -> bool:
-        return self._text_scale() >= 1.0 - 1e-6
+        return self._text_scale() >= _LEGIBLE
 
     def _fold(self, stage: int) -> None:
         scene = self._view.scene()
@@ -119,21 +120,22 @@ class StageFolding:
         if not self.enabled:
             return
         self.unfold()  # the window may have grown since the last fit
-        if self._legible():
+        start = self._text_scale()
+        if start >= _LEGIBLE:
             return
         view, spec = self._view, self._view.document.spec
         open_stages = [si for si, stage in enumerate(spec.stages)
                        if stage.blocks and not view.is_stage_collapsed(si)]
         order = sorted(open_stages, key=lambda si: -len(spec.stages[si].blocks))
         done: list[int] = []
-        best = (self._text_scale(), 0)  # (text scale, how many folds reach it)
+        best = (start, 0)  # (text scale, how many folds reach it)
         for stage in order:
             self._fold(stage)
             done.append(stage)
             scale = self._text_scale()
             if scale > best[0] + 1e-9:
                 best = (scale, len(done))
-            if scale >= 1.0 - 1e-6:
+            if scale >= _LEGIBLE:
                 break
         else:
             # Never legible: keep the folds up to the largest text (a folded stage's summary box
