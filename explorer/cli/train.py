@@ -16,7 +16,7 @@ import sys
 import time
 
 from ..train.clock import clock
-from . import CliError
+from . import CliError, _is_main_rank
 from .common import check_output, install_sigint, resolve_network, write_or_rescue
 
 # argparse destination -> TrainSettings field, for options that map one to one
@@ -158,7 +158,7 @@ def cmd_train(args) -> int:
     from ..train import distributed
     from ..train.api import TrainingError
 
-    if os.environ.get("RANK", "0") in ("", "0"):  # under torchrun only rank 0 writes files (maybe on another node)
+    if _is_main_rank():  # under torchrun only rank 0 writes files (maybe on another node)
         check_output(args.metrics_csv, "--metrics-csv")
         check_output(args.checkpoint, "--checkpoint")
     if args.metrics_csv and args.checkpoint and os.path.abspath(args.metrics_csv) == os.path.abspath(args.checkpoint):
