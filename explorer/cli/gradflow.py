@@ -87,14 +87,11 @@ def load_weights(path: str, spec: NetworkSpec, model) -> str:
     (names, shapes, floating-point) before anything is loaded: another architecture's
     weights, wrong shapes or integer tensors are refused with the first key that does not fit.
     """
-    from ..export.weights import WeightsError, load_state_dict_strict, read_weights_file
-    from ..nn.weights_file import needs_import_first
+    from ..export.weights import WeightsError, load_state_dict_strict
+    from ..nn.weights_file import read_weights_to_load
 
     try:
-        weights = read_weights_file(path)
-        problem = needs_import_first(weights)
-        if problem:
-            raise CliError(problem)
+        weights = read_weights_to_load(path)
         if weights.spec is not None and weights.spec.with_skips(True) != spec.with_skips(True):
             raise CliError(f"checkpoint {path!r} was trained on network {weights.spec.name!r}, whose layers "
                            f"differ from {spec.name!r}; pass that network (or its JSON file) as NET")

@@ -249,7 +249,7 @@ def load_trained(path: str, net: NetworkSpec | None = None) -> TrainedNet:
     Torchvision-style weights were trained on ImageNet-normalised inputs; a checkpoint
     says how its inputs were normalised.
     """
-    from ..nn.weights_file import WeightsError, check_state_dict, needs_import_first, read_weights_file
+    from ..nn.weights_file import WeightsError, check_state_dict, read_weights_to_load
     from ..spec import SpecError
     from ..train.finetune import Normalisation
 
@@ -258,12 +258,9 @@ def load_trained(path: str, net: NetworkSpec | None = None) -> TrainedNet:
     if not os.path.exists(path):
         raise TrainingError(f"weights file {path} does not exist")
     try:
-        weights = read_weights_file(path)
+        weights = read_weights_to_load(path)
     except WeightsError as err:
         raise TrainingError(str(err)) from None
-    problem = needs_import_first(weights)
-    if problem:
-        raise TrainingError(problem)
     extras = weights.extras
     if "settings" in extras:  # a trainer checkpoint: every field is checked once, here
         from ..train.checkpoint import validate_checkpoint

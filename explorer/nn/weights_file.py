@@ -138,6 +138,17 @@ def needs_import_first(weights: WeightsFile) -> str | None:
             f"network file it writes")
 
 
+def read_weights_to_load(path: str | os.PathLike) -> WeightsFile:
+    """``read_weights_file`` for the readers that load the weights into a network as it is
+    (training, gradient flow, the experiments): a file that must go through ``import-weights``
+    first is refused with a ``WeightsError`` saying so (``needs_import_first``)."""
+    weights = read_weights_file(path)
+    problem = needs_import_first(weights)
+    if problem:
+        raise WeightsError(problem)
+    return weights
+
+
 def translate_keys(state: dict) -> tuple[dict, list[str], bool]:
     """Our key names for a foreign state_dict: ``(state, notes, pads_both_sides)``.
 

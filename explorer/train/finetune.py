@@ -96,15 +96,12 @@ class InitWeights:
 
 def read_init_weights(path: str) -> InitWeights:
     """Read ``path`` (no code runs); ``TrainingError`` names what is wrong with it."""
-    from ..nn.weights_file import WeightsError, needs_import_first, read_weights_file
+    from ..nn.weights_file import WeightsError, read_weights_to_load
 
     try:
-        weights = read_weights_file(path)
+        weights = read_weights_to_load(path)  # refuses a zero-pad placement only import-weights sets
     except WeightsError as err:
         raise TrainingError(f"--init-weights: {err}") from None
-    problem = needs_import_first(weights)  # zero-pad placement only import-weights sets
-    if problem:
-        raise TrainingError(f"--init-weights: {problem}")
     extras = weights.extras
     if weights.spec is None:
         origin, norm = "torchvision", None
