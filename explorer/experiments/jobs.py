@@ -1,10 +1,11 @@
 """What every experiment runner shares: ``run`` in the calling thread, a stop flag, the error.
 
 A runner subclasses ``Job`` and implements ``_work(sink)`` and ``_result()``. ``run(on_event)``
-calls the ``thread_init`` the runner was made with, then ``_work``, in the thread that
-calls it, and returns ``_result()``; events reach ``on_event(index, event)`` on that
-thread too. The CLI calls ``run`` on its main thread (Ctrl+C calls ``stop``, see
-``cli/common.py``); the GUI calls it on a background thread of its own.
+calls ``_work`` in the thread that calls it and returns ``_result()``; ``_work`` first calls
+the ``thread_init`` the runner was made with, inside its own error handling (a failure
+there becomes ``error``); events reach ``on_event(index, event)`` on that thread too. The
+CLI calls ``run`` on its main thread (Ctrl+C calls ``stop``, see ``cli/common.py``); the
+GUI calls it on a background thread of its own.
 
 ``stop`` only sets a flag, without a lock, so any thread may call it, and so may a signal
 handler that interrupts ``run`` on the same thread; ``_work`` looks at ``stopped`` often
@@ -22,7 +23,7 @@ Sink = Callable[[int, Any], None]
 class Job(ABC):
     """A stoppable piece of experiment work that ``run`` does in the calling thread; see the module docstring.
 
-    ``thread_init`` (optional) is called first thing in ``run``, on that thread.
+    ``thread_init`` (optional): each runner's ``_work`` calls it first, on that thread.
     """
 
     def __init__(self, thread_init: Callable[[], None] | None = None):
