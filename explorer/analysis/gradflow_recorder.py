@@ -19,11 +19,13 @@ which keeps a reference to ``dL/dx_l`` when the backward reaches it (the hook fi
 once, with the gradient summed over the branch and the shortcut). ``collect`` turns
 the captured gradients into norms with one ``torch._foreach_norm`` and stacks them
 into a single device tensor; ``drain`` moves every pending column to the host at
-once. Non-recording steps pay one Python attribute check per block.
+once.
 
 On the same recorded steps it also measures each block's residual size,
 ``||F(x)||/||s(x)||`` averaged over the batch (forward hooks on the branch's end and
 the shortcut, device-side, NaN where no shortcut is added), into ``GradColumn.residual``.
+Non-recording steps pay three Python hook calls per block, each an attribute check
+(for ResNet-56 at batch 32 on a CPU, within the noise of a 34 ms step).
 """
 from __future__ import annotations
 
