@@ -6,8 +6,9 @@ written to a recovery file in the app's data folder, one file per running app
 saved state removes it. A recovery file whose app is no longer running was left by a
 crash or a kill: the next start offers to restore it, and removes it either way.
 
-Recovery files are read with the same strict reader as network files, so a damaged
-one is dropped with a status message, never a traceback.
+The network inside a recovery file is checked by the same ``from_dict`` as a network
+file's (the wrapper around it is plain JSON the app wrote itself), so a damaged one is
+dropped with a status message, never a traceback.
 """
 from __future__ import annotations
 
