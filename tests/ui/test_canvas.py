@@ -417,3 +417,17 @@ def test_opening_another_network_resets_collapse_state(make_view):
     doc.replace(preset("resnet152"), None)
     assert view.is_stage_collapsed(2)  # 36 blocks: collapsed by default again
     assert view.scene().summary_item(2) is not None and view.scene().block_item(0, 0) is not None
+
+
+def test_in_presenter_mode_a_block_with_an_error_has_room_for_its_warning_sign(make_view):
+    spec = preset("resnet20")
+    bad = spec.with_block(1, 0, replace(spec.block(1, 0), shortcut=ShortcutKind.IDENTITY))
+    doc, view = make_view(spec=bad)
+    view.set_presenter(True)
+    scene = view.scene()
+    g = scene.geom
+    item = scene.block_item(1, 0)
+    assert item.data_.error
+    title = f"⚠ {bad.block(1, 0).kind.label} · {bad.block(1, 0).width}"
+    stride = text_width("stride 2", g.text(12.5), True) + g.s(12)  # drawn on the same line, right-aligned
+    assert item.box_rect().width() >= text_width(title, g.text(14.5), True) + 2 * g.s(9) + stride

@@ -121,9 +121,6 @@ class DiagramScene(DropTargets, QGraphicsScene):
     # -- sync -------------------------------------------------------------------------
     def sync(self, spec: NetworkSpec, info: NetworkInfo | None, errors) -> None:
         self._spec = spec
-        if self.geom.compact:
-            self.geom = fitted_widths(self.geom, spec, info)
-        g = self.geom
         block_errors: dict[tuple[int, int], str] = {}
         stage_errors: dict[int, str] = {}
         part_errors: dict[str, str] = {}
@@ -136,6 +133,9 @@ class DiagramScene(DropTargets, QGraphicsScene):
                 part = {"input shape": "input", "stem": "stem", "head": "head"}.get(err.where)
                 if part:
                     part_errors.setdefault(part, str(err))
+        if self.geom.compact:  # a block with an error shows "⚠ " before its title: room for it too
+            self.geom = fitted_widths(self.geom, spec, info, set(block_errors))
+        g = self.geom
         # While the design is invalid, shapes still come from a walk that steps over the errors.
         binfos = info.blocks if info is not None else partial_blocks(spec)
         infos = {(b.stage, b.index): b for b in binfos}

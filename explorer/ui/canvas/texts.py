@@ -40,14 +40,18 @@ def summary_title(stage) -> str:
     return f"{len(stage.blocks)} × {name} · {width_text(stage)}"
 
 
-def fitted_widths(g: Geometry, spec: NetworkSpec, info: NetworkInfo | None) -> Geometry:
-    """Presenter mode: box, summary and node widths that fit this network's words, no wider."""
+def fitted_widths(g: Geometry, spec: NetworkSpec, info: NetworkInfo | None,
+                  error_blocks: frozenset | set = frozenset()) -> Geometry:
+    """Presenter mode: box, summary and node widths that fit this network's words, no wider.
+
+    ``error_blocks``: the (stage, block) keys of blocks drawn with "⚠ " before their title."""
     bold = g.text(14.5)
     box = g.s(150)
-    for _, _, block in spec.iter_blocks():
+    for si, bi, block in spec.iter_blocks():
         if not isinstance(block.kind, BlockKind):
             continue
-        need = text_width(block_title(block.kind, block.width), bold, True) + 2 * g.s(9) + g.s(6)
+        title = ("⚠ " if (si, bi) in error_blocks else "") + block_title(block.kind, block.width)
+        need = text_width(title, bold, True) + 2 * g.s(9) + g.s(6)
         if block.stride != 1:
             need += text_width(f"stride {block.stride}", g.text(12.5), True) + g.s(12)
         box = max(box, need)
