@@ -431,3 +431,17 @@ def test_in_presenter_mode_a_block_with_an_error_has_room_for_its_warning_sign(m
     title = f"⚠ {bad.block(1, 0).kind.label} · {bad.block(1, 0).width}"
     stride = text_width("stride 2", g.text(12.5), True) + g.s(12)  # drawn on the same line, right-aligned
     assert item.box_rect().width() >= text_width(title, g.text(14.5), True) + 2 * g.s(9) + stride
+
+
+def test_in_presenter_mode_a_folded_stage_says_its_problems_whole(make_view):
+    spec = preset("resnet20")
+    bad = spec.with_block(1, 0, replace(spec.block(1, 0), shortcut=ShortcutKind.IDENTITY))
+    doc, view = make_view(spec=bad)
+    view.set_presenter(True)
+    view.collapse_all()
+    scene = view.scene()
+    g = scene.geom
+    counts = "1 problem inside · skips 3/3 on"
+    assert counts in scene.summary_item(1).toolTip()  # the line the box draws, also in its tooltip
+    # the box leaves 10 px of padding each side and the stacked cards' offset; the line must fit inside
+    assert g.summary_width >= text_width(counts, g.text(12.5)) + g.s(40)

@@ -25,7 +25,7 @@ from .frames import (DropIndicatorItem, NodeData, NodeItem, SpineItem, StageData
 from .items import BlockData, BlockItem
 from .layout import VERTICAL, Geometry, split_into_columns, summary_slot
 from .paint import count, text_width
-from .texts import fitted_widths, stage_title, summary_title
+from .texts import fitted_widths, problems_words, skips_words, stage_title, summary_title
 
 COLLAPSE_OVER = 12  # stages with more blocks than this start collapsed
 
@@ -134,7 +134,7 @@ class DiagramScene(DropTargets, QGraphicsScene):
                 if part:
                     part_errors.setdefault(part, str(err))
         if self.geom.compact:  # a block with an error shows "⚠ " before its title: room for it too
-            self.geom = fitted_widths(self.geom, spec, info, set(block_errors))
+            self.geom = fitted_widths(self.geom, spec, info, set(block_errors), set(stage_errors))
         g = self.geom
         # While the design is invalid, shapes still come from a walk that steps over the errors.
         binfos = info.blocks if info is not None else partial_blocks(spec)
@@ -216,8 +216,7 @@ class DiagramScene(DropTargets, QGraphicsScene):
         kind = kinds.pop() if len(kinds) == 1 else None
         title = summary_title(stage)
         binfos = [infos.get((si, bi)) for bi in range(n)]
-        residual = [b for b in stage.blocks if b.kind is not BlockKind.PLAIN]
-        skips = f"skips {sum(1 for b in residual if b.skip)}/{len(residual)} on" if residual else "no skips"
+        skips = skips_words(stage)
         errors = sum(1 for k in block_errors if k[0] == si) + (1 if si in stage_errors else 0)
         if all(binfos):
             shapes = f"{fmt_shape(binfos[0].in_shape)} → {fmt_shape(binfos[-1].out_shape)}"
@@ -228,7 +227,7 @@ class DiagramScene(DropTargets, QGraphicsScene):
         if g.compact:  # presenter mode drops the counts: the skips are what a class needs
             counts = skips
         if errors:
-            counts = f"{errors} problem{'s' if errors != 1 else ''} inside · {skips}"
+            counts = problems_words(errors, skips)
         return SummaryData(si, n, kind, title, shapes, counts, errors, g)
 
     def _sync_nodes(self, spec: NetworkSpec, info: NetworkInfo | None, binfos, part_errors) -> None:

@@ -40,11 +40,24 @@ def summary_title(stage) -> str:
     return f"{len(stage.blocks)} × {name} · {width_text(stage)}"
 
 
+def skips_words(stage) -> str:
+    """A folded stage's skips, "skips 3/3 on" (or "no skips" for plain blocks only)."""
+    residual = [b for b in stage.blocks if b.kind is not BlockKind.PLAIN]
+    return f"skips {sum(1 for b in residual if b.skip)}/{len(residual)} on" if residual else "no skips"
+
+
+def problems_words(errors: int, skips: str) -> str:
+    """A folded stage's line when something inside is wrong: "1 problem inside · skips 3/3 on"."""
+    return f"{errors} problem{'s' if errors != 1 else ''} inside · {skips}"
+
+
 def fitted_widths(g: Geometry, spec: NetworkSpec, info: NetworkInfo | None,
-                  error_blocks: frozenset | set = frozenset()) -> Geometry:
+                  error_blocks: frozenset | set = frozenset(),
+                  error_stages: frozenset | set = frozenset()) -> Geometry:
     """Presenter mode: box, summary and node widths that fit this network's words, no wider.
 
-    ``error_blocks``: the (stage, block) keys of blocks drawn with "⚠ " before their title."""
+    ``error_blocks``: the (stage, block) keys of blocks drawn with "⚠ " before their title;
+    ``error_stages``: stages with a problem of their own (both make a folded stage say so)."""
     bold = g.text(14.5)
     box = g.s(150)
     for si, bi, block in spec.iter_blocks():
@@ -56,9 +69,13 @@ def fitted_widths(g: Geometry, spec: NetworkSpec, info: NetworkInfo | None,
             need += text_width(f"stride {block.stride}", g.text(12.5), True) + g.s(12)
         box = max(box, need)
     summary = g.s(200)
-    for stage in spec.stages:
+    for si, stage in enumerate(spec.stages):
         if stage.blocks:
             summary = max(summary, text_width(summary_title(stage), bold, True) + g.s(40))
+            errors = sum(1 for k in error_blocks if k[0] == si) + (1 if si in error_stages else 0)
+            if errors:
+                line = problems_words(errors, skips_words(stage))
+                summary = max(summary, text_width(line, g.text(12.5)) + g.s(40))
     if info is not None:  # the shapes line: "16x32x32 → 32x16x16" (the widest a stage shows)
         widest = max((text_width(f"{fmt_shape(b.in_shape)} → {fmt_shape(b.out_shape)}", g.text(13))
                       for b in info.blocks), default=0.0)
