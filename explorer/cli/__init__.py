@@ -23,6 +23,7 @@ COMMANDS = {
     "gradflow": "gradflow",
     "train": "train",
     "experiment": "experiment",
+    "get": "get",
 }
 
 

@@ -248,7 +248,8 @@ def _drop_one(net: str, path: str, dataset: str | None, device, out, blocks: str
     h, w = trained.spec.input_shape[1:]
     started = time.perf_counter()
     data = load_dataset(name, train_size=trained.train_size,
-                        test_size=test_size if test_size is not None else trained.test_size, image_size=(h, w))
+                        test_size=test_size if test_size is not None else trained.test_size, image_size=(h, w),
+                        head_classes=trained.spec.head.num_classes)
     if data.num_classes != trained.spec.head.num_classes:
         raise CliError(f"{data.name} has {data.num_classes} classes but {trained.spec.name}'s head has "
                        f"{trained.spec.head.num_classes} outputs: these weights were not trained on it")
@@ -265,12 +266,16 @@ def _drop_one(net: str, path: str, dataset: str | None, device, out, blocks: str
             acc = "cannot be removed"
         else:
             acc = f"accuracy {pct(drop.accuracy)}" + (f"  top-5 {pct(drop.top5)}" if drop.top5 is not None else "")
+        if drop.subset_accuracy is not None:
+            acc += f"  among the {result.subset_size} {pct(drop.subset_accuracy)}"
         print(f"  without {drop.label:<18} {acc}", file=out, flush=True)
 
     started = time.perf_counter()
     result = drop_each_block(trained.spec, trained.state, data, device, on_block=show, blocks=chosen,
                              normalisation=trained.normalisation)
     top5 = f"  top-5 {pct(result.baseline_top5)}" if result.baseline_top5 is not None else ""
+    if result.baseline_subset is not None:
+        top5 += f"  among the {result.subset_size} {pct(result.baseline_subset)}"
     print(f"  with every block          accuracy {pct(result.baseline)}{top5}  "
           f"({len(result.drops) + 1} evaluations of {result.images} images in {time.perf_counter() - started:.1f} s)",
           file=out, flush=True)

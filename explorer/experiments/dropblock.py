@@ -74,11 +74,12 @@ class BlockDrop:
     reason: str = ""  # why it cannot be removed
     changes_shape: bool = False
     top5: float | None = None  # top-5 accuracy without this block (networks with more than 5 classes)
+    subset_accuracy: float | None = None  # top-1 among the data's classes only (imagenette's ten)
 
     def to_dict(self) -> dict:
         return {"position": self.position + 1, "block": self.label, "residual": self.residual,
-                "accuracy": self.accuracy, "top5": self.top5, "reason": self.reason,
-                "changes_shape": self.changes_shape}
+                "accuracy": self.accuracy, "top5": self.top5, "subset_accuracy": self.subset_accuracy,
+                "reason": self.reason, "changes_shape": self.changes_shape}
 
 
 @dataclass
@@ -90,6 +91,8 @@ class DropResult:
     baseline_top5: float | None = None
     total_blocks: int | None = None  # blocks in the network (more than ``drops`` when only some are asked for)
     images: int = 0  # test images measured on
+    baseline_subset: float | None = None  # top-1 among the data's classes only (imagenette's ten of 1000)
+    subset_size: int | None = None  # how many classes that is
 
     @property
     def residual(self) -> bool:
@@ -114,6 +117,7 @@ class DropResult:
 
     def to_dict(self) -> dict:
         return {"network": self.name, "baseline_accuracy": self.baseline, "baseline_top5": self.baseline_top5,
+                "baseline_subset_accuracy": self.baseline_subset, "subset_classes": self.subset_size,
                 "images": self.images, "total_blocks": self.total_blocks, "stopped": self.stopped,
                 "blocks": [d.to_dict() for d in self.drops]}
 
@@ -132,11 +136,18 @@ def eval_source(spec: NetworkSpec, data: ImageData, device: torch.device, batch_
 
 
 @torch.no_grad()
-def accuracies(model, source: BatchSource) -> tuple[float, float | None]:
-    """Top-1 and top-5 accuracy on the test split (top-5 None for 5 classes or fewer)."""
-    correct = correct5 = total = 0
+def accuracies(model, source: BatchSource, subset: tuple[int, ...] | None = None
+               ) -> tuple[float, float | None] | tuple[float, float | None, float]:
+    """Top-1 and top-5 accuracy on the test split (top-5 None for 5 classes or fewer). With
+    ``subset`` (class indices the data draws from), a third value: top-1 among those classes
+    only (the largest output of the subset's columns), e.g. imagenette's ten of ImageNet's 1000."""
+    correct = correct5 = total = correct_sub = 0
+    columns = torch.tensor(subset) if subset else None
     for x, y in source.test_batches():
         out = model(x)
+        if columns is not None:
+            cols = columns.to(out.device)
+            correct_sub += int((cols[out[:, cols].argmax(1)] == y).sum())
         if out.shape[1] > 5:
             top = out.topk(5, dim=1).indices
             correct5 += int((top == y[:, None]).any(dim=1).sum())
@@ -146,7 +157,8 @@ def accuracies(model, source: BatchSource) -> tuple[float, float | None]:
         total += len(y)
     if total == 0:
         raise TrainingError("the test split is empty: nothing to measure accuracy on")
-    return correct / total, (correct5 / total if out.shape[1] > 5 else None)
+    top5 = correct5 / total if out.shape[1] > 5 else None
+    return (correct / total, top5) if columns is None else (correct / total, top5, correct_sub / total)
 
 
 def accuracy(model, source: BatchSource) -> float:
@@ -199,9 +211,13 @@ def drop_each_block(spec: NetworkSpec, state: dict, data: ImageData, device: str
         raise TrainingError(f"the weights do not fit {spec.name}: {first[0].strip()}") from None
     model.to(device).eval()
     source = eval_source(spec, data, device, normalisation=normalisation)
-    top1, top5 = accuracies(model, source)
-    result = DropResult(spec.name, top1, baseline_top5=top5, total_blocks=len(info.blocks),
-                        images=source.test_size)
+    subset = getattr(data, "subset", None)
+    if subset and spec.head.num_classes <= max(subset):
+        subset = None
+    measured = accuracies(model, source, subset)
+    result = DropResult(spec.name, measured[0], baseline_top5=measured[1], total_blocks=len(info.blocks),
+                        images=source.test_size, baseline_subset=measured[2] if subset else None,
+                        subset_size=len(subset) if subset else None)
     wanted = set(blocks) if blocks is not None else None
     for position, (block, binfo) in enumerate(zip(model.blocks(), info.blocks)):
         if wanted is not None and (binfo.stage, binfo.index) not in wanted:
@@ -214,8 +230,9 @@ def drop_each_block(spec: NetworkSpec, state: dict, data: ImageData, device: str
         acc = acc5 = None
         if replacement is not None:
             with removed(model, binfo.stage, binfo.index, replacement.to(device)):
-                acc, acc5 = accuracies(model, source)
-        drop = BlockDrop(position, binfo.label, bool(block.skip), acc, reason, changes, acc5)
+                acc, acc5, *sub = accuracies(model, source, subset)
+        drop = BlockDrop(position, binfo.label, bool(block.skip), acc, reason, changes, acc5,
+                         sub[0] if replacement is not None and sub else None)
         result.drops.append(drop)
         if on_block is not None:
             on_block(drop, result)
@@ -255,6 +272,12 @@ def load_trained(path: str, net: NetworkSpec | None = None) -> TrainedNet:
 
     import os
 
+    from ..downloads import resolve_weights
+
+    try:
+        path = resolve_weights(path)  # a name fetched by `get` (resnet50) stands for its file
+    except FileNotFoundError as err:
+        raise TrainingError(str(err)) from None
     if not os.path.exists(path):
         raise TrainingError(f"weights file {path} does not exist")
     try:
@@ -316,7 +339,8 @@ class DropJob:
             return self.data
         from ..train.datasets import load_dataset
         h, w = self.spec.input_shape[1:]
-        return load_dataset(self.dataset, train_size=self.train_size, test_size=self.test_size, image_size=(h, w))
+        return load_dataset(self.dataset, train_size=self.train_size, test_size=self.test_size, image_size=(h, w),
+                            head_classes=self.spec.head.num_classes)
 
 
 class DropRunner(Job):

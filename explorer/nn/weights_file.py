@@ -57,8 +57,15 @@ def _shape(value) -> str:
 
 
 def read_weights_file(path: str | os.PathLike) -> WeightsFile:
-    """Read a trainer checkpoint or a bare state_dict file (CPU tensors, no code executed)."""
-    path = Path(path)
+    """Read a trainer checkpoint or a bare state_dict file (CPU tensors, no code executed).
+    ``path`` may also name weights fetched by ``python main.py get`` (``resnet50``) when no
+    file of that name is here (``downloads.resolve_weights``)."""
+    from ..downloads import resolve_weights
+
+    try:
+        path = Path(resolve_weights(path))
+    except FileNotFoundError as err:
+        raise WeightsError(str(err)) from None
     if not path.exists():
         raise WeightsError(f"no such file: {path}")
     if path.is_dir():

@@ -31,6 +31,9 @@ class ImageData:
     y_train: torch.Tensor  # int64 [N]
     x_test: torch.Tensor
     y_test: torch.Tensor
+    # the classes a subset of a larger label space draws from (imagenette on ImageNet's 1000
+    # indices): accuracy is then also measured among these only; None for a whole label space
+    subset: tuple[int, ...] | None = None
 
     @property
     def num_classes(self) -> int:
@@ -62,7 +65,7 @@ def subsample(data: ImageData, train_size: int | None, test_size: int | None) ->
 
     x_train, y_train = take(data.x_train, data.y_train, train_size, 11)
     x_test, y_test = take(data.x_test, data.y_test, test_size, 12)
-    return ImageData(data.name, data.classes, x_train, y_train, x_test, y_test)
+    return ImageData(data.name, data.classes, x_train, y_train, x_test, y_test, data.subset)
 
 
 def conform_channels(data: ImageData, channels: int) -> tuple[ImageData, str | None]:

@@ -1,10 +1,18 @@
 """The one function that resolves a dataset name, and the names it accepts.
 
-A dataset name is ``shapes``, ``digits`` or ``FORMAT:PATH`` with FORMAT one of
-``cifar10``, ``cifar100``, ``mnist``, ``fashion-mnist``, ``folder`` and ``imagenet-val``
-(ImageNet validation images for evaluation, read by ``imagenet.py``). Nothing is
-downloaded: the procedural sets are made in ``procedural.py``, the others read from
-local disk by ``files.py``.
+A dataset name is ``shapes``, ``digits``, ``FORMAT:PATH`` with FORMAT one of
+``cifar10``, ``cifar100``, ``mnist``, ``fashion-mnist``, ``imagenette``, ``folder`` and
+``imagenet-val`` (ImageNet validation images for evaluation, read by ``imagenet.py``), or
+the bare name of a set fetched by ``python main.py get NAME`` (``cifar10``, ``imagenette``;
+see ``explorer.downloads``), which reads the downloaded copy. Nothing is downloaded here:
+the procedural sets are made in ``procedural.py``, the others read from local disk by
+``files.py``.
+
+Imagenette (ten ImageNet classes, ``train/`` and ``val/`` folders named by WordNet id)
+is an image folder of 10 classes for training; for a network with ImageNet's 1000-class
+head (``head_classes=1000``) its ``val/`` images are read as ImageNet validation images
+instead: torchvision's class indices, the standard 256/224 transform, and ``subset`` set
+to the ten indices so that accuracy is also reported among the ten.
 """
 from __future__ import annotations
 
@@ -14,13 +22,14 @@ from . import files
 from .base import DatasetError, ImageData, subsample
 from .procedural import load_digits32, make_shapes
 
-FORMATS = ("cifar10", "cifar100", "mnist", "fashion-mnist", "folder", "imagenet-val")
+FORMATS = ("cifar10", "cifar100", "mnist", "fashion-mnist", "imagenette", "folder", "imagenet-val")
 BUILTIN = ("shapes", "digits")
 
 
 def dataset_help() -> str:
-    return ("shapes | digits | cifar10:PATH | cifar100:PATH | mnist:PATH | fashion-mnist:PATH | folder:PATH | "
-            "imagenet-val:PATH")
+    return ("shapes | digits | cifar10:PATH | cifar100:PATH | mnist:PATH | fashion-mnist:PATH | imagenette:PATH | "
+            "folder:PATH | imagenet-val:PATH, or once fetched with `get NAME`: cifar10 | cifar100 | mnist | "
+            "fashion-mnist | imagenette | imagenette-160")
 
 
 def parse_name(name: str) -> tuple[str, str | None]:
@@ -34,9 +43,27 @@ def parse_name(name: str) -> tuple[str, str | None]:
         if not path.strip():
             raise DatasetError(f"dataset {name!r} needs a folder after the colon, e.g. {kind}:/data/{kind}")
         return kind, os.path.expanduser(path.strip())
+    downloaded = _downloaded(name) if not sep else None
+    if downloaded is not None:
+        return downloaded
     if kind in FORMATS:
         raise DatasetError(f"dataset {kind!r} reads local files: write it as {kind}:PATH")
     raise DatasetError(f"unknown dataset {name!r}; expected one of {dataset_help()}")
+
+
+def _downloaded(name: str) -> tuple[str, str] | None:
+    """``(kind, folder)`` of a set fetched by ``get`` (``DatasetError`` when it is known but not
+    fetched yet); None when ``name`` is not one of them."""
+    from ...downloads import BY_NAME, local_path, not_here_message
+
+    found = BY_NAME.get(name.strip().lower())
+    if found is None or found.kind != "dataset":
+        return None
+    path = local_path(found)
+    if path is None:
+        raise DatasetError(not_here_message(found) + f", or name files you have: {found.name.split('-1')[0]}:PATH")
+    kind = "imagenette" if found.name.startswith("imagenette") else found.name
+    return kind, os.fspath(path)
 
 
 def check_name(name: str) -> tuple[str, str | None]:
@@ -50,9 +77,11 @@ def check_name(name: str) -> tuple[str, str | None]:
 
 
 def load_dataset(name: str, *, train_size: int | None = None, test_size: int | None = None,
-                 image_size: tuple[int, int] | None = None) -> ImageData:
+                 image_size: tuple[int, int] | None = None, head_classes: int | None = None) -> ImageData:
     """Load (or make) the named dataset. ``image_size`` (H, W) is used by ``folder:``,
-    whose images come in any size and are resized while read."""
+    whose images come in any size and are resized while read. ``head_classes`` is the
+    network's class count where the data is for a given network: imagenette on a
+    1000-class head is read with ImageNet's class indices (see the module's docstring)."""
     kind, path = check_name(name)
     if kind == "shapes":
         from ..limits import available_memory, check_fits
@@ -65,6 +94,8 @@ def load_dataset(name: str, *, train_size: int | None = None, test_size: int | N
     elif kind == "imagenet-val":  # test images only, at 224x224 after the standard transform
         from .imagenet import load_imagenet_val
         data = load_imagenet_val(path, test_size)
+    elif kind == "imagenette" and head_classes == 1000:
+        data = _imagenette_on_imagenet(path, test_size)
     else:
         if kind in ("cifar10", "cifar100"):
             data = files.load_cifar(path, classes=10 if kind == "cifar10" else 100)
@@ -73,3 +104,16 @@ def load_dataset(name: str, *, train_size: int | None = None, test_size: int | N
         else:
             data = files.load_folder(path, image_size)
     return subsample(data, train_size, test_size)
+
+
+def _imagenette_on_imagenet(path: str, test_size: int | None) -> ImageData:
+    """Imagenette's validation images with torchvision's ImageNet class indices."""
+    from .imagenet import load_imagenet_val
+
+    val = os.path.join(path, "val")
+    if not os.path.isdir(val):
+        raise DatasetError(f"imagenette: expected the validation folder {val} (class folders named by WordNet id)")
+    data = load_imagenet_val(val, test_size)
+    data.name = "imagenette (val)"
+    data.subset = tuple(sorted(set(data.y_test.tolist())))
+    return data

@@ -1,0 +1,142 @@
+"""``get NAME``: fetch a dataset or torchvision's ImageNet weights by name; ``get --list``.
+
+The table, the folder and the transfer are ``explorer.downloads``'s; this module prints
+(a tqdm bar on stderr: size, rate, time left) and turns Ctrl+C into a stop between two
+chunks, so an interrupted download leaves only its ``.part`` file, which the same command
+continues. Every failure ends in one ``error:`` line (exit status 2).
+"""
+from __future__ import annotations
+
+import sys
+
+from . import CliError
+
+
+def register(sub) -> None:
+    p = sub.add_parser("get", help="download a dataset or pretrained weights by name (get --list shows them)",
+                       description="Download a dataset or torchvision's ImageNet weights by name, verified by "
+                                   "hash, into the cache folder; afterwards the name works wherever a dataset or "
+                                   "weights file is asked for (--dataset cifar10, --init-weights resnet50). "
+                                   "RESNET_EXPLORER_MIRROR=BASE_URL fetches the same file names from another "
+                                   "server; RESNET_EXPLORER_DOWNLOADS=DIR changes the folder for good.")
+    p.add_argument("names", nargs="*", metavar="NAME", help="what to fetch (several may be given)")
+    p.add_argument("--list", action="store_true", help="every name with its size, how it is verified and "
+                                                       "whether it is here")
+    p.add_argument("--dir", metavar="DIR", help="the folder to download into (default: the platform's cache "
+                                                "folder, or RESNET_EXPLORER_DOWNLOADS)")
+    p.add_argument("--from-file", metavar="FILE", action="append", default=[],
+                   help="adopt a file fetched elsewhere (or a folder holding the files), verified by its hash, "
+                        "instead of downloading; may be repeated (mnist has four files)")
+    p.add_argument("--hashes", action="store_true", help="with --list: print each file's URL, hashes and sources")
+    p.set_defaults(func=cmd_get)
+
+
+def cmd_get(args) -> int:
+    from ..downloads import BY_NAME, downloads_dir
+
+    if args.list:
+        _print_list(args.dir, args.hashes)
+        return 0
+    if not args.names:
+        raise CliError("name what to get (get --list shows every name)")
+    unknown = [n for n in args.names if n.strip().lower() not in BY_NAME]
+    if unknown:
+        raise CliError(f"unknown name {unknown[0]!r}; known: {', '.join(BY_NAME)}")
+    if args.from_file and len(args.names) != 1:
+        raise CliError("--from-file adopts the files of one name at a time")
+    for name in args.names:
+        _get_one(BY_NAME[name.strip().lower()], args)
+    if args.dir:
+        print(f"to use these names elsewhere, set RESNET_EXPLORER_DOWNLOADS={downloads_dir(args.dir)}")
+    return 0
+
+
+def _get_one(entry, args) -> None:
+    import signal
+
+    from ..downloads import DownloadError, DownloadStopped, adopt, fetch, is_ready, local_path, size_text
+
+    if is_ready(entry, args.dir) and not args.from_file:
+        print(f"{entry.name}: already here, {local_path(entry, args.dir)}")
+        return
+    if args.from_file:
+        try:
+            adopt(entry, args.from_file, args.dir)
+        except DownloadError as err:
+            raise CliError(f"{entry.name}: {err}") from None
+        print(f"{entry.name}: adopted, verified with {entry.checks}: {local_path(entry, args.dir)}")
+        return
+    stop = {"asked": False}
+
+    def on_sigint(signum, frame):
+        if stop["asked"]:
+            raise KeyboardInterrupt
+        stop["asked"] = True
+        print("\nstopping after this chunk (Ctrl+C again to interrupt now)", file=sys.stderr, flush=True)
+
+    try:
+        previous = signal.signal(signal.SIGINT, on_sigint)
+    except ValueError:  # not the main thread
+        previous = None
+    bar = _Bar()
+    print(f"{entry.name}: {entry.title}, {size_text(entry)}", flush=True)
+    try:
+        fetch(entry, args.dir, progress=bar.update, announce=bar.start, cancelled=lambda: stop["asked"])
+    except DownloadStopped as err:
+        bar.close()
+        raise CliError(f"{entry.name}: {err}") from None
+    except DownloadError as err:
+        bar.close()
+        raise CliError(f"{entry.name}: {err}") from None
+    finally:
+        bar.close()
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
+    print(f"{entry.name}: verified with {entry.checks}: {local_path(entry, args.dir)}", flush=True)
+
+
+class _Bar:
+    """One tqdm bar per file on stderr: bytes, rate and time left."""
+
+    def __init__(self):
+        self.bar = None
+        self.label = ""
+
+    def start(self, index: int, count: int, filename: str) -> None:
+        self.close()
+        self.label = filename if count == 1 else f"{filename} ({index + 1}/{count})"
+
+    def update(self, done: int, total: int | None) -> None:
+        from tqdm import tqdm
+
+        if self.bar is None:
+            self.bar = tqdm(total=total, initial=done, unit="B", unit_scale=True, unit_divisor=1000,
+                            desc=self.label, file=sys.stderr, dynamic_ncols=True, mininterval=0.5)
+        else:
+            self.bar.update(done - self.bar.n)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+
+def _print_list(folder, hashes: bool) -> None:
+    from ..downloads import ENTRIES, downloads_dir, is_ready, size_text
+
+    print(f"folder: {downloads_dir(folder)}")
+    print(f"{'name':<15} {'kind':<8} {'size':>14}  {'here':<4}  verified with")
+    for e in ENTRIES:
+        print(f"{e.name:<15} {e.kind:<8} {size_text(e):>14}  {'yes' if is_ready(e, folder) else 'no':<4}  {e.checks}")
+        if hashes:
+            for p in e.parts:
+                print(f"    {p.url}")
+                for label, value in (("sha256", p.sha256), ("sha256 prefix", None if p.sha256 else p.sha256_prefix),
+                                     ("md5", p.md5), ("bytes", f"{p.size:,}" if p.size else None)):
+                    if value:
+                        print(f"      {label}: {value}")
+                print(f"      source: {p.source}")
+            if e.note:
+                print(f"    note: {e.note}")
+    print("SHA-256 prefix: only the 8 hex digits of torchvision's file name were found published (torchvision "
+          "itself checks only those); get --list --hashes shows each file's hashes and where they were found")
