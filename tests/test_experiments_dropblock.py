@@ -9,8 +9,11 @@ import torch
 
 from explorer.cli import main as cli_main
 from explorer.experiments.arms import cifar_net
-from explorer.experiments.dropblock import (BlockDrop, DropResult, WithoutBranch, drop_each_block, drop_summary,
-                                            drop_words, eval_source, removed)
+from hypothesis import given, settings, strategies as st
+
+from explorer.experiments.claims import check
+from explorer.experiments.dropblock import (BlockDrop, DropResult, WithoutBranch, drop_each_block, drop_words,
+                                            eval_source, removed)
 from explorer.nn import build
 from explorer.train.api import TrainSettings
 from explorer.train.datasets import load_dataset
@@ -67,65 +70,111 @@ LABELS = ["stage 1, block 1", "stage 1, block 2", "stage 1, block 3", "stage 2, 
           "stage 2, block 3", "stage 3, block 1", "stage 3, block 2", "stage 3, block 3"]
 
 
-def net(name: str, baseline: float, lost_points: list, residual: bool = True, stopped: bool = False) -> DropResult:
+def net(name: str, baseline: float, lost_points: list, residual: bool = True, stopped: bool = False,
+        total: int | None = None, classes: int | None = 10) -> DropResult:
     """A measured net: the points of accuracy each removal cost (None: cannot be removed)."""
     drops = [BlockDrop(i, LABELS[i], residual, None if p is None else baseline - p / 100,
                        "" if p is not None else "no shortcut", p is None or i in (3, 6))
              for i, p in enumerate(lost_points)]
-    return DropResult(name, baseline, drops, stopped)
+    return DropResult(name, baseline, drops, stopped, total_blocks=total or len(drops), images=1000,
+                      classes=classes)
 
 
-# name, ResNet, plain twin, phrases the words must hold, phrases they must not
+# name, results, phrases the words must hold, phrases they must not
 DROP_TABLE = [
     ("found in class: one block costs 44.3 points, so not 'little'",
-     net("resnet20", 0.95, [44.3, 0.4, 0.2, 3.1, 0.3, 0.1, 2.0, 0.5, 0.2]),
-     net("plain20", 0.93, [80.0, 70.0, 60.0, None, 75.0, 66.0, None, 50.0, 40.0], residual=False),
-     ["Removing one residual block of resnet20 typically costs 0.4 points of test accuracy, and 44.3 points at "
-      "worst (without stage 1, block 1)",
-      "removing one plain block of plain20 typically costs 66.0 points of test accuracy, and 80.0 points at worst "
-      "(without stage 1, block 1)",
-      "8 of 9 cost under 5.0 points", "not all: without stage 1, block 1 it loses 44.3 points",
-      "2 of plain20's blocks cannot be removed (stage 2, block 1; stage 3, block 1)"],
-     ["hurts little", "hurts resnet20 little", "at most"]),
+     [net("resnet20", 0.95, [44.3, 0.4, 0.2, 3.1, 0.3, 0.1, 2.0, 0.5, 0.2]),
+      net("plain20", 0.93, [80.0, 70.0, 60.0, None, 75.0, 66.0, None, 50.0, 40.0], residual=False)],
+     ["Removing stage 1, block 1 (the costliest of its 9 measured removals) costs resnet20 44.3 points of test "
+      "accuracy (95.0% → 50.7%)",
+      "removing stage 1, block 1 (the costliest of its 7 measured removals) costs plain20 80.0 points",
+      "1 of the 9 removals costs more than 5.0 points",
+      "here 8 of the 9 removals from resnet20 cost under 5.0 points, and without stage 1, block 1 it loses 44.3",
+      "2 of the 9 measured blocks of plain20 cannot be removed (stage 2, block 1; stage 3, block 1)",
+      "costs plain20 more than resnet20 (by over 0.1 points) at all 7 positions where both can lose it"],
+     ["hurts resnet20 little", "as the lessons expect of a ResNet", "on average"]),
     ("clean: every removal is cheap for the ResNet, dear for the plain net",
-     net("resnet20", 0.98, [1.0, 2.0, 0.5, 4.0, 0.0, 0.3, 3.0, 0.2, 0.1]),
-     net("plain20", 0.97, [87.0, 40.0, 60.0, None, 70.0, 66.0, None, 50.0, 40.0], residual=False),
-     ["typically costs 0.5 points of test accuracy, and 4.0 points at worst (without stage 2, block 1)",
-      "Losing any one block hurts resnet20 little (at most 4.0 points)", "ensemble",
-      "a typical removal costs it 60.0 points", "resnet20: 98.0% with every block",
-      "stage 2, block 1 changes the shape"], ["not all"]),
-    ("not shown: the plain twin copes as well as the ResNet",
-     net("resnet20", 0.9, [20.0, 10.0, 15.0]),
-     net("plain20", 0.9, [12.0, 9.0, 14.0], residual=False),
-     ["typically costs 15.0 points", "and 20.0 points at worst (without stage 1, block 1)",
-      "coped with a missing block no worse than the ResNet"], ["little", "ensemble"]),
-    ("cheaper than the twin, but not little",
-     net("resnet20", 0.9, [20.0, 10.0, 15.0]),
-     net("plain20", 0.9, [60.0, 50.0, 70.0], residual=False),
-     ["less than its plain twin (typically 15.0 points against 60.0 points), but not little"],
-     ["hurts resnet20 little", "ensemble"]),
-    ("a stopped measurement says so first",
-     net("resnet20", 0.95, [0.4, 0.2], stopped=True), None,
-     ["So far (stopped early): Removing one residual block of resnet20 typically costs 0.3 points",
-      "not fully measured"], []),
-    ("a removal that helps costs nothing; a weak net is called weak",
-     net("resnet8", 0.4, [-1.0, 0.0, 2.0]), None,
-     ["typically costs nothing", "2.0 points at worst (without stage 1, block 3)", "not well trained"],
-     ["little (", "ensemble"]),
+     [net("resnet20", 0.98, [1.0, 2.0, 0.5, 4.0, 0.0, 0.3, 3.0, 0.2, 0.1]),
+      net("plain20", 0.97, [87.0, 40.0, 60.0, None, 70.0, 66.0, None, 50.0, 40.0], residual=False)],
+     ["costs resnet20 4.0 points of test accuracy (98.0% → 94.0%)", "resnet20: 98.0% test accuracy with every "
+      "block on 1,000 test images, above chance (10.0% for 10 classes); all 9 blocks measured",
+      "8 lower its test accuracy by more than 0.1 points, 0 raise it by more than 0.1 points and 1 leaves it",
+      "Here all 9 removals from resnet20 cost under 5.0 points, as the lessons expect of a ResNet",
+      "The median accuracy lost to one removal is 60.0 points for plain20, more than for resnet20 (0.5 points)"],
+     ["not all"]),
+    ("the plain twin copes as well as the ResNet: said as measured, no 'ensemble' verdict",
+     [net("resnet20", 0.9, [20.0, 10.0, 15.0]), net("plain20", 0.9, [12.0, 9.0, 14.0], residual=False)],
+     ["costs plain20 more than resnet20 (by over 0.1 points) at none of the 3 positions where both can lose it, "
+      "and less at 3", "here none of the 3 removals from resnet20 cost under 5.0 points"],
+     ["as the lessons expect of a ResNet"]),
+    ("a removal that gains 10 points is named, never averaged away",
+     [net("resnet20", 0.8, [-10.0, 0.0, 2.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0])],
+     ["7 lower its test accuracy by more than 0.1 points, 1 raises it by more than 0.1 points and 1 leaves it "
+      "within 0.1 points", "The largest gain: without stage 1, block 1 resnet20 reaches 90.0% (10.0 points more"],
+     ["costs nothing", "on average"]),
+    ("a stopped measurement says how much was measured and sets nothing against the lessons",
+     [net("resnet20", 0.95, [0.4, 0.2], stopped=True, total=9)],
+     ["2 of the 9 blocks measured (stopped early)"], ["lessons"]),
+    ("a weak net is called weak, no cause invented",
+     [net("resnet8", 0.4, [-1.0, 0.0, 2.0])],
+     ["resnet8 reaches only 40.0% with every block, below 50%"], ["longer", "ensemble of paths"]),
+    ("two ResNets: both are read", [net("resnet20", 0.9, [1.0, 2.0, 3.0]), net("resnet20b", 0.9, [9.0, 8.0, 1.0])],
+     ["costs resnet20 3.0 points", "costs resnet20b 9.0 points", "from resnet20 cost under",
+      "1 of the 3 removals from resnet20b costs under"], []),
 ]
 
 
-@pytest.mark.parametrize("name,residual,plain,holds,lacks", DROP_TABLE, ids=[r[0] for r in DROP_TABLE])
-def test_drop_words_follow_from_the_numbers(name, residual, plain, holds, lacks):
-    headline, details = drop_summary(residual, plain)
-    words = drop_words(residual, plain)
-    assert words == " ".join([headline] + details)
+@pytest.mark.parametrize("name,results,holds,lacks", DROP_TABLE, ids=[r[0] for r in DROP_TABLE])
+def test_drop_words_follow_from_the_numbers(name, results, holds, lacks):
+    words = drop_words(results)
+    assert check(words.to_dict()) == []
     for phrase in holds:
-        assert phrase in words
+        assert phrase in words.text, (phrase, words.texts)
     for phrase in lacks:
-        assert phrase not in words
-    worst = residual.worst()
-    assert worst.label in headline  # the headline names the worst block
+        assert phrase not in words.text, (phrase, words.texts)
+    assert results[0].worst().label in words.texts[0]  # the headline names the costliest block
+
+
+def _random_net(draw, name: str, residual: bool, n: int) -> DropResult:
+    baseline = draw(st.integers(0, 200)) / 200
+    lost = [None if draw(st.integers(0, 5)) == 0 else (baseline - draw(st.integers(0, 200)) / 200) * 100
+            for _ in range(n)]
+    stopped = draw(st.booleans())
+    total = n + draw(st.integers(0, 3)) if stopped or draw(st.booleans()) else n
+    return net(name, baseline, lost, residual, stopped, total, draw(st.sampled_from([None, 2, 10])))
+
+
+@st.composite
+def drop_tables(draw):
+    n = draw(st.integers(1, 9))
+    nets = [_random_net(draw, "resnet20", draw(st.booleans()), n)]
+    if draw(st.booleans()):
+        nets.append(_random_net(draw, "plain20", draw(st.booleans()), n))
+    return nets
+
+
+@settings(max_examples=150, deadline=None)
+@given(drop_tables())
+def test_every_drop_sentence_is_backed_by_claims_that_hold(results):
+    words = drop_words(results)
+    report = json.loads(json.dumps({"networks": [r.to_dict() for r in results], **words.to_dict()}))
+    assert check(report) == []
+    # the words for each relation are the relation computed
+    for claim in report["claims"]:
+        text = report["sentences"][claim["sentence"]]
+        text = text if isinstance(text, str) else text["text"]
+        if claim["kind"] == "compare" and claim["b"]["name"].endswith(" with every block") \
+                and claim["sentence"] == 0:
+            net_name = claim["b"]["name"][:-len(" with every block")]
+            said = {"lower": f"costs {net_name} ", "higher": f"raises {net_name}'s",
+                    "within": f"leaves {net_name}'s"}
+            assert said[claim["relation"]] in text
+        if claim["kind"] == "count" and claim.get("quantifier") == "all" and "as the lessons expect" in text:
+            assert claim["n"] == claim["total"]
+    assert not any("as the lessons expect" in t and "The lessons say" in t for t in words.texts)
+    # a saved result read back gives the same words (experiment report)
+    again = drop_words([DropResult.from_dict(d) for d in report["networks"]])
+    assert again.to_dict() == words.to_dict()
 
 
 def test_cli_measures_a_trained_checkpoint_and_its_twin(tmp_path, capsys, one_torch_thread):
@@ -145,7 +194,8 @@ def test_cli_measures_a_trained_checkpoint_and_its_twin(tmp_path, capsys, one_to
     nets = {n["network"]: n for n in report["networks"]}
     assert [b["accuracy"] is None for b in nets["plain8"]["blocks"]] == [False, True, True]
     assert all(b["accuracy"] is not None for b in nets["resnet8"]["blocks"])
-    assert "Removing one residual block of resnet8" in report["words"]
+    assert check(report) == [] and "(the costliest of its 3 measured removals)" in report["sentences"][0]
+    assert report["networks"][0]["classes"] == 10
     assert "without stage 1, block 1" in captured.err  # progress on stderr with --json
 
 

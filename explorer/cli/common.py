@@ -137,11 +137,19 @@ def run_with_sigint(runner, on_event, what: str = "step"):
 
 
 def print_words(words, last_line: str) -> None:
-    """An experiment's result in words on stdout: the headline, each detail indented, then ``last_line``."""
-    print(f"\n{words.headline}")
-    for line in words.details:
+    """An experiment's result in words on stdout: the headline, each detail indented, then ``last_line``.
+
+    ``words`` has a ``headline`` and ``details``, or is a ``claims.Words`` (its first sentence is the headline).
+    """
+    if hasattr(words, "texts"):
+        headline, details = (words.texts[0], words.texts[1:]) if words.texts else ("Nothing measured.", [])
+    else:
+        headline, details = words.headline, words.details
+    print(f"\n{headline}")
+    for line in details:
         print(f"  {line}")
-    print(last_line)
+    if last_line:
+        print(last_line)
 
 
 def print_json(report: dict) -> None:

@@ -237,7 +237,7 @@ def _make_save_dir(path: str) -> None:
 
 def _drop_one(net: str, path: str, dataset: str | None, device, out, blocks: str | None = None,
               test_size: int | None = None):
-    from ..experiments.dropblock import drop_each_block, load_trained, parse_blocks
+    from ..experiments.dropblock import check_classes, drop_each_block, load_trained, parse_blocks
     from ..train.datasets import load_dataset
 
     trained = load_trained(path, _network(net))
@@ -250,9 +250,7 @@ def _drop_one(net: str, path: str, dataset: str | None, device, out, blocks: str
     data = load_dataset(name, train_size=trained.train_size,
                         test_size=test_size if test_size is not None else trained.test_size, image_size=(h, w),
                         head_classes=trained.spec.head.num_classes)
-    if data.num_classes != trained.spec.head.num_classes:
-        raise CliError(f"{data.name} has {data.num_classes} classes but {trained.spec.name}'s head has "
-                       f"{trained.spec.head.num_classes} outputs: these weights were not trained on it")
+    check_classes(data, trained.spec)  # TrainingError: the page's runner checks the same
     norm = trained.normalisation.describe() if trained.normalisation and trained.normalisation.mean else \
         "the training images' own mean and std"
     print(f"{trained.spec.name}: {len(data.y_test)} test images of {data.name} (read in "
@@ -312,13 +310,9 @@ def cmd_drop_block(args) -> int:
                                      args.test_size))
     except TrainingError as err:
         raise CliError(str(err)) from None
-    residual = next((r for r in results if r.residual), None)
-    plain = next((r for r in results if not r.residual), None)
-    if len(results) == 2 and (residual is None or plain is None):
-        residual, plain = results  # two of a kind: still say something about each
-    words = drop_words(residual, plain)
+    words = drop_words(results)
     if args.json:
-        print_json({"experiment": "drop-block", "networks": [r.to_dict() for r in results], "words": words})
+        print_json({"experiment": "drop-block", "networks": [r.to_dict() for r in results], **words.to_dict()})
     else:
-        print(f"\n{words}")
+        print_words(words, "")
     return 0

@@ -25,7 +25,7 @@ from ..spec import NetworkSpec, analyse, fmt_shape
 from ..train.api import TrainingError
 from ..train.datasets import ImageData, conform_channels
 from ..train.loader import BatchSource
-from .dropblock_words import drop_summary, drop_words  # noqa: F401  (the experiment's words)
+from .dropblock_words import drop_words  # noqa: F401  (the experiment's words)
 from .jobs import Job
 
 
@@ -81,6 +81,14 @@ class BlockDrop:
                 "accuracy": self.accuracy, "top5": self.top5, "subset_accuracy": self.subset_accuracy,
                 "reason": self.reason, "changes_shape": self.changes_shape}
 
+    @classmethod
+    def from_dict(cls, d: dict) -> "BlockDrop":
+        def opt(key):
+            return None if d.get(key) is None else float(d[key])
+
+        return cls(int(d["position"]) - 1, str(d["block"]), bool(d["residual"]), opt("accuracy"),
+                   str(d.get("reason", "")), bool(d.get("changes_shape", False)), opt("top5"), opt("subset_accuracy"))
+
 
 @dataclass
 class DropResult:
@@ -93,6 +101,7 @@ class DropResult:
     images: int = 0  # test images measured on
     baseline_subset: float | None = None  # top-1 among the data's classes only (imagenette's ten of 1000)
     subset_size: int | None = None  # how many classes that is
+    classes: int | None = None  # classes of the test data (chance is 1/classes)
 
     @property
     def residual(self) -> bool:
@@ -118,8 +127,19 @@ class DropResult:
     def to_dict(self) -> dict:
         return {"network": self.name, "baseline_accuracy": self.baseline, "baseline_top5": self.baseline_top5,
                 "baseline_subset_accuracy": self.baseline_subset, "subset_classes": self.subset_size,
-                "images": self.images, "total_blocks": self.total_blocks, "stopped": self.stopped,
-                "blocks": [d.to_dict() for d in self.drops]}
+                "images": self.images, "classes": self.classes, "total_blocks": self.total_blocks,
+                "stopped": self.stopped, "blocks": [d.to_dict() for d in self.drops]}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "DropResult":
+        """A result as ``to_dict`` wrote it (``experiment report`` reads a saved ``--json`` this way)."""
+        def opt(key, kind):
+            return None if d.get(key) is None else kind(d[key])
+
+        return cls(str(d["network"]), float(d["baseline_accuracy"]), [BlockDrop.from_dict(b) for b in d["blocks"]],
+                   bool(d.get("stopped", False)), opt("baseline_top5", float), opt("total_blocks", int),
+                   int(d.get("images") or 0), opt("baseline_subset_accuracy", float), opt("subset_classes", int),
+                   opt("classes", int))
 
 
 def eval_source(spec: NetworkSpec, data: ImageData, device: torch.device, batch_size: int | None = None,
@@ -159,6 +179,13 @@ def accuracies(model, source: BatchSource, subset: tuple[int, ...] | None = None
         raise TrainingError("the test split is empty: nothing to measure accuracy on")
     top5 = correct5 / total if out.shape[1] > 5 else None
     return (correct / total, top5) if columns is None else (correct / total, top5, correct_sub / total)
+
+
+def check_classes(data: ImageData, spec: NetworkSpec) -> None:
+    """TrainingError when the test data has another number of classes than the net's head."""
+    if data.num_classes != spec.head.num_classes:
+        raise TrainingError(f"{data.name} has {data.num_classes} classes but {spec.name}'s head has "
+                            f"{spec.head.num_classes} outputs: these weights were not trained on it")
 
 
 def accuracy(model, source: BatchSource) -> float:
@@ -201,6 +228,7 @@ def drop_each_block(spec: NetworkSpec, state: dict, data: ImageData, device: str
     and ``stopped``). ``blocks`` (0-based ``(stage, index)`` pairs) measures only those;
     ``normalisation`` prepares inputs as the weights were trained (see ``eval_source``).
     """
+    check_classes(data, spec)
     device = torch.device(device)
     info = analyse(spec)
     model = build(spec, info)
@@ -217,7 +245,8 @@ def drop_each_block(spec: NetworkSpec, state: dict, data: ImageData, device: str
     measured = accuracies(model, source, subset)
     result = DropResult(spec.name, measured[0], baseline_top5=measured[1], total_blocks=len(info.blocks),
                         images=source.test_size, baseline_subset=measured[2] if subset else None,
-                        subset_size=len(subset) if subset else None)
+                        subset_size=len(subset) if subset else None,
+                        classes=data.num_classes)
     wanted = set(blocks) if blocks is not None else None
     for position, (block, binfo) in enumerate(zip(model.blocks(), info.blocks)):
         if wanted is not None and (binfo.stage, binfo.index) not in wanted:

@@ -1,142 +1,216 @@
-"""Drop a block's result in words, from the accuracy each removal leaves (``DropResult``s).
+"""Drop a block's result in words, every sentence rendered from claims over the accuracies measured.
 
-The rules:
+``drop_words(results)`` takes the measured networks (one or two ``DropResult``s, in the order
+they were given) and returns ``claims.Words``: the page and the CLI show the same sentences.
 
-- the headline gives, for each network, the *typical* cost of removing one block (the
-  median over the blocks that can be removed) and the *worst* cost, naming that block;
-- "hurts little" is said only of a net whose every removal costs under ``LITTLE``
-  (5 points of test accuracy). When most removals cost under ``LITTLE`` but some do not,
-  the words say so and name the worst block;
-- nothing is read into the costs of a net below ``WEAK`` (50%) accuracy: it has little to lose;
-- the ResNet is contrasted with its plain twin only when the twin's typical removal
-  costs clearly more (over ``LITTLE`` and twice the ResNet's).
+- The headline names, for each net, its costliest removal: the accuracy without that block
+  against the accuracy with every block (a ``Compare``, tolerance ``SAME`` = 0.1 points), and
+  that no other removal costs more (a ``Count.where`` that finds none above it).
+- Each net's removals are counted, not averaged: how many lower the accuracy by more than
+  ``SAME``, how many raise it, how many leave it within ``SAME``, and how many cost more than
+  ``LITTLE`` (5 points) — each a ``Count.where`` over the blocks, so a removal that gains
+  10 points is never hidden behind a mean near zero. The largest gain, when there is one, is named.
+- Two nets with the same blocks are compared block by block (how many positions cost the
+  one more than the other) and by their median removal, named as the median.
+- The lessons' claim (an ensemble of paths: losing one block hurts a ResNet little; a plain
+  net is one path) is the lessons' text; what was measured is set against it by name
+  ("The lessons say ...; here ..."), only for a net measured whole and at ``WEAK`` accuracy or
+  more with every block (a net that knows little has little to lose).
 """
 from __future__ import annotations
 
-from statistics import mean, median
+from statistics import median
 from typing import TYPE_CHECKING
+
+from .claims import Compare, Count, Named, Threshold, Words
 
 if TYPE_CHECKING:
     from .dropblock import DropResult
 
-LITTLE = 0.05  # a removal costing under 5 points of test accuracy "hurts little"
-WEAK = 0.5  # below 50% accuracy with every block a net is not well trained
+LITTLE = 0.05  # a removal costing under 5 points of test accuracy "costs little"
+SAME = 0.001  # accuracies within 0.1 points are "the same"
+WEAK = 0.5  # below 50% accuracy with every block a net has little to lose
+
+LESSON = ("The lessons say a ResNet's blocks behave like an ensemble of paths of different lengths, most of "
+          "which avoid any one block, so losing one block hurts it little; a plain net is a single path, and "
+          "every later layer depends on each of its blocks.")
+
+
+def _pct(x: float) -> str:
+    return f"{100.0 * x:.1f}%"
 
 
 def _pts(x: float) -> str:
+    v = abs(100.0 * x)
+    return f"{v:.1f} point{'' if f'{v:.1f}' == '1.0' else 's'}"
+
+
+def _signed(x: float) -> str:
+    """Accuracy lost in points, a gain shown negative: "0.4 points", "-1.0 points"."""
     v = 100.0 * x
-    return f"{v:.1f} point{'' if round(v, 1) == 1.0 else 's'}"
+    return f"{v:.1f} point{'' if f'{abs(v):.1f}' == '1.0' else 's'}"
 
 
-def _cost(x: float) -> str:
-    """A cost in points of accuracy; a removal that costs nothing (or helps) costs "nothing"."""
-    return _pts(x) if round(100.0 * x, 1) > 0 else "nothing"
+def _verb(count: Count, singular: str, plural: str) -> str:
+    return singular if count.n == 1 else plural
 
 
-def typical_cost(result: "DropResult") -> float | None:
-    """The median accuracy lost over the blocks that can be removed (None: none can)."""
-    costs = result.costs()
-    return median(costs) if costs else None
+def _costs(result: "DropResult") -> list[Named]:
+    """What each removable block's removal costs, in accuracy (fractions of 1), named by block."""
+    return [Named(d.label, result.baseline - d.accuracy) for d in result.removable()]
 
 
-def _kind(result: "DropResult") -> str:
-    return "residual" if result.residual else "plain"
-
-
-def _headline_part(result: "DropResult") -> str:
-    costs = result.costs()
-    if not costs:
-        return f"no {'measured ' if result.selected else ''}block of {result.name} can be removed"
+def _costliest(result: "DropResult"):
+    """(the costliest removal's comparison with the full net, the count of removals costing more: none)."""
     worst = result.worst()
-    if result.selected:  # only the blocks asked for: say nothing about the others
-        if len(costs) == 1:
-            return (f"removing {worst.label} of {result.name} costs {_cost(costs[0])} of test accuracy")
-        return (f"removing one of the {len(costs)} measured {_kind(result)} blocks of {result.name} costs "
-                f"{_cost(median(costs))} of test accuracy typically, and {_cost(max(costs))} at worst "
-                f"(without {worst.label})")
-    if len(costs) == 1:
-        return (f"removing the only removable {_kind(result)} block of {result.name} ({worst.label}) costs "
-                f"{_cost(costs[0])} of test accuracy")
-    return (f"removing one {_kind(result)} block of {result.name} typically costs {_cost(median(costs))} of "
-            f"test accuracy, and {_cost(max(costs))} at worst (without {worst.label})")
+    cost = result.baseline - worst.accuracy
+    cmp = Compare(Named(f"{result.name} without {worst.label}", worst.accuracy),
+                  Named(f"{result.name} with every block", result.baseline), SAME)
+    above = Count.where(_costs(result), "above", cost, 0.0, what=f"{result.name}'s removals costing more")
+    return worst, cmp, above
 
 
-def _detail(result: "DropResult") -> list[str]:
-    out = []
-    costs = result.costs()
-    line = f"{result.name}: {100 * result.baseline:.1f}% with every block"
-    if result.baseline_top5 is not None:
-        line += f" (top-5 {100 * result.baseline_top5:.1f}%)"
-    if result.selected:
-        line += f"; {len(result.drops)} of its {result.total_blocks} blocks measured"
-    if len(costs) > 1:
-        worst = result.worst()
-        line += (f"; over its {len(costs)} removable blocks a removal costs {_cost(mean(costs))} on average"
-                 f"{f'; {worst.label} changes the shape' if worst.changes_shape else ''}")
-    out.append(line + ".")
-    fixed = [d for d in result.drops if d.accuracy is None]
-    if fixed:
-        out.append(f"{len(fixed)} of {result.name}'s blocks cannot be removed ("
-                   + "; ".join(d.label for d in fixed) + "): each has no shortcut and changes the shape, "
-                   "so the block after it would get an input of the wrong shape.")
-    return out
-
-
-def _resnet_reading(residual: "DropResult", plain: "DropResult | None") -> list[str]:
-    """What the ResNet's costs mean, compared with its plain twin's when there is one."""
-    costs = residual.costs()
-    if not costs:
-        return []
-    r_typ, r_max = median(costs), max(costs)
-    p_typ = typical_cost(plain) if plain is not None else None
-    contrast = p_typ is not None and p_typ >= LITTLE and p_typ > 2 * r_typ
-    twin = (f" The plain net is a single path, and every later layer depends on each block: a typical "
-            f"removal costs it {_cost(p_typ)}.") if contrast else ""
-    if residual.selected:  # a few chosen blocks say nothing about the rest of the network
-        return []
-    if r_max < LITTLE:
-        return [f"Losing any one block hurts {residual.name} little (at most {_cost(r_max)}): its blocks behave "
-                f"like an ensemble of paths of different lengths, and most paths avoid any one block.{twin}"]
-    if r_typ < LITTLE:
-        cheap = sum(c < LITTLE for c in costs)
-        worst = residual.worst()
-        return [f"Most of {residual.name}'s blocks can go at a small cost ({cheap} of {len(costs)} cost under "
-                f"{_pts(LITTLE)}), as in an ensemble of paths; not all: without {worst.label} it loses "
-                f"{_cost(r_max)}.{twin}"]
-    if contrast:
-        return [f"Removing a block costs {residual.name} less than its plain twin (typically {_cost(r_typ)} "
-                f"against {_cost(p_typ)}), but not little."]
-    if plain is not None and plain.costs() and max(plain.costs()) <= r_max:
-        return ["Here the plain net coped with a missing block no worse than the ResNet did."]
-    return []
-
-
-def drop_summary(residual: "DropResult | None", plain: "DropResult | None" = None) -> tuple[str, list[str]]:
-    """The headline (typical and worst cost of one removal, per net) and the sentences that explain it."""
-    results = [r for r in (residual, plain) if r is not None]
-    if not results:
-        return "Nothing measured yet.", []
-    headline = "; ".join(_headline_part(r) for r in results) + "."
-    headline = headline[0].upper() + headline[1:]
-    if any(r.stopped for r in results):
-        headline = "So far (stopped early): " + headline
-    details: list[str] = []
+def _headline(results: list["DropResult"], w: Words) -> None:
+    parts, claims = [], []
     for r in results:
-        details.extend(_detail(r))
-    weak = any(r.baseline < WEAK for r in results)  # a net that knows little has little to lose
-    if residual is not None and residual.residual and (plain is None or not plain.residual) and not weak:
-        details.extend(_resnet_reading(residual, plain))
-    stopped = [r.name for r in results if r.stopped]
-    if stopped:
-        details.append(f"Stopped early: {', '.join(stopped)} not fully measured; the numbers cover the blocks "
-                       "measured so far.")
-    if weak:
-        details.append(f"A net below {100 * WEAK:.0f}% accuracy with every block is not well trained, so what "
-                       "a removal costs it says little; train it longer first.")
-    return headline, details
+        if not r.removable():
+            claims.append(Count(0, len(r.drops), what=f"{r.name}'s measured blocks that can be removed"))
+            parts.append(f"no measured block of {r.name} can be removed")
+            continue
+        worst, cmp, above = _costliest(r)
+        n = len(r.removable())
+        scope = "its one measured removal" if n == 1 else f"the costliest of its {n} measured removals"
+        change = cmp.pick(higher=f"raises {r.name}'s test accuracy by {_pts(cmp.difference)}",
+                          lower=f"costs {r.name} {_pts(cmp.difference)} of test accuracy",
+                          within=f"leaves {r.name}'s test accuracy within {_pts(SAME)}")
+        parts.append(f"removing {worst.label} ({scope}) {change} ({_pct(r.baseline)} → {_pct(worst.accuracy)})")
+        claims += [cmp, above]
+    text = "; ".join(parts) + "."
+    w.say(text[0].upper() + text[1:], *claims)
 
 
-def drop_words(residual: "DropResult | None", plain: "DropResult | None" = None) -> str:
-    """What the removals show, in words, for a ResNet, its plain twin, or both."""
-    headline, details = drop_summary(residual, plain)
-    return " ".join([headline] + details)
+def _net_sentences(r: "DropResult", w: Words) -> None:
+    measured = Count(len(r.drops), r.total_blocks if r.total_blocks is not None else len(r.drops),
+                     what=f"{r.name}'s blocks measured")
+    text = f"{r.name}: {_pct(r.baseline)} test accuracy with every block"
+    if r.baseline_top5 is not None:
+        text += f" (top-5 {_pct(r.baseline_top5)})"
+    if r.baseline_subset is not None:
+        text += f" ({_pct(r.baseline_subset)} among the {r.subset_size} classes of the test data)"
+    if r.images:
+        text += f" on {r.images:,} test images"
+    claims = [measured]
+    if r.classes and r.classes >= 2:
+        chance = Threshold(Named(f"{r.name} test accuracy", r.baseline), Named("chance", 1.0 / r.classes), SAME)
+        text += (f", {chance.pick(above='above', below='below', within='at')} chance "
+                 f"({_pct(1.0 / r.classes)} for {r.classes} classes)")
+        claims.append(chance)
+    block = "block" if measured.total == 1 else "blocks"
+    text += f"; {measured.phrase(block)} measured" + (" (stopped early)" if r.stopped else "") + "."
+    w.say(text, *claims)
+
+    fixed = [d for d in r.drops if d.accuracy is None]
+    if fixed:
+        c = Count(len(fixed), len(r.drops), what=f"{r.name}'s measured blocks that cannot be removed",
+                  members=tuple(d.label for d in fixed))
+        w.say(f"{c.phrase('measured blocks')} of {r.name} cannot be removed ({'; '.join(c.members)}): "
+              f"{'it has' if c.n == 1 else 'each has'} no shortcut and changes the shape, so the block after "
+              f"it would get an input of the wrong shape.", c)
+
+    costs = _costs(r)
+    if len(costs) < 2:
+        return
+    lower = Count.where(costs, "above", 0.0, SAME, what=f"{r.name}'s removals that lower its accuracy")
+    higher = Count.where(costs, "below", 0.0, SAME, what=f"{r.name}'s removals that raise its accuracy")
+    same = Count.where(costs, "within", 0.0, SAME, what=f"{r.name}'s removals within 0.1 points")
+    big = Count.where(costs, "above", LITTLE, 0.0, what=f"{r.name}'s removals costing more than 5 points")
+    parts = [f"{lower.n} {_verb(lower, 'lowers', 'lower')} its test accuracy by more than {_pts(SAME)}",
+             f"{higher.n} {_verb(higher, 'raises', 'raise')} it by more than {_pts(SAME)}",
+             f"{same.n} {_verb(same, 'leaves', 'leave')} it within {_pts(SAME)}"]
+    w.say(f"Of {r.name}'s {len(costs)} removals, {', '.join(parts[:2])} and {parts[2]}; "
+          f"{big.phrase('removals')} {_verb(big, 'costs', 'cost')} more than {_pts(LITTLE)}.",
+          lower, higher, same, big)
+    if higher.n:
+        best = max(r.removable(), key=lambda d: d.accuracy)
+        gain = Compare(Named(f"{r.name} without {best.label}", best.accuracy),
+                       Named(f"{r.name} with every block", r.baseline), SAME)
+        more = Count.where(costs, "below", r.baseline - best.accuracy, 0.0,
+                           what=f"{r.name}'s removals gaining more")
+        w.say(f"The largest gain: without {best.label} {r.name} "
+              f"{gain.pick(higher='reaches', lower='falls to', within='stays at')} {_pct(best.accuracy)} "
+              f"({_pts(gain.difference)} {gain.pick(higher='more', lower='less', within='apart')} than with every "
+              "block).", gain, more)
+
+
+def _pair_sentences(a: "DropResult", b: "DropResult", w: Words) -> None:
+    """Two nets with the same blocks: block by block, and their median removal."""
+    ca, cb = {d.label: d for d in a.removable()}, {d.label: d for d in b.removable()}
+    both = [d.label for d in a.drops if d.label in ca and d.label in cb]
+    if not both:
+        return
+    diffs = [Named(label, (b.baseline - cb[label].accuracy) - (a.baseline - ca[label].accuracy)) for label in both]
+    more = Count.where(diffs, "above", 0.0, SAME, what=f"positions where removing the block costs {b.name} more")
+    less = Count.where(diffs, "below", 0.0, SAME, what=f"positions where removing the block costs {b.name} less")
+    w.say(f"Block by block, removing the same block costs {b.name} more than {a.name} (by over {_pts(SAME)}) at "
+          f"{more.phrase('positions where both can lose it')}, and less at {less.n}.", more, less)
+    ma = median(a.baseline - d.accuracy for d in ca.values())
+    mb = median(b.baseline - d.accuracy for d in cb.values())
+    cmp = Compare(Named(f"{b.name} median removal cost", mb), Named(f"{a.name} median removal cost", ma), SAME)
+    w.say(f"The median accuracy lost to one removal is {_signed(mb)} for {b.name}, "
+          f"{cmp.pick(higher='more than', lower='less than', within='about as much as')} for {a.name} "
+          f"({_signed(ma)}).", cmp)
+
+
+def _against_lessons(r: "DropResult", w: Words) -> None:
+    """What the lessons expect of this net, set against what was measured."""
+    costs = _costs(r)
+    if r.residual:
+        small = Count.where(costs, "below", LITTLE, 0.0, what=f"{r.name}'s removals costing under 5 points")
+        if small.quantifier == "all":
+            w.say(f"Here {small.phrase('removals')} from {r.name} cost under {_pts(LITTLE)}, as the lessons "
+                  "expect of a ResNet.", small)
+        else:
+            worst, cmp, above = _costliest(r)
+            w.say(f"The lessons say losing one block hurts a ResNet little; here {small.phrase('removals')} from "
+                  f"{r.name} {_verb(small, 'costs', 'cost')} under {_pts(LITTLE)}, and without {worst.label} it "
+                  f"loses {_pts(cmp.difference)}.", small, cmp, above)
+    else:
+        big = Count.where(costs, "above", LITTLE, 0.0, what=f"{r.name}'s removals costing more than 5 points")
+        if big.quantifier == "all":
+            w.say(f"Here {big.phrase('removals')} from {r.name} cost more than {_pts(LITTLE)}, as the lessons "
+                  "expect of a plain net.", big)
+        else:
+            w.say(f"The lessons say a plain net depends on each of its blocks; here {big.phrase('removals')} from "
+                  f"{r.name} {_verb(big, 'costs', 'cost')} more than {_pts(LITTLE)}.", big)
+
+
+def drop_words(results: list["DropResult"]) -> Words:
+    """The removals of one or two measured networks, in words (page and CLI alike)."""
+    results = [r for r in results if r is not None]
+    w = Words()
+    if not results:
+        return w
+    _headline(results, w)
+    for r in results:
+        _net_sentences(r, w)
+    if len(results) == 2:
+        _pair_sentences(results[0], results[1], w)
+    whole = [r for r in results if len(r.removable()) >= 2 and not r.selected and not r.stopped]
+    strong = {r.name: Threshold(Named(f"{r.name} test accuracy with every block", r.baseline), Named("50%", WEAK), 0.0)
+              for r in whole}
+    for r in whole:
+        if strong[r.name].relation == "below":
+            w.say(f"{r.name} reaches only {_pct(r.baseline)} with every block, below 50%: a net that knows this "
+                  "little has little to lose, so its removals are not set against the lessons.", strong[r.name])
+    if any(strong[r.name].relation != "below" for r in whole):
+        w.lesson(LESSON)
+    for r in whole:
+        if strong[r.name].relation != "below":
+            _against_lessons(r, w)
+    return w
+
+
+def headline_and_details(words: Words) -> tuple[str, list[str]]:
+    """The first sentence (the page shows it large) and the rest, as the CLI prints them."""
+    texts = words.texts
+    return (texts[0], texts[1:]) if texts else ("Nothing measured yet.", [])

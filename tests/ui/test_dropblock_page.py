@@ -5,6 +5,10 @@ import pytest
 import torch  # noqa: F401  (torch before PySide6)
 from PySide6.QtCore import QSettings
 
+import json
+from html import escape
+
+from explorer.cli import main as cli_main
 from explorer.experiments.arms import cifar_net
 from explorer.experiments.degradation import DegradationSettings, degradation_runner
 from explorer.spec import preset
@@ -45,25 +49,30 @@ def test_the_menu_offers_the_degradation_runs_weights_and_measures_every_block(q
     with qtbot.waitSignal(page.finished, timeout=60_000) as done:
         assert page.run()
     words = done.args[0]
-    assert words.startswith("Removing one residual block of resnet8 typically costs")
-    assert "at worst (without stage " in words
-    assert "2 of plain8's blocks cannot be removed (stage 2, block 1; stage 3, block 1)" in words
+    assert words.startswith("Removing stage ") and "measured removals) " in words
+    assert "2 of the 3 measured blocks of plain8 cannot be removed (stage 2, block 1; stage 3, block 1)" in words
     assert page.bars.names == ["ResNet-8", "plain-8"]
     assert all(v is not None for v in page.bars.lost(0))  # every residual block can lose its branch
     assert [v is None for v in page.bars.lost(1)] == [False, True, True]
-    assert "Removing one residual block of resnet8" in page.words_label.text()
+    assert "Removing stage " in page.words_label.text()
     assert menu.shutdown(5.0)
     bench.shutdown()
     win.close()
 
 
-def test_weights_from_checkpoint_files(qtbot, tmp_path):
-    trainer = Trainer(cifar_net("resnet", 8, (3, 8, 8)),
-                      TrainSettings(dataset="shapes", train_size=64, test_size=32, batch_size=32, epochs=1,
+def _checkpoint(tmp_path, kind: str, dataset: str = "shapes") -> str:
+    trainer = Trainer(cifar_net(kind, 8, (3, 8, 8)),
+                      TrainSettings(dataset=dataset, train_size=64, test_size=32, batch_size=32, epochs=1,
                                     device="cpu"))
     trainer.run()
-    path = tmp_path / "resnet8.pt"
+    path = tmp_path / f"{kind}8.pt"
     trainer.save_checkpoint(path)
+    return str(path)
+
+
+def test_weights_from_checkpoint_files_show_every_sentence_the_cli_prints(qtbot, tmp_path, capsys,
+                                                                          one_torch_thread):
+    resnet, plain = _checkpoint(tmp_path, "resnet"), _checkpoint(tmp_path, "plain")
     page = DropBlockPage()
     qtbot.addWidget(page)
     assert page.from_files.isChecked() and not page.from_run.isEnabled()  # no degradation run to offer
@@ -72,8 +81,35 @@ def test_weights_from_checkpoint_files(qtbot, tmp_path):
     page.resnet_file.setText(str(tmp_path / "missing.pt"))
     assert not page.run()
     assert "missing.pt does not exist" in page.status.text()
-    page.resnet_file.setText(str(path))
+    page.resnet_file.setText(resnet)
+    page.plain_file.setText(plain)
     with qtbot.waitSignal(page.finished, timeout=60_000) as done:
         assert page.run()
-    assert done.args[0].startswith("Removing one residual block of resnet8")
+    assert done.args[0].startswith("Removing stage ")
     assert len(page.bars.lost(0)) == 3
+    assert cli_main(["experiment", "drop-block", "resnet8", "--checkpoint", resnet, "--twin", "plain8",
+                     "--twin-checkpoint", plain, "--device", "cpu", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert page.result_words.to_dict() == {k: report[k] for k in ("sentences", "claims")}
+    shown = page.words_label.text()
+    texts = [s if isinstance(s, str) else s["text"] for s in report["sentences"]]
+    assert any("plain8" in t for t in texts[1:]) and any("resnet8" in t for t in texts[1:])
+    for text in texts:  # the second net's sentences too
+        assert escape(text) in shown, text
+
+
+def test_weights_trained_on_other_classes_are_refused_from_files_as_on_the_command_line(qtbot, tmp_path):
+    page = DropBlockPage()
+    qtbot.addWidget(page)
+    from PIL import Image
+    for name, colour in (("cats", (255, 0, 0)), ("dogs", (0, 0, 255))):  # 2 classes; the net has 10 outputs
+        (tmp_path / "pets" / name).mkdir(parents=True)
+        for i in range(3):
+            Image.new("RGB", (8, 8), colour).save(tmp_path / "pets" / name / f"{i}.png")
+    page.resnet_file.setText(_checkpoint(tmp_path, "resnet", "shapes"))
+    page.dataset.setText(f"folder:{tmp_path / 'pets'}")
+    with qtbot.waitSignal(page.finished, timeout=60_000) as done:
+        assert page.run()
+    assert done.args[0] is None
+    assert "has 2 classes but resnet8's head has 10 outputs" in page.status.text()
+    assert page.results == [] and page.result_words is None

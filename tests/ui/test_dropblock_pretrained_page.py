@@ -40,4 +40,4 @@ def test_a_torchvision_state_dict_on_imagenet_folders_with_two_chosen_blocks(qtb
     assert [d.label for d in result.drops] == ["stage 1, block 1", "stage 3, block 2"]
     assert result.images == 2 and result.baseline_top5 is not None
     assert len(page.bars.lost(0)) == 2
-    assert "2 of its 8 blocks measured" in page.words_label.text()
+    assert "2 of the 8 blocks measured" in page.words_label.text()

@@ -15,7 +15,8 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (QComboBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton,
                                QRadioButton, QSpinBox, QWidget)
 
-from ...experiments.dropblock import DropJob, DropRunner, drop_summary, drop_words, load_trained, parse_blocks
+from ...experiments.dropblock import DropJob, DropRunner, drop_words, load_trained, parse_blocks
+from ...experiments.dropblock_words import headline_and_details
 from ...spec import preset, preset_names
 from ...train.api import TrainingError
 from ..plot_style import PlotScaler
@@ -131,6 +132,7 @@ class DropBlockPage(MeasuringPage, QWidget):
         self.worker.eventsReady.connect(self._on_events)
         self.worker.runEnded.connect(self._on_run_ended)
         self.words = ""
+        self.result_words = None  # claims.Words of the last measurement
         self.results = []
         self._scale = 1.0
         self._words_parts = ("Choose the weights and press Measure.", "")
@@ -308,10 +310,9 @@ class DropBlockPage(MeasuringPage, QWidget):
             self.finished.emit(None)
             return
         self.results = [r for r in runner.results if r is not None]
-        residual = next((r for r in self.results if r.residual), None)
-        plain = next((r for r in self.results if not r.residual), None)
-        headline, details = drop_summary(residual, plain)
-        self.words = drop_words(residual, plain)
+        self.result_words = drop_words(self.results)  # the CLI's words for the same results, every sentence
+        self.words = self.result_words.text
+        headline, details = headline_and_details(self.result_words)
         self._words_parts = (headline, " ".join(details))
         self._render_words()
         self._say("Stopped." if runner.stopped else "Done.")
