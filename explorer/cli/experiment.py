@@ -255,6 +255,10 @@ def _drop_one(net: str, path: str, dataset: str | None, device, out, blocks: str
         "the training images' own mean and std"
     print(f"{trained.spec.name}: {len(data.y_test)} test images of {data.name} (read in "
           f"{time.perf_counter() - started:.1f} s), input {h}x{w}, normalised with {norm}", file=out, flush=True)
+    subset = getattr(data, "subset", None)
+    if subset and trained.spec.head.num_classes > max(subset):
+        print(f"  accuracy is top-1 over all {trained.spec.head.num_classes} classes; 'among the {len(subset)}': "
+              f"top-1 among the {len(subset)} classes these images come from", file=out, flush=True)
 
     def pct(value) -> str:
         return f"{100 * value:5.1f}%"
