@@ -17,7 +17,9 @@ from .common import add_json_option, check_output, print_json, print_words, run_
 
 
 def register(sub) -> None:
-    p = sub.add_parser("experiment", help="run a classroom experiment (degradation, drop-block)",
+    from ..experiments.catalogue import commands
+
+    p = sub.add_parser("experiment", help=f"run a classroom experiment ({', '.join(commands())})",
                        description="Run one of the classroom experiments and print the result in words.")
     exp = p.add_subparsers(dest="experiment", metavar="EXPERIMENT")
     exp.required = True
@@ -63,7 +65,8 @@ def register(sub) -> None:
     b.add_argument("--json", action="store_true", help="print one JSON object")
     b.set_defaults(func=cmd_drop_block)
 
-    from . import experiment_landscape, experiment_prepost
+    from . import experiment_identity, experiment_landscape, experiment_prepost
+    experiment_identity.register(exp)
     experiment_landscape.register(exp)
     experiment_prepost.register(exp)
 

@@ -16,6 +16,7 @@ from PySide6.QtGui import QColor, QPainter, QPen
 from PySide6.QtWidgets import (QApplication, QDialog, QDialogButtonBox, QFrame, QHBoxLayout, QLabel, QPushButton,
                                QTextBrowser, QVBoxLayout, QWidget)
 
+from ..experiments.catalogue import titles
 from .theme import COLOUR
 
 TOUR_SEEN_KEY = "help/tour_seen"
@@ -87,8 +88,8 @@ TOUR: tuple[TourStep, ...] = (
              "falling within seconds. Runs stay in the list so you can compare them.", "training"),
     TourStep("Gradient flow", "How much gradient reaches each block: switch skips off and watch the "
              "early blocks go dark.", "gradflow"),
-    TourStep("Experiments", "Ready-made classroom experiments: Degradation (deeper plain nets train "
-             "worse; ResNets don't) and Drop a Block.", "experiments"),
+    TourStep("Experiments", "Ready-made classroom experiments, each in its own window and each ending in "
+             f"words: {', '.join(titles()[:-1])} and {titles()[-1]}.", "experiments"),
 )
 
 

@@ -1,4 +1,4 @@
-"""The Experiments menu (Degradation, Drop a Block, Depth Sweep, Loss Landscape, Pre/Post) and its windows.
+"""The Experiments menu (Degradation, Drop a Block, Depth Sweep, Loss Landscape, Pre/Post, Identity) and its windows.
 
 Each experiment gets its own top-level window (made on first use, kept while the app
 runs), so it can fill a projector's screen while the editor stays as it was. Closing
@@ -75,6 +75,11 @@ class ExperimentsMenu(QObject):
                                        "curves and gradient profiles (He et al. 2016)")
         self.prepost_action.triggered.connect(self.open_prepost)
         self.menu.addAction(self.prepost_action)
+        self.identity_action = QAction("&Identity…", self)
+        self.identity_action.setToolTip("Can a block output exactly its input? A plain block against a residual "
+                                        "block, then stacks of them (the lessons' exercise)")
+        self.identity_action.triggered.connect(self.open_identity)
+        self.menu.addAction(self.identity_action)
 
     @Slot()
     def open_landscape(self) -> ExperimentWindow:
@@ -87,6 +92,11 @@ class ExperimentsMenu(QObject):
     @Slot()
     def open_prepost(self) -> ExperimentWindow:
         return self._open("prepost", "Pre- vs post-activation", PrePostPage)
+
+    @Slot()
+    def open_identity(self) -> ExperimentWindow:
+        from .identity_page import IdentityPage
+        return self._open("identity", "Identity", IdentityPage)
 
     def editor_runs(self) -> list:
         """The runs trained in the editor's training panel (each ``RunRecord``), oldest first."""
