@@ -2,7 +2,7 @@
 
 From "Start" (the dataset is made then, as in the app) to the end of the run: the
 default network (ResNet-20) with the training panel's quick-run settings
-(``explorer.train.lesson.QUICK_RUN``), the per-step metrics and gradient recording the
+(the ``quick`` recipe of ``explorer.train.recipes``), the per-step metrics and gradient recording the
 window asks for on a CPU, and torch's CPU threads as the app sets them
 (``lesson.app_cpu_threads``: one core left to the GUI, so one thread on a 2-core machine)
 unless ``--threads`` says otherwise. Reported:
@@ -34,7 +34,8 @@ import torch  # noqa: E402
 
 from explorer.spec import DEFAULT_PRESET, preset  # noqa: E402
 from explorer.train.api import EpochMetrics, StepMetrics, TrainSettings  # noqa: E402
-from explorer.train.lesson import app_cpu_threads, lesson_settings  # noqa: E402
+from explorer.train.lesson import app_cpu_threads  # noqa: E402
+from explorer.train.recipes import apply as apply_recipe  # noqa: E402
 from explorer.train.trainer import Trainer  # noqa: E402
 from explorer.ui.training.runs import EMA_WEIGHT  # noqa: E402  (the plot's smoothing; Qt-free module)
 
@@ -97,7 +98,7 @@ def main(argv=None) -> int:
     spec = preset(DEFAULT_PRESET)
     print(f"{spec.name}; torch {torch.__version__}, {torch.get_num_threads()} CPU threads, "
           f"{os.cpu_count()} cores; load average before: {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
-    runs = [("quick run (the default)", app_settings(lesson_settings("quick")))]
+    runs = [("quick run (the default)", app_settings(apply_recipe("quick")))]
     if args.baseline:
         old = TrainSettings(dataset="shapes", epochs=5, batch_size=128, lr=0.1, optimizer="sgd", augment=True)
         runs.append(("previous default", app_settings(old)))

@@ -28,8 +28,9 @@ def _finish(proc):
 def test_second_ctrl_c_during_a_run_interrupts_with_a_message(tiny_net):
     proc = _start("train", tiny_net, "--steps", "100000", "--batch-size", "8", "--train-size", "64",
                   "--test-size", "8", "--progress", "none")
-    lines = [proc.stdout.readline() for _ in range(3)]
-    assert lines[2].startswith("epoch   1/"), lines  # training: the handler is in place
+    lines = [proc.stdout.readline() for _ in range(4)]
+    assert lines[2].startswith("settings (the quick recipe"), lines  # the header echoes every setting
+    assert lines[3].startswith("epoch   1/"), lines  # training: the handler is in place
     proc.send_signal(signal.SIGINT)
     assert proc.stderr.readline() == "\n"
     assert proc.stderr.readline().startswith("stopping after this step")

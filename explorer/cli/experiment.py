@@ -14,6 +14,7 @@ import time
 
 from . import CliError
 from .common import add_json_option, check_output, print_json, print_words, run_with_sigint, write_or_rescue
+from .settings_options import add_recipe_option
 
 
 def register(sub) -> None:
@@ -32,10 +33,7 @@ def register(sub) -> None:
                     "training error at the end (He et al. 2016).")
     add_common_options(d, epochs_default=30)
     d.add_argument("--depths", metavar="LIST", help="depths 6n+2 to compare, comma-separated (default 20,56)")
-    d.add_argument("--recipe", choices=("paper", "lesson"),
-                   help="paper (default): weight decay 1e-4, depths 20,56; lesson: the lessons' exercise, "
-                        "weight decay 5e-4, depths 8,20 (both SGD 0.1, momentum 0.9, cosine, 30 epochs); "
-                        "--epochs and --depths still override")
+    add_recipe_option(d, "paper", "the optimiser, epochs and depths", depths=True)
     d.add_argument("--augment", action="store_true", default=None,
                    help="random crop and flip (off by default: training error on the images themselves)")
     d.add_argument("--save-dir", metavar="DIR",
@@ -221,11 +219,24 @@ def cmd_degradation(args) -> int:
         print_json({"experiment": "degradation", "settings": settings.to_dict(), "seconds": round(seconds, 1),
                     "arms": [r.to_dict() for r in results], "verdict": verdict.to_dict()})
     else:
+        print_final_errors(results, out)
         print_words(verdict, f"({seconds:.0f} s)")
     failed = any(r.status == "failed" for r in results)
     if not saved:
         return 2
     return 1 if failed and verdict.outcome == "no_verdict" else 0
+
+
+def print_final_errors(results, out) -> None:
+    """Each arm's last training error and test accuracy (the lessons' recipe compares test accuracy)."""
+    print("\nafter the last epoch:", file=out)
+    width = max(len(r.label) for r in results)
+    for r in results:
+        if not r.train_errors:
+            print(f"  {r.label:<{width}}  no epoch finished ({r.status})", file=out)
+            continue
+        print(f"  {r.label:<{width}}  training error {100 * r.train_errors[-1]:5.1f}%  "
+              f"test accuracy {100 * (1 - r.test_errors[-1]):5.1f}%  ({r.epochs_done} epoch{'' if r.epochs_done == 1 else 's'})", file=out)
 
 
 def _make_save_dir(path: str) -> None:

@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import sys
 import time
+from dataclasses import replace
 
 from .common import add_json_option, print_json, print_words, run_with_sigint
 
 
 def register(exp) -> None:
     from .experiment import add_common_options
+    from .settings_options import add_recipe_option
 
     p = exp.add_parser(
         "prepost", help="a post-activation ResNet against its pre-activation twin: which trains lower",
@@ -24,12 +26,14 @@ def register(exp) -> None:
     p.add_argument("--depth", type=int, metavar="D", help="depth 6n+2 of both nets (default 110)")
     add_common_options(p, epochs_default=10, nets="both nets",
                        datasets="digits (default) | shapes | cifar10:PATH | ...")
+    add_recipe_option(p, "SGD lr 0.1, momentum 0.9, weight decay 0.0001, cosine, batch 128, 10 epochs")
     add_json_option(p)
     p.set_defaults(func=cmd_prepost)
 
 
 def prepost_settings(args):
     from ..experiments.prepost import PrePostSettings
+    from ..train.recipes import for_experiment
     from .experiment import parse_image_size
 
     changes = {}
@@ -39,10 +43,14 @@ def prepost_settings(args):
             changes[name] = value
     if args.image_size is not None:
         changes["image_size"] = parse_image_size(args.image_size.strip().lower())
-    return PrePostSettings(**changes)  # SpecError names a bad depth or epoch count
+    settings = PrePostSettings(**changes)  # SpecError names a bad depth or epoch count
+    if args.recipe:  # its optimiser and epochs; --epochs given beside it still decides
+        settings = replace(for_experiment(args.recipe, settings), **{k: changes[k] for k in ("epochs",) if k in changes})
+    return settings
 
 
 def cmd_prepost(args) -> int:
+    from ..experiments.degradation import optimiser_text
     from ..experiments.prepost import GradientProfile, prepost_runner, results_from_runner
     from ..experiments.prepost_words import prepost_words
     from ..train.api import EpochMetrics, RunFinished
@@ -54,8 +62,8 @@ def cmd_prepost(args) -> int:
     out = sys.stderr if args.json else sys.stdout
     size = f"{settings.image_size}x{settings.image_size}" if settings.image_size else "32x32"
     print(f"prepost: {' and '.join(labels)} on {settings.dataset} ({size}), {settings.epochs} epochs each, "
-          f"SGD lr {settings.lr:g} momentum {settings.momentum:g} wd {settings.weight_decay:g} "
-          f"{settings.schedule}, batch {settings.batch_size}; the arms take turns one step at a time",
+          f"{optimiser_text(settings)}{f' ({settings.recipe} recipe)' if settings.recipe else ''}; "
+          f"the arms take turns one step at a time",
           file=out, flush=True)
     table = EpochTable(labels)
     losses: dict[tuple[int, str], float] = {}

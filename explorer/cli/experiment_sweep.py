@@ -16,6 +16,7 @@ from .common import add_json_option, print_json, print_words, run_with_sigint
 def register(exp) -> None:
     from ..experiments.depth_sweep import DEFAULT_SWEEP_DEPTHS, DEFAULT_SWEEP_EPOCHS
     from .experiment import add_common_options
+    from .settings_options import add_recipe_option
 
     p = exp.add_parser(
         "depth-sweep", help="a plain net and a ResNet at every depth: final error against depth",
@@ -24,6 +25,7 @@ def register(exp) -> None:
                     "training and test error against depth, with where (if anywhere) the plain curve turns. "
                     "The result is kept in the user's cache folder, where the app's Depth sweep page finds it.")
     add_common_options(p, epochs_default=DEFAULT_SWEEP_EPOCHS)
+    add_recipe_option(p, "paper", "the optimiser and epochs (the sweep keeps its depths)")
     p.add_argument("--depths", metavar="LIST",
                    help=f"depths 6n+2, comma-separated (default {','.join(map(str, DEFAULT_SWEEP_DEPTHS))})")
     p.add_argument("--seeds", metavar="LIST",
@@ -46,7 +48,10 @@ def sweep_settings(args):
         changes["seeds"] = parse_seeds(args.seeds)  # SpecError names the bad seed
     elif seed is not None:
         changes["seeds"] = (seed,)
-    return replace(SweepSettings(), **changes)
+    settings = SweepSettings()
+    if args.recipe:
+        settings = settings.with_recipe(args.recipe, depths=False)  # the sweep keeps its own depths
+    return replace(settings, **changes)
 
 
 def _check_recipe(settings) -> None:

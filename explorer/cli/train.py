@@ -19,15 +19,11 @@ from ..train.clock import clock
 from . import CliError, _is_main_rank
 from .common import check_output, install_sigint, resolve_network, write_or_rescue
 
-# argparse destination -> TrainSettings field, for options that map one to one
-_SETTING_OPTIONS = {
-    "dataset": "dataset", "epochs": "epochs", "steps": "max_steps", "batch_size": "batch_size",
-    "lr": "lr", "optimizer": "optimizer", "schedule": "schedule", "momentum": "momentum",
-    "weight_decay": "weight_decay", "warmup": "warmup_epochs", "label_smoothing": "label_smoothing",
-    "device": "device", "seed": "seed", "train_size": "train_size", "test_size": "test_size",
-    "amp": "amp", "channels_last": "channels_last", "metrics_every": "metrics_every",
-    "grad_every": "grad_every", "init_weights": "init_weights", "freeze": "freeze", "normalise": "normalise",
-}
+# the settings train takes as options, in the order --help lists them (train/settings.py declares each)
+TRAIN_OPTIONS = ("dataset", "epochs", "max_steps", "batch_size", "lr", "optimizer", "schedule", "momentum",
+                 "nesterov", "weight_decay", "warmup_epochs", "label_smoothing", "augment", "train_size",
+                 "test_size", "device", "amp", "channels_last", "compile", "seed", "metrics_every", "grad_every",
+                 "init_weights", "freeze", "normalise")
 
 
 def register(sub) -> None:
@@ -35,80 +31,54 @@ def register(sub) -> None:
                        description="Train NET (a preset name or a network JSON file) on a dataset.")
     p.add_argument("net", metavar="NET", nargs="?",
                    help="preset name or network file (optional with --resume: the checkpoint's network)")
-    p.add_argument("--dataset", metavar="D",
-                   help="shapes (default) | digits | cifar10:PATH | cifar100:PATH | mnist:PATH | "
-                        "fashion-mnist:PATH | folder:PATH")
-    p.add_argument("--epochs", type=int, metavar="N", help="epochs to train (default 5)")
-    p.add_argument("--steps", type=int, metavar="N", help="train for N steps instead of whole epochs")
-    p.add_argument("--batch-size", type=int, metavar="B", help="images per step (default 128; per process)")
-    p.add_argument("--lr", type=float, metavar="LR", help="peak learning rate (default 0.1)")
-    p.add_argument("--optimizer", choices=["sgd", "adamw"])
-    p.add_argument("--schedule", choices=["cosine", "multistep", "onecycle", "constant"])
-    p.add_argument("--momentum", type=float, metavar="M")
-    p.add_argument("--nesterov", action="store_true", default=None, help="Nesterov momentum (SGD)")
-    p.add_argument("--weight-decay", type=float, metavar="WD")
-    p.add_argument("--warmup", type=float, metavar="EPOCHS", help="linear warm-up length in epochs")
-    p.add_argument("--label-smoothing", type=float, metavar="E")
-    p.add_argument("--no-augment", dest="augment", action="store_false", default=None,
-                   help="no random crop and flip")
-    p.add_argument("--train-size", type=int, metavar="N", help="use N training images")
-    p.add_argument("--test-size", type=int, metavar="N", help="use N test images")
-    p.add_argument("--device", metavar="D", help="auto (default) | cpu | cuda | cuda:N | mps")
-    p.add_argument("--amp", choices=["auto", "bf16", "off"], help="mixed precision (auto: bf16 on CUDA)")
-    p.add_argument("--channels-last", choices=["auto", "on", "off"])
-    p.add_argument("--compile", action="store_true", default=None, help="torch.compile the model")
-    p.add_argument("--seed", type=int, metavar="S")
-    p.add_argument("--metrics-every", type=int, metavar="K", help="steps between progress updates")
+    from ..train.recipes import DEFAULT_RECIPE, apply
+    from .settings_options import add_recipe_option, add_setting_options
+
+    add_recipe_option(p, DEFAULT_RECIPE, "the optimiser, epochs and data", data=True)
+    add_setting_options(p, TRAIN_OPTIONS, defaults=apply(DEFAULT_RECIPE))
     p.add_argument("--metrics-csv", metavar="FILE", help="write one row per epoch to FILE")
     p.add_argument("--tensorboard", metavar="DIR",
                    help="write TensorBoard scalars (loss, lr, images/s, epoch metrics, gradient norms) "
                         "under DIR (needs: pip install tensorboard)")
-    p.add_argument("--grad-every", type=int, metavar="K",
-                   help="record per-block gradient norms every K steps (for --tensorboard; default off)")
     p.add_argument("--checkpoint", metavar="FILE", help="save a checkpoint to FILE after every epoch and at the end")
     p.add_argument("--resume", metavar="FILE", help="continue the run saved in FILE")
-    p.add_argument("--init-weights", metavar="FILE",
-                   help="start from these weights: a torchvision state_dict, a weights file from import-weights "
-                        "or a training checkpoint (weights only; the optimizer starts fresh). A head of another "
-                        "class count is replaced by a fresh one")
-    p.add_argument("--freeze", metavar="UPTO",
-                   help="train nothing up to and including UPTO: stem, stage1, stage2, ... (frozen BatchNorm "
-                        "layers keep their running statistics)")
-    p.add_argument("--normalise", choices=["auto", "imagenet", "data"],
-                   help="input normalisation (auto: ImageNet's mean and std for torchvision weights, "
-                        "else the training images' own)")
     p.add_argument("--progress", choices=["auto", "bar", "none"], default="auto",
                    help="progress bar on stderr (auto: only on a terminal)")
     p.set_defaults(func=cmd_train)
 
 
 def settings_from_args(args):
-    """TrainSettings from the checkpoint (with --resume) or the defaults, then the options given."""
-    from ..train.api import TrainSettings
+    """TrainSettings from the checkpoint (with --resume) or the recipe (default: the quick run,
+    the window's Start), then the options given. A --dataset other than the recipe's keeps the
+    recipe's optimiser and epochs but not its data sizes (they were chosen for its dataset)."""
+    from ..train.api import TrainSettings, TrainingError
     from ..train.checkpoint import checkpoint_settings, checkpoint_spec, read_checkpoint
+    from ..train.recipes import DEFAULT_RECIPE, apply, recipe
+    from .settings_options import setting_changes
 
     ckpt = None
     if args.resume and args.init_weights:
         raise CliError("--init-weights starts a new run from weights, --resume continues a saved run: "
                        "give one of them")
+    if args.resume and args.recipe:
+        raise CliError("--recipe starts a new run, --resume continues a saved run with its own settings: "
+                       "give one of them")
+    changes = setting_changes(args, TRAIN_OPTIONS)
     if args.resume:
         ckpt = read_checkpoint(args.resume)
-        base = checkpoint_settings(ckpt).to_dict()
+        base = checkpoint_settings(ckpt)
         spec = resolve_network(args.net) if args.net else checkpoint_spec(ckpt, args.resume)
     else:
         if not args.net:
             raise CliError("train needs NET (a preset name or a network file), or --resume FILE")
-        base = TrainSettings().to_dict()
+        name = args.recipe or DEFAULT_RECIPE
+        own_data = "dataset" not in changes or changes["dataset"] == recipe(name).data().get("dataset")
+        base = apply(name, data=own_data)
         spec = resolve_network(args.net)
-    for dest, field in _SETTING_OPTIONS.items():
-        value = getattr(args, dest)
-        if value is not None:
-            base[field] = value
-    if args.epochs is not None and args.steps is None:
+    base = base.to_dict()
+    base.update(changes)
+    if args.epochs is not None and args.max_steps is None:
         base["max_steps"] = None  # --epochs given alone on resume: epochs decide again
-    for flag in ("nesterov", "augment", "compile"):
-        if getattr(args, flag) is not None:
-            base[flag] = getattr(args, flag)
     return spec, TrainSettings.from_dict(base), ckpt
 
 
@@ -302,9 +272,26 @@ def _report_rank_failure(err) -> None:
     get_error_handler().record_exception(err)  # no-op unless torchrun set TORCHELASTIC_ERROR_FILE
 
 
+def _settings_source(args) -> str:
+    """Where the settings came from, for the header line that echoes them all."""
+    from ..train.recipes import DEFAULT_RECIPE
+
+    if args.resume:
+        return "settings (the checkpoint's, with the options given)"
+    name = args.recipe or DEFAULT_RECIPE
+    return f"settings (the {name} recipe{', with the options given' if _gave_settings(args) else ''})"
+
+
+def _gave_settings(args) -> bool:
+    from .settings_options import setting_changes
+
+    return bool(setting_changes(args, TRAIN_OPTIONS))
+
+
 def _print_header(trainer, dist, args) -> None:
     s = trainer.settings
     from ..spec import analyse
+    from ..train.settings import describe
     info = analyse(trainer.spec)
     amp = "bf16" if trainer.amp is not None else "fp32"
     layout = "channels_last" if trainer.channels_last else "contiguous"
@@ -320,6 +307,7 @@ def _print_header(trainer, dist, args) -> None:
           f"{s.optimizer} lr {s.lr:g} {s.schedule}, batch {s.batch_size}"
           f"{' per process' if dist.enabled else ''}, {trainer.total_steps} steps "
           f"({trainer.source.steps_per_epoch} per epoch){', compiled' if s.compile else ''}", flush=True)
+    print(f"{_settings_source(args)}: {describe(s)}", flush=True)
     if args.resume:
         print(f"resuming from {args.resume} at step {trainer.step}", flush=True)
     for note in trainer.notes:

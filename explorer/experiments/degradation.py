@@ -11,10 +11,11 @@ show the effect and why (too short, stopped early, both nets fitted the data).
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 
 from ..spec import SpecError
 from ..train.api import RunRecord, TrainSettings
+from ..train.recipes import for_experiment
 from .arms import Arm, parse_depths
 from .degradation_words import Verdict, conclude, pct, points  # noqa: F401  (the experiment's words)
 from .runner import ArmOutcome, ArmRunner
@@ -34,18 +35,14 @@ DEFAULT_DATASET = "digits"
 # digits are 8x8 drawings: at 8x8 the nets see every detail at 1/16 of the cost of 32x32
 DEFAULT_IMAGE_SIZE = 8
 
-# Named recipes: the optimiser settings, and the epochs and depths they come with.
-RECIPES = {
-    # He et al. 2016's CIFAR recipe (cosine instead of steps), at the depths of their figure
-    "paper": dict(lr=0.1, momentum=0.9, weight_decay=1e-4, schedule="cosine", epochs=DEFAULT_EPOCHS,
-                  depths=DEFAULT_DEPTHS),
-    # the lessons' exercise: plain and residual nets at 8 and 20 layers
-    "lesson": dict(lr=0.1, momentum=0.9, weight_decay=5e-4, schedule="cosine", epochs=30, depths=(8, 20)),
-}
-RECIPE_TITLES = {
-    "paper": "He et al. 2016: SGD 0.1, momentum 0.9, weight decay 1e-4, cosine; depths 20 and 56",
-    "lesson": "The lessons': SGD 0.1, momentum 0.9, weight decay 5e-4, cosine, 30 epochs; depths 8 and 20",
-}
+
+
+def optimiser_text(s) -> str:
+    """An experiment's optimiser in one line: 'SGD lr 0.1 momentum 0.9 wd 0.0001 cosine, batch 128'."""
+    opt = "AdamW" if s.optimizer == "adamw" else "SGD"
+    momentum = f" momentum {s.momentum:g}" if s.optimizer == "sgd" else ""
+    warmup = f", warm-up {s.warmup_epochs:g} epochs" if s.warmup_epochs else ""
+    return f"{opt} lr {s.lr:g}{momentum} wd {s.weight_decay:g} {s.schedule}{warmup}, batch {s.batch_size}"
 
 
 @dataclass(frozen=True)
@@ -57,15 +54,17 @@ class DegradationSettings:
     device: str = "auto"
     seed: int = 0
     batch_size: int = 128
+    optimizer: str = "sgd"
     lr: float = 0.1
     momentum: float = 0.9
     weight_decay: float = 1e-4
     schedule: str = "cosine"
+    warmup_epochs: float = 0.0
     augment: bool = False  # training error means error on the training images themselves
     train_size: int | None = None
     test_size: int | None = None
     metrics_every: int = 4
-    recipe: str = "paper"  # the name of the recipe the optimiser settings came from (RECIPES)
+    recipe: str = "paper"  # the recipe the optimiser settings came from (train/recipes.py)
 
     def __post_init__(self):
         object.__setattr__(self, "depths", parse_depths(",".join(str(d) for d in self.depths)))
@@ -78,16 +77,19 @@ class DegradationSettings:
         """Every network to train, with its seed: here each arm once, with ``seed``."""
         return [(arm, self.seed) for arm in self.arms()]
 
-    def with_recipe(self, name: str):
-        """These settings with the optimiser, epochs and depths of the recipe ``name``."""
-        if name not in RECIPES:
-            raise SpecError(f"unknown recipe {name!r}; expected {' or '.join(RECIPES)}", where="experiment")
-        return replace(self, recipe=name, **RECIPES[name])
+    def with_recipe(self, name: str, depths: bool = True):
+        """These settings with the optimiser and epochs of the recipe ``name``, and (``depths``) its
+        depths where it names some (``train/recipes.py``)."""
+        from ..train.api import TrainingError
+
+        try:
+            return for_experiment(name, self, depths=depths)
+        except TrainingError as err:
+            raise SpecError(str(err), where="experiment") from None
 
     def recipe_text(self) -> str:
         """The recipe as it is, in one line."""
-        return (f"SGD lr {self.lr:g} momentum {self.momentum:g} wd {self.weight_decay:g} {self.schedule}, "
-                f"batch {self.batch_size}")
+        return optimiser_text(self)
 
     def input_shape(self) -> tuple[int, int, int] | None:
         return (3, self.image_size, self.image_size) if self.image_size else None
@@ -97,9 +99,9 @@ class DegradationSettings:
         seed = self.seed if seed is None else seed
         return TrainSettings(
             dataset=self.dataset, train_size=self.train_size, test_size=self.test_size, epochs=self.epochs,
-            batch_size=self.batch_size, optimizer="sgd", lr=self.lr, momentum=self.momentum,
-            weight_decay=self.weight_decay, schedule=self.schedule, augment=self.augment, seed=seed,
-            device=self.device, metrics_every=self.metrics_every)
+            batch_size=self.batch_size, optimizer=self.optimizer, lr=self.lr, momentum=self.momentum,
+            weight_decay=self.weight_decay, schedule=self.schedule, warmup_epochs=self.warmup_epochs,
+            augment=self.augment, seed=seed, device=self.device, metrics_every=self.metrics_every)
 
     def to_dict(self) -> dict:
         d = asdict(self)

@@ -49,14 +49,17 @@ class PrePostSettings:
     device: str = "auto"
     seed: int = 0
     batch_size: int = 128
+    optimizer: str = "sgd"
     lr: float = 0.1
     momentum: float = 0.9
     weight_decay: float = 1e-4
     schedule: str = "cosine"
+    warmup_epochs: float = 0.0
     augment: bool = False  # the question is how well each net fits its training set
     train_size: int | None = None
     test_size: int | None = None
     metrics_every: int = 4
+    recipe: str = ""  # the recipe the optimiser settings came from (train/recipes.py); "" for these defaults
 
     def __post_init__(self):
         if not valid_depth(self.depth):
@@ -75,9 +78,9 @@ class PrePostSettings:
     def train_settings(self) -> TrainSettings:
         return TrainSettings(
             dataset=self.dataset, train_size=self.train_size, test_size=self.test_size, epochs=self.epochs,
-            batch_size=self.batch_size, optimizer="sgd", lr=self.lr, momentum=self.momentum,
-            weight_decay=self.weight_decay, schedule=self.schedule, augment=self.augment, seed=self.seed,
-            device=self.device, metrics_every=self.metrics_every)
+            batch_size=self.batch_size, optimizer=self.optimizer, lr=self.lr, momentum=self.momentum,
+            weight_decay=self.weight_decay, schedule=self.schedule, warmup_epochs=self.warmup_epochs,
+            augment=self.augment, seed=self.seed, device=self.device, metrics_every=self.metrics_every)
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -23,54 +23,13 @@ from __future__ import annotations
 
 import threading
 from collections import deque
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Callable
 
 import numpy as np
 
 from ..analysis.records import GradColumn  # noqa: F401  (an event the trainer emits; defined below train)
-
-
-@dataclass
-class TrainSettings:
-    dataset: str = "shapes"  # shapes | digits | cifar10:PATH | cifar100:PATH | mnist:PATH | fashion-mnist:PATH | folder:PATH
-    train_size: int | None = None  # procedural sets: images in the training split (None: the set's default)
-    test_size: int | None = None
-    epochs: int = 5
-    max_steps: int | None = None  # when set, training stops after this many steps
-    batch_size: int = 128
-    optimizer: str = "sgd"  # sgd | adamw
-    lr: float = 0.1
-    momentum: float = 0.9
-    nesterov: bool = False
-    weight_decay: float = 5e-4
-    schedule: str = "cosine"  # cosine | multistep | onecycle | constant
-    warmup_epochs: float = 0.0
-    milestones: tuple[float, ...] = (0.5, 0.75)  # multistep: fractions of training where lr /= 10
-    label_smoothing: float = 0.0
-    augment: bool = True  # random crop with 4-pixel padding + horizontal flip
-    seed: int = 0
-    device: str = "auto"  # auto (cuda > mps > cpu) | cpu | cuda | cuda:N | mps
-    amp: str = "auto"  # auto (bf16 on CUDA, off elsewhere) | bf16 | off
-    channels_last: str = "auto"  # auto (on CUDA) | on | off
-    compile: bool = False  # torch.compile the model
-    metrics_every: int = 10  # steps between reads of the on-device running sums
-    grad_every: int = 0  # record per-block input-gradient norms every k steps (0: off)
-    init_weights: str | None = None  # start from these weights (state_dict, weights file or checkpoint)
-    freeze: str | None = None  # stem | stage1 .. stageN: train nothing up to and including this part
-    normalise: str = "auto"  # auto (ImageNet's for torchvision weights, else the data's) | imagenet | data
-
-    def to_dict(self) -> dict:
-        d = asdict(self)
-        d["milestones"] = list(self.milestones)
-        return d
-
-    @classmethod
-    def from_dict(cls, data: dict) -> "TrainSettings":
-        known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
-        if "milestones" in known:
-            known["milestones"] = tuple(known["milestones"])
-        return cls(**known)
+from .settings import TrainSettings  # noqa: F401  (declared with each setting's range, unit and help)
 
 
 # -- events (trainer -> whoever listens) -------------------------------------------

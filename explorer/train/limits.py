@@ -11,11 +11,7 @@ import os
 
 from .api import TrainingError
 
-MAX_SEED = 2 ** 32 - 1  # seeds are combined with step numbers; this keeps them inside 64 bits
-MAX_STEPS = 10 ** 9
-MAX_EPOCHS = 10 ** 6
-MAX_METRICS_EVERY = 100_000  # a buffer of this many floats lives on the device
-MAX_IMAGES = 10 ** 9
+from .settings import MAX_EPOCHS, MAX_IMAGES, MAX_METRICS_EVERY, MAX_SEED, MAX_STEPS  # noqa: F401
 
 
 def human_bytes(n: float) -> str:

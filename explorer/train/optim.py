@@ -89,29 +89,12 @@ def check_settings(s: TrainSettings) -> None:
         bad(f"metrics_every must be at least 1, got {s.metrics_every}")
     if s.grad_every < 0:
         bad(f"grad_every cannot be negative, got {s.grad_every}")
-    if s.amp not in ("auto", "bf16", "off"):
-        bad(f"amp must be auto, bf16 or off, got {s.amp!r}")
-    if s.channels_last not in ("auto", "on", "off"):
-        bad(f"channels_last must be auto, on or off, got {s.channels_last!r}")
-    _check_ranges(s)
+    _check_ranges(s)  # amp, channels_last and normalise: one of their declared choices
 
 
 def _check_ranges(s: TrainSettings) -> None:
-    """NaN, infinity, negative sizes and numbers far beyond any run, each named."""
-    from .limits import (MAX_EPOCHS, MAX_IMAGES, MAX_METRICS_EVERY, MAX_SEED, MAX_STEPS, check_number)
+    """NaN, infinity, negative sizes and numbers far beyond any run, each named (the ranges
+    declared with each setting in ``train/settings.py``)."""
+    from .settings import check_ranges
 
-    check_number(s.batch_size, "batch size", 1, MAX_IMAGES, integer=True)
-    check_number(s.epochs, "epochs", 1, MAX_EPOCHS, integer=True)
-    if s.max_steps is not None:
-        check_number(s.max_steps, "steps", 1, MAX_STEPS, integer=True)
-    check_number(s.lr, "learning rate", 0, 1e6)
-    check_number(s.momentum, "momentum", 0, 1)
-    check_number(s.weight_decay, "weight decay", 0, 1e3)
-    check_number(s.warmup_epochs, "warm-up", 0, MAX_EPOCHS)
-    check_number(s.label_smoothing, "label smoothing", 0, 0.999)
-    check_number(s.seed, "seed", 0, MAX_SEED, integer=True)
-    check_number(s.metrics_every, "metrics_every", 1, MAX_METRICS_EVERY, integer=True)
-    check_number(s.grad_every, "grad_every", 0, MAX_STEPS, integer=True)
-    for name, value in (("train size", s.train_size), ("test size", s.test_size)):
-        if value is not None:
-            check_number(value, name, 1, MAX_IMAGES, integer=True)
+    check_ranges(s)

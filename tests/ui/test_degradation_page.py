@@ -92,7 +92,7 @@ def test_the_lessons_recipe_sets_its_depths_epochs_and_weight_decay(qtbot):
     s = page.form.settings()
     assert (s.recipe, s.lr, s.momentum, s.weight_decay, s.schedule, s.epochs, s.depths) == (
         "lesson", 0.1, 0.9, 5e-4, "cosine", 30, (8, 20))
-    assert page.form.depths.text() == "8, 20" and "weight decay 5e-4" in page.form.recipe_note.text()
+    assert page.form.depths.text() == "8, 20" and "weight decay 0.0005" in page.form.recipe_note.text()
     page.form.epochs.setValue(3)  # the fields still change what the recipe set
     assert page.form.settings().epochs == 3
 

@@ -65,3 +65,25 @@ def test_a_run_started_from_weights_says_so(qtbot, tmp_path):
         panel.message.text()
     assert torch.equal(record.model_state["conv1.weight"], source.state_dict()["conv1.weight"])  # frozen stem
     assert panel.shutdown(5.0)
+
+
+def test_the_form_starts_as_train_with_no_options_and_its_buttons_are_the_recipes(qtbot):
+    """The window's Start runs the quick recipe, the same as ``train NET`` with no options; the Run
+    size buttons are the recipe table's; rows made from the declarations write through (momentum)."""
+    from explorer.cli import make_parser
+    from explorer.cli.train import settings_from_args
+    from explorer.train.recipes import RECIPES
+
+    form = TrainingSettingsForm()
+    qtbot.addWidget(form)
+    cli = settings_from_args(make_parser().parse_args(["train", "resnet20"]))[1]
+    window = form.settings()
+    for name in RECIPES["quick"].settings:
+        assert getattr(window, name) == getattr(cli, name), name
+    assert set(form.run_size_buttons) == {n for n, r in RECIPES.items() if r.button}
+    form.run_size_buttons["longer"].click()
+    assert all(getattr(form.settings(), k) == v for k, v in RECIPES["longer"].settings.items())
+    form.rows["momentum"].widget.setValue(0.5)
+    form.rows["train_size"].widget.setValue(0)  # the spin box's lowest value reads "whole set"
+    assert form.settings().momentum == 0.5 and form.settings().train_size is None
+    assert form.rows["train_size"].widget.text() == "whole set"

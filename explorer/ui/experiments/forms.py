@@ -15,10 +15,14 @@ from PySide6.QtWidgets import (QComboBox, QFileDialog, QFormLayout, QHBoxLayout,
                                QSpinBox, QWidget)
 
 from ...experiments.arms import parse_depths
-from ...experiments.degradation import RECIPE_TITLES, RECIPES, DegradationSettings
+from ...experiments.degradation import DegradationSettings
 from ...experiments.depth_sweep import SweepSettings, parse_seeds
 from ...train.datasets import check_name, parse_name
 from ...train.datasets.base import DatasetError
+from ...train.recipes import RECIPES
+
+# the recipes the degradation page offers: those that name the depths to compare
+COMPARISON_RECIPES = tuple(r for r in RECIPES.values() if r.depths)
 
 # (label, dataset kind): the built-in sets need nothing; the others read a folder the user has
 DATASETS = (
@@ -136,9 +140,9 @@ class DegradationForm(QWidget):
         super().__init__(parent)
         default = default or DegradationSettings()
         self.recipe = QComboBox()
-        for name, title in RECIPE_TITLES.items():
-            self.recipe.addItem(title.split(":")[0], name)
-            self.recipe.setItemData(self.recipe.count() - 1, title, Qt.ItemDataRole.ToolTipRole)
+        for r in COMPARISON_RECIPES:
+            self.recipe.addItem(r.title[:1].upper() + r.title[1:], r.name)
+            self.recipe.setItemData(self.recipe.count() - 1, r.text(), Qt.ItemDataRole.ToolTipRole)
         self.recipe.setToolTip("The optimiser settings every network trains with, and the epochs and depths "
                                "they come with")
         self.recipe_note = QLabel()
@@ -181,22 +185,20 @@ class DegradationForm(QWidget):
         return self.recipe.currentData() if self._recipes else "paper"
 
     def _show_recipe_note(self) -> None:
-        self.recipe_note.setText(RECIPE_TITLES[self.recipe_name()].split(": ", 1)[1])
+        self.recipe_note.setText(RECIPES[self.recipe_name()].text())
 
     @Slot()
     def _apply_recipe(self) -> None:
         r = RECIPES[self.recipe_name()]
-        self.epochs.setValue(r["epochs"])
-        self.depths.setText(", ".join(str(d) for d in r["depths"]))
+        self.epochs.setValue(r.settings["epochs"])
+        self.depths.setText(", ".join(str(d) for d in r.depths))
         self._show_recipe_note()
 
     def settings(self, base: DegradationSettings | None = None) -> DegradationSettings:
         """``base`` (default: the defaults) with the recipe's optimiser and the form's fields."""
         base = base or DegradationSettings()
         if self._recipes:
-            r = RECIPES[self.recipe_name()]
-            base = replace(base, recipe=self.recipe_name(), lr=r["lr"], momentum=r["momentum"],
-                           weight_decay=r["weight_decay"], schedule=r["schedule"])
+            base = base.with_recipe(self.recipe_name())  # the form's epochs and depths are set below
         return replace(base, epochs=self.epochs.value(), depths=parse_depths(self.depths.text()),
                        dataset=self.dataset.check(), image_size=self.image_size.currentData(),
                        device=self.device.currentText())

@@ -1,9 +1,13 @@
 """The training settings as a form: reads and writes ``TrainSettings``.
 
-Defaults suit a lesson on a laptop CPU: the quick run (``train.lesson``) trains ResNet-20
-on 4,000 ``shapes`` images in about a minute, its loss falling within seconds; the
-"Longer run" button sets the bigger run in one click, and every value shows in its field. Choices that need something this machine lacks (a GPU kind, TensorBoard) are
-left out or greyed with a tooltip that says why.
+Most rows are made from the settings' declarations (``setting_rows``: range, unit, tooltip,
+choices); the dataset with its folder, the starting weights, the frozen part and the device
+are built here. Defaults suit a lesson on a laptop CPU: the quick recipe
+(``train/recipes.py``, the same as ``train`` with no options) trains ResNet-20 on 4,000
+``shapes`` images in about a minute, its loss falling within seconds; the Run size buttons
+are the recipes that have one, and every value shows in its field. Choices that need
+something this machine lacks (a GPU kind, TensorBoard) are left out or greyed with a tooltip
+that says why.
 """
 from __future__ import annotations
 
@@ -12,11 +16,12 @@ import os
 from dataclasses import replace
 
 from PySide6.QtCore import Qt, QTimer, Signal, Slot
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout,
-                               QHBoxLayout, QLineEdit, QPushButton, QSpinBox, QWidget)
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QFormLayout, QHBoxLayout, QLineEdit,
+                               QPushButton, QWidget)
 
 from ...train.api import TrainSettings
-from ...train.lesson import LONGER_RUN, QUICK_RUN, lesson_settings
+from ...train.recipes import DEFAULT_RECIPE, RECIPES, apply
+from .setting_rows import SettingRow
 
 # (label, dataset kind, needs a folder)
 DATASETS = (
@@ -28,14 +33,14 @@ DATASETS = (
     ("Fashion-MNIST from disk…", "fashion-mnist", True),
     ("Image folder (one folder per class)…", "folder", True),
 )
-OPTIMIZERS = (("SGD (momentum 0.9)", "sgd"), ("AdamW", "adamw"))
 FREEZE_CHOICES = (("nothing (train every layer)", None), ("the stem", "stem"),
                   ("the stem and stage 1", "stage1"), ("up to stage 2", "stage2"), ("up to stage 3", "stage3"),
                   ("up to stage 4", "stage4"))
-NORMALISE_CHOICES = (("as the weights expect (ImageNet's for torchvision files)", "auto"),
-                     ("ImageNet's mean and std", "imagenet"), ("the training images' own", "data"))
-SCHEDULES = (("cosine", "cosine"), ("multi-step (÷10 at 50% and 75%)", "multistep"),
-             ("one-cycle", "onecycle"), ("constant", "constant"))
+# the rows made from the declarations, in the form's order: (before the device, after it)
+DECLARED_ROWS = ("train_size", "test_size", "epochs", "batch_size", "lr", "optimizer", "momentum", "schedule",
+                 "warmup_epochs", "weight_decay", "label_smoothing", "augment", "seed")
+DECLARED_ROWS_AFTER_DEVICE = ("grad_every", "compile")
+GRAD_EVERY_IN_THE_WINDOW = 10  # the gradient heatmap streams by default; every 10 steps keeps it cheap
 
 
 def tensorboard_available() -> bool:
@@ -58,35 +63,6 @@ def available_accelerators() -> list[tuple[str, str]]:
     return devices
 
 
-def _run_size_tip(name: str, fields: dict) -> str:
-    images = "the whole set" if fields["train_size"] is None else f"{fields['train_size']:,} images"
-    what = ("about a minute on a laptop CPU: for a lesson" if name == "quick"
-            else "many minutes on a CPU: when there is time, or a GPU")
-    aug = "with" if fields["augment"] else "without"
-    return (f"{images}, {fields['epochs']} epochs, batch {fields['batch_size']}, {fields['optimizer']} "
-            f"lr {fields['lr']:g}, {aug} augmentation ({what})")
-
-
-def _spin(lo: int, hi: int, value: int, step: int = 1, special: str | None = None) -> QSpinBox:
-    box = QSpinBox()
-    box.setRange(lo, hi)
-    box.setSingleStep(step)
-    box.setValue(value)
-    box.setAccelerated(True)
-    if special:
-        box.setSpecialValueText(special)
-    return box
-
-
-def _dspin(lo: float, hi: float, value: float, decimals: int, step: float) -> QDoubleSpinBox:
-    box = QDoubleSpinBox()
-    box.setRange(lo, hi)
-    box.setDecimals(decimals)
-    box.setSingleStep(step)
-    box.setValue(value)
-    return box
-
-
 class TrainingSettingsForm(QWidget):
     """Every knob of ``TrainSettings`` a user sets by hand; ``settings()`` reads them."""
 
@@ -97,6 +73,7 @@ class TrainingSettingsForm(QWidget):
         form = QFormLayout(self)
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         form.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
+        self.rows: dict[str, SettingRow] = {}  # the rows made from the settings' declarations
 
         self.dataset = QComboBox()
         for label, kind, _ in DATASETS:
@@ -118,54 +95,21 @@ class TrainingSettingsForm(QWidget):
         form.addRow("Folder", self._folder_widget)
         self._add_start_rows(form)
 
-        self.quick_button = QPushButton("Quick run")
-        self.quick_button.setToolTip(_run_size_tip("quick", QUICK_RUN))
-        self.longer_button = QPushButton("Longer run")
-        self.longer_button.setToolTip(_run_size_tip("longer", LONGER_RUN))
-        self.quick_button.clicked.connect(lambda: self.use_run_size("quick"))
-        self.longer_button.clicked.connect(lambda: self.use_run_size("longer"))
+        self.run_size_buttons: dict[str, QPushButton] = {}  # recipe name -> its Run size button
         sizes = QHBoxLayout()
         sizes.setContentsMargins(0, 0, 0, 0)
-        sizes.addWidget(self.quick_button)
-        sizes.addWidget(self.longer_button)
+        for r in RECIPES.values():
+            if r.button:
+                button = QPushButton(r.button)
+                button.setToolTip(f"{r.title[:1].upper()}{r.title[1:]}: {r.text()}")
+                button.clicked.connect(lambda _=False, name=r.name: self.use_run_size(name))
+                sizes.addWidget(button)
+                self.run_size_buttons[r.name] = button
         self._sizes_widget = QWidget()
         self._sizes_widget.setLayout(sizes)
         form.addRow("Run size", self._sizes_widget)
 
-        self.train_size = _spin(0, 10_000_000, 0, 256, special="whole set")
-        self.train_size.setToolTip("Train on the first N images only (a quick look); 'whole set' uses all.")
-        form.addRow("Training images", self.train_size)
-        self.test_size = _spin(0, 10_000_000, 0, 256, special="whole set")
-        self.test_size.setToolTip("Measure the test error on the first N test images; 'whole set' uses all.")
-        form.addRow("Test images", self.test_size)
-        self.epochs = _spin(1, 10_000, 5)
-        form.addRow("Epochs", self.epochs)
-        self.batch_size = _spin(1, 65_536, 128, 16)
-        form.addRow("Batch size", self.batch_size)
-        self.lr = _dspin(1e-6, 1e4, 0.1, 6, 0.01)
-        self.lr.setToolTip("Peak learning rate (after warm-up).")
-        form.addRow("Learning rate", self.lr)
-        self.optimizer = QComboBox()
-        for label, value in OPTIMIZERS:
-            self.optimizer.addItem(label, value)
-        form.addRow("Optimizer", self.optimizer)
-        self.schedule = QComboBox()
-        for label, value in SCHEDULES:
-            self.schedule.addItem(label, value)
-        form.addRow("Schedule", self.schedule)
-        self.warmup = _dspin(0.0, 1000.0, 0.0, 2, 0.5)
-        self.warmup.setSuffix(" epochs")
-        self.warmup.setToolTip("Linear warm-up of the learning rate from near zero.")
-        form.addRow("Warm-up", self.warmup)
-        self.weight_decay = _dspin(0.0, 1.0, 5e-4, 6, 1e-4)
-        form.addRow("Weight decay", self.weight_decay)
-        self.label_smoothing = _dspin(0.0, 0.5, 0.0, 3, 0.05)
-        form.addRow("Label smoothing", self.label_smoothing)
-        self.augment = QCheckBox("random crop + horizontal flip")
-        self.augment.setChecked(True)
-        form.addRow("Augmentation", self.augment)
-        self.seed = _spin(0, 2**31 - 1, 0)
-        form.addRow("Seed", self.seed)
+        self._add_declared_rows(form, DECLARED_ROWS)
         self.device = QComboBox()
         self.device.addItem("auto (best available)", "auto")
         self.device.addItem("CPU", "cpu")
@@ -174,15 +118,7 @@ class TrainingSettingsForm(QWidget):
         self._looked_for_accelerators = False
         # finding accelerators needs torch: look once the window is up, not while it opens
         QTimer.singleShot(0, self._add_accelerators)
-        # On by default in the window so the gradient heatmap streams (k = 10 keeps its cost small).
-        self.grad_every = _spin(0, 1_000_000, 10, 10, special="off")
-        self.grad_every.setSuffix(" steps")
-        self.grad_every.setToolTip("Record the gradient reaching every block's input every k steps "
-                                   "(the gradient-flow heatmap); 'off' records none.")
-        form.addRow("Gradient flow every", self.grad_every)
-        self.compile = QCheckBox("torch.compile the model")
-        self.compile.setToolTip("Compiles before the first step (takes a while); faster on GPUs.")
-        form.addRow("Compile", self.compile)
+        self._add_declared_rows(form, DECLARED_ROWS_AFTER_DEVICE)
 
         self.tensorboard = QCheckBox("log to TensorBoard")
         if tensorboard_available():
@@ -195,24 +131,24 @@ class TrainingSettingsForm(QWidget):
         form.addRow("Logging", self.tensorboard)
 
         self.dataset.currentIndexChanged.connect(self._on_dataset)
-        for box in (self.train_size, self.test_size, self.epochs, self.batch_size, self.seed, self.grad_every):
-            box.valueChanged.connect(self.changed)
-        for box in (self.lr, self.warmup, self.weight_decay, self.label_smoothing):
-            box.valueChanged.connect(self.changed)
-        for box in (self.optimizer, self.schedule, self.device, self.dataset):
+        for row in self.rows.values():
+            row.connect(self.changed.emit)
+        for box in (self.device, self.dataset, self.freeze):
             box.currentIndexChanged.connect(self.changed)
-        for box in (self.augment, self.compile, self.tensorboard):
-            box.toggled.connect(self.changed)
+        self.tensorboard.toggled.connect(self.changed)
         self.folder.textChanged.connect(self.changed)
         self.init_weights.textChanged.connect(self.changed)
         self.init_weights.textChanged.connect(self._on_init_weights)
-        for box in (self.freeze, self.normalise):
-            box.currentIndexChanged.connect(self.changed)
         self._base = TrainSettings()
         self._on_init_weights()
         self._on_dataset()
-        # the quick run, stated field by field (gradient recording stays on, as set above)
-        self.set_settings(lesson_settings("quick", replace(TrainSettings(), grad_every=self.grad_every.value())))
+        # the quick run, stated field by field (gradient recording on, for the heatmap)
+        self.set_settings(apply(DEFAULT_RECIPE, replace(TrainSettings(), grad_every=GRAD_EVERY_IN_THE_WINDOW)))
+
+    def _add_declared_rows(self, form: QFormLayout, names) -> None:
+        for name in names:
+            row = self.rows[name] = SettingRow(name)
+            form.addRow(row.label, row.widget)
 
     # -- reading and writing ------------------------------------------------------
     def dataset_name(self) -> str:
@@ -224,29 +160,14 @@ class TrainingSettingsForm(QWidget):
         self._add_accelerators()  # a run may start before the deferred look (tests, scripts)
         device = self.device.currentData()
         on_cpu = device == "cpu" or (device == "auto" and self.device.count() == 2)
-        # fields without a control here (test_size, momentum, max_steps...) keep the values
-        # last given to set_settings
+        # fields without a row here (max_steps, nesterov, amp...) keep the values last given to set_settings
         return replace(
             self._base,
+            **{name: row.value() for name, row in self.rows.items()},
             dataset=self.dataset_name(),
-            train_size=self.train_size.value() or None,
-            test_size=self.test_size.value() or None,
-            epochs=self.epochs.value(),
-            batch_size=self.batch_size.value(),
-            optimizer=self.optimizer.currentData(),
-            lr=self.lr.value(),
-            weight_decay=self.weight_decay.value(),
-            schedule=self.schedule.currentData(),
-            warmup_epochs=self.warmup.value(),
-            label_smoothing=self.label_smoothing.value(),
-            augment=self.augment.isChecked(),
-            seed=self.seed.value(),
             device=device,
-            compile=self.compile.isChecked(),
-            grad_every=self.grad_every.value(),
             init_weights=os.path.expanduser(self.init_weights.text().strip()) or None,
             freeze=self.freeze.currentData() if self.init_weights.text().strip() else None,
-            normalise=self.normalise.currentData(),
             # CPU steps are slow and reading the loss costs nothing there: show every step.
             # On an accelerator read the on-device sums every 10 steps to avoid syncs.
             metrics_every=1 if on_cpu else 10,
@@ -259,28 +180,15 @@ class TrainingSettingsForm(QWidget):
         index = self.dataset.findData(kind)
         self.dataset.setCurrentIndex(max(index, 0))
         self.folder.setText(path)
-        self.train_size.setValue(s.train_size or 0)
-        self.test_size.setValue(s.test_size or 0)
-        self.epochs.setValue(s.epochs)
-        self.batch_size.setValue(s.batch_size)
-        self.lr.setValue(s.lr)
-        self.optimizer.setCurrentIndex(max(self.optimizer.findData(s.optimizer), 0))
-        self.schedule.setCurrentIndex(max(self.schedule.findData(s.schedule), 0))
-        self.warmup.setValue(s.warmup_epochs)
-        self.weight_decay.setValue(s.weight_decay)
-        self.label_smoothing.setValue(s.label_smoothing)
-        self.augment.setChecked(s.augment)
-        self.seed.setValue(s.seed)
+        for name, row in self.rows.items():
+            row.set_value(getattr(s, name))
         self.device.setCurrentIndex(max(self.device.findData(s.device), 0))
-        self.grad_every.setValue(s.grad_every)
-        self.compile.setChecked(s.compile)
         self.init_weights.setText(s.init_weights or "")
         self.freeze.setCurrentIndex(max(self.freeze.findData(s.freeze), 0))
-        self.normalise.setCurrentIndex(max(self.normalise.findData(s.normalise), 0))
 
-    def use_run_size(self, size: str) -> None:
-        """The quick or the longer run's data, epochs and optimiser; everything else stays."""
-        self.set_settings(lesson_settings(size, self.settings()))
+    def use_run_size(self, name: str) -> None:
+        """The recipe ``name``'s data, epochs and optimiser (``train --recipe NAME``); everything else stays."""
+        self.set_settings(apply(name, self.settings()))
 
     def wants_tensorboard(self) -> bool:
         return self.tensorboard.isEnabled() and self.tensorboard.isChecked()
@@ -323,12 +231,8 @@ class TrainingSettingsForm(QWidget):
         self.freeze.setToolTip("Frozen parts get no gradient and their BatchNorm layers keep the statistics "
                                "of the weights.")
         form.addRow("Freeze", self.freeze)
-        self.normalise = QComboBox()
-        for label, value in NORMALISE_CHOICES:
-            self.normalise.addItem(label, value)
-        self.normalise.setToolTip("How input pixels are scaled: pretrained torchvision weights expect "
-                                  "ImageNet's mean and std.")
-        form.addRow("Normalise", self.normalise)
+        self._add_declared_rows(form, ("normalise",))
+        self.normalise = self.rows["normalise"].widget
 
     @Slot()
     def _choose_weights(self) -> None:
