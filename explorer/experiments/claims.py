@@ -337,9 +337,10 @@ class Words:
         self.backing.extend((c, i) for c in claims)
         return i
 
-    def lesson(self, text: str) -> int:
-        """The lessons' text (an explanation, not a measurement)."""
-        self.sentences.append({"text": text, "lesson": True})
+    def lesson(self, text: str, source: str = "") -> int:
+        """The lessons' text (an explanation, not a measurement); ``source``: where a quoted figure comes
+        from (a published result is quoted, not measured: "He et al. 2015, Table 6")."""
+        self.sentences.append({"text": text, "lesson": True, **({"source": source} if source else {})})
         return len(self.sentences) - 1
 
     def extend(self, other: "Words") -> None:
