@@ -73,21 +73,24 @@ def test_a_selected_blocks_maps_follow_each_result_and_are_drawn_once_per_result
     drawn = []
     original = images.show_block
     monkeypatch.setattr(images, "show_block", lambda *a: (drawn.append(a), original(*a)))
+    results = []  # each probe comes as a first look on a few images, then the full batch: each is drawn
+    panel.firstLookShown.connect(results.append)
+    panel.profileUpdated.connect(results.append)
     with qtbot.waitSignal(panel.profileUpdated, timeout=TIMEOUT):
         panel.document.edit(panel.document.spec.with_skips(False, where=[(1, 1)]), "Skip off")
-    assert len(drawn) == 1
+    assert [o.first_look for o in results] == [True, False] and len(drawn) == 2
     result = panel.last_outcome.result.residual
     assert result.status[3] != "ok"  # the block whose skip went off: no shortcut added now
     np.testing.assert_array_equal(images.items[1].image, result.images[3].branch)
     assert "no shortcut is added" in images.caption.text()
     with qtbot.waitSignal(panel.profileUpdated, timeout=TIMEOUT):
         panel.document.undo_stack.undo()
-    assert len(drawn) == 2
+    assert len(results) == 4 and len(drawn) == 4
     result = panel.last_outcome.result.residual
     np.testing.assert_array_equal(images.items[1].image, result.images[3].branch)
     assert f"||F(x)||/||x|| = {float(result.ratio[3]):.2g}" in images.caption.text()
     panel.document.select(Selection.of_block(0, 0))  # another block: drawn at once
-    assert len(drawn) == 3 and images.caption.text().startswith("stage 1, block 1")
+    assert len(drawn) == 5 and images.caption.text().startswith("stage 1, block 1")
     panel.document.select(Selection())
     assert not images.view.isVisibleTo(panel)
 

@@ -16,6 +16,13 @@ dashed "before" line is only ever the same network before its last skip change, 
 both labels say which skips and which weights. A result that arrives for a design no
 longer shown is dropped.
 
+A probe of more than a few images comes in two stages (``worker.py``): a first look on
+the batch's first images, drawn as soon as it arrives (``firstLookShown``), then the full
+batch (``profileUpdated``). The words of the first look name the images they rest on;
+the words of the full batch say whether the first look's verdict held or changed
+(``experiments/first_look_words.py``). Only a full-batch profile becomes a "before" line
+and a heatmap column.
+
 Importing this module does not load torch; the first probe does (``worker.py``), and
 probes run only while the panel is visible: edits made while it is hidden are
 measured once, when it is shown again. Presenter mode (``presenter.follow_presenter``)
@@ -31,6 +38,7 @@ from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import (QFrame, QHBoxLayout, QLabel, QPushButton, QScrollArea, QSizePolicy,
                                QSplitter, QTabWidget, QVBoxLayout, QWidget)
 
+from ...experiments.first_look_words import first_look_tag
 from ...experiments.gradflow import format_factor, summarise
 from ...spec import Norm, try_analyse
 from ..presenter import follow_presenter, presenter_mode
@@ -38,6 +46,7 @@ from ..theme import COLOUR
 from .heatmap import PROBE_LABEL, GradientHeatmap
 from .profile import DepthProfile
 from .residual_part import ResidualPart
+from .staged_words import StagedWords
 from .weights import Weights, network_key, skips_caption
 
 # Progress ("forward pass, block 9 of 27") shows once a probe has run this long. Each change of
@@ -53,7 +62,8 @@ VERDICT_COLOURS = {
 
 
 class GradflowPanel(QWidget):
-    profileUpdated = Signal(object)  # ProbeOutcome shown in the profile
+    profileUpdated = Signal(object)  # ProbeOutcome of a full batch shown in the profile
+    firstLookShown = Signal(object)  # ProbeOutcome of a first look (a few images) shown; the full batch follows
     probeFailed = Signal(str)
 
     # Normal point sizes of the words beside the plots (the plots scale themselves).
@@ -69,12 +79,16 @@ class GradflowPanel(QWidget):
         self._weights_source: Callable[[], Weights | None] | None = None
         self._running = False
         self._requested_at: dict[int, float] = {}
-        self.last_outcome = None  # the ProbeOutcome shown
-        self.last_round_trip_s: float | None = None
-        self._shown_key = None  # _key() of the design whose numbers are shown
-        self._shown_caption = ""  # "all skips on · fresh He weights, seed 0" of the profile shown
-        self._shown_skips: list[bool] | None = None
-        self._shown_ratio_words: str | None = None
+        self.last_outcome = None  # the full-batch ProbeOutcome shown
+        self.first_look = None  # the first look shown while its full batch is measured (None once it is)
+        self.last_round_trip_s: float | None = None  # edit to the full batch's profile
+        self.first_look_round_trip_s: float | None = None  # edit to the first look's profile
+        self._shown_key = None  # _key() of the design whose numbers (first look or full batch) are shown
+        # the last full-batch profile shown, the only one a "before" line may show:
+        # (key, skips, norms, "all skips on · fresh He weights, seed 0", ratio words)
+        self._full_shown: tuple | None = None
+        self._ghost_skips: list[bool] | None = None
+        self._staged_words = StagedWords()  # the words of a first look, then of its full batch
         self._pending: str = ""  # "resnet1202 (600 blocks) on 4 seeded images" while a probe runs
         self._ratio_headline = ""  # the verdict line, and the one before it (smaller)
         self._ratio_before: str | None = None
@@ -263,6 +277,7 @@ class GradflowPanel(QWidget):
             from .worker import ProbeRunner  # loads torch
             self.runner = ProbeRunner(self)
             self.runner.finished.connect(self._on_probe_done)
+            self.runner.firstLook.connect(self._on_first_look)
             self.runner.busyChanged.connect(self._on_busy)
             self.runner.progress.connect(self._on_progress)
         return self.runner
@@ -314,10 +329,10 @@ class GradflowPanel(QWidget):
         """Forget everything measured on the network shown: a different one is coming."""
         old = self.profile.network
         self._shown_key = None
-        self._shown_skips = None
-        self._shown_caption = ""
-        self._shown_ratio_words = None
-        self.last_outcome = None
+        self._full_shown = None
+        self._ghost_skips = None
+        self._staged_words.clear()
+        self.last_outcome = self.first_look = None
         self.profile.clear(f"Measuring {spec.name}…")
         self.profile.set_network(spec.name)
         self._ratio_headline, self._ratio_before = "", None
@@ -337,6 +352,9 @@ class GradflowPanel(QWidget):
         else:
             where = f"{phase} pass, block {done} of {total}"
         text = f"Measuring {self._pending}: {where}"
+        look = self.first_look
+        if look is not None and self.runner is not None and look.serial == self.runner.latest_serial:
+            text = f"First look on {look.result.batch} images shown; measuring all {look.batch}: {where}"
         self.status.setText(text)
         if self.profile.current is None:
             name, _, rest = self._pending.partition(" (")
@@ -356,12 +374,25 @@ class GradflowPanel(QWidget):
             self._pending = ""
 
     @Slot(object)
+    def _on_first_look(self, outcome) -> None:
+        """The first stage of a probe (a few images): drawn at once, its words say so; the full batch follows."""
+        started = self._requested_at.get(outcome.serial)
+        if started is not None:
+            self.first_look_round_trip_s = time.perf_counter() - started
+        if outcome.spec != self.document.spec:
+            return  # measured a design that is no longer shown
+        self.first_look = outcome
+        self._show_outcome(outcome)
+        self.firstLookShown.emit(outcome)
+
+    @Slot(object)
     def _on_probe_done(self, outcome) -> None:
         started = self._requested_at.pop(outcome.serial, None)
         self._requested_at = {s: t for s, t in self._requested_at.items() if s > outcome.serial}
         if started is not None:
             self.last_round_trip_s = time.perf_counter() - started
         self._pending = ""
+        self.first_look = None
         if outcome.spec != self.document.spec:
             return  # measured a design that is no longer shown: a newer probe follows when visible
         if outcome.error:
@@ -371,51 +402,68 @@ class GradflowPanel(QWidget):
             self.probeFailed.emit(outcome.error)
             return
         self.last_outcome = outcome
+        self._show_outcome(outcome)
+        self.profileUpdated.emit(outcome)
+
+    def _show_outcome(self, outcome) -> None:
+        """Draw a first look or a full batch: profile, "before" line, heatmap column (full batch only), words."""
         result = outcome.result
         spec = outcome.spec
-        skips = result.skips
+        first_look = outcome.first_look
+        skips = list(result.skips)
         summary = summarise(result.block_norms, result.labels, skips, batch_norm=spec.norm is Norm.BATCH,
                             shortcuts=result.shortcuts)
         caption = f"{skips_caption(skips, result.shortcuts)} · {outcome.weights}"
+        tag = first_look_tag(result.batch, outcome.batch) if first_look else ""
+        shown_caption = f"{caption} · {tag}" if tag else caption
         key = self._key(spec)
         ratio_words = (f"{format_factor(summary.ratio)}x" if math.isfinite(summary.ratio) and summary.ratio > 0
                        else summary.verdict)
-        if key != self._shown_key:
+        # "before": the last full-batch profile of this network, when its skips were others
+        before = self._full_shown if self._full_shown is not None and self._full_shown[0] == key else None
+        if before is None or (before[1] == skips and self._ghost_skips == skips):
             self.profile.set_ghost(None, "")
-            self._ratio_before = None
-        elif self._shown_skips is not None and self._shown_skips != list(skips):
-            # the same network before its last skip change: the one comparison "before" may show
-            self.profile.set_ghost(self.profile.current, self._shown_caption, fit=False)  # show_profile fits
-            self._ratio_before = f"{self._shown_ratio_words} ({self._shown_caption})"
+            self._ratio_before = self._ghost_skips = None
+        elif before[1] != skips:
+            self.profile.set_ghost(before[2], before[3], fit=False)  # show_profile fits
+            self._ratio_before, self._ghost_skips = f"{before[4]} ({before[3]})", before[1]
         self.profile.set_network(spec.name)
-        self.profile.show_profile(result.block_norms, result.labels, caption)
-        self.residual.show_outcome(spec.name, result.labels, result.residual, caption, self._running)
+        self.profile.show_profile(result.block_norms, result.labels, shown_caption)
+        self.residual.show_outcome(spec.name, result.labels, result.residual, shown_caption, self._running,
+                                   add_column=not first_look)
         self._on_selection(self.document.selection)
-        self._shown_key, self._shown_skips, self._shown_caption = key, list(skips), caption
-        self._shown_ratio_words = ratio_words
+        self._shown_key = key
         heat_note = ""
-        if self.heatmap.block_labels != result.labels:
-            if self._running:
-                heat_note = " Not added to the heatmap: its blocks are the run's network's."
-            else:
-                self.heatmap.set_blocks(result.labels)
-                self.heatmap.set_network(f"probes of {spec.name}")
-        if self.heatmap.block_labels == result.labels:
-            self.heatmap.add_column(result.block_norms, PROBE_LABEL)
+        if not first_look:
+            self._full_shown = (key, skips, self.profile.current, caption, ratio_words)
+            if self.heatmap.block_labels != result.labels:
+                if self._running:
+                    heat_note = " Not added to the heatmap: its blocks are the run's network's."
+                else:
+                    self.heatmap.set_blocks(result.labels)
+                    self.heatmap.set_network(f"probes of {spec.name}")
+            if self.heatmap.block_labels == result.labels:
+                self.heatmap.add_column(result.block_norms, PROBE_LABEL)
         colour = VERDICT_COLOURS.get(summary.verdict, COLOUR.gradient_unknown)
         if math.isfinite(summary.ratio) and summary.ratio > 0:
             text = f"first ÷ last block: <span style='color:{colour}'>{ratio_words}</span>"
         else:
             text = f"<span style='color:{colour}'>{summary.verdict}</span>"
+        if tag:
+            text += f" <span style='font-size:{self._before_points}; font-weight:400'>({tag})</span>"
         self._ratio_headline = text
         self._show_ratio()
-        self.words.setText(summary.text)
-        trip = f", {self.last_round_trip_s * 1000:.0f} ms" if self.last_round_trip_s is not None else ""
+        words, note = self._staged_words.render(outcome, summary, self.residual.summary)
+        self.words.setText(words)
+        self.residual.set_note(note)
+        trip = self.first_look_round_trip_s if first_look else self.last_round_trip_s
+        trip_words = f", {trip * 1000:.0f} ms" if trip is not None else ""
         fewer = f" ({outcome.batch_reason})" if outcome.batch_reason else ""
-        self.status.setText(f"{spec.name} ({len(skips)} blocks), {caption}; probe batch of "
-                            f"{result.batch} seeded random images{fewer}, train-mode BN "
-                            f"(probe {outcome.seconds * 1000:.0f} ms{trip}).{heat_note}")
-        self.profileUpdated.emit(outcome)
+        images = (f"first look on {result.batch} of the {outcome.batch} seeded random images of the probe batch"
+                  f"{fewer}; the full batch is being measured" if first_look else
+                  f"probe batch of {result.batch} seeded random images{fewer}")
+        self.status.setText(f"{spec.name} ({len(skips)} blocks), {caption}; {images}, train-mode BN "
+                            f"(probe {outcome.seconds * 1000:.0f} ms{trip_words}).{heat_note}")
 
     @Slot(object)
     def _on_selection(self, selection) -> None:

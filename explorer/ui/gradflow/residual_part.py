@@ -33,8 +33,10 @@ class ResidualPart(QObject):
         self.words.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.images = BlockImages()
         self.result = None  # the ResidualResult shown
+        self.summary = None  # its ResidualSummary
         self.labels: list[str] = []
         self._summary = ""
+        self._note = ""  # what the words rest on, when the panel says so (a first look, then its full batch)
         self._run_first: tuple[int, np.ndarray] | None = None
         self._run_last: tuple[int, np.ndarray] | None = None
         self._run_name = ""
@@ -47,9 +49,9 @@ class ResidualPart(QObject):
 
     # -- the network changes -----------------------------------------------------------
     def clear_for(self, name: str, running: bool) -> None:
-        self.result = None
+        self.result = self.summary = None
         self.labels = []
-        self._summary = ""
+        self._summary = self._note = ""
         self.profile.clear(f"Measuring {name}…")
         self.profile.set_network(name)
         self.words.setText("")
@@ -62,20 +64,30 @@ class ResidualPart(QObject):
             self._run_name = ""
 
     # -- probes ----------------------------------------------------------------------
-    def show_outcome(self, spec_name: str, labels: list[str], residual, caption: str, running: bool) -> None:
+    def show_outcome(self, spec_name: str, labels: list[str], residual, caption: str, running: bool,
+                     add_column: bool = True) -> None:
+        """Show a probe's sizes; ``add_column`` False (a first look): not into the heatmap."""
         if residual is None:
+            self.summary = None
             return
         self.result, self.labels = residual, list(labels)
         self.profile.set_network(spec_name)
         self.profile.show_sizes(residual.ratio, residual.cosine, caption)
-        self._summary = summarise_residual(residual.ratio, residual.cosine, residual.status, labels).text
+        self.summary = summarise_residual(residual.ratio, residual.cosine, residual.status, labels)
+        self._summary = self.summary.text
         self._show_words()
-        if self.heatmap.block_labels != labels and not running:
+        if add_column and self.heatmap.block_labels != labels and not running:
             self.heatmap.set_blocks(labels)
             self.heatmap.set_network(f"probes of {spec_name}")
-        if self.heatmap.block_labels == labels:
+        if add_column and self.heatmap.block_labels == labels:
             self.heatmap.add_column(residual.ratio, PROBE_LABEL)
         self._show_images()
+
+    def set_note(self, note: str) -> None:
+        """The line that leads the words (which images they rest on); "" for none."""
+        if note != self._note:
+            self._note = note
+            self._show_words()
 
     def show_selection(self, index: int | None) -> None:
         self._selection_index = index
@@ -129,7 +141,8 @@ class ResidualPart(QObject):
 
     def _show_words(self) -> None:
         parts = [p for p in (self._summary, self.trend()) if p]
-        self.words.setText(" ".join(parts))
+        text = " ".join(parts)
+        self.words.setText(f"{self._note}\n{text}" if self._note and text else text)
 
     def stop(self) -> None:
         self.heatmap.stop()
