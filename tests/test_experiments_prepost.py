@@ -143,3 +143,34 @@ def test_cli_prints_one_json_object_with_both_arms(capsys, one_torch_thread):
 def test_cli_names_a_bad_depth(capsys):
     assert cli_main(["experiment", "prepost", "--depth", "21"]) == 2
     assert "error: " in capsys.readouterr().err
+
+
+def test_the_papers_bottleneck_depths_build_the_papers_nets():
+    from explorer.experiments.arms import cifar_net, default_block
+    from explorer.experiments.prepost import PrePostSettings
+    from explorer.spec import preset
+    from explorer.spec.errors import SpecError
+
+    assert default_block(164) == "bottleneck" and default_block(1001) == "bottleneck"
+    assert default_block(110) == "basic" and default_block(29) == "bottleneck"  # 29 = 9*3+2, not 6n+2
+    arms = PrePostSettings(depth=164).arms()
+    pre = arms[1].spec()
+    ref = preset("preact_resnet164")
+    assert (pre.stem, pre.stages, pre.head) == (ref.stem, ref.stages, ref.head)
+    post = arms[0].spec()
+    assert post.stem.activate and not post.head.pre_norm
+    assert [b.kind.name for b in post.stages[0].blocks][:1] == ["BOTTLENECK"]
+    assert PrePostSettings(depth=164, block="basic").arms()[0].spec().stages[0].blocks[0].kind.name == "BASIC"
+    with pytest.raises(SpecError, match="9n\\+2"):
+        PrePostSettings(depth=32, block="bottleneck")
+
+
+def test_cli_runs_a_bottleneck_pair_with_the_papers_warm_up(capsys, one_torch_thread):
+    code = cli_main(["experiment", "prepost", "--depth", "11", "--block", "bottleneck", "--epochs", "1",
+                     "--dataset", "shapes", "--train-size", "64", "--test-size", "32", "--warmup-until", "0.8",
+                     "--json"])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    assert "(bottleneck blocks)" in captured.err and "below 80%" in captured.err
+    out = json.loads(captured.out)
+    assert out["settings"]["warmup_until"] == 0.8 and out["settings"]["block"] == "bottleneck"

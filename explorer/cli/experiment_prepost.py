@@ -23,7 +23,14 @@ def register(exp) -> None:
                     "(SGD 0.1, momentum 0.9, weight decay 1e-4, cosine, batch 128), one step each in turn; "
                     "measure each net's gradient profile at initialisation and at the end, and say which "
                     "trained lower.")
-    p.add_argument("--depth", type=int, metavar="D", help="depth 6n+2 of both nets (default 110)")
+    p.add_argument("--depth", type=int, metavar="D",
+                   help="depth of both nets (default 110): 6n+2 with basic blocks, 9n+2 with bottleneck blocks "
+                        "(the paper's 164 and 1001)")
+    p.add_argument("--block", choices=("auto", "basic", "bottleneck"),
+                   help="auto (default): bottleneck for 164, 1001 and depths only 9n+2 can make, basic otherwise")
+    p.add_argument("--warmup-until", type=float, metavar="ERROR",
+                   help="the paper's warm-up for ResNet-110: a tenth of the learning rate until the training "
+                        "error is below ERROR (the paper's: 0.8), then the full rate")
     add_common_options(p, epochs_default=10, nets="both nets",
                        datasets="digits (default) | shapes | cifar10:PATH | ...")
     add_recipe_option(p, "SGD lr 0.1, momentum 0.9, weight decay 0.0001, cosine, batch 128, 10 epochs")
@@ -37,7 +44,7 @@ def prepost_settings(args):
     from .experiment import parse_image_size
 
     changes = {}
-    for name in ("depth", "epochs", "dataset", "device", "seed", "train_size", "test_size"):
+    for name in ("depth", "epochs", "dataset", "device", "seed", "train_size", "test_size", "block", "warmup_until"):
         value = getattr(args, name)
         if value is not None:
             changes[name] = value
@@ -61,8 +68,11 @@ def cmd_prepost(args) -> int:
     labels = [a.label for a in arms]
     out = sys.stderr if args.json else sys.stdout
     size = f"{settings.image_size}x{settings.image_size}" if settings.image_size else "32x32"
-    print(f"prepost: {' and '.join(labels)} on {settings.dataset} ({size}), {settings.epochs} epochs each, "
-          f"{optimiser_text(settings)}{f' ({settings.recipe} recipe)' if settings.recipe else ''}; "
+    warm = (f", a tenth of the learning rate until the training error is below {100 * settings.warmup_until:g}%"
+            if settings.warmup_until else "")
+    print(f"prepost: {' and '.join(labels)} ({settings.blocks} blocks) on {settings.dataset} ({size}), "
+          f"{settings.epochs} epochs each, "
+          f"{optimiser_text(settings)}{warm}{f' ({settings.recipe} recipe)' if settings.recipe else ''}; "
           f"the arms take turns one step at a time",
           file=out, flush=True)
     table = EpochTable(labels)

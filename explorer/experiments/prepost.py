@@ -19,7 +19,7 @@ import numpy as np
 
 from ..spec import SpecError
 from ..train.api import EpochMetrics, TrainSettings
-from .arms import Arm, valid_depth
+from .arms import BLOCKS, Arm, default_block, valid_depth
 from .runner import ArmRunner
 
 # Measured on a shared, loaded 2-core CPU with one torch thread (digits at 8x8): 110 layers,
@@ -55,6 +55,8 @@ class PrePostSettings:
     weight_decay: float = 1e-4
     schedule: str = "cosine"
     warmup_epochs: float = 0.0
+    warmup_until: float = 0.0  # the paper's ResNet-110 warm-up: lr / 10 until training error < this (0: none)
+    block: str = "auto"  # auto (the paper's block for the depth) | basic | bottleneck
     augment: bool = False  # the question is how well each net fits its training set
     train_size: int | None = None
     test_size: int | None = None
@@ -62,15 +64,26 @@ class PrePostSettings:
     recipe: str = ""  # the recipe the optimiser settings came from (train/recipes.py); "" for these defaults
 
     def __post_init__(self):
-        if not valid_depth(self.depth):
-            raise SpecError(f"depth {self.depth} is not 6n+2 with n >= 1; try 20, 32, 44, 56 or 110",
+        if self.block not in ("auto",) + BLOCKS:
+            raise SpecError(f"block {self.block!r}: expected auto, basic or bottleneck", where="prepost")
+        if not valid_depth(self.depth, self.blocks):
+            raise SpecError(f"depth {self.depth} is not {'9n+2' if self.blocks == 'bottleneck' else '6n+2'} with "
+                            f"n >= 1 for {self.blocks} blocks; try 20, 32, 44, 56 or 110 (basic) or 164 or 1001 "
+                            "(bottleneck)", where="prepost")
+        if not 0 <= self.warmup_until <= 1:
+            raise SpecError(f"warm-up until: a training error between 0 and 1, got {self.warmup_until}",
                             where="prepost")
+
+    @property
+    def blocks(self) -> str:
+        """The block both nets are built of ("auto": the paper's for this depth)."""
+        return default_block(self.depth) if self.block == "auto" else self.block
         if self.epochs < 1:
             raise SpecError(f"epochs must be at least 1, got {self.epochs}", where="prepost")
 
     def arms(self) -> list[Arm]:
         """The post-activation ResNet, then its pre-activation twin."""
-        return [Arm("resnet", self.depth), Arm("preact", self.depth)]
+        return [Arm("resnet", self.depth, self.blocks), Arm("preact", self.depth, self.blocks)]
 
     def input_shape(self) -> tuple[int, int, int] | None:
         return (3, self.image_size, self.image_size) if self.image_size else None
@@ -80,6 +93,7 @@ class PrePostSettings:
             dataset=self.dataset, train_size=self.train_size, test_size=self.test_size, epochs=self.epochs,
             batch_size=self.batch_size, optimizer=self.optimizer, lr=self.lr, momentum=self.momentum,
             weight_decay=self.weight_decay, schedule=self.schedule, warmup_epochs=self.warmup_epochs,
+            warmup_until=self.warmup_until,
             augment=self.augment, seed=self.seed, device=self.device, metrics_every=self.metrics_every)
 
     def to_dict(self) -> dict:

@@ -39,8 +39,35 @@ def lr_factor(step: int, *, total: int, warmup: int, schedule: str, milestones=(
     return 0.5 * (1.0 + math.cos(math.pi * min(1.0, progress)))
 
 
+class ErrorWarmUp:
+    """The paper's warm-up: a tenth of the learning rate until the training error falls below
+    ``until`` (``TrainSettings.warmup_until``; 0: none), then the schedule's own rate.
+
+    The trainer measures the training error over the steps since its last read (``observe``);
+    the scheduler multiplies its factor by ``scale``, so the switch takes effect at the next step.
+    """
+    SCALE = 0.1
+
+    def __init__(self, until: float):
+        self.until = until
+        self.active = until > 0
+        self.ended_at: int | None = None  # the step after which the full rate began
+        self.error_at_end: float | None = None
+
+    @property
+    def scale(self) -> float:
+        return self.SCALE if self.active else 1.0
+
+    def observe(self, step: int, error: float) -> bool:
+        """The training error over the last steps; True when this ends the warm-up."""
+        if self.active and error < self.until:
+            self.active, self.ended_at, self.error_at_end = False, step, error
+            return True
+        return False
+
+
 def make_scheduler(opt: torch.optim.Optimizer, s: TrainSettings, total_steps: int,
-                   steps_per_epoch: int) -> torch.optim.lr_scheduler.LRScheduler:
+                   steps_per_epoch: int, warm: ErrorWarmUp | None = None) -> torch.optim.lr_scheduler.LRScheduler:
     warmup = min(total_steps - 1, round(s.warmup_epochs * steps_per_epoch)) if s.warmup_epochs > 0 else 0
     if s.schedule == "onecycle":
         pct = warmup / total_steps if warmup else 0.3
@@ -57,7 +84,8 @@ def make_scheduler(opt: torch.optim.Optimizer, s: TrainSettings, total_steps: in
     def factor(step: int) -> float:
         # A plain function, which LambdaLR leaves out of its state dict: a resumed run that
         # asks for more epochs gets a schedule over its new length, not the saved one.
-        return lr_factor(step, total=total_steps, warmup=warmup, schedule=s.schedule, milestones=milestones)
+        scale = warm.scale if warm is not None else 1.0
+        return scale * lr_factor(step, total=total_steps, warmup=warmup, schedule=s.schedule, milestones=milestones)
 
     return torch.optim.lr_scheduler.LambdaLR(opt, factor)
 
@@ -77,6 +105,9 @@ def check_settings(s: TrainSettings) -> None:
         bad(f"steps must be at least 1, got {s.max_steps}")
     if s.optimizer not in OPTIMIZERS:
         bad(f"unknown optimizer {s.optimizer!r}; expected one of {', '.join(OPTIMIZERS)}")
+    if s.warmup_until > 0 and s.schedule == "onecycle":
+        bad("warm-up until an error is reached cannot be combined with the one-cycle schedule (it has its own "
+            "warm-up); choose cosine, multistep or constant")
     if s.schedule not in SCHEDULES:
         bad(f"unknown schedule {s.schedule!r}; expected one of {', '.join(SCHEDULES)}")
     if s.weight_decay < 0 or s.momentum < 0:

@@ -86,6 +86,11 @@ class TrainSettings:
     warmup_epochs: float = setting(0.0, "Warm-up", "linear warm-up of the learning rate from near zero",
                                    lo=0, hi=MAX_EPOCHS, unit="epochs", flag="--warmup", metavar="EPOCHS",
                                    step=0.5, decimals=2)
+    warmup_until: float = setting(
+        0.0, "Warm-up until", "train at a tenth of the learning rate until the training error falls below this "
+        "fraction, then at the full rate (He et al. 2015 warmed ResNet-110 up at 0.01 until its training error "
+        "was below 80%, about 400 steps)", lo=0, hi=1, none_means="off", unit="training error",
+        metavar="ERROR", step=0.05, decimals=2)
     # multistep: fractions of training where lr /= 10 (the paper's 32k and 48k of 64k steps)
     milestones: tuple[float, ...] = setting((0.5, 0.75), "Milestones", "multi-step: fractions of the run "
                                             "where the learning rate is divided by 10", kind=tuple, flag="-")

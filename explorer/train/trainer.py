@@ -39,7 +39,7 @@ from .limits import activation_bytes, check_fits, device_memory
 from .finetune import count_trainable, keep_frozen_bn_in_eval, read_init_weights, run_normalisation, start_from
 from .loader import BatchSource
 from .stream_loader import data_wait_note
-from .optim import check_settings, make_optimizer, make_scheduler
+from .optim import ErrorWarmUp, check_settings, make_optimizer, make_scheduler
 from .resume import Checkpointing
 
 # what Trainer.steps yields (the steps done so far) and returns (the record)
@@ -167,7 +167,8 @@ class Trainer(Checkpointing):
             model.to(memory_format=torch.channels_last)
         self.model = model
         self.optimizer = make_optimizer([p for p in model.parameters() if p.requires_grad], s)
-        self.scheduler = make_scheduler(self.optimizer, s, self.total_steps, spe)
+        self.warm = ErrorWarmUp(s.warmup_until)
+        self.scheduler = make_scheduler(self.optimizer, s, self.total_steps, spe, self.warm)
         self.recorder = None
         if s.grad_every > 0:
             self.recorder = GradientRecorder(model, s.grad_every)
@@ -196,6 +197,7 @@ class Trainer(Checkpointing):
         self._sum_loss = torch.zeros((), dtype=self._acc, device=self.device)
         self._sum_correct = torch.zeros((), dtype=torch.int64, device=self.device)
         self._seen = 0
+        self._warm_mark = (0, 0)  # (correct, seen) at the warm-up's last look
 
     # -- the loop ---------------------------------------------------------------------
     def run(self, on_event: EventSink | None = None) -> RunRecord:
@@ -381,6 +383,8 @@ class Trainer(Checkpointing):
                 f"training cannot recover from that. Try a lower learning rate, e.g. "
                 f"{self.settings.lr / 10:g}, or a longer warm-up")
         self._record_steps(steps, losses, lrs)
+        if self.warm.active:
+            self._look_at_warm_up()
         per_step = elapsed / n
         self._s_per_step = per_step if self._s_per_step is None else 0.7 * self._s_per_step + 0.3 * per_step
         left = self.total_steps - self.step
@@ -394,6 +398,21 @@ class Trainer(Checkpointing):
             for column in self.recorder.drain():
                 self.record.grad_columns.append(column)
                 emit(column)
+
+    def _look_at_warm_up(self) -> None:
+        """The training error since the last look ends the warm-up once it is below its bar (every
+        rank sees the same summed counts, so under DDP all switch at the same step)."""
+        counts = torch.stack([self._sum_correct.to(self._acc),
+                              torch.tensor(float(self._seen), dtype=self._acc, device=self.device)])
+        correct, seen = self.dist.sum_(counts).tolist()
+        c0, s0 = self._warm_mark
+        self._warm_mark = (correct, seen)
+        if seen > s0:
+            error = 1.0 - (correct - c0) / (seen - s0)
+            if self.warm.observe(self.step, error):
+                self.notes.append(f"warm-up at a tenth of the learning rate ended after step {self.step}: "
+                                  f"training error {100 * error:.1f}% over the last steps, below "
+                                  f"{100 * self.warm.until:.0f}%")
 
     def _record_steps(self, steps, losses, lrs) -> None:
         self.record.steps.extend(int(s) for s in steps)

@@ -15,7 +15,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import QComboBox, QFormLayout, QHBoxLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QCheckBox, QComboBox, QFormLayout, QHBoxLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
 
 from ...experiments.arms import Arm
 from ...experiments.degradation import pct
@@ -129,6 +129,7 @@ class PrePostForm(QWidget):
         self.depth = QComboBox()
         for d in (8, 14, 20, 32, 44, 56, 110):
             self.depth.addItem(str(d), d)
+        self.depth.addItem("164 (bottleneck)", 164)  # He et al. 2016's bottleneck pair
         self.depth.setCurrentIndex(self.depth.findData(DEFAULT_DEPTH))
         self.depth.setToolTip("Both nets' depth (6n+2); the gap grows with depth")
         self.epochs = QSpinBox()
@@ -144,16 +145,20 @@ class PrePostForm(QWidget):
         self.image_size.setCurrentIndex(max(0, self.image_size.findData(DEFAULT_IMAGE_SIZE)))
         self.device = QComboBox()
         self.device.addItems(["auto", "cpu", "cuda", "mps"])
+        self.warm_up = QCheckBox("lr / 10 until error < 80%")
+        self.warm_up.setToolTip("He et al. 2015's warm-up for ResNet-110: a tenth of the learning rate until the "
+                                "training error is below 80%, then the full rate")
         layout = QFormLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         for label, w in (("Depth", self.depth), ("Epochs", self.epochs), ("Dataset", self.dataset),
-                         ("Image size", self.image_size), ("Device", self.device)):
+                         ("Image size", self.image_size), ("Device", self.device), ("Warm-up", self.warm_up)):
             layout.addRow(label, w)
 
     def settings(self, base: PrePostSettings) -> PrePostSettings:
         return replace(base, depth=self.depth.currentData(), epochs=self.epochs.value(),
                        dataset=self.dataset.currentText().strip() or "digits",
-                       image_size=self.image_size.currentData(), device=self.device.currentText())
+                       image_size=self.image_size.currentData(), device=self.device.currentText(),
+                       warmup_until=0.8 if self.warm_up.isChecked() else 0.0)
 
 
 class PrePostPage(StepwiseRun, QWidget):
