@@ -44,7 +44,7 @@ class Workbench(QObject):
 
         # The probe measures the weights being trained: a copy taken between steps every
         # couple of seconds during a run, else the last run's final weights.
-        self._live_weights: Weights | None = None
+        self._live_weights: tuple[int, Weights] | None = None  # (run number, its latest copy)
         self._run_generation: dict[int, int] = {}  # run number -> document generation it trained
         self._run_weights: dict[int, Weights] = {}  # one object per finished run: the probe caches by it
         self._snapshot_timer = QTimer(self)
@@ -70,11 +70,15 @@ class Workbench(QObject):
         file_menu.insertAction(w.export_action, self.export_network_action)
         w.toolbar.addAction(self.export_network_action)
 
-    def weights_sources(self) -> list[tuple[str, dict | None]]:
-        sources: list[tuple[str, dict | None]] = [("Fresh initialisation (seed 0)", None)]
-        for i, record in enumerate(self.training.run_records(), start=1):
-            if record.model_state is not None:
-                sources.append((f"Run {i}: {record.name} ({record.status})", record.model_state))
+    def weights_sources(self) -> list[tuple[str, str, dict | None]]:
+        """``(key, label, state)`` for the export dialog: the key ("run:2") identifies a source across
+        refreshes; the label uses the run's own number, the one the run list shows ("#2")."""
+        sources: list[tuple[str, str, dict | None]] = [("fresh", "Fresh initialisation (seed 0)", None)]
+        for entry in self.training.store:
+            record = entry.record
+            if record is not None and record.model_state is not None:
+                sources.append((f"run:{entry.number}", f"Run #{entry.number}: {record.name} ({record.status})",
+                                record.model_state))
         return sources
 
     @Slot()
@@ -104,9 +108,9 @@ class Workbench(QObject):
             except Exception:  # noqa: BLE001 - an unreadable record cannot be this network's
                 continue
             if entry.active:
-                live = self._live_weights
-                if live is not None and live.words.startswith(f"trained, run #{entry.number} "):
-                    return live
+                live = self._live_weights  # (run number, Weights): one tuple, replaced whole
+                if live is not None and live[0] == entry.number:
+                    return live[1]
                 continue
             if entry.record is not None and entry.record.model_state is not None:
                 cached = self._run_weights.get(entry.number)
@@ -134,11 +138,13 @@ class Workbench(QObject):
         if entry is None:
             return
 
+        # read here, on the GUI thread that grows entry.steps: the last step the panel has heard of
+        # (the copy is at least that far on); the training thread gets plain numbers
+        number, step = entry.number, (int(entry.steps.last) if len(entry.steps) else None)
+
         def grab(model) -> None:  # runs on the training thread, between two steps
             state = {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}
-            # the last step the panel has heard of: the copy is at least that far on
-            step = int(entry.steps.last) if len(entry.steps) else None
-            self._live_weights = Weights(state, trained_words(entry.number, step, "running", at_least=True))
+            self._live_weights = (number, Weights(state, trained_words(number, step, "running", at_least=True)))
         if not self.training.worker.call_between_steps(grab):
             self._snapshot_timer.stop()
 

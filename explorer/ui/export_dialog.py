@@ -7,6 +7,7 @@ for it, so no thread outlives the dialog.
 """
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import torch  # noqa: F401 - torch before PySide6 (explorer.export imports it anyway)
@@ -23,6 +24,8 @@ from .folders import remember_folder, start_folder
 from .theme import COLOUR
 
 FILE_ITEM = "Weights file (checkpoint or torchvision state_dict)…"
+CHOOSE_FILE = "choose-file"  # the key of the item that asks for a weights file
+KEY_ROLE = Qt.ItemDataRole.UserRole + 1  # a source's key: what identifies it, whatever its words
 
 
 def export_task(spec, fmt: str, path: str, state_dict, weights_label: str, input_shape):
@@ -42,8 +45,9 @@ def failure_message(error: BaseException) -> str:
 
 
 class ExportDialog(QDialog):
-    """Export ``document``'s network. ``weights_sources()`` returns ``[(label, state_dict or None), ...]``;
-    None means a fresh initialisation (seed 0)."""
+    """Export ``document``'s network. ``weights_sources()`` returns ``[(key, label, state_dict or None), ...]``:
+    the key identifies a source across refreshes (its label may change: a run's status); None means a
+    fresh initialisation (seed 0)."""
 
     exportSucceeded = Signal(object)  # ExportResult
     exportFailed = Signal(str)
@@ -54,7 +58,7 @@ class ExportDialog(QDialog):
         self._settings = settings  # QSettings: where the last file went (see ``folders``)
         self._document = document
         self._weights_sources = weights_sources
-        self._file_sources: list[tuple[str, dict]] = []
+        self._file_sources: list[tuple[str, str, dict]] = []
         self._task = BackgroundTask(self, name="export")
         self._task.eventsReady.connect(self._on_progress)
         self._task.finished.connect(self._on_export_ended)
@@ -152,13 +156,18 @@ class ExportDialog(QDialog):
 
     def refresh_weights(self) -> None:
         """Re-read the weights sources (finished runs may have appeared)."""
-        current = self.weights_combo.currentText()
+        current = self.current_weights_key()
         self.weights_combo.clear()
-        for label, state in list(self._weights_sources()) + self._file_sources:
+        for key, label, state in list(self._weights_sources()) + self._file_sources:
             self.weights_combo.addItem(label, state)
+            self.weights_combo.setItemData(self.weights_combo.count() - 1, key, KEY_ROLE)
         self.weights_combo.addItem(FILE_ITEM, None)
-        index = self.weights_combo.findText(current)
-        self.weights_combo.setCurrentIndex(max(0, index if current != FILE_ITEM else 0))
+        self.weights_combo.setItemData(self.weights_combo.count() - 1, CHOOSE_FILE, KEY_ROLE)
+        index = self.weights_combo.findData(current, KEY_ROLE)
+        self.weights_combo.setCurrentIndex(max(0, index if current != CHOOSE_FILE else 0))
+
+    def current_weights_key(self) -> str | None:
+        return self.weights_combo.currentData(KEY_ROLE)
 
     def current_format(self) -> str:
         return self.format_combo.currentData()
@@ -166,8 +175,9 @@ class ExportDialog(QDialog):
     def select_format(self, key: str) -> None:
         self.format_combo.setCurrentIndex(self.format_combo.findData(key))
 
-    def select_weights(self, label: str) -> None:
-        self.weights_combo.setCurrentIndex(self.weights_combo.findText(label))
+    def select_weights(self, key: str) -> None:
+        """Select the source whose key is ``key`` ("fresh", "run:2", "file:PATH")."""
+        self.weights_combo.setCurrentIndex(self.weights_combo.findData(key, KEY_ROLE))
 
     @Slot()
     def _on_format_changed(self) -> None:
@@ -197,7 +207,7 @@ class ExportDialog(QDialog):
 
     @Slot(int)
     def _on_weights_activated(self, index: int) -> None:
-        if self.weights_combo.itemText(index) != FILE_ITEM:
+        if self.weights_combo.itemData(index, KEY_ROLE) != CHOOSE_FILE:
             return
         path, _ = QFileDialog.getOpenFileName(self, "Weights for the export", "",
                                               "PyTorch weights (*.pt *.pth *.ckpt);;All files (*)")
@@ -214,9 +224,10 @@ class ExportDialog(QDialog):
             self._show_error(str(err))
             self.weights_combo.setCurrentIndex(0)
             return False
-        self._file_sources.append((f"From {label}", state))
+        key = f"file:{os.path.abspath(path)}"
+        self._file_sources = [f for f in self._file_sources if f[0] != key] + [(key, f"From {label}", state)]
         self.refresh_weights()
-        self.select_weights(f"From {label}")
+        self.select_weights(key)
         self.result_label.clear()
         return True
 
@@ -230,7 +241,7 @@ class ExportDialog(QDialog):
     def start_export(self) -> None:
         if self.spec is None or self.running:
             return
-        if self.weights_combo.currentText() == FILE_ITEM:
+        if self.current_weights_key() == CHOOSE_FILE:
             self._show_error("Choose the weights to export.")
             return
         try:

@@ -60,8 +60,13 @@ def test_a_skip_clicked_in_the_diagram_changes_the_gradient_profile(qtbot, windo
     assert window.document.spec == tiny_spec()
 
 
-def test_training_streams_gradient_columns_and_offers_its_weights_for_export(qtbot, window):
+def test_training_streams_gradient_columns_and_offers_its_weights_for_export(qtbot, window, tmp_path):
     bench = window.workbench
+    # a run that fails to start takes number 1: the export dialog must still name the next run "#2",
+    # as the run list does, not by its position in the list
+    bench.training.form.set_settings(tiny_settings(dataset=f"cifar10:{tmp_path / 'missing'}"))
+    with qtbot.waitSignal(bench.training.worker.runEnded, timeout=30_000):
+        assert bench.training.start()
     bench.training.form.set_settings(tiny_settings())
     with qtbot.waitSignal(bench.training.runFinished, timeout=60_000) as done:
         assert bench.training.start()
@@ -72,8 +77,9 @@ def test_training_streams_gradient_columns_and_offers_its_weights_for_export(qtb
     recorded = [heatmap.column_label(c) for c in range(heatmap.columns)]
     assert sum(label != "probe" for label in recorded) >= 4  # 8 steps recorded every 2
     assert heatmap.values().shape[0] == 4  # one row per block
-    labels = [label for label, _ in bench.weights_sources()]
-    assert labels[0].startswith("Fresh") and labels[1].startswith("Run 1: tiny")
+    sources = bench.weights_sources()
+    assert sources[0][1].startswith("Fresh") and sources[1][:2] == ("run:2", f"Run #2: {record.name} (finished)")
+    assert bench.training.run_list.topLevelItem(0).text(0).startswith("#2")
     assert bench.gradflow._weights_source().state is record.model_state
 
 

@@ -266,7 +266,7 @@ def test_export_dialog_starts_in_the_last_folder_and_clears_an_old_result(qtbot,
     folder = tmp_path / "exports"
     folder.mkdir()
     settings.setValue("files/last_dir", str(folder))
-    dlg = ExportDialog(Document(preset("resnet20")), lambda: [("Fresh initialisation (seed 0)", None)],
+    dlg = ExportDialog(Document(preset("resnet20")), lambda: [("fresh", "Fresh initialisation (seed 0)", None)],
                        settings=settings)
     qtbot.addWidget(dlg)
     try:

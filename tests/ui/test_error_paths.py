@@ -152,7 +152,7 @@ def test_the_export_dialog_reports_a_full_disk_and_can_export_again(qtbot, tmp_p
     import explorer.export.api as api
     from explorer.ui.export_dialog import ExportDialog
 
-    dialog = ExportDialog(Document(preset("resnet20")), lambda: [("Fresh initialisation (seed 0)", None)])
+    dialog = ExportDialog(Document(preset("resnet20")), lambda: [("fresh", "Fresh initialisation (seed 0)", None)])
     qtbot.addWidget(dialog)
     dialog.show()
     try:

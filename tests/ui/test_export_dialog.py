@@ -20,7 +20,7 @@ def run_state():
 @pytest.fixture
 def dialog(qtbot, run_state):
     doc = Document(preset("resnet20"))
-    dlg = ExportDialog(doc, lambda: [("Fresh initialisation (seed 0)", None), (RUN_LABEL, run_state)])
+    dlg = ExportDialog(doc, lambda: [("fresh", "Fresh initialisation (seed 0)", None), ("run:2", RUN_LABEL, run_state)])
     qtbot.addWidget(dlg)
     dlg.show()
     yield dlg
@@ -44,7 +44,7 @@ def test_fields_and_the_torchscript_note(dialog, tmp_path):
 def test_exporting_a_run_shows_the_measured_difference(dialog, qtbot, tmp_path, run_state):
     dialog.select_format("json")
     dialog.file_edit.setText(str(tmp_path / "mine"))
-    dialog.select_weights(RUN_LABEL)
+    dialog.select_weights("run:2")
     with qtbot.waitSignal(dialog.exportSucceeded, timeout=120_000) as blocker:
         dialog.export_button.click()
     result = blocker.args[0]
@@ -61,7 +61,7 @@ def test_exporting_a_run_shows_the_measured_difference(dialog, qtbot, tmp_path, 
 @pytest.mark.slow
 def test_torchscript_runs_off_the_gui_thread_with_progress(dialog, qtbot, tmp_path, run_state):
     dialog.file_edit.setText(str(tmp_path / "r20.pt"))
-    dialog.select_weights(RUN_LABEL)
+    dialog.select_weights("run:2")
     messages = []
     dialog.export_button.click()
     assert dialog.running and dialog.progress_bar.isVisible()
@@ -86,7 +86,7 @@ def test_an_invalid_design_exports_the_last_valid_one(qtbot, tmp_path):
                                                          shortcut=ShortcutKind.IDENTITY))
     doc.edit(broken, "identity across a shape change")
     assert not doc.valid
-    dlg = ExportDialog(doc, lambda: [("Fresh initialisation (seed 0)", None)])
+    dlg = ExportDialog(doc, lambda: [("fresh", "Fresh initialisation (seed 0)", None)])
     qtbot.addWidget(dlg)
     dlg.show()
     assert dlg.invalid_label.isVisible() and "last valid version" in dlg.invalid_label.text()

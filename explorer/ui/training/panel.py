@@ -103,6 +103,7 @@ class TrainingPanel(QWidget):
         self.progress_label = QLabel("Not running")
         self.progress_label.setWordWrap(True)
         self.message = QLabel()
+        self._message_about_run = False  # the message speaks of the running network (see _say)
         self.message.setWordWrap(True)
         self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.message.setContentsMargins(6, 4, 6, 4)
@@ -382,7 +383,7 @@ class TrainingPanel(QWidget):
     # -- document -> panel ------------------------------------------------------------
     def _clear_run_notes(self) -> None:
         """Drop a message about the running network (a shape edit, errors) once it no longer holds."""
-        if self.message.text() in (SHAPE_EDIT_MESSAGE, ERRORS_DURING_RUN):
+        if self._message_about_run:
             self._say("", None)
 
     @Slot(object, object)
@@ -392,7 +393,7 @@ class TrainingPanel(QWidget):
             self._show_network()
             return
         if not self.document.valid:
-            self._say(ERRORS_DURING_RUN, "warning")
+            self._say(ERRORS_DURING_RUN, "warning", about_run=True)
             return
         if same_weights_layout(self._run_spec, new):
             # only skip switches differ from the running network: flip them between two steps
@@ -400,7 +401,7 @@ class TrainingPanel(QWidget):
             self._run_spec = new
             self._clear_run_notes()  # an undo back to the running network's shape
         else:
-            self._say(SHAPE_EDIT_MESSAGE, "warning")
+            self._say(SHAPE_EDIT_MESSAGE, "warning", about_run=True)
 
     def _show_network(self) -> None:
         doc = self.document
@@ -451,7 +452,10 @@ class TrainingPanel(QWidget):
         self._update_buttons()
 
     # -- state ------------------------------------------------------------------------
-    def _say(self, text: str, level: str | None) -> None:
+    def _say(self, text: str, level: str | None, about_run: bool = False) -> None:
+        """Show ``text``; ``about_run``: it is about the running network (a shape edit, errors) and is
+        dropped once that no longer holds."""
+        self._message_about_run = about_run and bool(text)
         self.message.setText(text)
         self.message.setVisible(bool(text))
         if text and level:
