@@ -45,3 +45,13 @@ def test_one_cycle_with_an_error_warm_up_is_refused(shapes):
     settings = TrainSettings(schedule="onecycle", warmup_until=0.8, train_size=64, test_size=32)
     with pytest.raises(TrainingError, match="one-cycle"):
         Trainer(tiny_spec(), settings, data=shapes).run(lambda e: None)
+
+
+def test_every_command_help_prints(capsys):
+    """A help text with a bare '%' crashes argparse: every command's --help prints."""
+    from explorer.cli import main as cli_main
+    for argv in (["train"], ["experiment", "prepost"], ["experiment", "identity"], ["experiment", "degradation"]):
+        with pytest.raises(SystemExit) as done:
+            cli_main(argv + ["--help"])
+        assert done.value.code == 0
+        assert "usage:" in capsys.readouterr().out

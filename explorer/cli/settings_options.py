@@ -25,9 +25,9 @@ def add_setting_options(p, names, defaults=None) -> None:
         shown = f" ({_default_words(name, getattr(defaults, name))})" if defaults is not None else ""
         if meta.kind is bool:  # --augment / --no-augment
             p.add_argument(flag, dest=name, action=argparse.BooleanOptionalAction, default=None,
-                           help=meta.help + shown)
+                           help=(meta.help + shown).replace("%", "%%"))
             continue
-        kwargs = dict(dest=name, help=meta.help + shown)
+        kwargs = dict(dest=name, help=(meta.help + shown).replace("%", "%%"))
         if meta.choices:
             kwargs["choices"] = [v for v, _ in meta.choices]
         else:

@@ -21,7 +21,7 @@ from .common import check_output, install_sigint, resolve_network, write_or_resc
 
 # the settings train takes as options, in the order --help lists them (train/settings.py declares each)
 TRAIN_OPTIONS = ("dataset", "epochs", "max_steps", "batch_size", "lr", "optimizer", "schedule", "momentum",
-                 "nesterov", "weight_decay", "warmup_epochs", "label_smoothing", "augment", "train_size",
+                 "nesterov", "weight_decay", "warmup_epochs", "warmup_until", "label_smoothing", "augment", "train_size",
                  "test_size", "device", "amp", "channels_last", "compile", "seed", "metrics_every", "grad_every",
                  "init_weights", "freeze", "normalise")
 
