@@ -49,6 +49,12 @@ def first_look_note(images: int, batch: int) -> str:
     return f"First look, on {images_words(images)} of the {batch:,}-image probe batch; the full batch follows."
 
 
+def first_look_failed_note(images: int, batch: int, error: str) -> str:
+    """The opening words of a first look whose full batch could not be measured."""
+    return (f"First look, on {images_words(images)} of the {batch:,}-image probe batch; the full batch could not "
+            f"be measured ({error}).")
+
+
 def first_look_tag(images: int, batch: int) -> str:
     """A short tag for a caption or a headline: "first look, 4 of 32 images"."""
     return f"first look, {images:,} of {batch:,} images"

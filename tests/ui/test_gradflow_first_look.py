@@ -111,3 +111,20 @@ def test_a_batch_of_a_few_images_is_probed_whole_with_no_first_look(qtbot):
         assert firsts == [] and fulls[0].result.batch == fulls[0].batch == FIRST_LOOK_IMAGES
     finally:
         runner.shutdown()
+
+
+def test_a_first_look_whose_full_batch_fails_no_longer_says_the_full_batch_follows(qtbot, panel):
+    runner = panel.runner
+    spec = panel.document.spec
+    labels = panel.last_outcome.result.labels
+    result = ProbeResult(labels=labels, block_norms=np.array([2.0, 1.5, 1.2, 1.0]), skips=[True] * 4,
+                         shortcuts=[True] * 4, batch=4)
+    serial = runner.latest_serial
+    runner.firstLook.emit(ProbeOutcome(serial, spec, result, "fresh He weights, seed 0", 0.01, batch=32,
+                                       first_look=True))
+    runner.finished.emit(ProbeOutcome(serial, spec, None, "", 0.02, error="RuntimeError: out of memory", batch=32))
+    assert panel.words.text().startswith("First look, on 4 images of the 32-image probe batch; the full batch could "
+                                         "not be measured (RuntimeError: out of memory).")
+    assert "follows" not in panel.words.text() and "out of memory" in panel.status.text()
+    assert len(panel.profile.current) == 4  # the first look's profile stays, tagged as such
+    assert "(first look, 4 of 32 images)" in panel.ratio_label.text()

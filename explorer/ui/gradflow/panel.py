@@ -397,6 +397,9 @@ class GradflowPanel(QWidget):
             return  # measured a design that is no longer shown: a newer probe follows when visible
         if outcome.error:
             self.status.setText(f"The probe failed: {outcome.error}")
+            words = self._staged_words.failed(outcome.serial, outcome.error)
+            if words is not None:  # the first look stays, and no longer says the full batch follows
+                self.words.setText(words)
             if self.profile.current is None:
                 self.profile.set_message(f"The probe of {outcome.spec.name} failed")
             self.probeFailed.emit(outcome.error)
