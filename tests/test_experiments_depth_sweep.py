@@ -2,15 +2,15 @@
 from __future__ import annotations
 
 import json
-import re
 
 import pytest
+from hypothesis import given, settings, strategies as st
+from words_check import assert_report_renders_the_same, assert_words_hold
 
 from explorer.cli import main as cli_main
-from explorer.experiments import sweep_cache
+from explorer.experiments import claims, sweep_cache
 from explorer.experiments.arms import Arm
 from explorer.experiments.degradation import ArmResult
-from explorer.experiments.degradation_words import pct
 from explorer.experiments.depth_sweep import SweepResult, SweepSettings, parse_seeds, sweep_result, sweep_runner
 from explorer.experiments.depth_sweep_words import sweep_verdict
 from explorer.spec import SpecError
@@ -56,50 +56,59 @@ def sweep(plain: list, resnet: list, epochs: int = 20, depths=DEPTHS, done: int 
 SWEEP_TABLE = [
     ("clean: the plain curve turns at 32, the ResNets do not",
      sweep([0.005, 0.003, 0.004, 0.08, 0.30, 0.60], [0.002, 0.002, 0.001, 0.003, 0.004, 0.006]), "shown",
-     ["The plain curve turns at 32 layers: plain-32 ends at 8.0% training error against 0.3% for plain-14, and "
-      "every deeper plain net is worse too (up to 60.0%)",
-      "the ResNet curve does not turn (every ResNet within 1.0 point of the best, ResNet-20 at 0.1%)",
+     ["The plain curve turns at 32 layers: plain-32 ended at 8.0% training error against 0.3% for plain-14; all 3 "
+      "plain nets from 32 layers on ended more than 1.0 point above plain-14; the ResNet curve does not turn: all "
+      "6 ResNets ended within 1.0 point of the best, ResNet-20 at 0.1%.",
       "Training error after 20 epochs: plain 8: 0.5%, 14: 0.3%, 20: 0.4%, 32: 8.0%, 44: 30.0%, 56: 60.0%",
-      "Test error: plain 8: 5.5%"],
+      "Fitted the training set (under 1.0%): 9 of the 12 nets (all but plain-32, plain-44 and plain-56).",
+      "Test error: plain 8: 5.5%", "at 56 layers, ResNet-56 ended with less test error than plain-56 (5.6% "
+      "against 65.0%)"],
      ["too short", "does not turn between"]),
-    ("the turn at one depth only is said to be at it, not from it",
+    ("the turn at one depth only: the count says which deeper nets are above",
      sweep([0.005, 0.003, 0.004, 0.08, 0.01, 0.60], [0.002] * 6), "shown",
-     ["turns at 32 layers: plain-32 ends at 8.0%"], ["every deeper plain net"]),
+     ["turns at 32 layers: plain-32 ended at 8.0%", "2 of the 3 plain nets from 32 layers on (all but "
+      "plain-44) ended more than 1.0 point above plain-14"], ["every deeper plain net", "all 3"]),
     ("no turn: every plain net fits",
      sweep([0.002, 0.001, 0.003, 0.004, 0.002, 0.009], [0.001] * 6), "not_shown",
-     ["The plain curve does not turn between 8 and 56 layers", "the best, plain-14, is at 0.1% training error",
-      "Every plain net fitted this training set"], ["turns at"]),
-    ("no turn: far too short",
-     sweep([0.50, 0.52, 0.55, 0.58, 0.60, 0.61], [0.5] * 6, epochs=2), "not_shown",
-     ["does not turn", "too short: no plain net has fitted the training set yet", "say 12"], ["turns at"]),
-    ("too early: the best shallow plain net has not fitted either",
-     sweep([0.20, 0.22, 0.25, 0.45, 0.60, 0.70], [0.2] * 6, epochs=5), "too_early",
-     ["Too early to tell: plain-32 is behind plain-8 (45.0% against 20.0% training error)"], ["turns at"]),
-    ("the deepest ResNets have not caught up: too short for the ResNet curve",
+     ["The plain curve does not turn between 8 and 56 layers: none of the 5 deeper plain nets ended more than "
+      "1.0 point above the best shallower plain net (the best of all, plain-14, ended at 0.1%).",
+      "Fitted the training set (under 1.0%): all 12 nets."], ["turns at"]),
+    ("not judged: far too short, said with what was measured",
+     sweep([0.50, 0.52, 0.55, 0.58, 0.60, 0.61], [0.5] * 6, epochs=2), "too_early",
+     ["Too early to tell where the plain curve turns: plain-14 ended at 52.0% training error against 50.0% for "
+      "plain-8, but plain-8 has not fitted the training set", "none of the 12 nets"], ["turns at", "too short"]),
+    ("seen: --epochs 2 --depths 8,14 said 'every ResNet within 1.0 point' with ResNet-8 at 5.4%, and "
+     "'degradation, not overfitting' after two epochs",
+     sweep([0.492, 0.664], [0.054, 0.037], epochs=2, depths=(8, 14)), "too_early",
+     ["plain-8 has not fitted the training set"], ["every ResNet", "all 2 ResNets", "not overfitting"]),
+    ("the deepest ResNets have not caught up: only the plain curve",
      sweep([0.004, 0.003, 0.004, 0.30, 0.60, 0.878], [0.0007, 0.001, 0.002, 0.01, 0.05, 0.257], epochs=10),
      "plain_only",
-     ["turns at 32 layers", "the deepest ResNets have not caught up yet (ResNet-56 25.7% against ResNet-8 0.07%)",
-      "too short for the ResNet curve", "say 20"], ["does not turn (", "ResNets stay within"]),
-    ("the ResNets stay within the stated 3 points",
-     sweep([0.005, 0.003, 0.004, 0.08, 0.30, 0.60], [0.002, 0.002, 0.003, 0.01, 0.02, 0.027]), "mostly",
-     ["the ResNets stay within 2.5 points of their best (ResNet-56 2.7% against ResNet-8 0.2%)",
-      "under 3.0 points"], []),
+     ["turns at 32 layers", "4 of the 6 ResNets (all but ResNet-44 and ResNet-56) ended within 1.0 "
+      "point of the best, ResNet-8 at 0.07%; the ResNets spread over 25.6 points (ResNet-56 25.7%), less than "
+      "the plain curve's rise of 87.5 points.",
+      "ResNet-56's training error fell steadily over the last 5 epochs (90.0% to 25.7%)."],
+     ["does not turn (", "too short"]),
+    ("a ResNet above the best *before* the turn counts too (every depth, not only from the turn on)",
+     sweep([0.005, 0.003, 0.004, 0.08, 0.30, 0.60], [0.03, 0.002, 0.001, 0.003, 0.004, 0.006]), "plain_only",
+     ["5 of the 6 ResNets (all but ResNet-8) ended within 1.0 point of the best"], ["ResNet curve does not turn"]),
     ("both curves rise alike",
-     sweep([0.005, 0.003, 0.004, 0.08, 0.30, 0.60], [0.005, 0.003, 0.004, 0.07, 0.28, 0.55]), "mixed",
-     ["does not separate the two kinds"], ["does not turn ("]),
-    ("seeds whose ranges overlap do not make a turn",
-     sweep([[0.01, 0.02], [0.01, 0.02], [0.01, 0.03], [0.01, 0.15], [0.02, 0.03], [0.01, 0.02]],
+     sweep([0.005, 0.003, 0.004, 0.08, 0.30, 0.60], [0.005, 0.003, 0.004, 0.07, 0.28, 0.595]), "mixed",
+     ["about as much as the plain curve's rise", "does not separate the two kinds"], ["does not turn ("]),
+    ("seeds whose ranges overlap do not make a turn, and the words say why",
+     sweep([[0.001, 0.002], [0.001, 0.002], [0.001, 0.003], [0.001, 0.15], [0.002, 0.003], [0.001, 0.002]],
            [[0.001, 0.002]] * 6), "not_shown",
-     ["does not turn between 8 and 56 layers", "mean of 2 seeds", "Error bars span the lowest to the highest seed"],
-     []),
+     ["does not turn between 8 and 56 layers", "mean of 2 seeds", "plain-32 ended 7.4 points above plain-8 on "
+      "average, but its seeds' range reaches into the shallower net's (0.1% lowest against 0.2% highest)",
+      "The error bars span the lowest to the highest seed"], []),
     ("seeds apart: a turn",
-     sweep([[0.01, 0.02], [0.01, 0.02], [0.01, 0.03], [0.10, 0.15], [0.3, 0.4], [0.5, 0.6]],
+     sweep([[0.001, 0.002], [0.001, 0.002], [0.001, 0.003], [0.10, 0.15], [0.3, 0.4], [0.5, 0.6]],
            [[0.001, 0.002]] * 6), "shown",
-     ["turns at 32 layers: plain-32 ends at 12.5% training error against 1.5% for plain-8"], []),
+     ["turns at 32 layers: plain-32 ended at 12.5% training error against 0.1% for plain-8"], []),
     ("a stopped sweep says it is so far",
      sweep([0.005, 0.003, 0.004, 0.08, 0.30, 0.60], [0.002] * 6, epochs=20, done=12, status="stopped"), "shown",
      ["So far (epoch 12 of 20): The plain curve turns at 32 layers: plain-32 is at 8.0%",
-      "stopped at epoch 12 of 20"], ["ends at"]),
+      "The sweep stopped at epoch 12 of 20"], ["ended at"]),
 ]
 
 
@@ -111,9 +120,45 @@ def test_sweep_words_follow_from_the_numbers(name, result, outcome, holds, lacks
         assert phrase in v.text
     for phrase in lacks:
         assert phrase not in v.text
-    # every percentage in the headline is one of the means compared (or the stated "fitted" line)
-    quoted = set(re.findall(r"\d+(?:\.\d+)?%", v.headline))
-    assert quoted <= {pct(e) for e in v.errors.values()}
+    assert_words_hold(v)
+
+
+ERRORS = st.one_of(st.sampled_from([0.0, 0.004, 0.0099, 0.01, 0.011, 0.02, 0.021, 0.3, 0.9]),
+                   st.floats(0, 1, allow_nan=False))
+
+
+@st.composite
+def sweeps(draw):
+    depths = draw(st.sampled_from([(8, 14), (8, 14, 20), (8, 14, 20, 32, 44, 56)]))
+    seeds = draw(st.integers(1, 3))
+    planned = draw(st.integers(1, 6))
+    done = draw(st.integers(1, planned))
+    arms = []
+    for seed in range(seeds):
+        for kind in ("plain", "resnet"):
+            for d in depths:
+                n = done if draw(st.integers(0, 9)) else draw(st.integers(0, planned))
+                arms.append(ArmResult(Arm(kind, d), draw(st.lists(ERRORS, min_size=n, max_size=n)),
+                                      draw(st.lists(ERRORS, min_size=n, max_size=n)),
+                                      "finished" if n == planned else "stopped", seed=seed))
+    return SweepResult(SweepSettings(epochs=planned, depths=depths, seeds=tuple(range(seeds))), arms, "finished")
+
+
+@settings(max_examples=250, deadline=None)
+@given(sweeps())
+def test_every_claim_holds_and_shown_only_when_every_depth_meets_its_bar(result):
+    v = sweep_verdict(result)
+    assert_words_hold(v)
+    assert_report_renders_the_same(result.to_dict(), v)
+    if v.outcome == "shown":  # recomputed here from the table
+        plain, res = result.points("plain"), result.points("resnet")
+        best_res = min(p.mean for p in res)
+        assert best_res < 0.01 and all(p.mean - best_res <= 0.01 for p in res)  # every ResNet depth
+        k = next(k for k in range(1, len(plain)) if "turns at %d layers" % plain[k].depth in v.headline)
+        best = min(plain[:k], key=lambda p: p.mean)
+        assert best.mean < 0.01 and plain[k].mean - best.mean > 0.01
+        if len(result.settings.seeds) > 1:
+            assert plain[k].low > best.high
 
 
 def test_no_verdict_until_every_net_has_an_epoch():
@@ -214,7 +259,8 @@ def test_cli_sweeps_prints_json_rows_per_arm_and_keeps_the_result(capsys, one_to
         ("plain", 8, 3), ("plain", 14, 3), ("resnet", 8, 3), ("resnet", 14, 3)]
     assert all(0 <= a["final_train_error"] <= 1 and len(a["train_error"]) == 2 for a in report["arms"])
     assert [r["depth"] for r in report["by_depth"]["plain"]] == [8, 14]
-    assert report["verdict"]["headline"] and report["cache_file"].startswith(str(cache_in_tmp))
+    assert report["verdict"]["headline"] == report["sentences"][0] and claims.check(report) == []
+    assert report["cache_file"].startswith(str(cache_in_tmp))
     assert "epoch   2/2  training error %  plain " in captured.err
     # the cached sweep comes back without training, in words
     assert cli_main(argv + ["--from-cache"]) == 0

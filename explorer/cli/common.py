@@ -136,7 +136,7 @@ def run_with_sigint(runner, on_event, what: str = "step"):
     return outcome
 
 
-def print_words(words, last_line: str) -> None:
+def print_words(words, last_line: str = "") -> None:
     """An experiment's result in words on stdout: the headline, each detail indented, then ``last_line``.
 
     ``words`` has a ``headline`` and ``details``, or is a ``claims.Words`` (its first sentence is the headline).
@@ -150,6 +150,12 @@ def print_words(words, last_line: str) -> None:
         print(f"  {line}")
     if last_line:
         print(last_line)
+
+
+def print_result(table: dict, verdict) -> None:
+    """The ``--json`` result: the result ``table``, then the verdict, its ``sentences`` and ``claims``
+    (``verdict.Verdict.json_fields``), which ``experiment report`` renders again from the table."""
+    print_json({**table, **verdict.json_fields()})
 
 
 def print_json(report: dict) -> None:

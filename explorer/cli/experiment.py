@@ -13,7 +13,8 @@ import sys
 import time
 
 from . import CliError
-from .common import add_json_option, check_output, print_json, print_words, run_with_sigint, write_or_rescue
+from .common import (add_json_option, check_output, print_json, print_result, print_words, run_with_sigint,
+                     write_or_rescue)
 from .settings_options import add_recipe_option
 
 
@@ -70,6 +71,9 @@ def register(sub) -> None:
 
     from . import experiment_sweep
     experiment_sweep.register(exp)
+
+    from . import experiment_report
+    experiment_report.register(exp)
 
 
 ALL_DATASETS = "digits (default) | shapes | cifar10:PATH | mnist:PATH | folder:PATH | ..."
@@ -163,7 +167,7 @@ class EpochTable:
 
 
 def cmd_degradation(args) -> int:
-    from ..experiments.degradation import conclude, results_from_outcomes
+    from ..experiments.degradation import conclude, result_table, results_from_outcomes
     from ..experiments.degradation import degradation_runner
     from ..train.api import EpochMetrics, RunFinished
 
@@ -216,8 +220,7 @@ def cmd_degradation(args) -> int:
     verdict = conclude(results, settings.epochs)
     seconds = time.perf_counter() - started
     if args.json:
-        print_json({"experiment": "degradation", "settings": settings.to_dict(), "seconds": round(seconds, 1),
-                    "arms": [r.to_dict() for r in results], "verdict": verdict.to_dict()})
+        print_result(result_table(settings, results, seconds), verdict)
     else:
         print_final_errors(results, out)
         print_words(verdict, f"({seconds:.0f} s)")

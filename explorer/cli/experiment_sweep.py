@@ -10,7 +10,7 @@ import time
 from dataclasses import replace
 
 from . import CliError
-from .common import add_json_option, print_json, print_words, run_with_sigint
+from .common import add_json_option, print_result, print_words, run_with_sigint
 
 
 def register(exp) -> None:
@@ -135,9 +135,8 @@ def _report(args, result, verdict, saved) -> int:
         for kind in ("plain", "resnet"):
             for row, test in zip(report["by_depth"][kind], result.points(kind, "test")):
                 row.update(test_error=test.mean, test_error_low=test.low, test_error_high=test.high)
-        report["verdict"] = verdict.to_dict()
         report["cache_file"] = str(saved) if saved else None
-        print_json(report)
+        print_result(report, verdict)
         return 0
     print(f"\n{'depth':>6}  {'plain train':>11}  {'plain test':>10}  {'ResNet train':>12}  {'ResNet test':>11}")
     pts = {(k, m): {p.depth: p for p in result.points(k, m)} for k in ("plain", "resnet") for m in ("train", "test")}

@@ -17,7 +17,8 @@ from ..spec import SpecError
 from ..train.api import RunRecord, TrainSettings
 from ..train.recipes import for_experiment
 from .arms import Arm, parse_depths
-from .degradation_words import Verdict, conclude, pct, points  # noqa: F401  (the experiment's words)
+from .degradation_words import conclude  # noqa: F401  (the experiment's words)
+from .verdict import Verdict, pct, points  # noqa: F401
 from .runner import ArmOutcome, ArmRunner
 
 # The defaults are chosen so that a laptop CPU shows the effect in a few minutes. Measured
@@ -154,6 +155,8 @@ class ArmResult:
 
     @classmethod
     def from_dict(cls, d: dict) -> "ArmResult":
+        if d["kind"] not in ("plain", "resnet"):
+            raise ValueError(f"an arm of kind {d['kind']!r}, not plain or resnet")
         return cls(Arm(d["kind"], int(d["depth"])), list(d.get("train_error", [])), list(d.get("test_error", [])),
                    d.get("status", "finished"), d.get("message", ""), int(d.get("seed", 0)),
                    list(d.get("train_loss", [])), list(d.get("test_loss", [])))
@@ -191,3 +194,14 @@ def degradation_runner(settings, thread_init=None) -> ArmRunner:
         return Trainer(arm.spec(shape), settings.train_settings(seed), control=control, data=data)
 
     return ArmRunner([run_label(a, s, seeds) for a, s in runs], make_trainer, setup=setup, thread_init=thread_init)
+
+
+def result_table(settings: DegradationSettings, results: list[ArmResult], seconds: float) -> dict:
+    """The ``--json`` result without its words: what ``verdict_from_result`` reads back."""
+    return {"experiment": "degradation", "settings": settings.to_dict(), "seconds": round(seconds, 1),
+            "arms": [r.to_dict() for r in results]}
+
+
+def verdict_from_result(d: dict) -> Verdict:
+    """The words of a saved ``--json`` result (``experiment report``), from its table alone."""
+    return conclude([ArmResult.from_dict(a) for a in d["arms"]], int(d["settings"]["epochs"]))

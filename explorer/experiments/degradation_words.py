@@ -1,177 +1,176 @@
-"""The degradation experiment's result in words, from the arms' training errors.
+"""The degradation experiment's result in words, rendered from claims about the arms' errors.
 
-The rules (each margin is stated in the words that use it):
+The shallowest and the deepest net of each kind decide, compared at the last epoch every
+arm completed (the words of ``verdict``: fitted = training error under 1%; two errors
+within 1 point of each other are "within", further apart one is higher):
 
-- the deeper plain net is *clearly worse* when it ends at least ``CLEAR_GAP`` (2 points)
-  and ``CLEAR_RATIO`` (1.5x) above the shallower one;
-- a deeper ResNet is *no worse* when it ends within ``SAME_GAP`` (1 point) of the
-  shallower one, and *almost* no worse within ``NEAR_GAP`` (3 points) when that is also
-  under a quarter of the plain nets' gap;
-- "Degradation shown" needs both halves: the plain net clearly worse AND the ResNet no
-  (or almost no) worse. A clearly worse plain net next to a ResNet that has not caught up
-  is only the plain half, and the words say the run is too short for the ResNet half;
-- nothing is concluded while the shallower plain net has not fitted the training set
-  (above ``UNTRAINED``, 10%): deeper nets of every kind start slower.
+- *the plain half*: the shallower plain net fitted the training set and the deeper plain
+  net ended with more training error than it;
+- *the ResNet half*: the shallower ResNet fitted the training set and the deeper ResNet
+  ended within 1 point of it, or lower;
+- ``shown`` (green) needs both halves; ``plain_only``: the plain half, and the deeper
+  ResNet's extra training error smaller than the plain nets'; ``mixed``: both deeper nets
+  ended higher by about as much; ``not_shown``: the plain nets ended within 1 point (or
+  the deeper lower); ``too_early``: a shallower net has not fitted, so nothing is judged;
+  ``no_verdict``: an arm has no epoch, or a kind has fewer than two depths.
+
+Every sentence about the numbers is backed by the claims it renders; explanations are the
+lessons' text. Test errors and training losses are compared beside the training errors, so
+the words never state a relation on one measure that another contradicts unsaid.
 """
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass
+from .claims import Compare, Count, Named, Threshold, Words
+from .verdict import (FITTED, Verdict, against, compare_errors, compare_losses, epochs_text, error_relation,
+                      counted, fitted, fitted_count, loss_text, names, not_started, pct, points, recent_trend,
+                      stopped_early, trend_sentence)
 
-CLEAR_GAP = 0.02  # the deeper plain net is "clearly worse" when 2 points or more behind ...
-CLEAR_RATIO = 1.5  # ... and at least 1.5x the shallower one's error
-SAME_GAP = 0.01  # a deeper ResNet within 1 point of the shallower one is "no worse"
-NEAR_GAP = 0.03  # ... within 3 points (and a quarter of the plain gap): "almost no worse"
-UNTRAINED = 0.10  # a shallow plain net above 10% training error has not fitted the data yet
+# shown: both halves; plain_only: the plain half, the deeper ResNet above its twin by less than the plain
+# nets; mixed: both deeper nets higher alike; not_shown: the plain nets end within each other (or the deeper
+# lower); too_early: a shallower net has not fitted; no_verdict: an arm has no epoch (or arms missing)
+OUTCOMES = ("shown", "plain_only", "mixed", "not_shown", "too_early", "no_verdict")
 
-# shown / mostly: both halves; plain_only: the ResNet half missing (too short);
-# too_early: the shallow plain net has not fitted yet; mixed: both kinds worse alike;
-# not_shown: the plain nets end alike; no_verdict: an arm has no epoch (or arms missing)
-OUTCOMES = ("shown", "mostly", "plain_only", "too_early", "mixed", "not_shown", "no_verdict")
-
-
-@dataclass(frozen=True)
-class Verdict:
-    outcome: str  # one of OUTCOMES
-    headline: str  # one sentence, shown large
-    details: tuple[str, ...]  # the numbers and the why, one sentence each
-    epoch: int  # the epoch the numbers were compared at (0: none)
-    errors: dict  # arm label -> training error at that epoch
-
-    @property
-    def shown(self) -> bool:
-        """True only when both halves showed: the deeper plain net worse, the deeper ResNet not."""
-        return self.outcome in ("shown", "mostly")
-
-    @property
-    def text(self) -> str:
-        return " ".join((self.headline,) + self.details)
-
-    def to_dict(self) -> dict:
-        return {"outcome": self.outcome, "shown": self.shown, "epoch": self.epoch, "headline": self.headline,
-                "details": list(self.details), "training_error": dict(self.errors)}
+WHY = ("The lessons explain it so: a deeper plain net that fits even its training set worse than a shallower "
+       "one is harder to optimise; that is not overfitting, which would lower the training error.")
+LESSON_RESNET = "The lessons say the deeper ResNet ends with no more training error than the shallower one"
 
 
-def pct(x: float) -> str:
-    """0.135 -> "13.5%", 0.0004 -> "0.04%"."""
-    if not math.isfinite(x):
-        return "?"
-    v = 100.0 * x
-    return f"{v:.2g}%" if 0 < v < 0.1 else f"{v:.1f}%"
-
-
-def points(x: float) -> str:
-    """A difference of error fractions in percentage points."""
-    v = 100.0 * abs(x)
-    return f"{v:.1f} point{'' if round(v, 1) == 1.0 else 's'}"
-
-
-def more_epochs(planned: int) -> int:
-    """The number of epochs to suggest when a run was too short."""
-    return max(2 * planned, planned + 10)
-
-
-def _deeper(depth: int) -> int:
-    return 110 if depth < 110 else depth * 2 + 2
-
-
-WHY = ("Adding layers to a plain net made even the training set harder to fit: that is not overfitting "
-       "(which lowers training error) but a net that is harder to optimise.")
+def _at(series: list, epoch: int) -> float:
+    return float(series[epoch - 1]) if 0 < epoch <= len(series) else float("nan")
 
 
 def conclude(results: list, planned_epochs: int) -> Verdict:
-    """What this run shows, in words, from each arm's training error per epoch (``ArmResult``s).
-
-    The arms are compared at the last epoch every arm completed, so a stopped run is
-    judged on equal terms. The shallowest and the deepest net of each kind decide.
-    """
+    """What this run shows, in words, from each arm's errors per epoch (``ArmResult``s)."""
     plains = sorted((r for r in results if not r.arm.residual), key=lambda r: r.arm.depth)
     resnets = sorted((r for r in results if r.arm.residual), key=lambda r: r.arm.depth)
+    w = Words()
     if len(plains) < 2 or len(resnets) < 2:
-        return Verdict("no_verdict", "No verdict: the experiment needs a plain net and a ResNet at two "
-                       "depths at least.", (), 0, {})
-    missing = [r for r in results if r.epochs_done == 0]
-    if missing:
-        why = []
-        for r in missing:
-            reason = r.message or ("stopped before its first epoch ended" if r.status == "stopped"
-                                   else "no epoch completed")
-            why.append(f"{r.label}: {reason}.")
-        return Verdict("no_verdict", "No verdict yet: "
-                       + ", ".join(r.label for r in missing)
-                       + (" has" if len(missing) == 1 else " have") + " not completed an epoch.",
-                       tuple(why), 0, {})
+        need = Named("depths needed", 2)
+        w.say(f"No verdict: the experiment needs a plain net and a ResNet at two depths at least; this one has "
+              f"{len(plains)} plain and {len(resnets)} residual.",
+              Threshold(Named("plain depths", len(plains)), need), Threshold(Named("ResNet depths", len(resnets)), need))
+        return Verdict("no_verdict", w)
+    missing = not_started({r.label: r.epochs_done for r in results})
+    if missing.n:
+        w.say(f"No verdict yet: {names(missing.members)} {'has' if missing.n == 1 else 'have'} not completed an "
+              "epoch.", missing)
+        for r in results:
+            if r.epochs_done == 0 and r.message:
+                _failed(w, r, planned_epochs)
+        return Verdict("no_verdict", w)
     epoch = min(r.epochs_done for r in results)
-    errors = {r.label: r.train_errors[epoch - 1] for r in results}
-    p_lo, p_hi = plains[0].label, plains[-1].label
-    r_lo, r_hi = resnets[0].label, resnets[-1].label
-    e_plo, e_phi = errors[p_lo], errors[p_hi]
-    e_rlo, e_rhi = errors[r_lo], errors[r_hi]
-    plain_gap = e_phi - e_plo
-    res_gap = e_rhi - e_rlo
+    arms = plains + resnets
+    errors = {r.label: _at(r.train_errors, epoch) for r in arms}
+    p_lo, p_hi, r_lo, r_hi = plains[0], plains[-1], resnets[0], resnets[-1]
     early = epoch < planned_epochs
-    more = more_epochs(planned_epochs)
-    so_far = f"So far (epoch {epoch} of {planned_epochs}): " if early else ""
-    ended = "is at" if early else "ended at"
 
-    listing = ", ".join(f"{r.label} {pct(errors[r.label])}" for r in plains + resnets)
-    details = [f"Training error after {epoch} epoch{'s' if epoch != 1 else ''}: {listing}."]
+    fit_plo, fit_rlo = fitted(p_lo.label, errors[p_lo.label]), fitted(r_lo.label, errors[r_lo.label])
+    c_plain = compare_errors(p_hi.label, errors[p_hi.label], p_lo.label, errors[p_lo.label])
+    c_res = compare_errors(r_hi.label, errors[r_hi.label], r_lo.label, errors[r_lo.label])
+    shallow_fitted = Count.where([(p_lo.label, errors[p_lo.label]), (r_lo.label, errors[r_lo.label])],
+                                 "below", FITTED, 0.0, "shallower nets that fitted the training set")
+    plain_half = fit_plo.relation == "below" and c_plain.relation == "higher"
+    res_half = fit_rlo.relation == "below" and c_res.relation in ("within", "lower")
+    gap_plain = c_plain.difference
+    gap_res = c_res.difference
+    c_gaps = Compare(Named(f"{r_hi.label} minus {r_lo.label} training error", gap_res),
+                     Named(f"{p_hi.label} minus {p_lo.label} training error", gap_plain), c_plain.tolerance)
+    epochs_claim = Compare(Named("epochs compared", epoch), Named("epochs planned", planned_epochs), 0.0)
+    so_far = f"So far (epoch {epoch} of {planned_epochs}): " if early else ""
+    timing = (epochs_claim,) if early else ()
+    plain_clause = f"{p_hi.label} {error_relation(c_plain, early)} {p_lo.label} {against(c_plain)}"
+    res_clause = f"{r_hi.label} {error_relation(c_res, early)} {r_lo.label} {against(c_res)}"
+
+    if shallow_fitted.n < shallow_fitted.total:
+        outcome = "too_early"
+        unfit = [n for n in (p_lo.label, r_lo.label) if n not in shallow_fitted.members]
+        w.say(f"{so_far}Too early to judge degradation: {names(unfit)} {'has' if len(unfit) == 1 else 'have'} "
+              f"not fitted the training set ({', '.join(pct(errors[n]) for n in unfit)} training error; fitted "
+              f"means under {pct(FITTED)}).", shallow_fitted, *timing)
+    elif plain_half and res_half:
+        outcome = "shown"
+        w.say(f"{so_far}Degradation shown: {plain_clause}, while {res_clause}.",
+              fit_plo, c_plain, fit_rlo, c_res, shallow_fitted, *timing)
+    elif plain_half and c_gaps.relation == "lower":
+        outcome = "plain_only"
+        w.say(f"{so_far}Only the plain half shown: {plain_clause}; {res_clause} too, by {points(gap_res)}, "
+              f"less than the plain nets' {points(gap_plain)}.", fit_plo, c_plain, c_res, c_gaps, *timing)
+    elif plain_half:
+        outcome = "mixed"
+        w.say(f"{so_far}Both deeper nets trained worse here: {plain_clause}, and {res_clause}; the ResNets' "
+              f"gap ({points(gap_res)}) was {c_gaps.pick('larger than', 'smaller than', 'about the same as')} "
+              f"the plain nets' ({points(gap_plain)}), so this run does not separate them.",
+              fit_plo, c_plain, c_res, c_gaps, *timing)
+    else:
+        outcome = "not_shown"
+        w.say(f"{so_far}This run did not show degradation: {plain_clause}.", fit_plo, c_plain, *timing)
+
+    _listing(w, arms, errors, epoch)
+    # the arms that missed their bar: were they still improving at the end?
+    if outcome == "too_early":
+        laggards = [r for r in (p_lo, r_lo) if r.label not in shallow_fitted.members]
+    else:
+        laggards = [r_hi] if outcome in ("plain_only", "mixed") else []
+    for r in laggards:
+        t = recent_trend(r.label, r.train_errors[:epoch])
+        if t is not None:
+            w.say(trend_sentence(r.label, t), t)
+    _other_measures(w, results, p_lo, p_hi, r_lo, r_hi, epoch, early)
+    if c_res.relation == "within" and outcome != "too_early":
+        _lesson_resnet(w, r_lo, r_hi, errors, early)
     for r in results:
         if r.status == "failed":
-            details.append(f"{r.label} failed: {r.message}.")
-    if early:
-        details.append(f"The run stopped at epoch {epoch} of {planned_epochs}, so these are the numbers "
-                       "at that point, not at the end.")
-    run_longer = (f"Let it run to the end, or run more epochs (say {more})." if early
-                  else f"Run more epochs (say {more}).")
+            _failed(w, r, planned_epochs)
+    stopped_early(w, epoch, planned_epochs)
+    if plain_half:
+        w.lesson(WHY)
+    elif outcome == "not_shown":
+        w.lesson("The lessons show degradation with a deeper plain net or more training data, where the "
+                 "deeper plain net no longer fits the training set as well as the shallower one.")
+    elif outcome == "too_early":
+        w.lesson("The lessons judge degradation once the shallower nets fit their training set: deeper nets "
+                 "of every kind start slower.")
+    return Verdict(outcome, w, epoch, errors)
 
-    def verdict(outcome: str, headline: str, *more_details: str) -> Verdict:
-        return Verdict(outcome, headline, tuple(details) + more_details, epoch, errors)
 
-    if not (plain_gap >= CLEAR_GAP and e_phi >= CLEAR_RATIO * e_plo):
-        relation = "below" if plain_gap < 0 else "close to" if plain_gap < CLEAR_GAP else "not clearly above"
-        headline = (f"{so_far}This run did NOT show degradation: {p_hi} {ended} {pct(e_phi)} training error, "
-                    f"{relation} {p_lo}'s {pct(e_plo)}.")
-        if e_plo > UNTRAINED:
-            why = (f"The run was too short: even {p_lo} has not fitted the training set yet "
-                   f"({pct(e_plo)} is above {pct(UNTRAINED)}). {run_longer}")
-        elif early:
-            why = "Let it run to the end: the gap usually opens as the learning rate falls."
-        else:
-            why = (f"Both plain nets fitted this training set. A deeper plain net (e.g. "
-                   f"{_deeper(plains[-1].arm.depth)}) or a larger dataset shows the effect.")
-        return verdict("not_shown", headline, why)
+def _listing(w: Words, arms: list, errors: dict, epoch: int) -> None:
+    count = fitted_count(errors)
+    listing = ", ".join(f"{r.label} {pct(errors[r.label])}" for r in arms)
+    w.say(f"Training error after {epochs_text(epoch)}: {listing}. Fitted the training set (under {pct(FITTED)}): "
+          f"{counted(count, 'nets')}.", count)
 
-    if e_plo > UNTRAINED:
-        headline = (f"{so_far}Too early to tell: {p_hi} is behind {p_lo} ({pct(e_phi)} against {pct(e_plo)} "
-                    f"training error), but {p_lo} has not fitted the training set yet either.")
-        return verdict("too_early", headline,
-                       f"Deeper nets start slower, with or without skips; degradation is about where they end, "
-                       f"once the shallower net fits the training set (under {pct(UNTRAINED)}). {run_longer}")
 
-    has_more = "has more" if early else "ended with more"
-    head = (f"{so_far}Degradation shown: {p_hi} {has_more} training error than {p_lo} "
-            f"({pct(e_phi)} against {pct(e_plo)})")
-    if res_gap <= SAME_GAP:
-        relation = "no higher than" if res_gap <= 0 else f"within {points(SAME_GAP)} of"
+def _other_measures(w: Words, results, p_lo, p_hi, r_lo, r_hi, epoch: int, early: bool) -> None:
+    """Test error and training loss of both pairs, each relation computed, beside the training error."""
+    t = {r.label: _at(r.test_errors, epoch) for r in (p_lo, p_hi, r_lo, r_hi)}
+    if all(v == v for v in t.values()):  # every test error measured (not NaN)
+        cp = compare_errors(p_hi.label, t[p_hi.label], p_lo.label, t[p_lo.label], "test error")
+        cr = compare_errors(r_hi.label, t[r_hi.label], r_lo.label, t[r_lo.label], "test error")
+        w.say(f"On the test set, {p_hi.label} {error_relation(cp, early, 'test error')} {p_lo.label} {against(cp)}, "
+              f"and {r_hi.label} {error_relation(cr, early, 'test error')} {r_lo.label} {against(cr)}.", cp, cr)
+    loss = {r.label: _at(r.train_losses, epoch) for r in (p_lo, p_hi, r_lo, r_hi)}
+    if all(v == v for v in loss.values()):
+        cp = compare_losses(p_hi.label, loss[p_hi.label], p_lo.label, loss[p_lo.label])
+        cr = compare_losses(r_hi.label, loss[r_hi.label], r_lo.label, loss[r_lo.label])
+
+        def rel(c):
+            return c.pick("higher than", "lower than", f"within {c.tolerance:g} of")
+        w.say(f"Training loss: {p_hi.label} {rel(cp)} {p_lo.label} {against(cp, loss_text)}, "
+              f"{r_hi.label} {rel(cr)} {r_lo.label} {against(cr, loss_text)}.", cp, cr)
+
+
+def _lesson_resnet(w: Words, r_lo, r_hi, errors: dict, early: bool) -> None:
+    """Where the deeper ResNet ended above the shallower one at all, set it against the lessons."""
+    exact = Compare(Named(f"{r_hi.label} training error", errors[r_hi.label]),
+                    Named(f"{r_lo.label} training error", errors[r_lo.label]), 0.0)
+    if exact.relation == "higher":
         verb = "is" if early else "ended"
-        return verdict("shown", f"{head}, while {r_hi} did not ({pct(e_rhi)} against {pct(e_rlo)}).", WHY,
-                       f"{r_hi} {verb} {relation} {r_lo}: with skips, the same extra depth cost nothing here.")
-    if res_gap <= NEAR_GAP and res_gap <= plain_gap / 4:
-        headline = (f"{head}; {r_hi} came within {points(res_gap)} of {r_lo} ({pct(e_rhi)} against "
-                    f"{pct(e_rlo)}), against the plain nets' {points(plain_gap)}.")
-        return verdict("mostly", headline, WHY,
-                       f"That is more than the {points(SAME_GAP)} counted here as no worse, but under "
-                       f"{points(NEAR_GAP)}: the ResNets mostly avoid it, and more epochs usually close the rest.")
-    if res_gap <= plain_gap / 2:
-        headline = (f"{so_far}Only the plain half is shown: {p_hi} {ended} {pct(e_phi)} training error against "
-                    f"{p_lo}'s {pct(e_plo)}, but {r_hi} is still {points(res_gap)} behind {r_lo} "
-                    f"({pct(e_rhi)} against {pct(e_rlo)}).")
-        return verdict("plain_only", headline, WHY,
-                       f"This run is too short for the ResNet half: {r_hi} has not caught up with {r_lo}, so it "
-                       f"cannot tell yet whether the skips avoid degradation. {run_longer}")
-    headline = (f"{so_far}Both deeper nets trained worse here: {p_hi} {pct(e_phi)} against {p_lo} {pct(e_plo)}, "
-                f"and {r_hi} {pct(e_rhi)} against {r_lo} {pct(e_rlo)}, so this run does not separate plain "
-                "nets from ResNets.")
-    return verdict("mixed", headline,
-                   f"Deeper nets of both kinds need more steps at first; {run_longer[0].lower()}{run_longer[1:]}")
+        w.say(f"{LESSON_RESNET}; here {r_hi.label} {verb} {points(exact.difference)} higher "
+              f"{against(exact)}.", exact)
+
+
+def _failed(w: Words, r, planned_epochs: int) -> None:
+    c = Compare(Named(f"{r.label} epochs completed", r.epochs_done), Named("epochs planned", planned_epochs), 0.0)
+    reason = r.message or ("stopped before its first epoch ended" if r.status == "stopped" else "no epoch completed")
+    w.say(f"{r.label} {'failed' if r.status == 'failed' else 'ended'} after {r.epochs_done} of {planned_epochs} "
+          f"epochs: {reason}.", c)

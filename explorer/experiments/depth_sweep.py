@@ -173,3 +173,10 @@ def sweep_runner(settings: SweepSettings, thread_init=None):
     from .degradation import degradation_runner
 
     return degradation_runner(settings, thread_init=thread_init)
+
+
+def verdict_from_result(d: dict):
+    """The words of a saved ``--json`` sweep (``experiment report``), from its table alone."""
+    from .depth_sweep_words import sweep_verdict
+
+    return sweep_verdict(SweepResult.from_dict(d))

@@ -1,38 +1,60 @@
-"""The depth sweep's result in words: where, if anywhere, the plain curve turns.
+"""The depth sweep's result in words: where, if anywhere, the plain curve turns, rendered from claims.
 
-The rules (the margins are the degradation experiment's, stated in the words that use them):
+The rules (the words of ``verdict``: fitted = training error under 1%; two errors more than
+1 point apart differ), on each depth's mean over the seeds at the last epoch every net
+completed:
 
-- the plain curve *turns* at the first depth whose training error (mean over seeds) is
-  clearly above the best shallower plain net's: at least ``CLEAR_GAP`` (2 points) and
-  ``CLEAR_RATIO`` (1.5x) higher, and, with several seeds, with no overlap between the two
-  depths' ranges over the seeds;
-- nothing is concluded while the best shallower plain net has not fitted the training set
-  (above ``UNTRAINED``): deeper nets of every kind start slower;
-- the ResNets *keep up* when every ResNet from the turning depth on ends within
-  ``SAME_GAP`` (1 point) of the best ResNet ("shown"), or within ``NEAR_GAP`` (3 points,
-  "mostly"); when they rise clearly less than the plain nets but more than that, the run is
-  too short for the ResNet curve; when they rise as much, the sweep does not separate them.
+- the plain curve *turns* at the first depth whose plain net ended more than 1 point above
+  the best shallower plain net, that best one fitted, and (with several seeds) the lowest
+  seed of the deeper net above the highest seed of the shallower one;
+- the ResNets *keep up* when the best ResNet fitted and every ResNet, at every depth of the
+  sweep, ended within 1 point of it;
+- ``shown`` (green): a turn, and the ResNets keep up. ``plain_only``: a turn, and the ResNets'
+  spread (worst minus best) smaller than the plain rise; ``mixed``: as large; ``not_shown``:
+  no turn; ``too_early``: a deeper plain net ended more than 1 point above the best shallower
+  one, which has not fitted; ``no_verdict``: a net has no epoch, or a kind has one depth.
 """
 from __future__ import annotations
 
-from .degradation_words import (CLEAR_GAP, CLEAR_RATIO, NEAR_GAP, SAME_GAP, UNTRAINED, Verdict, more_epochs,
-                                pct, points)
+from .claims import Compare, Count, Named, Threshold, Words
+from .verdict import (FITTED, GAP, Verdict, against, compare_errors, counted, epochs_text, error_relation, fitted, fitted_count,
+                      names, not_started, pct, points, recent_trend, stopped_early, trend_sentence)
+
+OUTCOMES = ("shown", "plain_only", "mixed", "not_shown", "too_early", "no_verdict")
+
+WHY = ("The lessons call this degradation: past some depth, extra layers make even the training set harder to "
+       "fit for a plain net; that is not overfitting, which would lower the training error.")
+BARS = ("The error bars span the lowest to the highest seed; a turn counts only where the deeper net's lowest "
+        "seed is above the shallower net's highest.")
 
 
 def _name(kind: str, depth: int) -> str:
     return f"{'plain' if kind == 'plain' else 'ResNet'}-{depth}"
 
 
-def turning_depth(pts: list) -> tuple[int | None, object | None]:
-    """The first ``DepthPoint`` clearly above the best shallower one, and that best one (None, None: no turn)."""
+def turning_depth(pts: list) -> tuple[object | None, object | None]:
+    """The first ``DepthPoint`` that turns (see the module's rules) and the best shallower one, or (None, None)."""
     for k in range(1, len(pts)):
-        best = min(pts[:k], key=lambda p: p.mean)
-        p = pts[k]
-        clear = p.mean - best.mean >= CLEAR_GAP and p.mean >= CLEAR_RATIO * best.mean
-        apart = p.count < 2 or best.count < 2 or p.low > best.high
-        if clear and apart:
-            return p, best
+        claims = _turn_claims(pts, k)
+        if all(_holds_turn(c) for c in claims):
+            return pts[k], min(pts[:k], key=lambda p: p.mean)
     return None, None
+
+
+def _turn_claims(pts: list, k: int) -> list:
+    """The claims a turn at ``pts[k]`` rests on: the best shallower net fitted, more than 1 point above it,
+    and (several seeds) apart from it."""
+    p, best = pts[k], min(pts[:k], key=lambda q: q.mean)
+    out = [fitted(_name("plain", best.depth), best.mean),
+           compare_errors(_name("plain", p.depth), p.mean, _name("plain", best.depth), best.mean)]
+    if p.count > 1 and best.count > 1:
+        out.append(Compare(Named(f"{_name('plain', p.depth)} lowest seed", p.low),
+                           Named(f"{_name('plain', best.depth)} highest seed", best.high), 0.0))
+    return out
+
+
+def _holds_turn(c) -> bool:
+    return c.relation == ("below" if isinstance(c, Threshold) else "higher")
 
 
 def _listing(result, kind: str, metric: str) -> str:
@@ -42,92 +64,154 @@ def _listing(result, kind: str, metric: str) -> str:
 def sweep_verdict(result) -> Verdict:
     """What a ``SweepResult`` shows, in words, at the last epoch every network completed."""
     settings = result.settings
-    missing = [a for a in result.arms if a.epochs_done == 0]
-    if not result.arms or missing:
-        names = sorted({a.label for a in missing})
-        headline = ("No verdict yet: " + ", ".join(names) + (" has" if len(names) == 1 else " have")
-                    + " not completed an epoch.") if names else "No verdict: nothing was trained."
-        return Verdict("no_verdict", headline, tuple(f"{a.label}: {a.message}." for a in missing if a.message),
-                       0, {})
+    w = Words()
+    if not result.arms:
+        w.say("No verdict: nothing was trained.", Count(0, len(settings.runs()), "nets trained"))
+        return Verdict("no_verdict", w)
+    missing = not_started({f"{a.label} seed {a.seed}": a.epochs_done for a in result.arms})
+    if missing.n:
+        labels = sorted({a.label for a in result.arms if a.epochs_done == 0})
+        w.say(f"No verdict yet: {names(labels)} {'has' if len(labels) == 1 else 'have'} not completed an epoch.",
+              missing)
+        for a in result.arms:
+            if a.epochs_done == 0 and a.message:
+                _failed(w, a, settings.epochs)
+        return Verdict("no_verdict", w)
     epoch, planned = result.epoch, settings.epochs
     plain, res = result.points("plain"), result.points("resnet")
     errors = {_name(k, p.depth): p.mean for k, pts in (("plain", plain), ("resnet", res)) for p in pts}
+    if len(plain) < 2 or len(res) < 2:
+        need = Named("depths needed", 2)
+        w.say("No verdict: the sweep needs plain nets and ResNets at two depths at least.",
+              Threshold(Named("plain depths", len(plain)), need), Threshold(Named("ResNet depths", len(res)), need))
+        return Verdict("no_verdict", w, epoch, errors)
     seeds = len(settings.seeds)
     early = epoch < planned
     so_far = f"So far (epoch {epoch} of {planned}): " if early else ""
+    timing = (Compare(Named("epochs compared", epoch), Named("epochs planned", planned), 0.0),) if early else ()
+    ends = "is at" if early else "ended at"
+
+    turn, before = turning_depth(plain)
+    best_res = min(res, key=lambda p: p.mean)
+    r_best = _name("resnet", best_res.depth)
+    res_fit = fitted(r_best, best_res.mean)
+    keep_up = Count.where([(_name("resnet", p.depth), p.mean) for p in res], "within", best_res.mean, GAP,
+                          f"ResNets within {points(GAP)} of the best")
+    # every deeper plain net against the best shallower one
+    rises = [(_name("plain", plain[k].depth), plain[k].mean - min(q.mean for q in plain[:k]))
+             for k in range(1, len(plain))]
+    risen = Count.where(rises, "above", 0.0, GAP, "plain nets more than 1 point above the best shallower one")
+    laggards = []
+    if turn is None:
+        best_plain = min(plain, key=lambda p: p.mean)
+        span = f"{plain[0].depth} and {plain[-1].depth} layers"
+        candidates = [k for k in range(1, len(plain)) if _turn_claims(plain, k)[1].relation == "higher"]
+        unfit = [k for k in candidates if _turn_claims(plain, k)[0].relation != "below"]
+        if candidates and len(unfit) == len(candidates):
+            outcome = "too_early"
+            k = candidates[0]
+            fit, c = _turn_claims(plain, k)[:2]
+            w.say(f"{so_far}Too early to tell where the plain curve turns: {c.a.name.split(' ')[0]} {ends} "
+                  f"{pct(c.a.value)} training error against {pct(c.b.value)} for {c.b.name.split(' ')[0]}, but "
+                  f"{c.b.name.split(' ')[0]} has not fitted the training set (fitted means under {pct(FITTED)}).",
+                  fit, c, *timing)
+            laggards = [("plain", min(plain[:k], key=lambda p: p.mean).depth)]
+        else:
+            outcome = "not_shown"
+            w.say(f"{so_far}The plain curve does not turn between {span}: {counted(risen, 'deeper plain nets')} "
+                  f"{'ended' if not early else 'are'} more than {points(GAP)} above the best shallower plain net "
+                  f"(the best of all, {_name('plain', best_plain.depth)}, {ends} {pct(best_plain.mean)}).",
+                  risen, *timing)
+            for k in candidates:
+                claims = _turn_claims(plain, k)
+                if len(claims) == 3 and claims[2].relation != "higher":
+                    c, apart = claims[1], claims[2]
+                    w.say(f"{c.a.name.split(' ')[0]} ended {points(c.difference)} above "
+                          f"{c.b.name.split(' ')[0]} on average, but its seeds' range reaches into the shallower "
+                          f"net's ({pct(apart.a.value)} lowest against {pct(apart.b.value)} highest), so it is "
+                          "not counted as a turn.", c, apart)
+                elif claims[0].relation != "below":
+                    c = claims[1]
+                    w.say(f"{c.a.name.split(' ')[0]} ended {points(c.difference)} above "
+                          f"{c.b.name.split(' ')[0]}, which has not fitted the training set "
+                          f"({pct(c.b.value)}), so it is not counted as a turn.", claims[0], c)
+    else:
+        p_turn, p_best = _name("plain", turn.depth), _name("plain", before.depth)
+        k = plain.index(turn)
+        turn_claims = _turn_claims(plain, k)
+        deeper = [(_name("plain", p.depth), p.mean) for p in plain[k:]]
+        beyond = Count.where(deeper, "above", before.mean, GAP, f"plain nets from {turn.depth} layers on above "
+                                                                f"{p_best} by more than 1 point")
+        head = (f"{so_far}The plain curve turns at {turn.depth} layers: {p_turn} {ends} {pct(turn.mean)} training "
+                f"error against {pct(before.mean)} for {p_best}")
+        if len(deeper) > 1:
+            head += (f"; {counted(beyond, f'plain nets from {turn.depth} layers on')} "
+                     f"{'ended' if not early else 'are'} more than {points(GAP)} above {p_best}")
+        worst_res = max(res, key=lambda p: p.mean)
+        r_worst = _name("resnet", worst_res.depth)
+        worst_plain = max(plain[k:], key=lambda p: p.mean)
+        c_spread = Compare(Named(f"{r_worst} minus {r_best} training error", worst_res.mean - best_res.mean),
+                           Named(f"{_name('plain', worst_plain.depth)} minus {p_best} training error",
+                                 worst_plain.mean - before.mean), GAP)
+        if keep_up.n == keep_up.total and res_fit.relation == "below":
+            outcome = "shown"
+            w.say(f"{head}; the ResNet curve does not turn: {counted(keep_up, 'ResNets')} "
+                  f"{'ended' if not early else 'are'} within {points(GAP)} of the best, {r_best} at "
+                  f"{pct(best_res.mean)}.", *turn_claims, beyond, keep_up, res_fit, *timing)
+        else:
+            outcome = "plain_only" if c_spread.relation == "lower" else "mixed"
+            fit_words = "" if res_fit.relation == "below" else (
+                f", and even {r_best} has not fitted the training set (fitted means under {pct(FITTED)})")
+            tail = (f"{counted(keep_up, 'ResNets')} {'ended' if not early else 'are'} within {points(GAP)} of the "
+                    f"best, {r_best} at {pct(best_res.mean)}{fit_words}; the ResNets spread over "
+                    f"{points(c_spread.a.value)} ({r_worst} {pct(worst_res.mean)}), "
+                    f"{c_spread.pick('more than', 'less than', 'about as much as')} the plain curve's rise of "
+                    f"{points(c_spread.b.value)}")
+            if outcome == "mixed":
+                tail += ", so this sweep does not separate the two kinds"
+            w.say(f"{head}; {tail}.", *turn_claims, beyond, keep_up, res_fit, c_spread, *timing)
+            laggards = [("resnet", worst_res.depth)]
+
     mean_of = f", mean of {seeds} seeds" if seeds > 1 else ""
-    details = [f"Training error after {epoch} epoch{'s' if epoch != 1 else ''}{mean_of}: plain "
-               f"{_listing(result, 'plain', 'train')}; ResNet {_listing(result, 'resnet', 'train')}.",
-               f"Test error: plain {_listing(result, 'plain', 'test')}; ResNet {_listing(result, 'resnet', 'test')}."]
-    if seeds > 1:
-        details.append("Error bars span the lowest to the highest seed; a turn counts only where the ranges "
-                       "do not overlap.")
+    count = fitted_count(errors)
+    w.say(f"Training error after {epochs_text(epoch)}{mean_of}: plain {_listing(result, 'plain', 'train')}; "
+          f"ResNet {_listing(result, 'resnet', 'train')}. Fitted the training set (under {pct(FITTED)}): "
+          f"{counted(count, 'nets')}.", count)
+    _test_words(w, result, early)
+    for kind, depth in laggards:
+        for a in result.curves(kind, depth)[:1] if seeds == 1 else []:
+            t = recent_trend(a.label, a.train_errors[:epoch])
+            if t is not None:
+                w.say(trend_sentence(a.label, t), t)
     for a in result.arms:
         if a.status == "failed":
-            details.append(f"{a.label} (seed {a.seed}) failed: {a.message}.")
-    if early:
-        details.append(f"The sweep stopped at epoch {epoch} of {planned}, so these are the numbers at that point.")
-    more = more_epochs(planned)
-    run_longer = (f"Let it run to the end, or run more epochs (say {more})." if early
-                  else f"Run more epochs (say {more}).")
+            _failed(w, a, planned)
+    stopped_early(w, epoch, planned, "sweep")
+    if seeds > 1:
+        w.lesson(BARS)
+    if turn is not None:
+        w.lesson(WHY)
+    return Verdict(outcome, w, epoch, errors)
 
-    def verdict(outcome: str, headline: str, *extra: str) -> Verdict:
-        return Verdict(outcome, headline, tuple(details) + extra, epoch, errors)
 
-    if len(plain) < 2 or len(res) < 2:
-        return verdict("no_verdict", "No verdict: the sweep needs plain nets and ResNets at two depths at least.")
-    best_plain = min(plain, key=lambda p: p.mean)
-    turn, before = turning_depth(plain)
-    span = f"{plain[0].depth} and {plain[-1].depth} layers"
-    if turn is None:
-        headline = (f"{so_far}The plain curve does not turn between {span}: no plain net ends clearly above a "
-                    f"shallower one (the best, {_name('plain', best_plain.depth)}, is at {pct(best_plain.mean)} "
-                    "training error).")
-        if best_plain.mean > UNTRAINED:
-            why = (f"The run was too short: no plain net has fitted the training set yet (all above "
-                   f"{pct(UNTRAINED)}). {run_longer}")
-        elif early:
-            why = "Let it run to the end: the gap usually opens as the learning rate falls."
-        else:
-            why = ("Every plain net fitted this training set; deeper plain nets (e.g. 110) or a larger dataset "
-                   "show where the curve turns.")
-        return verdict("not_shown", headline, why)
-    p_turn, p_best = _name("plain", turn.depth), _name("plain", before.depth)
-    if before.mean > UNTRAINED:
-        return verdict("too_early",
-                       f"{so_far}Too early to tell: {p_turn} is behind {p_best} ({pct(turn.mean)} against "
-                       f"{pct(before.mean)} training error), but {p_best} has not fitted the training set yet either.",
-                       f"Deeper nets start slower, with or without skips; where the curves end is what counts. "
-                       f"{run_longer}")
-    deeper_plain = [p for p in plain if p.depth >= turn.depth]
-    all_worse = all(p.mean - before.mean >= CLEAR_GAP for p in deeper_plain)
-    where = "from" if all_worse and len(deeper_plain) > 1 else "at"
-    plain_gap = max(p.mean for p in deeper_plain) - before.mean
-    best_res = min(res, key=lambda p: p.mean)
-    deep_res = [p for p in res if p.depth >= turn.depth]
-    worst_res = max(deep_res, key=lambda p: p.mean) if deep_res else best_res
-    res_gap = worst_res.mean - best_res.mean
-    r_worst, r_best = _name("resnet", worst_res.depth), _name("resnet", best_res.depth)
-    ends = "is at" if early else "ends at"
-    head = (f"{so_far}The plain curve turns at {turn.depth} layers: {p_turn} {ends} {pct(turn.mean)} training "
-            f"error against {pct(before.mean)} for {p_best}")
-    if where == "from":
-        head += f", and every deeper plain net is worse too (up to {pct(max(p.mean for p in deeper_plain))})"
-    why = ("Past that depth, extra layers make even the training set harder to fit for a plain net: that is "
-           "degradation, not overfitting.")
-    if res_gap <= SAME_GAP:
-        return verdict("shown", f"{head}; the ResNet curve does not turn (every ResNet within {points(SAME_GAP)} "
-                                f"of the best, {r_best} at {pct(best_res.mean)}).", why)
-    if res_gap <= NEAR_GAP and res_gap <= plain_gap / 4:
-        return verdict("mostly", f"{head}; the ResNets stay within {points(res_gap)} of their best ({r_worst} "
-                                 f"{pct(worst_res.mean)} against {r_best} {pct(best_res.mean)}).", why,
-                       f"That is more than the {points(SAME_GAP)} counted as no worse but under {points(NEAR_GAP)}: "
-                       "the ResNets mostly keep up.")
-    if res_gap <= plain_gap / 2:
-        return verdict("plain_only", f"{head}; the deepest ResNets have not caught up yet ({r_worst} "
-                                     f"{pct(worst_res.mean)} against {r_best} {pct(best_res.mean)}).", why,
-                       f"This run is too short for the ResNet curve: it cannot tell yet whether the ResNets keep "
-                       f"up at every depth. {run_longer}")
-    return verdict("mixed", f"{head}; the ResNet curve rises about as much ({r_worst} {pct(worst_res.mean)} against "
-                            f"{r_best} {pct(best_res.mean)}), so this sweep does not separate the two kinds.",
-                   f"Deeper nets of both kinds need more steps at first; {run_longer[0].lower()}{run_longer[1:]}")
+def _test_words(w: Words, result, early: bool) -> None:
+    """The test errors, and the deepest plain net against the deepest ResNet on them."""
+    plain_t, res_t = result.points("plain", "test"), result.points("resnet", "test")
+    if not plain_t or not res_t:
+        return
+    deep = max(set(p.depth for p in plain_t) & set(p.depth for p in res_t), default=None)
+    if deep is None:
+        return
+    pt = next(p for p in plain_t if p.depth == deep)
+    rt = next(p for p in res_t if p.depth == deep)
+    c = compare_errors(_name("resnet", deep), rt.mean, _name("plain", deep), pt.mean, "test error")
+    w.say(f"Test error: plain {_listing(result, 'plain', 'test')}; ResNet {_listing(result, 'resnet', 'test')}; "
+          f"at {deep} layers, {_name('resnet', deep)} {error_relation(c, early, 'test error')} "
+          f"{_name('plain', deep)} {against(c)}.", c)
+
+
+def _failed(w: Words, a, planned: int) -> None:
+    c = Compare(Named(f"{a.label} seed {a.seed} epochs completed", a.epochs_done), Named("epochs planned", planned),
+                0.0)
+    w.say(f"{a.label} (seed {a.seed}) {'failed' if a.status == 'failed' else 'ended'} after {a.epochs_done} of "
+          f"{planned} epochs: {a.message or 'no epoch completed'}.", c)

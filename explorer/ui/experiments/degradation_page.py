@@ -36,7 +36,7 @@ INTRO = ("Plain nets and ResNets of two depths train side by side on the same da
          "than the shallower one? Does the deeper ResNet?")
 # green only when both halves showed; amber when the run was too short for one of them or
 # did not separate the kinds; dark red when the plain nets ended alike
-VERDICT_COLOURS = {"shown": COLOUR.verdict_good, "mostly": COLOUR.verdict_good,
+VERDICT_COLOURS = {"shown": COLOUR.verdict_good,
                    "plain_only": COLOUR.verdict_partial, "too_early": COLOUR.verdict_partial,
                    "mixed": COLOUR.verdict_partial, "not_shown": COLOUR.verdict_bad,
                    "no_verdict": COLOUR.verdict_none}
@@ -214,5 +214,5 @@ class DegradationPage(StepwiseRun, QWidget):
 
     def show_verdict(self, verdict) -> None:
         """The words of ``verdict``, headline in the colour of its outcome."""
-        self._show_verdict(verdict.headline, " ".join(verdict.details),
+        self._show_verdict(verdict.headline, verdict.words.sentences[1:],
                            VERDICT_COLOURS.get(verdict.outcome, COLOUR.verdict_none), bold=True)

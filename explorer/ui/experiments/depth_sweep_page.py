@@ -156,7 +156,7 @@ class DepthSweepPage(StepwiseRun, QWidget):
 
     def show_verdict(self, verdict) -> None:
         self.verdict = verdict
-        self._say(verdict.headline, " ".join(verdict.details),
+        self._say(verdict.headline, verdict.words.sentences[1:],
                   VERDICT_COLOURS.get(verdict.outcome, COLOUR.verdict_none))
 
     def selected_depth(self) -> int | None:

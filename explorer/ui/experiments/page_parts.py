@@ -86,14 +86,21 @@ def centred_label() -> QLabel:
     return label
 
 
-def words_html(headline: str, details: str, headline_points: float, detail_points: float,
+def words_html(headline: str, details, headline_points: float, detail_points: float,
                colour: str = COLOUR.ink, bold: bool = True) -> str:
-    """The headline large (bold unless told), the explanation smaller (sizes already scaled for a projector)."""
+    """The headline large (bold unless told), the explanation smaller (sizes already scaled for a projector).
+
+    ``details`` is one text, or a result's sentences after its headline (``Words.sentences[1:]``: the
+    same sentences the CLI prints, in order), the lessons' text among them in italics."""
     weight = "bold" if bold else "normal"
     html = (f"<div style='font-size:{headline_points:.1f}pt; font-weight:{weight}; color:{colour}'>"
             f"{escape(headline)}</div>")
+    if details and not isinstance(details, str):
+        details = " ".join(f"<i>{escape(s['text'])}</i>" if isinstance(s, dict) else escape(s) for s in details)
+    elif details:
+        details = escape(details)
     if details:
-        html += f"<div style='font-size:{detail_points:.1f}pt; color:{COLOUR.verdict_detail}'>{escape(details)}</div>"
+        html += f"<div style='font-size:{detail_points:.1f}pt; color:{COLOUR.verdict_detail}'>{details}</div>"
     return html
 
 

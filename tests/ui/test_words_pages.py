@@ -1,0 +1,61 @@
+"""The pages show exactly the sentences the CLI prints: one word function serves both, and the
+page renders every sentence of it (the lessons' text in italics), none left out, none added."""
+from __future__ import annotations
+
+import json
+
+import torch  # noqa: F401  (torch before PySide6)
+from PySide6.QtGui import QTextDocument
+
+from explorer.cli import main as cli_main
+from explorer.experiments.arms import Arm
+from explorer.experiments.degradation import ArmResult, DegradationSettings, conclude, result_table
+from explorer.experiments.depth_sweep import SweepResult, SweepSettings
+from explorer.experiments.depth_sweep_words import sweep_verdict
+
+
+def plain_text(label) -> list[str]:
+    doc = QTextDocument()
+    doc.setHtml(label.text())
+    return doc.toPlainText().split("\n")
+
+
+def cli_sentences(capsys, tmp_path, result: dict) -> list[str]:
+    path = tmp_path / "result.json"
+    path.write_text(json.dumps(result))
+    assert cli_main(["experiment", "report", str(path)]) == 0
+    return [line.strip() for line in capsys.readouterr().out.strip().splitlines()]
+
+
+def test_the_degradation_page_shows_the_sentences_the_cli_prints(qtbot, capsys, tmp_path):
+    from explorer.ui.experiments.degradation_page import DegradationPage
+
+    ends = {("plain", 20): 0.0, ("plain", 56): 0.592, ("resnet", 20): 0.0, ("resnet", 56): 0.006}
+    arms = [ArmResult(Arm(k, d), [0.9, e], [0.9, e + 0.03], train_losses=[2.0, 3 * e]) for (k, d), e in ends.items()]
+    verdict = conclude(arms, 2)
+    printed = cli_sentences(capsys, tmp_path, {**result_table(DegradationSettings(epochs=2), arms, 1.0),
+                                               **verdict.json_fields()})
+    page = DegradationPage()
+    qtbot.addWidget(page)
+    page.show_verdict(verdict)
+    shown = plain_text(page.verdict_label)
+    assert printed == verdict.texts and len(printed) >= 5 and any(verdict.lessons)
+    assert shown == [printed[0], " ".join(printed[1:])]
+    assert "<i>" in page.verdict_label.text()  # the lessons' text set apart from the measurements
+
+
+def test_the_depth_sweep_page_shows_the_sentences_the_cli_prints(qtbot, capsys, tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))  # the page opens on the cached sweep
+    from explorer.ui.experiments.depth_sweep_page import DepthSweepPage
+
+    arms = [ArmResult(Arm(k, d), [0.9, e], [0.9, e + 0.05], seed=0)
+            for k, ends in (("plain", (0.005, 0.003, 0.3)), ("resnet", (0.03, 0.002, 0.001)))
+            for d, e in zip((8, 14, 20), ends)]
+    result = SweepResult(SweepSettings(epochs=2, depths=(8, 14, 20)), arms)
+    verdict = sweep_verdict(result)
+    printed = cli_sentences(capsys, tmp_path, {**result.to_dict(), **verdict.json_fields()})
+    page = DepthSweepPage()
+    qtbot.addWidget(page)
+    page.show_verdict(verdict)
+    assert printed == verdict.texts and len(printed) >= 4
+    assert plain_text(page.words_label) == [printed[0], " ".join(printed[1:])]
