@@ -48,14 +48,15 @@ def main(argv: list[str] | None = None) -> int:
 
         from .ui.app import run_gui  # the only path that imports Qt
         return run_gui(quit_after=quit_after)
-    import signal
-
     try:
+        # first of all: from here on Ctrl+C only records the press (spec/interrupt.py), so
+        # it can never raise inside torch's C++ code; the commands act on it at safe points
+        from .spec import interrupt
+        interrupt.install(speak=os.environ.get("RANK", "0") in ("", "0"))
         from .cli import main as cli_main
         status = cli_main(argv)
-    except KeyboardInterrupt as err:  # a press while loading, or while the CLI was already stopping
+    except KeyboardInterrupt as err:  # a press before the handler was in place
         from .cli import interrupted
         status = interrupted(err)
-    if status == 130:  # interrupted and said so: one more press must not end it with a traceback
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-    return status
+    from .spec import interrupt
+    return interrupt.finish(status)  # later presses are ignored; "interrupted" said means 130

@@ -25,6 +25,8 @@ COMMANDS = {
     "experiment": "experiment",
     "get": "get",
 }
+# commands that never load torch (the others load it first, at a safe point for Ctrl+C)
+WITHOUT_TORCH = {"presets", "info", "new"}
 
 
 class CliError(Exception):
@@ -84,7 +86,7 @@ def interrupted(err: BaseException | None = None) -> int:
         previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
     except ValueError:  # not the main thread
         previous = None
-    from .common import Interrupted
+    from ..spec.interrupt import Interrupted
 
     try:
         if _is_main_rank() and not isinstance(err, Interrupted):
@@ -123,6 +125,8 @@ def main(argv: list[str] | None = None) -> int:
         from .common import short_openmp_spin
         short_openmp_spin()
     try:
+        if args.command not in WITHOUT_TORCH:
+            _load_torch()
         return int(args.func(args) or 0)
     except (SpecError, CliError, WriteError) as err:
         report(str(err), getattr(err, "every_rank", False))
@@ -131,3 +135,13 @@ def main(argv: list[str] | None = None) -> int:
         return interrupted(err)
     except BrokenPipeError:
         return 0
+
+
+def _load_torch() -> None:
+    """Import torch between two safe points: a Ctrl+C while its C++ code loads is only recorded
+    (``spec/interrupt.py``) and ends the command right after, with "interrupted" and 130."""
+    from ..spec import interrupt
+
+    interrupt.check("importing torch")
+    import torch  # noqa: F401
+    interrupt.check("torch loaded")

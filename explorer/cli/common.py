@@ -93,44 +93,15 @@ def short_openmp_spin() -> None:
         os.environ.setdefault("GOMP_SPINCOUNT", SHORT_OPENMP_SPIN)
 
 
-class Interrupted(KeyboardInterrupt):
-    """The second Ctrl+C; its message has been printed already."""
-
-
-def install_sigint(stop, stopped, what: str = "step"):
-    """First Ctrl+C: ``stop()`` (the work ends after this ``what`` and its results are still
-    written); second: say so and interrupt at once. Returns the previous handler to restore,
-    or None off the main thread."""
-    import signal
-    import sys
-
-    def handler(signum, frame):
-        if stopped():
-            print("\ninterrupted", file=sys.stderr, flush=True)
-            raise Interrupted
-        stop()
-        print(f"\nstopping after this {what} (Ctrl+C again to interrupt now)", file=sys.stderr, flush=True)
-
-    try:
-        return signal.signal(signal.SIGINT, handler)
-    except ValueError:  # not the main thread
-        return None
-
-
 def run_with_sigint(runner, on_event, what: str = "step"):
-    """``runner.run(on_event)`` with Ctrl+C as ``install_sigint`` has it (the first stops ``runner``
-    after this ``what`` and the results still come; the second interrupts), the previous handler
-    restored after. Returns what ``run`` returns; the runner's error becomes one CliError."""
-    import signal
-
+    """``runner.run(on_event)`` where the first Ctrl+C stops ``runner`` after this ``what`` and the
+    results still come, and the next interrupts at a safe point (``spec/interrupt.py``).
+    Returns what ``run`` returns; the runner's error becomes one CliError."""
+    from ..spec import interrupt
     from . import CliError
 
-    previous = install_sigint(runner.stop, lambda: runner.stopped, what)
-    try:
+    with interrupt.stop_first(runner.stop, what):
         outcome = runner.run(on_event)
-    finally:
-        if previous is not None:
-            signal.signal(signal.SIGINT, previous)
     if runner.error:
         raise CliError(runner.error)
     return outcome

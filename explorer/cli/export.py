@@ -1,8 +1,12 @@
-"""``export``: write a network as TorchScript, torch.export, ONNX, PyTorch source or JSON, verified."""
+"""``export``: write a network as TorchScript, torch.export, ONNX, PyTorch source or JSON, verified.
+
+Ctrl+C cancels the export at its next stage (or while the verifying process runs): no file
+is written or replaced, "interrupted", exit status 130."""
 from __future__ import annotations
 
 import os
 
+from ..spec import interrupt
 from . import CliError
 from .common import check_output, check_seed, resolve_network
 
@@ -46,9 +50,12 @@ def cmd_export(args) -> int:
         state, label, inputs = None, f"fresh initialisation (seed {args.seed})", None
         if args.checkpoint:
             state, label, inputs = load_weights_with_note(spec, args.checkpoint)
+        # Ctrl+C cancels between stages and while the verifying process runs; nothing is written
         result = export_network(spec, args.format, args.output, state_dict=state, seed=args.seed,
-                                input_shape=shape, weights_label=label)
+                                input_shape=shape, weights_label=label, cancel=interrupt.requested,
+                                progress=interrupt.phase)
     except (ExportError, WeightsError) as err:
+        interrupt.check()  # cancelled, or the verifying process ended by the same Ctrl+C: interrupted
         raise CliError(str(err)) from None
     fmt = FORMATS[args.format]
     for path in result.files:

@@ -5,19 +5,21 @@ epoch to stdout, with ``--metrics-csv`` a CSV with one row per epoch and with
 ``--tensorboard DIR`` TensorBoard scalars. Under ``torchrun`` every rank trains its
 shard and only rank 0 prints and writes files; a rank that fails (out of memory, a
 bug) prints why and exits, and torchrun stops the others.
-Ctrl+C once stops after the current step (and still writes the checkpoint); twice
-interrupts at once.
+Ctrl+C once stops after the current step (and still writes the checkpoint and CSV),
+exit status 130; twice, or once before the first step, says "interrupted" and ends at the
+next safe point with status 130 (``spec/interrupt.py``).
 """
 from __future__ import annotations
 
+import contextlib
 import os
-import signal
 import sys
 import time
 
 from ..train.clock import clock
 from . import CliError, _is_main_rank
-from .common import check_output, install_sigint, resolve_network, write_or_rescue
+from ..spec import interrupt
+from .common import check_output, resolve_network, write_or_rescue
 
 # the settings train takes as options, in the order --help lists them (train/settings.py declares each)
 TRAIN_OPTIONS = ("dataset", "epochs", "max_steps", "batch_size", "lr", "optimizer", "schedule", "momentum",
@@ -195,17 +197,20 @@ def _train(args, dist, spec, settings, ckpt) -> int:
                 _write_during_run(lambda p: write_csv(p, trainer.record.epochs), args.metrics_csv, event.epoch,
                                   warned)
             if args.checkpoint:
+                interrupt.phase("saving the checkpoint")
                 _write_during_run(trainer.save_checkpoint, args.checkpoint, event.epoch, warned)
         elif isinstance(event, RunFinished):
             progress.clear()
         elif isinstance(event, GradColumn):
             pass  # gradient columns go to TensorBoard (and the app's heatmap); the CSV holds epochs only
 
-    previous = _install_sigint(control) if main or not dist.enabled else None
+    # the first Ctrl+C stops after the step; under torchrun the ranks agree on rank 0's stop
+    stoppable = interrupt.stop_first(control.stop) if main or not dist.enabled else contextlib.nullcontext()
     started = time.perf_counter()
     notes_shown = len(trainer.notes)
     try:
-        record = trainer.run(on_event)
+        with stoppable:
+            record = trainer.run(on_event)
     finally:
         progress.clear()
         if board is not None:
@@ -213,8 +218,6 @@ def _train(args, dist, spec, settings, ckpt) -> int:
                 board.close()
             except Exception:  # noqa: BLE001 - said once above when it failed during the run
                 pass
-        if previous is not None:
-            signal.signal(signal.SIGINT, previous)
     if not main:
         return 0 if record.status != "failed" else 1
     for note in trainer.notes[notes_shown:]:  # found while training (the data loader's waits)
@@ -225,7 +228,9 @@ def _train(args, dist, spec, settings, ckpt) -> int:
     print(f"{record.message} in {time.perf_counter() - started:.1f}s", flush=True)
     saved = True
     if args.checkpoint:
-        # the run is done: a file that cannot be written now goes somewhere that works
+        # the run is done: a file that cannot be written now goes somewhere that works;
+        # a Ctrl+C now does not keep the run's checkpoint from being written
+        interrupt.phase("saving the checkpoint")
         saved = write_or_rescue(trainer.save_checkpoint, args.checkpoint, "checkpoint")
         if saved:
             print(f"checkpoint: {args.checkpoint}")
@@ -312,8 +317,3 @@ def _print_header(trainer, dist, args) -> None:
         print(f"resuming from {args.resume} at step {trainer.step}", flush=True)
     for note in trainer.notes:
         print(f"note: {note}", flush=True)
-
-
-def _install_sigint(control):
-    """First Ctrl+C: stop after this step (files still written); second: interrupt."""
-    return install_sigint(control.stop, lambda: control.stopped, "step")

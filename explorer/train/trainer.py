@@ -10,7 +10,9 @@ loop runs DDP, every rank on its shard, and the read values are averaged over ra
 The loop is a generator (``Trainer.steps``): it hands control back to its caller after
 every step, so one thread can drive several trainers in turn (the experiments' arms,
 ``experiments/runner.py``); ``Trainer.run`` drives it to the end. Checkpoints and the
-resume are in ``resume.py``.
+resume are in ``resume.py``. A Ctrl+C in the CLI is acted on at the trainer's safe points
+(``spec/interrupt.py``): before reading the data, before building the model, before each
+step and before each test batch.
 """
 from __future__ import annotations
 
@@ -26,7 +28,7 @@ import torch.nn.functional as F
 
 from ..analysis.gradflow_recorder import GradientRecorder
 from ..nn import build
-from ..spec import NetworkSpec, analyse
+from ..spec import NetworkSpec, analyse, interrupt
 from ..spec.fileformat import to_dict
 from .api import (DeviceOutOfMemory, EpochMetrics, EventSink, NonFiniteLoss, RunFinished, RunRecord,
                   StepMetrics, TrainControl, TrainingError, TrainSettings)
@@ -115,6 +117,7 @@ class Trainer(Checkpointing):
             self.resume = read_checkpoint(self.resume)
         init = read_init_weights(s.init_weights) if s.init_weights and self.resume is None else None
         c, h, w = self.spec.input_shape
+        interrupt.check("reading the data")
         if self._data is not None:  # already loaded by the caller (the app reuses it between runs)
             data = subsample(self._data, s.train_size, s.test_size)
         else:
@@ -159,6 +162,7 @@ class Trainer(Checkpointing):
         spe = self.source.steps_per_epoch
         self.total_steps = s.max_steps if s.max_steps is not None else s.epochs * spe
         self.total_epochs = math.ceil(self.total_steps / spe)
+        interrupt.check("building the model")
         model = build(self.spec, seed=s.seed)
         self._frozen = start_from(model, init, s.freeze, len(self.spec.stages), self.notes)
         self.trainable_params, self.total_params = count_trainable(model)
@@ -185,6 +189,7 @@ class Trainer(Checkpointing):
         self._epoch_seconds = 0.0
         if self.resume is not None:
             self._load_resume(self.resume)
+        interrupt.check("prepared")
         self._prepared = True
 
     @staticmethod
@@ -289,6 +294,7 @@ class Trainer(Checkpointing):
             while self.batch_in_epoch < spe and self.step < self.total_steps:
                 if stepped:  # the previous step is done, with its read and any epoch end
                     yield from self._hand_over()
+                interrupt.check(f"step {self.step + 1}")  # Ctrl+C in the CLI (spec/interrupt.py)
                 t0 = time.perf_counter()
                 go = self.control.checkpoint(self.model)
                 self._paused_s += time.perf_counter() - t0
@@ -457,6 +463,7 @@ class Trainer(Checkpointing):
         count = 0
         try:
             for x, y in self.source.test_batches():
+                interrupt.check()
                 with self._autocast():
                     out = model(x)
                 loss_sum += F.cross_entropy(out.float(), y, reduction="sum").to(self._acc)
