@@ -10,6 +10,7 @@ import torch
 import explorer.analysis.gradflow as probe_module
 from explorer.analysis.gradflow import activation_bytes_per_image
 from explorer.cli import main
+from explorer.experiments.claims import check
 from explorer.nn import build
 from explorer.spec import analyse, preset, save
 from explorer.spec.fileformat import to_dict
@@ -36,7 +37,8 @@ def test_table_lists_every_block_with_a_bar_and_words(capsys):
     assert rows[3].split()[6] == "on"  # skip column
     assert rows[0].count("#") > rows[-1].count("#")  # the bar: larger norm, longer bar
     assert "32 seeded random images" in out and "fresh He initialisation (seed 0)" in out
-    assert "the skips carry it back" in out
+    assert "The lessons say the skips carry the gradient back to the input without letting it vanish; here it " \
+           "does not vanish" in out
 
 
 def test_skips_off_shows_the_explosion_and_says_so(capsys):
@@ -47,6 +49,11 @@ def test_skips_off_shows_the_explosion_and_says_so(capsys):
     assert data["summary"]["verdict"] == "explodes"
     assert data["summary"]["ratio"] > 1e3
     assert "explode" in data["summary"]["text"]
+    assert check(data) == [] and data["sentences"][0] == data["summary"]["text"].split(". ")[0] + "."
+    # the lessons' claim and the measurement, both named: without skips it grows instead of shrinking
+    assert any("The lessons say that without skips the gradient shrinks" in s and "here it grows instead" in s
+               for s in data["sentences"] if isinstance(s, str))
+    assert any(isinstance(s, dict) and s["lesson"] for s in data["sentences"])
 
 
 def test_skip_list_switches_off_the_named_blocks(capsys):
@@ -147,7 +154,8 @@ def test_the_residual_size_is_printed_per_block_and_undefined_where_no_shortcut_
     assert rows[3] == {"position": 4, "label": "stage 2, block 1", "ratio": None, "cosine": None,
                        "undefined_because": "skip switched off"}
     assert all(r["ratio"] > 0 and -1 <= r["cosine"] <= 1 for i, r in enumerate(rows) if i != 3)
-    assert "undefined for 1 block with the skip switched off" in data["residual_summary"]["text"]
+    assert "(1 of the 9 blocks has the skip switched off)" in data["residual_summary"]["text"]
+    assert check(data) == []
     status, out, _ = run(capsys, "gradflow", "plain20")
     assert status == 0 and "residual size" in out
-    assert out.count("undefined (plain block)") == 9 and "every block is plain" in out
+    assert out.count("undefined (plain block)") == 9 and "(all 9 blocks are plain)" in out

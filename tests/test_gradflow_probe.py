@@ -176,7 +176,8 @@ def test_without_bn_he_initialised_plain_gradients_fade(seed):
     spec = replace(preset("plain56"), norm=Norm.NONE)
     result = probe(build(spec, seed=seed), input_shape=spec.input_shape, seed=seed)
     assert result.ratio < 0.7
-    assert "vanish" in summarise(result.block_norms, result.labels, result.skips, batch_norm=False).text
+    words = summarise(result.block_norms, result.labels, result.skips, batch_norm=False).text
+    assert "it fades on its way back" in words
 
 
 def test_bn_undoes_a_small_gaussian_init_so_plain_nets_still_explode():
@@ -217,21 +218,22 @@ def test_words_name_the_regime_and_the_place():
     carried = summarise(np.geomspace(9, 1, 9), labels, [True] * 9, batch_norm=True)
     assert carried.verdict == "carried"
     assert carried.text.startswith("The gradient reaching the first block is 9x the one at the last block")
-    assert "skips carry it back" in carried.text
+    assert "here it does not vanish: the first block gets 9x the last block's" in carried.text
     exploding = summarise(np.geomspace(1e6, 1, 9), labels, [False] * 9, batch_norm=True)
     assert exploding.verdict == "explodes" and "1e6 times larger" in exploding.text
     # 5.6x per block: 31.6x at stage 3, block 1 and 178x at stage 2, block 3, the first past 100x
     assert "already 100x at stage 2, block 3" in exploding.text
     vanishing = summarise(np.geomspace(1e-5, 1, 9), labels, [False] * 9, batch_norm=False)
     assert vanishing.verdict == "vanishes" and "1/1e5 of the one at the last block" in vanishing.text
-    assert "normalisation" in vanishing.text
+    assert "without skips the gradient shrinks on its way back to the input; here it does" in vanishing.text
 
 
 def test_words_for_dead_and_broken_gradients():
     dead = summarise(np.zeros(4), skips=[False] * 4)
     assert dead.verdict == "dead" and "exactly zero" in dead.text
     cut = summarise(np.array([0.0, 0.0, 0.5, 1.0]), [f"b{i}" for i in range(4)], [False] * 4)
-    assert cut.verdict == "vanishes" and "exactly zero before b2" in cut.text
+    assert cut.verdict == "vanishes" and "exactly zero at half of the blocks (2 of 4), from the first block up to b1" \
+        in cut.text
     overflow = summarise(np.array([np.inf, 1.0]), ["first", "last"], [False, False])
     assert overflow.verdict == "explodes" and "first" in overflow.text
 

@@ -1,19 +1,23 @@
-"""Gradient verdicts, table-driven: every sentence follows from the norms it describes.
+"""Gradient verdicts: every sentence is rendered from claims over the norms it describes.
 
-Each row is a result table (per-block ||dL/dx||, skip switches, which blocks have a
-shortcut, BN or not) and what the words must and must not say. ``check_consistent``
-then re-derives every number the sentence quotes from the norms themselves.
+A table of result tables (per-block ||dL/dx||, skip switches, which blocks have a shortcut,
+BN or not) with what the words must and must not say, then random tables (hypothesis):
+every claim holds on its numbers (``claims.check``), every sentence that is not the lessons'
+text is backed, and the regime words, the counts and the lessons' comparison follow the norms.
 """
 from __future__ import annotations
 
+import json
 import math
 import re
 
 import numpy as np
 import pytest
+from hypothesis import given, settings, strategies as st
 
+from explorer.experiments.claims import check
 from explorer.experiments.gradflow import (EXPLODE_RATIO, FADE_RATIO, GROWS_RATIO, MARK_FACTOR, SAME_SIZE_RATIO,
-                                           VANISH_RATIO, format_factor, summarise)
+                                           STEP_TOLERANCE, VANISH_RATIO, format_factor, summarise)
 
 LABELS9 = [f"stage {s}, block {b}" for s in (1, 2, 3) for b in (1, 2, 3)]
 
@@ -25,37 +29,43 @@ def geo(first_over_last: float, n: int) -> np.ndarray:
 # name, norms, skips, shortcuts, batch_norm, verdict, must say, must not say
 ROWS = [
     ("resnet20 at init: 8.2x, skips on", geo(8.2, 9), [True] * 9, [True] * 9, True, "carried",
-     ["8.2x the one at the last block", "skips carry it back", "growing modestly", "about 1.30x per block"],
-     ["undiminished", "explode", "vanish"]),
+     ["8.2x the one at the last block", "grows modestly", "about 1.30x per block", "With all 9 skips on",
+      "here it does not vanish: the first block gets 8.2x the last block's"],
+     ["explodes", "vanishes", "barely learn"]),
     ("near-flat with skips", geo(1.3, 9), [True] * 9, [True] * 9, True, "carried",
-     ["about the same size", "skips carry it back"], ["grows", "explode"]),
+     ["about the same size", "here it does not vanish"], ["grows modestly", "explode"]),
     ("slightly smaller at the input, plain 20 blocks", geo(0.7, 20), [False] * 20, [True] * 20, True, "carried",
-     ["0.7x", "about the same size", "without skips"], ["grows", "explode", "vanish"]),
+     ["0.7x", "about the same size", "With none of the 20 skips on",
+      "The lessons say that without skips the gradient shrinks on its way back to the input; here it does"],
+     ["grows modestly", "grows instead", "explode", "vanish"]),
     ("steady growth, skips on", geo(300, 27), [True] * 27, [True] * 27, True, "grows",
-     ["300x", "grows steadily", "does not explode", "skips carry it back"], ["vanish", "modestly"]),
-    ("mixed switches", geo(100, 9), [True] * 4 + [False] * 5, [True] * 9, True, "grows",
-     ["with 4 of 9 skips on"], ["the skips carry it back"]),
+     ["300 times larger", "grows steadily", "does not explode"], ["vanishes on", "modestly"]),
+    ("mixed switches: no lesson is set against a half-plain net", geo(100, 9), [True] * 4 + [False] * 5, [True] * 9,
+     True, "grows", ["With 4 of the 9 skips on"], ["The lessons say"]),
     ("plain blocks are not counted as switched-off skips", geo(5, 6), [True, True, False, False, True, False],
-     [True, True, False, False, True, True], True, "carried", ["with 3 of 4 skips on"], ["of 6 skips"]),
-    ("a plain net with no shortcuts at all, few blocks", geo(3, 9), [False] * 9, [False] * 9, True, "carried",
-     ["even without skips over this few blocks"], ["skips carry"]),
-    ("plain56 explodes with BN", geo(2e4, 27), [False] * 27, [True] * 27, True, "explodes",
-     ["20,000 times larger", "explodes towards the input", "Without skips", "BN's rescaling"], ["vanish"]),
+     [True, True, False, False, True, True], True, "carried", ["With 3 of the 4 skips on"], ["of the 6 skips"]),
+    ("a plain net with no shortcuts at all", geo(3, 9), [False] * 9, [False] * 9, True, "carried",
+     ["With a shortcut in none of the 9 blocks", "here it grows instead"], ["skips carry"]),
+    ("plain56 explodes with BN: the lessons say vanish, here it explodes", geo(2e4, 27), [False] * 27, [True] * 27,
+     True, "explodes",
+     ["20,000 times larger", "explodes towards the input", "here it grows instead: the first block gets 20,000x",
+      "batch normalisation"], ["vanishes"]),
     ("plain without BN explodes", geo(5e3, 27), [False] * 27, [True] * 27, False, "explodes",
-     ["5,000 times larger", "factor larger than 1"], ["BN"]),
+     ["5,000 times larger", "here it grows instead"], ["batch normalisation"]),
     ("resnet1202: a tiny growth per block compounds", geo(1600, 600), [True] * 600, [True] * 600, True,
-     "explodes", ["1,600 times larger", "about 1.01x per block", "over 600 blocks", "compounds to 1,600x"],
-     ["amplify it strongly"]),
-    ("skips on but the branches amplify", geo(1e4, 9), [True] * 9, [True] * 9, True, "explodes",
-     ["Even with skips on", "about 3.16x per block"], []),
+     "explodes", ["1,600 times larger", "about 1.01x per block", "over 599 steps", "past the explosion line"],
+     ["amplify"]),
+    ("one block halves it: counted, not 'every factor larger than 1'",
+     np.array([40.0, 20.0, 40.0, 10.0, 5.0, 2.0, 1.0]), [False] * 7, [True] * 7, True, "grows",
+     ["grows by more than 1% at 5 of the 6 steps, shrinks by more than 1% at 1"], ["every", "factor larger"]),
     ("fades", geo(0.2, 9), [True] * 9, [True] * 9, True, "fades",
-     ["0.2 times the one at the last block", "fades", "smaller updates"], ["barely learn", "explode"]),
+     ["0.2 times the one at the last block", "fades", "here it fades all the same"], ["barely learn", "explode"]),
     ("vanishes without skips or BN", geo(1e-5, 9), [False] * 9, [True] * 9, False, "vanishes",
-     ["1/1e5 of the one at the last block", "vanishes", "normalisation", "barely learn"], ["explode"]),
-    ("dead", np.zeros(4), [False] * 4, [True] * 4, True, "dead", ["exactly zero", "A usual cause"],
-     ["has died (every"]),
+     ["1/1e5 of the one at the last block", "vanishes", "here it does: the first block gets 1/1e5 of"],
+     ["explode", "barely learn"]),
+    ("dead", np.zeros(4), [False] * 4, [True] * 4, True, "dead", ["exactly zero at all 4 blocks", "usual cause"], []),
     ("cut off near the input", np.array([0.0, 0.0, 0.5, 1.0]), [False] * 4, [True] * 4, True, "vanishes",
-     ["exactly zero before block 3"], []),
+     ["exactly zero at half of the blocks (2 of 4), from the first block up to block 2"], []),
     ("overflow", np.array([np.inf, 1.0]), [False] * 2, [True] * 2, True, "explodes", ["not a finite number"], []),
     ("empty", np.array([]), [], [], True, "empty", ["no residual blocks"], []),
 ]
@@ -74,37 +84,69 @@ def test_words_follow_from_the_table(name, norms, skips, shortcuts, bn, verdict,
 
 
 def check_consistent(summary, norms, labels, skips, shortcuts) -> None:
-    """Every number and claim in the sentence, re-derived from the norms."""
+    """Every claim holds, every sentence is backed, and the words quote the numbers they rest on."""
+    report = json.loads(json.dumps(summary.words.to_dict()))
+    assert check(report) == []
     text = summary.text
     if len(norms) == 0 or not np.all(np.isfinite(norms)) or norms[-1] == 0 or norms[0] == 0:
         return
     labels = labels or [f"block {i + 1}" for i in range(len(norms))]
     ratio = norms[0] / norms[-1]
-    per_block = ratio ** (1 / (len(norms) - 1))
+    per_block = ratio ** (1 / (len(norms) - 1)) if len(norms) > 1 else 1.0
     assert math.isclose(summary.ratio, ratio, rel_tol=1e-9)
-    # the ratio is quoted as the number it is
     if ratio >= FADE_RATIO:
         assert f"is {format_factor(ratio)}" in text
-    # "about N.NNx per block" is the geometric mean factor
     for quoted in re.findall(r"about (\d+\.\d\d)x per block", text):
         assert quoted == f"{per_block:.2f}"
-    # regime words match the thresholds
-    assert ("explode" in text and "does not explode" not in text) == (ratio >= EXPLODE_RATIO)
-    assert ("vanishes on its way" in text) == (ratio < VANISH_RATIO)
-    assert ("fades" in text) == (VANISH_RATIO <= ratio < FADE_RATIO)
-    assert ("about the same size" in text) == (FADE_RATIO <= ratio < SAME_SIZE_RATIO)
-    assert ("modestly" in text) == (SAME_SIZE_RATIO <= ratio < GROWS_RATIO)
-    assert ("grows steadily" in text) == (GROWS_RATIO <= ratio < EXPLODE_RATIO)
-    # a block named as "already 100x" / "below 1/100 already" really is
+    head = summary.words.texts[0]
+    assert ("explodes towards" in head) == (ratio >= EXPLODE_RATIO)
+    assert ("vanishes on its way" in head) == (ratio < VANISH_RATIO)
+    assert ("fades" in head) == (VANISH_RATIO <= ratio < FADE_RATIO)
+    assert ("about the same size" in head) == (FADE_RATIO <= ratio < SAME_SIZE_RATIO)
+    assert ("modestly" in head) == (SAME_SIZE_RATIO <= ratio < GROWS_RATIO)
+    assert ("grows steadily" in head) == (GROWS_RATIO <= ratio < EXPLODE_RATIO)
     rel = norms / norms[-1]
-    for where in re.findall(r"already 100x at ([^)]+)\)", text):
+    for where in re.findall(r"already 100x at ([^,.]+, block \d+|block \d+)", text):
         assert rel[labels.index(where)] >= MARK_FACTOR
-    for where in re.findall(r"below 1/100 already at ([^)]+)\)", text):
+    for where in re.findall(r"below 1/100 already at ([^,.]+, block \d+|block \d+)", text):
         assert rel[labels.index(where)] <= 1 / MARK_FACTOR
-    # "k of n skips on" counts only blocks that have a shortcut
-    for k, n in re.findall(r"(\d+) of (\d+) skips on", text):
-        assert int(n) == sum(shortcuts) and int(k) == sum(s and h for s, h in zip(skips, shortcuts))
-    if "the skips carry it back" in text:
-        assert all(s for s, h in zip(skips, shortcuts) if h) and any(shortcuts)
-    for blocks in re.findall(r"over (\d+) blocks", text):
-        assert int(blocks) == len(norms)
+    both = (norms[:-1] > 0) & (norms[1:] > 0)
+    steps = norms[:-1][both] / norms[1:][both]
+    for up, total in re.findall(r"grows by more than 1% at (?:all )?(\d+)(?: of the (\d+))? steps?", text):
+        assert int(up) == int(np.sum(steps > 1 + STEP_TOLERANCE))
+    if shortcuts is not None and any(shortcuts):
+        for k, n in re.findall(r"With (\d+) of the (\d+) skips on", text):
+            assert int(n) == sum(shortcuts) and int(k) == sum(s and h for s, h in zip(skips, shortcuts))
+    if "here it grows instead" in text:
+        assert ratio > 1 and not any(s and h for s, h in zip(skips, shortcuts or skips))
+    if "here it does:" in text:
+        assert ratio < 1
+
+
+norms_strategy = st.lists(st.one_of(st.floats(1e-8, 1e8), st.just(0.0), st.just(math.inf)), min_size=0,
+                          max_size=30)
+
+
+@settings(max_examples=200, deadline=None)
+@given(norms=norms_strategy, data=st.data(), bn=st.sampled_from([True, False, None]))
+def test_random_profiles_say_only_what_their_norms_hold(norms, data, bn):
+    n = len(norms)
+    shortcuts = data.draw(st.lists(st.booleans(), min_size=n, max_size=n))
+    skips = data.draw(st.lists(st.booleans(), min_size=n, max_size=n))
+    summary = summarise(np.array(norms), None, skips, batch_norm=bn, shortcuts=shortcuts)
+    check_consistent(summary, np.asarray(norms, dtype=np.float64), None, skips, shortcuts)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.floats(0.3, 3.0), min_size=2, max_size=12))
+def test_the_steps_are_counted_not_read_from_the_mean(factors):
+    norms = np.cumprod([1.0] + factors)[::-1]  # going back one block multiplies by factors[i]
+    summary = summarise(norms, skips=[True] * len(norms), shortcuts=[True] * len(norms))
+    f = np.array(factors[::-1])
+    grows, shrinks = int((f > 1 + STEP_TOLERANCE).sum()), int((f < 1 - STEP_TOLERANCE).sum())
+    assert f"shrinks by more than 1% at {shrinks} and" in summary.text
+    up = re.search(r"grows by more than 1% at (?:all |the one )?(?:(\d+) of the \d+ |none of the \d+ )?", summary.text)
+    assert up is not None
+    assert check(summary.words.to_dict()) == []
+    counts = [c for c, _ in summary.words.backing if getattr(c, "what", "") == "steps back that make it grow"]
+    assert counts[0].n == grows

@@ -172,6 +172,7 @@ def cmd_gradflow(args) -> int:
             "residual": [{"position": i + 1, **row} for i, row in enumerate(res.to_rows(result.labels))],
             "residual_summary": res_summary.to_dict(),
             "layers": result.to_dict()["layers"],
+            **gradflow_words(summary, res_summary).to_dict(),
         }
         json.dump(out, sys.stdout, indent=2, allow_nan=False)
         print()
@@ -215,6 +216,16 @@ def cmd_gradflow(args) -> int:
     print("-" * max(len(line) for line in rlines))
     print(res_summary.text)
     return 0
+
+
+def gradflow_words(summary, res_summary):
+    """The gradient's sentences, then the residual size's, with every claim behind them (``--json``)."""
+    from ..experiments.claims import Words
+
+    words = Words()
+    words.extend(summary.words)
+    words.extend(res_summary.words)
+    return words
 
 
 def _finite(x) -> float | None:

@@ -57,7 +57,7 @@ def test_all_skips_buttons_push_undoable_edits_and_the_words_follow(qtbot):
     panel.show()
     try:
         qtbot.waitUntil(lambda: panel.last_outcome is not None, timeout=TIMEOUT)
-        assert "skips carry it back" in panel.words.text()
+        assert "the skips carry the gradient back" in panel.words.text()
         on_ratio = panel.profile.current[0] / panel.profile.current[-1]
         with qtbot.waitSignal(panel.profileUpdated, timeout=TIMEOUT):
             panel.skips_off.click()

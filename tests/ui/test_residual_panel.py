@@ -47,7 +47,8 @@ def test_switching_skips_off_makes_the_ratio_undefined_and_says_so(qtbot, panel)
     with qtbot.waitSignal(panel.profileUpdated, timeout=TIMEOUT):
         panel.document.edit(panel.document.spec.with_skips(False), "All skips off")
     assert np.isnan(panel.residual.profile.ratio).all()
-    assert "The ratio is undefined: every skip is switched off" in panel.residual.words.text()
+    assert "The ratio is undefined where no shortcut is added (all 4 blocks have the skip switched off)" in \
+        panel.residual.words.text()
     assert "Undefined for every block" in panel.residual.profile.message_text
 
 
@@ -56,7 +57,7 @@ def test_a_new_network_clears_the_residual_numbers_at_once(qtbot, panel):
     assert panel.residual.profile.ratio is None and panel.residual.words.text() == ""
     assert panel.residual.heatmap.columns == 0
     qtbot.waitUntil(lambda: panel.last_outcome is not None, timeout=TIMEOUT)
-    assert "every block is plain" in panel.residual.words.text()
+    assert "(all 4 blocks are plain)" in panel.residual.words.text()
 
 
 def test_selecting_a_block_shows_its_input_branch_and_sum_for_one_image(qtbot, panel):
@@ -82,8 +83,9 @@ def test_training_columns_fill_the_residual_heatmap_and_the_trend_is_put_into_wo
         panel.add_column(GradColumn(step=step, norms=np.ones(4), residual=np.array(ratios)))
     assert panel.residual.heatmap.columns == 3
     np.testing.assert_allclose(panel.residual.heatmap.values()[:, 2], np.log10([0.9, 0.6, 0.4, 0.2]), rtol=1e-5)
-    assert ("Over run #1 (small), from step 10 to step 30 the median ||F(x)||/||x|| grew from 0.35 to 0.5; "
-            "the largest change is at stage 1, block 1 (0.5 to 0.9).") in panel.residual.words.text()
+    assert ("Over run #1 (small), from step 10 to step 30 the median ||F(x)||/||x|| grew from 0.35 to 0.5; it rose "
+            "in 3 and fell in 0 of the 4 blocks, the most at stage 1, block 1 (0.5 to 0.9).") in \
+        panel.residual.words.text()
     panel.end_run()
 
 

@@ -135,9 +135,7 @@ class ResidualPart(QObject):
         if len(a) != len(self.heatmap.block_labels):
             return ""
         status = [OK if math.isfinite(x) and math.isfinite(y) else "undefined" for x, y in zip(a, b)]
-        labels = self.heatmap.block_labels
-        text = residual_trend(a, b, status, s0, s1, labels)
-        return f"Over {self._run_name}, {text[0].lower()}{text[1:]}" if text and self._run_name else text
+        return residual_trend(a, b, status, s0, s1, self.heatmap.block_labels, over=self._run_name).text
 
     def _show_words(self) -> None:
         parts = [p for p in (self._summary, self.trend()) if p]
