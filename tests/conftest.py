@@ -8,6 +8,8 @@ never passes by skipping.
 """
 import importlib.util
 import os
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import re
 import sys
 import threading
@@ -155,3 +157,73 @@ def stop_from_another_thread():
         return ended - asked[0]
 
     return run
+
+
+class FileServer:
+    """An HTTP server on 127.0.0.1 for the download tests: ``files`` by name; ``mode[name]``:
+    "error" (503), "truncate" (half, then close), "norange" (ignores Range), "slow" (16 KB
+    pieces, 50 ms apart); ``ranges`` records the Range headers asked for."""
+
+    def __init__(self):
+        self.files: dict[str, bytes] = {}
+        self.mode: dict[str, str] = {}
+        self.ranges: list[str] = []
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_GET(self):
+                name = self.path.rsplit("/", 1)[-1]
+                body = server.files.get(name)
+                mode = server.mode.get(name, "")
+                if body is None:
+                    self.send_error(404)
+                    return
+                if mode == "error":
+                    self.send_error(503, "Service Unavailable")
+                    return
+                start = 0
+                asked = self.headers.get("Range")
+                if asked:
+                    server.ranges.append(asked)
+                if asked and mode != "norange":
+                    start = int(asked.split("=")[1].split("-")[0])
+                    self.send_response(206)
+                    self.send_header("Content-Range", f"bytes {start}-{len(body) - 1}/{len(body)}")
+                else:
+                    self.send_response(200)
+                self.send_header("Content-Length", str(len(body) - start))
+                self.end_headers()
+                if mode == "truncate":
+                    self.wfile.write(body[start:start + (len(body) - start) // 2])
+                    self.wfile.flush()
+                    self.close_connection = True
+                    return
+                if mode == "slow":
+                    for i in range(start, len(body), 16_384):
+                        self.wfile.write(body[i:i + 16_384])
+                        self.wfile.flush()
+                        time.sleep(0.05)
+                    return
+                self.wfile.write(body[start:])
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+        self.base = f"http://127.0.0.1:{self.httpd.server_address[1]}/"
+
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+        self.thread.join(5)
+
+
+@pytest.fixture
+def file_server():
+    """A ``FileServer`` started for the test and shut down after it."""
+    s = FileServer()
+    yield s
+    s.close()

@@ -13,8 +13,6 @@ import io
 import os
 import pickle
 import tarfile
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import numpy as np
 import pytest
@@ -22,67 +20,6 @@ import pytest
 from explorer import downloads
 from explorer.downloads import catalog, transfer
 from explorer.cli import main
-
-
-class _Server:
-    """Files by name; ``mode[name]``: "error" (503), "truncate" (half, then close), "norange"."""
-
-    def __init__(self):
-        self.files: dict[str, bytes] = {}
-        self.mode: dict[str, str] = {}
-        self.ranges: list[str] = []
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
-            def do_GET(self):
-                name = self.path.rsplit("/", 1)[-1]
-                body = server.files.get(name)
-                mode = server.mode.get(name, "")
-                if body is None:
-                    self.send_error(404)
-                    return
-                if mode == "error":
-                    self.send_error(503, "Service Unavailable")
-                    return
-                start = 0
-                asked = self.headers.get("Range")
-                if asked:
-                    server.ranges.append(asked)
-                if asked and mode != "norange":
-                    start = int(asked.split("=")[1].split("-")[0])
-                    self.send_response(206)
-                    self.send_header("Content-Range", f"bytes {start}-{len(body) - 1}/{len(body)}")
-                else:
-                    self.send_response(200)
-                self.send_header("Content-Length", str(len(body) - start))
-                self.end_headers()
-                if mode == "truncate":
-                    self.wfile.write(body[start:start + (len(body) - start) // 2])
-                    self.wfile.flush()
-                    self.close_connection = True
-                    return
-                self.wfile.write(body[start:])
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-        self.thread.start()
-        self.base = f"http://127.0.0.1:{self.httpd.server_address[1]}/"
-
-    def close(self):
-        self.httpd.shutdown()
-        self.httpd.server_close()
-        self.thread.join(5)
-
-
-@pytest.fixture
-def server():
-    s = _Server()
-    yield s
-    s.close()
 
 
 @pytest.fixture
@@ -135,6 +72,11 @@ def _cifar_entry(server) -> catalog.Entry:
 
 
 BODY = os.urandom(300_000)  # several 64 KB chunks
+
+
+@pytest.fixture
+def server(file_server):
+    return file_server
 
 
 def test_a_dataset_is_fetched_verified_unpacked_and_usable_by_name(server, folder, monkeypatch):

@@ -21,15 +21,8 @@ from explorer.cli import main
 from explorer.downloads import catalog
 from explorer.train.datasets.imagenet import imagenet_wnids
 
-from test_downloads import _Server, folder  # noqa: F401  (the fixture)
+from test_downloads import folder, server  # noqa: F401  (the fixtures)
 from test_imagenet_val import _by_hand
-
-
-@pytest.fixture
-def server():
-    s = _Server()
-    yield s
-    s.close()
 
 
 def _serve(server, monkeypatch, name: str, body: bytes) -> None:

@@ -15,10 +15,12 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (QComboBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton,
                                QRadioButton, QSpinBox, QWidget)
 
+from ... import downloads
 from ...experiments.dropblock import DropJob, DropRunner, drop_words, load_trained, parse_blocks
 from ...experiments.dropblock_words import headline_and_details
 from ...spec import preset, preset_names
 from ...train.api import TrainingError
+from ..download_dialog import download_button
 from ..plot_style import PlotScaler
 from ..presenter import follow_presenter
 from ..theme import COLOUR, Theme
@@ -243,6 +245,15 @@ class DropBlockPage(MeasuringPage, QWidget):
         row.addWidget(self.dataset, 1)
         row.addWidget(self.imagenet_button)
         form.addRow("Test data", row)
+        self.download_weights = download_button("weights", self._on_weights_fetched,
+                                                lambda: self.resnet_file.text().strip() or "resnet50", self,
+                                                "Pretrained weights…")
+        self.download_data = download_button("dataset", self._on_data_fetched,
+                                             lambda: self.dataset.text().strip() or "imagenette", self, "Test data…")
+        row = QHBoxLayout()
+        row.addWidget(self.download_weights)
+        row.addWidget(self.download_data)
+        form.addRow("Download", row)
         self.images = QSpinBox()
         self.images.setRange(0, 1_000_000)
         self.images.setSingleStep(100)
@@ -253,6 +264,20 @@ class DropBlockPage(MeasuringPage, QWidget):
         self.blocks.setPlaceholderText("every block, or e.g. 3.2, 1.1")
         self.blocks.setToolTip("Only these blocks, as stage.block (the numbers under the bars)")
         form.addRow("Blocks", self.blocks)
+
+    @Slot(str)
+    def _on_weights_fetched(self, name: str) -> None:
+        """Weights fetched by name: measure them, on the network they fit."""
+        self.resnet_file.setText(name)
+        network = downloads.BY_NAME[name].network
+        if network and self.network.findData(network) >= 0:
+            self.network.setCurrentIndex(self.network.findData(network))
+        self.from_files.setChecked(True)
+
+    @Slot(str)
+    def _on_data_fetched(self, name: str) -> None:
+        self.dataset.setText(name)
+        self.from_files.setChecked(True)
 
     def _browse_imagenet(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "ImageNet validation images", "")
@@ -268,7 +293,7 @@ class DropBlockPage(MeasuringPage, QWidget):
         run_mode = self.from_run.isChecked()
         self.depth.setEnabled(not running and run_mode and self.from_run.isEnabled())
         for w in (self.resnet_file, self.plain_file, self.dataset, self.network, self.images, self.blocks,
-                  self.imagenet_button):
+                  self.imagenet_button, self.download_weights, self.download_data):
             w.setEnabled(not running and not run_mode)
 
     @Slot()

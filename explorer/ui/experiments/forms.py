@@ -14,12 +14,14 @@ from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (QComboBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton,
                                QSpinBox, QWidget)
 
+from ... import downloads
 from ...experiments.arms import parse_depths
 from ...experiments.degradation import DegradationSettings
 from ...experiments.depth_sweep import SweepSettings, parse_seeds
 from ...train.datasets import check_name, parse_name
 from ...train.datasets.base import DatasetError
 from ...train.recipes import RECIPES
+from ..download_dialog import download_button
 
 # the recipes the degradation page offers: those that name the depths to compare
 COMPARISON_RECIPES = tuple(r for r in RECIPES.values() if r.depths)
@@ -54,7 +56,9 @@ class DatasetChooser(QWidget):
         for label, kind in DATASETS:
             self.kind.addItem(label, kind)
         self.kind.setToolTip("The images every network trains on. CIFAR-10, MNIST and image folders are read "
-                             "from a folder you already have; nothing is downloaded.")
+                             "from a folder you already have; Download… fetches a dataset once, and it is "
+                             "listed here by name from then on.")
+        self.download = download_button("dataset", self._on_fetched, self._chosen_download, self)
         self.folder = QLineEdit()
         self.folder.setPlaceholderText("folder…")
         self.browse = QPushButton("Choose…")
@@ -68,7 +72,9 @@ class DatasetChooser(QWidget):
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.kind, 1)
+        layout.addWidget(self.download)
         self.expects = dict(FOLDER_KINDS)  # kind -> what its folder holds
+        self._list_downloaded()
         self.kind.activated.connect(self._on_kind_chosen)
         self.kind.currentIndexChanged.connect(self._update)
         self.folder.textChanged.connect(lambda _t: self.changed.emit())
@@ -80,18 +86,38 @@ class DatasetChooser(QWidget):
         return self._folder_row
 
     def current_kind(self) -> str:
-        return self.kind.currentData()
+        data = self.kind.currentData()
+        return data[1] if isinstance(data, tuple) else data  # ("downloaded", name) for a fetched set
+
+    def needs_folder(self) -> bool:
+        data = self.kind.currentData()
+        return not isinstance(data, tuple) and data in self.expects
 
     def name(self) -> str:
         kind = self.current_kind()
-        if kind in self.expects:
+        if self.needs_folder():
             return f"{kind}:{self.folder.text().strip()}"
         return kind
+
+    def _list_downloaded(self) -> None:
+        """A choice per dataset fetched with Download… (or `get`), by name."""
+        for name in downloads.ready_names("dataset"):
+            if self.kind.findData(("downloaded", name)) < 0:
+                self.kind.addItem(f"{name} (downloaded)", ("downloaded", name))
+
+    def _chosen_download(self) -> str | None:
+        kind = self.current_kind()
+        return kind if kind in downloads.DATASETS else None
+
+    @Slot(str)
+    def _on_fetched(self, name: str) -> None:
+        self._list_downloaded()
+        self.kind.setCurrentIndex(self.kind.findData(("downloaded", name)))
 
     def check(self) -> str:
         """The dataset name, checked the way ``train`` checks it (``DatasetError`` names the problem)."""
         kind = self.current_kind()
-        if kind in self.expects and not self.folder.text().strip():
+        if self.needs_folder() and not self.folder.text().strip():
             raise DatasetError(f"{self.kind.currentText().split(' (')[0]}: choose its folder "
                                f"({self.expects[kind]})")
         name = self.name()
@@ -100,6 +126,13 @@ class DatasetChooser(QWidget):
 
     def set_name(self, name: str) -> None:
         """Show ``name`` (``digits``, ``cifar10:/data``, ...); an unknown one raises ``DatasetError``."""
+        if name.strip().lower() in downloads.DATASETS:  # a fetched set, by name
+            self._list_downloaded()
+            key = ("downloaded", name.strip().lower())
+            if self.kind.findData(key) < 0:
+                self.kind.addItem(f"{key[1]} (not downloaded)", key)
+            self.kind.setCurrentIndex(self.kind.findData(key))
+            return
         kind, path = parse_name(name)
         index = self.kind.findData(kind)
         if index < 0:  # a kind the form does not list (cifar100, fashion-mnist): add it as it is
@@ -111,7 +144,7 @@ class DatasetChooser(QWidget):
 
     @Slot(int)
     def _on_kind_chosen(self, _index: int) -> None:
-        if self.current_kind() in self.expects and not self.folder.text().strip():
+        if self.needs_folder() and not self.folder.text().strip():
             self.choose()
 
     @Slot()
@@ -123,7 +156,7 @@ class DatasetChooser(QWidget):
 
     @Slot()
     def _update(self) -> None:
-        needs = self.current_kind() in self.expects
+        needs = self.needs_folder()
         self._folder_row.setVisible(needs)
         if needs:
             self.folder.setToolTip(f"Expected: {self.expects[self.current_kind()]}")

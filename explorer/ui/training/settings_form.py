@@ -19,8 +19,10 @@ from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QFormLayout, QHBoxLayout, QLineEdit,
                                QPushButton, QWidget)
 
+from ... import downloads
 from ...train.api import TrainSettings
 from ...train.recipes import DEFAULT_RECIPE, RECIPES, apply
+from ..download_dialog import download_button
 from .setting_rows import SettingRow
 
 # (label, dataset kind, needs a folder)
@@ -76,11 +78,19 @@ class TrainingSettingsForm(QWidget):
         self.rows: dict[str, SettingRow] = {}  # the rows made from the settings' declarations
 
         self.dataset = QComboBox()
+        self._choices = list(DATASETS)  # (label, kind, needs a folder), one per item of the combo
         for label, kind, _ in DATASETS:
             self.dataset.addItem(label, kind)
-        self.dataset.setToolTip("What to train on. Nothing is downloaded: the 'from disk' sets read "
-                                "files you already have.")
-        form.addRow("Dataset", self.dataset)
+        self.dataset.setToolTip("What to train on. The 'from disk' sets read files you already have; "
+                                "Download… fetches CIFAR, MNIST, Fashion-MNIST or Imagenette once, and they "
+                                "are listed here by name from then on.")
+        self.download_data = download_button("dataset", self._on_dataset_fetched, self._chosen_download, self)
+        data_row = QHBoxLayout()
+        data_row.setContentsMargins(0, 0, 0, 0)
+        data_row.addWidget(self.dataset, 1)
+        data_row.addWidget(self.download_data)
+        form.addRow("Dataset", data_row)
+        self._list_downloaded()
 
         self.folder = QLineEdit()
         self.folder.setPlaceholderText("folder with the dataset's files")
@@ -153,8 +163,35 @@ class TrainingSettingsForm(QWidget):
     # -- reading and writing ------------------------------------------------------
     def dataset_name(self) -> str:
         kind = self.dataset.currentData()
-        needs_folder = DATASETS[self.dataset.currentIndex()][2]
+        needs_folder = self._choices[self.dataset.currentIndex()][2]
         return f"{kind}:{self.folder.text().strip()}" if needs_folder else kind
+
+    def _list_downloaded(self) -> None:
+        """A choice per dataset fetched with Download… (or `get`), by name, after the built-in ones."""
+        for name in downloads.ready_names("dataset"):
+            if not any(kind == name and not folder for _, kind, folder in self._choices):
+                label = f"{name} (downloaded)"
+                self._choices.append((label, name, False))
+                self.dataset.addItem(label, name)
+
+    def _index_of(self, kind: str, with_folder: bool) -> int:
+        for i, (_, k, folder) in enumerate(self._choices):
+            if k == kind and folder == with_folder:
+                return i
+        return next((i for i, (_, k, _f) in enumerate(self._choices) if k == kind), -1)
+
+    def _chosen_download(self) -> str | None:
+        kind = self.dataset.currentData()
+        return kind if kind in downloads.DATASETS else None
+
+    @Slot(str)
+    def _on_dataset_fetched(self, name: str) -> None:
+        self._list_downloaded()
+        self.dataset.setCurrentIndex(self._index_of(name, False))
+
+    @Slot(str)
+    def _on_weights_fetched(self, name: str) -> None:
+        self.init_weights.setText(name)
 
     def settings(self) -> TrainSettings:
         self._add_accelerators()  # a run may start before the deferred look (tests, scripts)
@@ -177,7 +214,8 @@ class TrainingSettingsForm(QWidget):
         self._base = s
         self._add_accelerators()
         kind, _, path = s.dataset.partition(":")
-        index = self.dataset.findData(kind)
+        self._list_downloaded()
+        index = self._index_of(kind, bool(path))
         self.dataset.setCurrentIndex(max(index, 0))
         self.folder.setText(path)
         for name, row in self.rows.items():
@@ -196,11 +234,16 @@ class TrainingSettingsForm(QWidget):
     def problem(self) -> str | None:
         """Why these settings cannot start a run (None when they can)."""
         weights = self.init_weights.text().strip()
-        if weights and not os.path.isfile(os.path.expanduser(weights)):
-            return f"Start from: {weights} is not a file."
-        if DATASETS[self.dataset.currentIndex()][2]:
+        if weights:
+            try:  # a name fetched with Download… (resnet50) stands for its file
+                found = downloads.resolve_weights(os.path.expanduser(weights))
+            except FileNotFoundError as err:
+                return f"Start from: {err}."
+            if not os.path.isfile(found):
+                return f"Start from: {weights} is not a file."
+        if self._choices[self.dataset.currentIndex()][2]:
             folder = self.folder.text().strip()
-            label = DATASETS[self.dataset.currentIndex()][0].removesuffix("…")
+            label = self._choices[self.dataset.currentIndex()][0].removesuffix("…")
             if not folder:
                 return f"{label}: choose the folder that holds its files."
         return None
@@ -221,6 +264,11 @@ class TrainingSettingsForm(QWidget):
         row.setContentsMargins(0, 0, 0, 0)
         row.addWidget(self.init_weights, 1)
         row.addWidget(self.start_button)
+        self.download_weights = download_button(
+            "weights", self._on_weights_fetched,
+            lambda: self.init_weights.text().strip() if self.init_weights.text().strip() in downloads.WEIGHTS
+            else None, self)
+        row.addWidget(self.download_weights)
         row.addWidget(self.clear_weights)
         holder = QWidget()
         holder.setLayout(row)
@@ -264,7 +312,7 @@ class TrainingSettingsForm(QWidget):
 
     @Slot()
     def _on_dataset(self) -> None:
-        needs_folder = DATASETS[self.dataset.currentIndex()][2]
+        needs_folder = self._choices[self.dataset.currentIndex()][2]
         self._folder_widget.setEnabled(needs_folder)
         self.folder.setPlaceholderText("folder with the dataset's files" if needs_folder else "not needed")
 
