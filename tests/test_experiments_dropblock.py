@@ -12,8 +12,9 @@ from explorer.experiments.arms import cifar_net
 from hypothesis import given, settings, strategies as st
 
 from explorer.experiments.claims import check
-from explorer.experiments.dropblock import (BlockDrop, DropResult, WithoutBranch, drop_each_block, drop_words,
-                                            eval_source, removed)
+from explorer.experiments.dropblock import (BlockDrop, DropResult, WithoutBranch, drop_each_block, eval_source,
+                                            removed)
+from explorer.experiments.dropblock_words import drop_words
 from explorer.nn import build
 from explorer.train.api import TrainSettings
 from explorer.train.datasets import load_dataset

@@ -13,7 +13,7 @@ from .common import add_json_option, print_json, print_words, run_with_sigint
 
 
 def register(exp) -> None:
-    from .experiment import add_common_options
+    from .experiment_common import add_common_options
     from .settings_options import add_recipe_option
 
     p = exp.add_parser(
@@ -41,7 +41,7 @@ def register(exp) -> None:
 def prepost_settings(args):
     from ..experiments.prepost import PrePostSettings
     from ..train.recipes import for_experiment
-    from .experiment import parse_image_size
+    from .experiment_common import parse_image_size
 
     changes = {}
     for name in ("depth", "epochs", "dataset", "device", "seed", "train_size", "test_size", "block", "warmup_until"):
@@ -61,7 +61,7 @@ def cmd_prepost(args) -> int:
     from ..experiments.prepost import GradientProfile, prepost_runner, results_from_runner
     from ..experiments.prepost_words import prepost_words
     from ..train.api import EpochMetrics, RunFinished
-    from .experiment import EpochTable
+    from .experiment_common import EpochTable
 
     settings = prepost_settings(args)
     arms = settings.arms()

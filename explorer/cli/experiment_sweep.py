@@ -15,7 +15,7 @@ from .common import add_json_option, print_result, print_words, run_with_sigint
 
 def register(exp) -> None:
     from ..experiments.depth_sweep import DEFAULT_SWEEP_DEPTHS, DEFAULT_SWEEP_EPOCHS
-    from .experiment import add_common_options
+    from .experiment_common import add_common_options
     from .settings_options import add_recipe_option
 
     p = exp.add_parser(
@@ -38,7 +38,7 @@ def register(exp) -> None:
 
 def sweep_settings(args):
     from ..experiments.depth_sweep import SweepSettings, parse_seeds
-    from .experiment import common_changes
+    from .experiment_common import common_changes
 
     changes = common_changes(args)
     seed = changes.pop("seed", None)
@@ -85,7 +85,7 @@ def cmd_depth_sweep(args) -> int:
     from ..experiments.depth_sweep import sweep_result, sweep_runner
     from ..experiments.depth_sweep_words import sweep_verdict
     from ..train.api import EpochMetrics, RunFinished
-    from .experiment import EpochTable
+    from .experiment_common import EpochTable
 
     settings = sweep_settings(args)
     _check_recipe(settings)

@@ -20,7 +20,7 @@ from typing import Callable
 
 from .catalog import Entry, Part
 from .store import ENV_MIRROR, MARKER, downloads_dir, entry_folder, is_ready
-from .transfer import DownloadError, Progress, check_space, human_mb, move_into, stream
+from .transfer import DownloadError, Progress, check_space, human_mb, move_into, size_text, stream  # noqa: F401
 
 # (part index, number of parts, file name) before each file; then Progress calls
 Announce = Callable[[int, int, str], None]
@@ -223,8 +223,3 @@ def _unpack(archive: Path, into: Path) -> None:
             tar.extractall(into, filter="data")  # no links out of the folder, no absolute paths
     except (tarfile.TarError, EOFError) as err:
         raise DownloadError(f"cannot unpack {archive.name}: {err}") from None
-
-
-def size_text(entry: Entry) -> str:
-    exact = all(p.size for p in entry.parts)
-    return ("" if exact else "about ") + human_mb(sum(p.size or p.approx_mb * 1_048_576 for p in entry.parts))

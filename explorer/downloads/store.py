@@ -62,7 +62,7 @@ def local_path(entry: Entry, folder: str | os.PathLike | None = None) -> Path | 
 
 
 def not_here_message(entry: Entry) -> str:
-    from .get import size_text
+    from .transfer import size_text
 
     return (f"{entry.name} is not downloaded yet: run `python main.py get {entry.name}` (or Download… in the app), "
             f"{size_text(entry)} into {downloads_dir()}")

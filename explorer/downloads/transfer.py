@@ -33,6 +33,12 @@ def human_mb(n: float) -> str:
     return f"{n / 1e6:,.1f} MB"
 
 
+def size_text(entry) -> str:
+    """A catalogue entry's download size: exact when every part's size is known, else "about ..."."""
+    exact = all(p.size for p in entry.parts)
+    return ("" if exact else "about ") + human_mb(sum(p.size or p.approx_mb * 1_048_576 for p in entry.parts))
+
+
 def _host(url: str) -> str:
     return urlsplit(url).netloc or url
 

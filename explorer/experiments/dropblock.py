@@ -25,7 +25,6 @@ from ..spec import NetworkSpec, analyse, fmt_shape
 from ..train.api import TrainingError
 from ..train.datasets import ImageData, conform_channels
 from ..train.loader import BatchSource
-from .dropblock_words import drop_words  # noqa: F401  (the experiment's words)
 from .jobs import Job
 
 

@@ -11,7 +11,7 @@ import os
 
 from .api import TrainingError
 
-from .settings import MAX_EPOCHS, MAX_IMAGES, MAX_METRICS_EVERY, MAX_SEED, MAX_STEPS  # noqa: F401
+from .settings import MAX_EPOCHS, MAX_IMAGES, MAX_METRICS_EVERY, MAX_SEED, MAX_STEPS, declared  # noqa: F401
 
 
 def human_bytes(n: float) -> str:
@@ -76,3 +76,22 @@ def check_number(value, name: str, lo=None, hi=None, integer: bool = False) -> N
                else f"at least {lo:,}" if lo is not None else f"at most {hi:,}")
         raise TrainingError(f"{name} must be {rng}, got {value:,}" if isinstance(value, int)
                             else f"{name} must be {rng}, got {value:g}")
+
+
+def check_ranges(s) -> None:
+    """Raise ``TrainingError`` for NaN, infinity, a wrong type or a value outside the range declared
+    with the setting (``train/settings.py``), naming it; and for a value not among its choices."""
+    for name, meta in declared().items():
+        value = getattr(s, name)
+        if value is None:
+            continue
+        if meta.choices and value not in [v for v, _ in meta.choices]:
+            raise TrainingError(f"{meta.sentence_word} must be {_or([v for v, _ in meta.choices])}, got {value!r}")
+        if meta.kind in (int, float) and (meta.lo is not None or meta.hi is not None):
+            check_number(value, meta.sentence_word, meta.lo, meta.hi, integer=meta.kind is int)
+        if meta.positive and not value > 0:
+            raise TrainingError(f"{meta.sentence_word} must be a positive number, got {value}")
+
+
+def _or(values: list[str]) -> str:
+    return ", ".join(values[:-1]) + f" or {values[-1]}" if len(values) > 1 else values[0]

@@ -126,6 +126,6 @@ def check_settings(s: TrainSettings) -> None:
 def _check_ranges(s: TrainSettings) -> None:
     """NaN, infinity, negative sizes and numbers far beyond any run, each named (the ranges
     declared with each setting in ``train/settings.py``)."""
-    from .settings import check_ranges
+    from .limits import check_ranges
 
     check_ranges(s)

@@ -6,7 +6,7 @@ its range, its unit, its choices and a help sentence. From these come
 
 - the command line's options (``cli/settings_options.py``: flag, type, choices, help),
 - the training form's rows (``ui/training/setting_rows.py``: spin box range, suffix, tooltip),
-- validation (``check_ranges``: NaN, infinity and out-of-range values, each named),
+- validation (``limits.check_ranges``: NaN, infinity and out-of-range values, each named),
 - the run's header (``describe``: every value, with its unit),
 
 so adding a setting is one field here plus the code that uses it. The named recipes that
@@ -144,28 +144,6 @@ def declared() -> dict[str, Setting]:
 
 def default_of(name: str):
     return TrainSettings.__dataclass_fields__[name].default
-
-
-def check_ranges(s: TrainSettings) -> None:
-    """Raise ``TrainingError`` for NaN, infinity, a wrong type or a value outside its declared range,
-    naming the setting; and for a value that is not one of its choices."""
-    from .api import TrainingError
-    from .limits import check_number
-
-    for name, meta in declared().items():
-        value = getattr(s, name)
-        if value is None:
-            continue
-        if meta.choices and value not in [v for v, _ in meta.choices]:
-            raise TrainingError(f"{meta.sentence_word} must be {_or([v for v, _ in meta.choices])}, got {value!r}")
-        if meta.kind in (int, float) and (meta.lo is not None or meta.hi is not None):
-            check_number(value, meta.sentence_word, meta.lo, meta.hi, integer=meta.kind is int)
-        if meta.positive and not value > 0:
-            raise TrainingError(f"{meta.sentence_word} must be a positive number, got {value}")
-
-
-def _or(values: list[str]) -> str:
-    return ", ".join(values[:-1]) + f" or {values[-1]}" if len(values) > 1 else values[0]
 
 
 def value_text(name: str, value) -> str:

@@ -16,8 +16,8 @@ from PySide6.QtWidgets import (QComboBox, QFileDialog, QFormLayout, QHBoxLayout,
                                QRadioButton, QSpinBox, QWidget)
 
 from ... import downloads
-from ...experiments.dropblock import DropJob, DropRunner, drop_words, load_trained, parse_blocks
-from ...experiments.dropblock_words import headline_and_details
+from ...experiments.dropblock import DropJob, DropRunner, load_trained, parse_blocks
+from ...experiments.dropblock_words import drop_words, headline_and_details
 from ...spec import preset, preset_names
 from ...train.api import TrainingError
 from ..download_dialog import download_button
