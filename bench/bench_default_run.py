@@ -13,7 +13,7 @@ unless ``--threads`` says otherwise. Reported:
 - the load average before and after, since wall time on a shared machine is noisy:
   compare CPU seconds, and a run with ``--threads 2`` in the same minutes.
 
-Targets (issue: a lesson on a 2-core laptop): falling within 15 s, ending within 90 s,
+Targets (a lesson on a 2-core laptop): falling within 15 s, ending within 90 s,
 test error well below chance. ``--baseline`` also times the settings the window used
 before (5 epochs of the whole 10,000 images, SGD 0.1, augmentation), in the same process.
 

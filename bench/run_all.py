@@ -239,8 +239,8 @@ def render(rows: list[dict], info: dict, load_before, load_after, started: str, 
         lines.append("")
     lines += ["## GPU", "",
               "| Figure | Measured | Baseline | Ratio | Goal |", "|---|---|---|---|---|"]
-    gpu_text = ("pending (no GPU lent in this session)" if not info["gpu"]
-                else f"pending: this run had {info['gpu']} but measures the CPU only")
+    gpu_text = ("not measured: no GPU on the machine that ran this" if not info["gpu"]
+                else f"not measured: this machine has {info['gpu']}, but run_all measures the CPU only")
     for figure in ("trainer / bare loop, ResNet-56 batch 512, bf16", "trainer with gradient recording / bare loop",
                    "ResNet-50 batch 256, channels_last, bf16: trainer / bare loop"):
         lines.append(f"| {figure} | {gpu_text} | | | >= 0.97 |")
