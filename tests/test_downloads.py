@@ -227,3 +227,45 @@ def test_list_says_what_is_here_and_how_it_is_verified(folder, capsys):
         for p in e.parts:
             assert p.sha256 is None or len(p.sha256) == 64
             assert p.sha256 is None or p.sha256_prefix is None or p.sha256.startswith(p.sha256_prefix)
+
+
+def test_ctrl_c_stops_between_chunks_keeps_the_part_and_the_same_command_continues(server, folder, monkeypatch,
+                                                                                     capfd):
+    import signal
+    import threading
+    import time
+
+    from explorer.spec import interrupt
+
+    body = BODY * 3
+    entry = _weights_entry(server, body)
+    monkeypatch.setitem(catalog.BY_NAME, "resnet18", entry)
+    server.mode[entry.parts[0].filename] = "slow"
+    part = folder / "files" / (entry.parts[0].filename + ".part")
+    monkeypatch.setattr(interrupt, "_state", interrupt._State())
+    previous = signal.getsignal(signal.SIGINT)
+    interrupt.install()
+
+    def press_once_bytes_arrive():
+        deadline = time.monotonic() + 30
+        while not (part.exists() and part.stat().st_size > 0) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        os.kill(os.getpid(), signal.SIGINT)
+
+    presser = threading.Thread(target=press_once_bytes_arrive)
+    presser.start()
+    try:
+        code = main(["get", "resnet18"])
+    finally:
+        presser.join()
+        signal.signal(signal.SIGINT, previous)
+    err = capfd.readouterr().err
+    assert code == 130
+    assert "stopping after this chunk (Ctrl+C again to interrupt now)" in err
+    assert "resnet18: stopped after" in err and "the same command continues where it stopped" in err
+    kept = part.stat().st_size
+    assert 0 < kept < len(body) and not downloads.is_ready(entry)
+    server.mode.clear()
+    assert main(["get", "resnet18"]) == 0
+    assert server.ranges == [f"bytes={kept}-"]
+    assert downloads.local_path(entry).read_bytes() == body

@@ -26,7 +26,7 @@ COMMANDS = {
     "get": "get",
 }
 # commands that never load torch (the others load it first, at a safe point for Ctrl+C)
-WITHOUT_TORCH = {"presets", "info", "new"}
+WITHOUT_TORCH = {"presets", "info", "new", "get"}
 
 
 class CliError(Exception):

@@ -1,9 +1,10 @@
 """``get NAME``: fetch a dataset or torchvision's ImageNet weights by name; ``get --list``.
 
 The table, the folder and the transfer are ``explorer.downloads``'s; this module prints
-(a tqdm bar on stderr: size, rate, time left) and turns Ctrl+C into a stop between two
-chunks, so an interrupted download leaves only its ``.part`` file, which the same command
-continues. Every failure ends in one ``error:`` line (exit status 2).
+(a tqdm bar on stderr: size, rate, time left); Ctrl+C (``spec/interrupt.py``) stops the
+transfer between two chunks, so an interrupted download leaves only its ``.part`` file,
+which the same command continues (exit status 130). Every failure ends in one ``error:``
+line (exit status 2).
 """
 from __future__ import annotations
 
@@ -52,8 +53,6 @@ def cmd_get(args) -> int:
 
 
 def _get_one(entry, args) -> None:
-    import signal
-
     from ..downloads import DownloadError, DownloadStopped, adopt, fetch, is_ready, local_path, size_text
 
     if is_ready(entry, args.dir) and not args.from_file:
@@ -66,32 +65,25 @@ def _get_one(entry, args) -> None:
             raise CliError(f"{entry.name}: {err}") from None
         print(f"{entry.name}: adopted, verified with {entry.checks}: {local_path(entry, args.dir)}")
         return
+    from ..spec import interrupt
+
     stop = {"asked": False}
-
-    def on_sigint(signum, frame):
-        if stop["asked"]:
-            raise KeyboardInterrupt
-        stop["asked"] = True
-        print("\nstopping after this chunk (Ctrl+C again to interrupt now)", file=sys.stderr, flush=True)
-
-    try:
-        previous = signal.signal(signal.SIGINT, on_sigint)
-    except ValueError:  # not the main thread
-        previous = None
     bar = _Bar()
     print(f"{entry.name}: {entry.title}, {size_text(entry)}", flush=True)
-    try:
-        fetch(entry, args.dir, progress=bar.update, announce=bar.start, cancelled=lambda: stop["asked"])
+    try:  # Ctrl+C (spec/interrupt.py): the first stops after this chunk, keeping the part; a second interrupts
+        with interrupt.stop_first(lambda: stop.update(asked=True), "chunk"):
+            fetch(entry, args.dir, progress=bar.update, announce=bar.start,
+                  cancelled=lambda: stop["asked"] or interrupt.requested())
     except DownloadStopped as err:
         bar.close()
-        raise CliError(f"{entry.name}: {err}") from None
+        interrupt.check()  # a second press: "interrupted" was said, status 130
+        print(f"{entry.name}: {err}", file=sys.stderr, flush=True)
+        raise interrupt.Interrupted from None  # stopped, not fetched: status 130, nothing more said
     except DownloadError as err:
         bar.close()
         raise CliError(f"{entry.name}: {err}") from None
     finally:
         bar.close()
-        if previous is not None:
-            signal.signal(signal.SIGINT, previous)
     print(f"{entry.name}: verified with {entry.checks}: {local_path(entry, args.dir)}", flush=True)
 
 
