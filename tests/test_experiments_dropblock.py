@@ -14,7 +14,8 @@ from hypothesis import given, settings, strategies as st
 from explorer.experiments.claims import check
 from explorer.experiments.dropblock import (BlockDrop, DropResult, WithoutBranch, drop_each_block, eval_source,
                                             removed)
-from explorer.experiments.dropblock_words import drop_words
+from explorer.experiments.dropblock_words import drop_verdict, drop_words
+from words_check import assert_report_renders_the_same, assert_words_hold
 from explorer.nn import build
 from explorer.train.api import TrainSettings
 from explorer.train.datasets import load_dataset
@@ -173,9 +174,13 @@ def test_every_drop_sentence_is_backed_by_claims_that_hold(results):
         if claim["kind"] == "count" and claim.get("quantifier") == "all" and "as the lessons expect" in text:
             assert claim["n"] == claim["total"]
     assert not any("as the lessons expect" in t and "The lessons say" in t for t in words.texts)
-    # a saved result read back gives the same words (experiment report)
-    again = drop_words([DropResult.from_dict(d) for d in report["networks"]])
-    assert again.to_dict() == words.to_dict()
+    # a saved result read back gives the same words (experiment report), and the outcome follows the lessons' sentences
+    verdict = drop_verdict(results)
+    assert_words_hold(verdict)
+    assert_report_renders_the_same({"experiment": "drop-block", "networks": report["networks"]}, verdict)
+    agree = any("as the lessons expect" in t for t in verdict.texts)
+    disagree = any(t.startswith("The lessons say") and "; here " in t for t in verdict.texts)
+    assert verdict.outcome == ("not_shown" if disagree else "shown" if agree else "measured")
 
 
 def test_cli_measures_a_trained_checkpoint_and_its_twin(tmp_path, capsys, one_torch_thread):
@@ -196,6 +201,13 @@ def test_cli_measures_a_trained_checkpoint_and_its_twin(tmp_path, capsys, one_to
     assert [b["accuracy"] is None for b in nets["plain8"]["blocks"]] == [False, True, True]
     assert all(b["accuracy"] is not None for b in nets["resnet8"]["blocks"])
     assert check(report) == [] and "(the costliest of its 3 measured removals)" in report["sentences"][0]
+    assert report["verdict"]["headline"] == report["sentences"][0]
+    path = tmp_path / "drop.json"
+    path.write_text(captured.out)
+    assert cli_main(["experiment", "report", str(path)]) == 0  # last week's run, read again
+    again = capsys.readouterr().out.strip().splitlines()
+    texts = [t if isinstance(t, str) else t["text"] for t in report["sentences"]]
+    assert [line.strip() for line in again] == texts
     assert report["networks"][0]["classes"] == 10
     assert "without stage 1, block 1" in captured.err  # progress on stderr with --json
 

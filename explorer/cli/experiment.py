@@ -237,7 +237,7 @@ def _network(net: str):
 
 
 def cmd_drop_block(args) -> int:
-    from ..experiments.dropblock_words import drop_words
+    from ..experiments.dropblock_words import drop_verdict
     from ..train.api import TrainingError
     from ..train.device import resolve_device
 
@@ -252,9 +252,9 @@ def cmd_drop_block(args) -> int:
                                      args.test_size))
     except TrainingError as err:
         raise CliError(str(err)) from None
-    words = drop_words(results)
+    verdict = drop_verdict(results)
     if args.json:
-        print_json({"experiment": "drop-block", "networks": [r.to_dict() for r in results], **words.to_dict()})
+        print_result({"experiment": "drop-block", "networks": [r.to_dict() for r in results]}, verdict)
     else:
-        print_words(words, "")
+        print_words(verdict)
     return 0

@@ -23,6 +23,7 @@ from statistics import median
 from typing import TYPE_CHECKING
 
 from .claims import Compare, Count, Named, Threshold, Words
+from .verdict import Verdict
 
 if TYPE_CHECKING:
     from .dropblock import DropResult
@@ -161,35 +162,42 @@ def _pair_sentences(a: "DropResult", b: "DropResult", w: Words) -> None:
           f"({_signed(ma)}).", cmp)
 
 
-def _against_lessons(r: "DropResult", w: Words) -> None:
-    """What the lessons expect of this net, set against what was measured."""
+def _against_lessons(r: "DropResult", w: Words) -> bool:
+    """What the lessons expect of this net, set against what was measured: does it agree?"""
     costs = _costs(r)
     if r.residual:
         small = Count.where(costs, "below", LITTLE, 0.0, what=f"{r.name}'s removals costing under 5 points")
         if small.quantifier == "all":
             w.say(f"Here {small.phrase('removals')} from {r.name} cost under {_pts(LITTLE)}, as the lessons "
                   "expect of a ResNet.", small)
-        else:
-            worst, cmp, above = _costliest(r)
-            w.say(f"The lessons say losing one block hurts a ResNet little; here {small.phrase('removals')} from "
-                  f"{r.name} {_verb(small, 'costs', 'cost')} under {_pts(LITTLE)}, and without {worst.label} it "
-                  f"loses {_pts(cmp.difference)}.", small, cmp, above)
-    else:
-        big = Count.where(costs, "above", LITTLE, 0.0, what=f"{r.name}'s removals costing more than 5 points")
-        if big.quantifier == "all":
-            w.say(f"Here {big.phrase('removals')} from {r.name} cost more than {_pts(LITTLE)}, as the lessons "
-                  "expect of a plain net.", big)
-        else:
-            w.say(f"The lessons say a plain net depends on each of its blocks; here {big.phrase('removals')} from "
-                  f"{r.name} {_verb(big, 'costs', 'cost')} more than {_pts(LITTLE)}.", big)
+            return True
+        worst, cmp, above = _costliest(r)
+        w.say(f"The lessons say losing one block hurts a ResNet little; here {small.phrase('removals')} from "
+              f"{r.name} {_verb(small, 'costs', 'cost')} under {_pts(LITTLE)}, and without {worst.label} it "
+              f"loses {_pts(cmp.difference)}.", small, cmp, above)
+        return False
+    big = Count.where(costs, "above", LITTLE, 0.0, what=f"{r.name}'s removals costing more than 5 points")
+    if big.quantifier == "all":
+        w.say(f"Here {big.phrase('removals')} from {r.name} cost more than {_pts(LITTLE)}, as the lessons "
+              "expect of a plain net.", big)
+        return True
+    w.say(f"The lessons say a plain net depends on each of its blocks; here {big.phrase('removals')} from "
+          f"{r.name} {_verb(big, 'costs', 'cost')} more than {_pts(LITTLE)}.", big)
+    return False
 
 
 def drop_words(results: list["DropResult"]) -> Words:
     """The removals of one or two measured networks, in words (page and CLI alike)."""
+    return _drop(results)[0]
+
+
+def _drop(results: list["DropResult"]) -> tuple[Words, list[bool]]:
+    """The words, and for each net set against the lessons whether it agrees with them."""
     results = [r for r in results if r is not None]
     w = Words()
+    agrees: list[bool] = []
     if not results:
-        return w
+        return w, agrees
     _headline(results, w)
     for r in results:
         _net_sentences(r, w)
@@ -206,11 +214,21 @@ def drop_words(results: list["DropResult"]) -> Words:
         w.lesson(LESSON)
     for r in whole:
         if strong[r.name].relation != "below":
-            _against_lessons(r, w)
-    return w
+            agrees.append(_against_lessons(r, w))
+    return w, agrees
 
 
-def headline_and_details(words: Words) -> tuple[str, list[str]]:
-    """The first sentence (the page shows it large) and the rest, as the CLI prints them."""
-    texts = words.texts
-    return (texts[0], texts[1:]) if texts else ("Nothing measured yet.", [])
+def drop_verdict(results: list["DropResult"]) -> Verdict:
+    """The words (``drop_words``) and their outcome: ``shown`` when every net set against the lessons
+    agrees with them, ``not_shown`` when one does not, ``measured`` when none could be set against them
+    (stopped, only some blocks, a net below 50%, a single removable block)."""
+    words, agrees = _drop(results)
+    outcome = "measured" if not agrees else "shown" if all(agrees) else "not_shown"
+    return Verdict(outcome, words)
+
+
+def verdict_from_result(result: dict) -> Verdict:
+    """The words of a saved ``experiment drop-block --json`` result (``experiment report``)."""
+    from .dropblock import DropResult
+
+    return drop_verdict([DropResult.from_dict(d) for d in result["networks"]])

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (QComboBox, QFileDialog, QFormLayout, QHBoxLayout,
 
 from ... import downloads
 from ...experiments.dropblock import DropJob, DropRunner, load_trained, parse_blocks
-from ...experiments.dropblock_words import drop_words, headline_and_details
+from ...experiments.dropblock_words import drop_verdict
 from ...spec import preset, preset_names
 from ...train.api import TrainingError
 from ..download_dialog import download_button
@@ -134,7 +134,8 @@ class DropBlockPage(MeasuringPage, QWidget):
         self.worker.eventsReady.connect(self._on_events)
         self.worker.runEnded.connect(self._on_run_ended)
         self.words = ""
-        self.result_words = None  # claims.Words of the last measurement
+        self.verdict = None  # verdict.Verdict of the last measurement
+        self.result_words = None  # its claims.Words
         self.results = []
         self._scale = 1.0
         self._words_parts = ("Choose the weights and press Measure.", "")
@@ -335,10 +336,10 @@ class DropBlockPage(MeasuringPage, QWidget):
             self.finished.emit(None)
             return
         self.results = [r for r in runner.results if r is not None]
-        self.result_words = drop_words(self.results)  # the CLI's words for the same results, every sentence
-        self.words = self.result_words.text
-        headline, details = headline_and_details(self.result_words)
-        self._words_parts = (headline, " ".join(details))
+        self.verdict = drop_verdict(self.results)  # the CLI's words for the same results, every sentence
+        self.result_words = self.verdict.words
+        self.words = self.verdict.text
+        self._words_parts = (self.verdict.headline, self.result_words.sentences[1:])  # the lessons in italics
         self._render_words()
         self._say("Stopped." if runner.stopped else "Done.")
         self.finished.emit(self.words)
