@@ -22,9 +22,10 @@ only flips switches on it, so the refresh is one forward/backward.
 Progressive probes: a request whose batch is larger than ``FIRST_LOOK_IMAGES`` runs in
 two stages, each one run of the task. The first probes the first ``FIRST_LOOK_IMAGES``
 images of the batch (for ResNet-56 a sixth of the full probe's time) and is reported as
-``firstLook(ProbeOutcome)`` with ``first_look`` set; the second, started on the task's
-thread before that report is handed to the GUI, probes the whole batch and is reported
-as ``finished``. A newer request cancels either stage the same way, and a stage that
+``firstLook(ProbeOutcome)`` with ``first_look`` set; the second probes the whole batch
+and is reported as ``finished``. The runner starts the second stage (on the same kept
+thread) as the first one's end reaches it, before it reports the first look, so the full
+batch is measured while the GUI draws the first look. A newer request cancels either stage the same way, and a stage that
 ends after a newer request came is never reported.
 """
 from __future__ import annotations
