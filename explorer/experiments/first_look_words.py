@@ -55,9 +55,14 @@ def first_look_failed_note(images: int, batch: int, error: str) -> str:
             f"be measured ({error}).")
 
 
-def first_look_tag(images: int, batch: int) -> str:
-    """A short tag for a caption or a headline: "first look, 4 of 32 images"."""
-    return f"first look, {images:,} of {batch:,} images"
+def first_look_tag(images: int) -> str:
+    """A short tag for the headline: "first look, 4 images"."""
+    return f"first look, {images_words(images)}"
+
+
+def full_batch_tag(batch: int) -> str:
+    """The same tag for the full batch that follows a first look: "all 32 images"."""
+    return f"all {batch:,} images"
 
 
 @dataclass(frozen=True)

@@ -40,12 +40,15 @@ def test_a_toggle_shows_a_first_look_naming_its_images_before_the_full_batch(qtb
     seen = []  # (signal, outcome, the words and the status as the user saw them then)
     panel.firstLookShown.connect(lambda o: seen.append(("first", o, panel.words.text(), panel.status.text(),
                                                         panel.profile.current.copy())))
+    panel.firstLookShown.connect(lambda o: seen.append(panel.ratio_label.text()))
     panel.profileUpdated.connect(lambda o: seen.append(("full", o, panel.words.text(), panel.status.text(),
                                                         panel.profile.current.copy())))
     with qtbot.waitSignal(panel.profileUpdated, timeout=TIMEOUT):
         panel.skips_off.click()
+    headline = seen.pop(1)
     assert [s[0] for s in seen] == ["first", "full"]
     (_, first, first_words, first_status, first_norms), (_, full, full_words, full_status, full_norms) = seen
+    assert "(first look, 4 images)" in headline
     assert first.serial == full.serial and first.batch == full.batch == 32
     assert first.result.batch == FIRST_LOOK_IMAGES and full.result.batch == 32
     assert first_words.startswith("First look, on 4 images of the 32-image probe batch; the full batch follows.")
@@ -54,7 +57,8 @@ def test_a_toggle_shows_a_first_look_naming_its_images_before_the_full_batch(qtb
     # the full batch says what became of the first look's verdict, quoting both values
     assert full_words.startswith("Full batch of 32 images: the first look's verdict holds") \
         or full_words.startswith("The full batch of 32 images changed the verdict")
-    assert "first look" not in panel.status.text() and "(first look" not in panel.ratio_label.text()
+    assert "first look" not in panel.status.text()
+    assert "(first look" not in panel.ratio_label.text() and "(all 32 images)" in panel.ratio_label.text()
     assert not np.array_equal(first_norms, full_norms)  # two measurements, each drawn
     # only the full batch is a heatmap column (the first probe and this one)
     assert panel.heatmap.columns == 2 and panel.first_look is None
@@ -72,7 +76,7 @@ def test_the_full_batch_says_so_when_it_changes_the_first_looks_verdict(qtbot, p
         return ProbeOutcome(serial, spec, result, "fresh He weights, seed 0", 0.01, batch=32, first_look=first_look)
 
     runner.firstLook.emit(outcome([0.2, 0.4, 0.7, 1.0], 4, True))  # fades: first ÷ last 0.2
-    assert "(first look, 4 of 32 images)" in panel.ratio_label.text()
+    assert "(first look, 4 images)" in panel.ratio_label.text()
     assert panel.words.text().startswith("First look, on 4 images of the 32-image probe batch")
     assert "0.2 times the one at the last block" in panel.words.text()
     runner.finished.emit(outcome([1.5, 1.2, 1.1, 1.0], 32, False))  # carried: 1.5x
@@ -127,4 +131,4 @@ def test_a_first_look_whose_full_batch_fails_no_longer_says_the_full_batch_follo
                                          "not be measured (RuntimeError: out of memory).")
     assert "follows" not in panel.words.text() and "out of memory" in panel.status.text()
     assert len(panel.profile.current) == 4  # the first look's profile stays, tagged as such
-    assert "(first look, 4 of 32 images)" in panel.ratio_label.text()
+    assert "(first look, 4 images)" in panel.ratio_label.text()

@@ -38,7 +38,7 @@ from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import (QFrame, QHBoxLayout, QLabel, QPushButton, QScrollArea, QSizePolicy,
                                QSplitter, QTabWidget, QVBoxLayout, QWidget)
 
-from ...experiments.first_look_words import first_look_tag
+from ...experiments.first_look_words import first_look_tag, full_batch_tag
 from ...experiments.gradflow import format_factor, summarise
 from ...spec import Norm, try_analyse
 from ..presenter import follow_presenter, presenter_mode
@@ -392,7 +392,7 @@ class GradflowPanel(QWidget):
         if started is not None:
             self.last_round_trip_s = time.perf_counter() - started
         self._pending = ""
-        self.first_look = None
+        look, self.first_look = self.first_look, None
         if outcome.spec != self.document.spec:
             return  # measured a design that is no longer shown: a newer probe follows when visible
         if outcome.error:
@@ -405,11 +405,15 @@ class GradflowPanel(QWidget):
             self.probeFailed.emit(outcome.error)
             return
         self.last_outcome = outcome
-        self._show_outcome(outcome)
+        self._show_outcome(outcome, after_first_look=look is not None and look.serial == outcome.serial)
         self.profileUpdated.emit(outcome)
 
-    def _show_outcome(self, outcome) -> None:
-        """Draw a first look or a full batch: profile, "before" line, heatmap column (full batch only), words."""
+    def _show_outcome(self, outcome, after_first_look: bool = False) -> None:
+        """Draw a first look or a full batch: profile, "before" line, heatmap column (full batch only), words.
+
+        The headline says which images its number rests on when the probe came in two stages; the
+        plots' captions do not change between the stages (a longer legend would move the axes).
+        """
         result = outcome.result
         spec = outcome.spec
         first_look = outcome.first_look
@@ -417,8 +421,8 @@ class GradflowPanel(QWidget):
         summary = summarise(result.block_norms, result.labels, skips, batch_norm=spec.norm is Norm.BATCH,
                             shortcuts=result.shortcuts)
         caption = f"{skips_caption(skips, result.shortcuts)} · {outcome.weights}"
-        tag = first_look_tag(result.batch, outcome.batch) if first_look else ""
-        shown_caption = f"{caption} · {tag}" if tag else caption
+        tag = (first_look_tag(result.batch) if first_look else
+               full_batch_tag(result.batch) if after_first_look else "")
         key = self._key(spec)
         ratio_words = (f"{format_factor(summary.ratio)}x" if math.isfinite(summary.ratio) and summary.ratio > 0
                        else summary.verdict)
@@ -431,8 +435,8 @@ class GradflowPanel(QWidget):
             self.profile.set_ghost(before[2], before[3], fit=False)  # show_profile fits
             self._ratio_before, self._ghost_skips = f"{before[4]} ({before[3]})", before[1]
         self.profile.set_network(spec.name)
-        self.profile.show_profile(result.block_norms, result.labels, shown_caption)
-        self.residual.show_outcome(spec.name, result.labels, result.residual, shown_caption, self._running,
+        self.profile.show_profile(result.block_norms, result.labels, caption)
+        self.residual.show_outcome(spec.name, result.labels, result.residual, caption, self._running,
                                    add_column=not first_look)
         self._on_selection(self.document.selection)
         self._shown_key = key
