@@ -135,26 +135,58 @@ def tiny_net(tmp_path):
     return str(path)
 
 
-@pytest.fixture
-def stop_from_another_thread():
-    """``run(runner, ready)``: ``runner.run`` here, ``runner.stop()`` from another thread as soon as
-    ``ready(arm, event)`` first says so; returns the seconds from that stop to the end of ``run``."""
-    import time
+class WorkAfterStop:
+    """Counts the pieces of work (training steps, landscape points, ...) that begin, on any
+    thread, while ``asked()`` says a stop was asked. What the code did, not how long it took:
+    at most 1 means the work ended within the piece it was in, however loaded the machine."""
 
-    def run(runner, ready) -> float:
-        going, asked = threading.Event(), []
+    def __init__(self, monkeypatch):
+        from explorer.train.trainer import Trainer
+
+        self.asked = lambda: False
+        self.count = 0
+        self._monkeypatch = monkeypatch
+        self.watch(Trainer, "_train_step")
+
+    def watch(self, cls, name: str) -> None:
+        """Count calls of ``cls.name`` too."""
+        real = getattr(cls, name)
+
+        def counted(obj, *args, **kwargs):
+            if self.asked():
+                self.count += 1
+            return real(obj, *args, **kwargs)
+
+        self._monkeypatch.setattr(cls, name, counted)
+
+
+@pytest.fixture
+def work_after_stop(monkeypatch):
+    """A ``WorkAfterStop`` counting training steps; set its ``asked`` (e.g. ``lambda: runner.stopped``)."""
+    return WorkAfterStop(monkeypatch)
+
+
+@pytest.fixture
+def stop_from_another_thread(work_after_stop):
+    """``run(runner, ready)``: ``runner.run`` here, ``runner.stop()`` from another thread as soon as
+    ``ready(arm, event)`` first says so; returns how many training steps began after the stop.
+    At most 1: only the arm whose turn it was when the stop came may still take the step it was
+    starting; every other arm sees the stop before its next step."""
+
+    def run(runner, ready) -> int:
+        work_after_stop.asked = lambda: runner.stopped
+        going = threading.Event()
 
         def stopper():
             going.wait()
-            asked.append(time.monotonic())
             runner.stop()
 
         helper = threading.Thread(target=stopper, daemon=True)
         helper.start()
         runner.run(lambda arm, event: ready(arm, event) and going.set())
-        ended = time.monotonic()
+        going.set()  # the run may end before ready said so; the helper must still end
         helper.join()
-        return ended - asked[0]
+        return work_after_stop.count
 
     return run
 

@@ -1,6 +1,5 @@
 """The network file: round trips, and a corpus of broken files that must each give a SpecError."""
 import json
-import time
 from dataclasses import replace
 
 import pytest
@@ -118,10 +117,8 @@ BROKEN = {
 def test_broken_files_give_a_clear_spec_error(case, tmp_path):
     path = tmp_path / "broken.json"
     path.write_text(BROKEN[case], encoding="utf-8")
-    start = time.perf_counter()
-    with pytest.raises(SpecError) as info:
+    with pytest.raises(SpecError) as info:  # a hang would be stopped by pytest's timeout
         load(path)
-    assert time.perf_counter() - start < 5  # never a hang
     message = str(info.value)
     assert message.startswith("broken.json: ")
     assert "Traceback" not in message and len(message) < 400

@@ -35,6 +35,16 @@ def _settings_in_tmp(tmp_path_factory):
 
 
 @pytest.fixture
+def patient_close(monkeypatch):
+    """Closing a window with work running waits for the stop however loaded the machine is (the
+    app gives up after ``STOP_WAIT_S``, 2 s, and says the work is still running): tests count
+    the work done after the stop (``work_after_stop``) instead of timing it."""
+    from explorer.ui import stop_on_close
+
+    monkeypatch.setattr(stop_on_close, "STOP_WAIT_S", 120.0)
+
+
+@pytest.fixture
 def window(qtbot, tmp_path):
     """The main window on ResNet-20, shown, with its own settings file and fake dialogs. Test
     files whose window needs more (a size, a workbench, a teardown) define their own ``window``."""

