@@ -2,15 +2,20 @@
 from __future__ import annotations
 
 import json
+import math
 
 import numpy as np
 import pytest
 import torch
+from hypothesis import given, settings, strategies as st
+from words_check import assert_report_renders_the_same, assert_words_hold
 
 from explorer.cli import main as cli_main
 from explorer.experiments.arms import Arm, cifar_net
+from explorer.experiments import claims
+from explorer.experiments.claims import Words
 from explorer.experiments.prepost import (GradientProfile, PrePostArm, PrePostSettings, prepost_runner,
-                                          results_from_runner)
+                                          result_table, results_from_runner)
 from explorer.experiments.prepost_words import prepost_words, spread_words
 from explorer.nn import build
 from explorer.nn.blocks import PreActBasicBlock
@@ -45,27 +50,43 @@ def _profile(when, norms):
 TABLE = [
     # post errors, post losses, pre errors, pre losses -> outcome, phrase
     ([0.5, 0.20], [1.5, 0.60], [0.4, 0.05], [1.2, 0.15], "pre_lower",
-     "pre-act ResNet-56 trained lower: 5.0% training error against ResNet-56's 20.0% after 2 epochs"),
-    ([0.5, 0.05], [1.5, 0.15], [0.4, 0.20], [1.2, 0.60], "post_lower", "ResNet-56 trained lower: 5.0%"),
+     "Pre-act ResNet-56 ended with less training error than ResNet-56 (5.0% against 20.0%) after 2 epochs, and "
+     "its training loss was lower than ResNet-56's (0.150 against 0.600)."),
+    ([0.5, 0.05], [1.5, 0.15], [0.4, 0.20], [1.2, 0.60], "post_lower",
+     "The lessons say the pre-activation twin trains better; here ResNet-56 ended lower."),
     ([0.5, 0.004], [1.5, 0.040], [0.4, 0.002], [1.2, 0.010], "pre_lower",
-     "training loss 0.010 against ResNet-56's 0.040 after 2 epochs, at training errors within 1 point"),
-    ([0.5, 0.000], [1.5, 0.004], [0.4, 0.000], [1.2, 0.001], "no_difference",  # 0.003 apart: below the floor
-     "no clear difference in training between ResNet-56 and pre-act ResNet-56 after 2 epochs"),
-    ([0.5, 0.30], [1.5, 0.80], [0.4, 0.25], [1.2, 0.70], "no_difference", "no clear difference"),  # 1.2x
+     "Pre-act ResNet-56 ended within 1.0 point of ResNet-56 (0.2% against 0.4%) after 2 epochs, but its training "
+     "loss was lower than ResNet-56's (0.010 against 0.040)."),
+    ([0.5, 0.000], [1.5, 0.004], [0.4, 0.000], [1.2, 0.001], "no_difference",  # 0.003 apart: within 0.01
+     "This run shows no difference in training between ResNet-56 and pre-act ResNet-56: pre-act ResNet-56 ended "
+     "within 1.0 point of ResNet-56 (0.0% against 0.0%) after 2 epochs, and its training loss was within 0.01"),
+    ([0.5, 0.30], [1.5, 0.80], [0.4, 0.25], [1.2, 0.70], "pre_lower", "ended with less training error"),  # 5 points
     ([0.9, 0.5, 0.2, 0.0, 0.0], [2, 1, .5, .02, .02], [0.5, 0.0, 0.0, 0.0, 0.0], [1, .02, .02, .02, .02],
-     "pre_faster", "pre-act ResNet-56 fitted the training set sooner: 1.0% training error at epoch 2, "
-                   "ResNet-56 epoch 4"),
+     "pre_faster", "but pre-act ResNet-56 got under 1.0% training error sooner: at epoch 2, ResNet-56 at epoch 4."),
     ([0.9, 0.5, 0.0, 0.0], [2, 1, .02, .02], [0.9, 0.0, 0.0, 0.0], [2, .02, .02, .02],
-     "no_difference", "reached: ResNet-56 at epoch 3, pre-act ResNet-56 at epoch 2"),  # one epoch apart
+     "no_difference", "First under 1.0% training error: ResNet-56 at epoch 3; pre-act ResNet-56 at epoch 2."),
+    # seen: the default run compared with a post-activation ResNet-110 that never left chance (loss 12.2 after
+    # epoch 1): it diverged at this learning rate, and the words say so instead of comparing
+    ([0.9, 0.88, 0.86, 0.841], [12.2, 2.31, 2.30, 2.25], [0.5, 0.05, 0.01, 0.001], [1.5, 0.2, 0.05, 0.003],
+     "post_diverged", "ResNet-56 diverged at learning rate 0.1: its training loss after the first epoch was 12.2, "
+                      "above chance's 2.303, and its training error ended at 84.1%, within 10.0 points of chance"),
+    ([0.5, 0.3], [1.5, float("nan")], [0.4, 0.05], [1.2, 0.15], "post_diverged",
+     "ResNet-56 diverged at learning rate 0.1: its training loss became not finite"),
+    ([0.5, 0.3], [1.5, 1.0], [0.4, 0.45], [1.2, 1.6], "pre_diverged",
+     "Pre-act ResNet-56 diverged at learning rate 0.1: its training loss rose from 1.200 after the first epoch "
+     "to 1.600."),
 ]
 
 
 @pytest.mark.parametrize("post_e, post_l, pre_e, pre_l, outcome, phrase", TABLE)
 def test_the_training_words_follow_the_table(post_e, post_l, pre_e, pre_l, outcome, phrase):
-    verdict = prepost_words([_arm("resnet", post_e, post_l), _arm("preact", pre_e, pre_l)], len(post_e))
+    verdict = prepost_words([_arm("resnet", post_e, post_l), _arm("preact", pre_e, pre_l)], len(post_e), 0.1)
     assert verdict.outcome == outcome
     assert phrase in verdict.text
     assert verdict.epoch == len(post_e) and "stopped" not in verdict.text
+    if outcome.endswith("diverged"):
+        assert "trained lower" not in verdict.text and "less training error" not in verdict.text
+    assert_words_hold(verdict)
 
 
 def test_a_stopped_run_is_compared_at_the_last_epoch_both_completed():
@@ -74,13 +95,15 @@ def test_a_stopped_run_is_compared_at_the_last_epoch_both_completed():
     assert "The run stopped at epoch 2 of 10" in verdict.text
     none = prepost_words([_arm("resnet", [], []), _arm("preact", [0.5], [1.0])], 10)
     assert none.outcome == "no_verdict" and "ResNet-56 has not completed an epoch" in none.headline
+    assert_words_hold(verdict) and assert_words_hold(none)
 
 
 SPREADS = [
-    ([1.0, 0.5, 0.1], [1.0, 0.8, 0.5], "the pre-activation twin spreads the gradient more evenly",
+    ([1.0, 0.5, 0.1], [1.0, 0.8, 0.5], "the pre-activation twin spreads it more evenly",
      "by 10.0x in ResNet-56 and by 2.0x in pre-act ResNet-56"),
-    ([1.0, 0.8, 0.5], [1.0, 0.5, 0.1], "here the post-activation net spreads it more evenly", "by 2.0x in ResNet"),
-    ([1.0, 0.5], [1.0, 0.7], "no clear difference in spread", "by 2.0x in ResNet-56 and by 1.4x"),
+    ([1.0, 0.8, 0.5], [1.0, 0.5, 0.1], "The lessons say the pre-activation twin spreads the gradient more evenly "
+                                       "over depth; here its spread is the larger", "by 2.0x in ResNet"),
+    ([1.0, 0.5], [1.0, 0.7], "alike, within a factor of 1.5", "by 2.0x in ResNet-56 and by 1.4x"),
     ([1.0, 0.0], [1.0, 0.5], "an unbounded factor", "At the end"),
 ]
 
@@ -88,10 +111,11 @@ SPREADS = [
 @pytest.mark.parametrize("post, pre, verdict, numbers", SPREADS)
 def test_the_spread_words_follow_the_table(post, pre, verdict, numbers):
     when = "end" if 0.0 in post else "init"
-    text = spread_words(_profile(when, post), _profile(when, pre), "ResNet-56", "pre-act ResNet-56")
-    assert verdict in text and numbers in text
-    if 0.0 in post:
-        assert "evenly" not in text and "no clear" not in text  # nothing to compare with an unbounded spread
+    w = Words()
+    spread_words(w, _profile(when, post), _profile(when, pre), "ResNet-56", "pre-act ResNet-56")
+    text = w.text
+    assert numbers in text and (verdict in text or "unbounded" in verdict)
+    assert claims.check(json.loads(json.dumps(w.to_dict()))) == []
 
 
 def test_both_profiles_go_into_the_words_and_a_missing_one_is_left_out():
@@ -100,6 +124,47 @@ def test_both_profiles_go_into_the_words_and_a_missing_one_is_left_out():
     text = prepost_words([post, pre], 1).text
     assert "At initialisation, the gradient norm varies across the blocks by 10.0x" in text
     assert "At the end" not in text
+
+
+FINITE_ERRORS = st.one_of(st.sampled_from([0.0, 0.005, 0.0099, 0.01, 0.02, 0.8, 0.9]), st.floats(0, 1))
+LOSSES = st.one_of(st.sampled_from([0.0, 0.01, 2.3, 12.2, float("nan"), float("inf")]), st.floats(0, 20))
+NORMS = st.lists(st.one_of(st.just(0.0), st.floats(1e-6, 1e3)), min_size=1, max_size=6)
+
+
+@st.composite
+def prepost_tables(draw):
+    planned = draw(st.integers(1, 6))
+    arms = []
+    for kind in ("resnet", "preact"):
+        n = draw(st.integers(0 if draw(st.integers(0, 9)) == 0 else 1, planned))
+        init = _profile("init", draw(NORMS)) if draw(st.booleans()) else None
+        end = _profile("end", draw(NORMS)) if draw(st.booleans()) else None
+        arms.append(PrePostArm(Arm(kind, 20), draw(st.lists(LOSSES, min_size=n, max_size=n)),
+                               draw(st.lists(FINITE_ERRORS, min_size=n, max_size=n)),
+                               draw(st.lists(FINITE_ERRORS, min_size=n, max_size=n)), init, end,
+                               "finished" if n == planned else "stopped", classes=draw(st.sampled_from([2, 10]))))
+    return PrePostSettings(depth=20, epochs=planned, lr=draw(st.sampled_from([0.1, 0.01]))), arms
+
+
+@settings(max_examples=250, deadline=None)
+@given(prepost_tables())
+def test_every_claim_holds_and_a_diverged_net_is_never_compared(table):
+    s, arms = table
+    v = prepost_words(arms, s.epochs, s.lr)
+    assert_words_hold(v)
+    assert_report_renders_the_same(result_table(s, arms, 1.0, 1.0), v)
+    if v.outcome in ("pre_lower", "pre_faster"):  # the green outcomes: recomputed here from the table
+        e = v.epoch
+        for a in arms:
+            losses = a.train_loss[:e]
+            assert all(math.isfinite(x) for x in losses) and losses[-1] - losses[0] <= 0.01
+            assert a.train_error[e - 1] < 1 - 1 / a.classes - 0.10
+        post, pre = arms
+        gap = pre.train_error[e - 1] - post.train_error[e - 1]
+        lgap = pre.train_loss[e - 1] - post.train_loss[e - 1]
+        assert gap < -0.01 or (abs(gap) <= 0.01 and (lgap < -0.01 or v.outcome == "pre_faster"))
+    if "diverged" in v.outcome:
+        assert "less training error" not in v.headline and "more training error" not in v.headline
 
 
 def test_a_tiny_run_trains_both_twins_and_measures_both_profiles(one_torch_thread):
@@ -136,7 +201,9 @@ def test_cli_prints_one_json_object_with_both_arms(capsys, one_torch_thread):
     for arm in report["arms"]:
         assert len(arm["train_error"]) == 1 and len(arm["gradient_init"]["blocks"]) == 3
         assert arm["gradient_end"]["spread"] >= 1.0
-    assert report["verdict"]["epoch"] == 1
+    assert report["verdict"]["epoch"] == 1 and report["verdict"]["headline"] == report["sentences"][0]
+    assert claims.check(report) == [] and report["claims"]
+    assert all(a["classes"] == 10 for a in report["arms"])  # shapes: chance is judged against its 10 classes
     assert "gradient profile at initialisation" in captured.err
 
 

@@ -9,7 +9,7 @@ import sys
 import time
 from dataclasses import replace
 
-from .common import add_json_option, print_json, print_words, run_with_sigint
+from .common import add_json_option, print_result, print_words, run_with_sigint
 
 
 def register(exp) -> None:
@@ -58,7 +58,7 @@ def prepost_settings(args):
 
 def cmd_prepost(args) -> int:
     from ..experiments.degradation import optimiser_text
-    from ..experiments.prepost import GradientProfile, prepost_runner, results_from_runner
+    from ..experiments.prepost import GradientProfile, prepost_runner, result_table, results_from_runner
     from ..experiments.prepost_words import prepost_words
     from ..train.api import EpochMetrics, RunFinished
     from .experiment_common import EpochTable
@@ -102,13 +102,11 @@ def cmd_prepost(args) -> int:
     runner = prepost_runner(settings)
     run_with_sigint(runner, on_event)
     results = results_from_runner(settings, runner)
-    verdict = prepost_words(results, settings.epochs)
+    verdict = prepost_words(results, settings.epochs, settings.lr)
     seconds = time.perf_counter() - started
     cpu = time.process_time() - cpu0
     if args.json:
-        print_json({"experiment": "prepost", "settings": settings.to_dict(), "seconds": round(seconds, 1),
-                    "cpu_seconds": round(cpu, 1), "arms": [r.to_dict() for r in results],
-                    "verdict": verdict.to_dict()})
+        print_result(result_table(settings, results, seconds, cpu), verdict)
     else:
         print_words(verdict, f"({seconds:.0f} s wall, {cpu:.0f} CPU-s)")
     failed = any(r.status == "failed" for r in results)

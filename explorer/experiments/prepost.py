@@ -33,11 +33,7 @@ DEFAULT_DATASET = "digits"
 DEFAULT_IMAGE_SIZE = 8
 PROBE_IMAGES = 64  # training images in the fixed batch the gradient profiles are measured on
 
-CLEAR_POINTS = 0.01  # a training-error gap counts from 1 point ...
-CLEAR_RATIO = 1.5  # ... and when one error (or loss, or spread) is 1.5x the other or more
-LOSS_FLOOR = 0.005  # losses closer than this are "the same" whatever their ratio
-FITTED = 0.01  # "fitted the training set": 1% training error or less
-EPOCHS_APART = 2  # reaching FITTED two epochs or more earlier counts as faster
+# The words' thresholds (fitted, within, chance, spread) are prepost_words' and verdict's.
 
 
 @dataclass(frozen=True)
@@ -70,6 +66,8 @@ class PrePostSettings:
             raise SpecError(f"depth {self.depth} is not {'9n+2' if self.blocks == 'bottleneck' else '6n+2'} with "
                             f"n >= 1 for {self.blocks} blocks; try 20, 32, 44, 56 or 110 (basic) or 164 or 1001 "
                             "(bottleneck)", where="prepost")
+        if self.epochs < 1:
+            raise SpecError(f"epochs must be at least 1, got {self.epochs}", where="prepost")
         if not 0 <= self.warmup_until <= 1:
             raise SpecError(f"warm-up until: a training error between 0 and 1, got {self.warmup_until}",
                             where="prepost")
@@ -78,8 +76,6 @@ class PrePostSettings:
     def blocks(self) -> str:
         """The block both nets are built of ("auto": the paper's for this depth)."""
         return default_block(self.depth) if self.block == "auto" else self.block
-        if self.epochs < 1:
-            raise SpecError(f"epochs must be at least 1, got {self.epochs}", where="prepost")
 
     def arms(self) -> list[Arm]:
         """The post-activation ResNet, then its pre-activation twin."""
@@ -127,6 +123,15 @@ class GradientProfile:
         return {"when": self.when, "loss": _f(self.loss), "spread": _f(self.spread),
                 "first_to_last": _f(self.first_to_last),
                 "blocks": [{"label": lab, "norm": _f(n)} for lab, n in zip(self.labels, self.norms)]}
+
+    @classmethod
+    def from_dict(cls, d: dict | None) -> "GradientProfile | None":
+        """A saved profile (``to_dict``); a norm saved as null (not finite) reads back as NaN."""
+        if d is None:
+            return None
+        norms = [math.nan if b["norm"] is None else float(b["norm"]) for b in d["blocks"]]
+        return cls(d["when"], [str(b["label"]) for b in d["blocks"]], np.asarray(norms, dtype=np.float64),
+                   math.nan if d.get("loss") is None else float(d["loss"]))
 
 
 def _f(x: float):
@@ -218,6 +223,7 @@ class PrePostArm:
     end: GradientProfile | None = None
     status: str = "finished"
     message: str = ""
+    classes: int = 10  # the data set's classes: chance is ln(classes) of loss, 1 - 1/classes of error
 
     @property
     def label(self) -> str:
@@ -236,16 +242,25 @@ class PrePostArm:
         elif isinstance(event, GradientProfile):
             setattr(self, event.when, event)
 
-    def fitted_at(self, threshold: float = FITTED) -> int | None:
-        """The first epoch (1-based) whose training error is at or below ``threshold``."""
-        return next((e for e, v in enumerate(self.train_error, start=1) if v <= threshold), None)
-
     def to_dict(self) -> dict:
-        return {"arm": self.label, "kind": self.arm.kind, "depth": self.arm.depth, "status": self.status,
-                "message": self.message, "train_loss": list(self.train_loss),
+        return {"arm": self.label, "kind": self.arm.kind, "depth": self.arm.depth, "block": self.arm.block,
+                "status": self.status, "message": self.message, "classes": self.classes,
+                "train_loss": list(self.train_loss),
                 "train_error": list(self.train_error), "test_error": list(self.test_error),
                 "gradient_init": self.init.to_dict() if self.init else None,
                 "gradient_end": self.end.to_dict() if self.end else None}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "PrePostArm":
+        if d["kind"] not in ("resnet", "preact"):
+            raise ValueError(f"an arm of kind {d['kind']!r}, not resnet or preact")
+        classes = int(d.get("classes", 10))
+        if classes < 2:
+            raise ValueError(f"{classes} classes")
+        return cls(Arm(d["kind"], int(d["depth"]), d.get("block", "basic")), [float(v) for v in d["train_loss"]],
+                   [float(v) for v in d["train_error"]], [float(v) for v in d.get("test_error", [])],
+                   GradientProfile.from_dict(d.get("gradient_init")), GradientProfile.from_dict(d.get("gradient_end")),
+                   d.get("status", "finished"), d.get("message", ""), classes)
 
 
 def results_from_runner(settings: PrePostSettings, runner: ArmRunner) -> list[PrePostArm]:
@@ -263,5 +278,20 @@ def results_from_runner(settings: PrePostSettings, runner: ArmRunner) -> list[Pr
         if i < len(runner.trainers):
             result.init = runner.trainers[i].init_profile
             result.end = runner.trainers[i].end_profile
+            result.classes = runner.trainers[i].spec.head.num_classes  # the data's (the trainer fits the head)
         out.append(result)
     return out
+
+
+def result_table(settings: PrePostSettings, results: list[PrePostArm], seconds: float, cpu_seconds: float) -> dict:
+    """The ``--json`` result without its words: what ``verdict_from_result`` reads back."""
+    return {"experiment": "prepost", "settings": settings.to_dict(), "seconds": round(seconds, 1),
+            "cpu_seconds": round(cpu_seconds, 1), "arms": [r.to_dict() for r in results]}
+
+
+def verdict_from_result(d: dict):
+    """The words of a saved ``--json`` result (``experiment report``), from its table alone."""
+    from .prepost_words import prepost_words
+
+    return prepost_words([PrePostArm.from_dict(a) for a in d["arms"]], int(d["settings"]["epochs"]),
+                         float(d["settings"]["lr"]))

@@ -19,6 +19,7 @@ RENDERERS: dict[str, str] = {
     "degradation": "explorer.experiments.degradation:verdict_from_result",
     "depth-sweep": "explorer.experiments.depth_sweep:verdict_from_result",
     "drop-block": "explorer.experiments.dropblock_words:verdict_from_result",
+    "prepost": "explorer.experiments.prepost:verdict_from_result",
 }
 
 

@@ -96,11 +96,16 @@ def points(x: float) -> str:
 def loss_text(x: float) -> str:
     if not math.isfinite(x):
         return "not finite"
-    return f"{x:.2g}" if abs(x) < 0.01 else f"{x:.3f}" if abs(x) < 100 else f"{x:.3g}"
+    return f"{x:.2g}" if abs(x) < 0.01 else f"{x:.3f}" if abs(x) < 10 else f"{x:.3g}"
 
 
 def epochs_text(n: int) -> str:
     return f"{n} epoch{'' if n == 1 else 's'}"
+
+
+def cap(text: str) -> str:
+    """``text`` with its first letter in capitals, as a sentence starts ("pre-act ResNet-20" -> "Pre-act ...")."""
+    return text[:1].upper() + text[1:]
 
 
 def names(items) -> str:

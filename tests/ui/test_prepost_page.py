@@ -1,6 +1,7 @@
 """Experiments > Pre- vs Post-activation: a tiny run ends in words with both profiles; stop and close."""
 from __future__ import annotations
 
+from html import escape
 
 import pytest
 import torch  # noqa: F401  (torch before PySide6)
@@ -43,8 +44,8 @@ def test_a_tiny_run_draws_both_curves_and_both_profiles_and_ends_in_words(qtbot,
         assert list(x) == [1.0, 2.0]
         for when in ("init", "end"):
             assert len(page.profiles.values(arm, when)) == 3  # three blocks, measured at both moments
-    assert "Training error after 2 epochs" in verdict.text and "At initialisation" in verdict.text
-    assert "Training error after 2 epochs" in page.words_label.text()
+    assert "after 2 epochs" in verdict.text and "At initialisation" in verdict.text
+    assert escape(verdict.headline) in page.words_label.text()
     assert "Finished" in page.status.text()
     assert "pre-act ResNet-8 at initialisation" in page.profile_legend.text()
 

@@ -59,3 +59,26 @@ def test_the_depth_sweep_page_shows_the_sentences_the_cli_prints(qtbot, capsys, 
     page.show_verdict(verdict)
     assert printed == verdict.texts and len(printed) >= 4
     assert plain_text(page.words_label) == [printed[0], " ".join(printed[1:])]
+
+
+def test_the_prepost_page_shows_the_sentences_the_cli_prints(qtbot, capsys, tmp_path):
+    import numpy as np
+
+    from explorer.experiments.prepost import GradientProfile, PrePostArm, PrePostSettings
+    from explorer.experiments.prepost import result_table as prepost_table
+    from explorer.experiments.prepost_words import prepost_words
+    from explorer.ui.experiments.prepost_page import PrePostPage
+
+    def profile(norms):
+        return GradientProfile("init", [f"block {i}" for i in range(len(norms))], np.asarray(norms, float), 2.3)
+
+    arms = [PrePostArm(Arm("resnet", 20), [12.2, 2.3], [0.9, 0.88], [0.9, 0.88], profile([1, 0.1])),
+            PrePostArm(Arm("preact", 20), [1.5, 0.1], [0.5, 0.02], [0.5, 0.04], profile([1, 0.5]))]
+    settings = PrePostSettings(depth=20, epochs=2)
+    verdict = prepost_words(arms, 2, settings.lr)
+    printed = cli_sentences(capsys, tmp_path, {**prepost_table(settings, arms, 1.0, 1.0), **verdict.json_fields()})
+    page = PrePostPage()
+    qtbot.addWidget(page)
+    page.show_verdict(verdict)
+    assert printed == verdict.texts and "diverged at learning rate 0.1" in printed[0]
+    assert plain_text(page.words_label) == [printed[0], " ".join(printed[1:])]

@@ -40,7 +40,9 @@ DETAIL_POINTS = 12.0
 VALUE_POINTS = 13.0
 VERDICT_COLOURS = {"pre_lower": COLOUR.verdict_good, "pre_faster": COLOUR.verdict_good,
                    "post_lower": COLOUR.verdict_partial, "post_faster": COLOUR.verdict_partial,
-                   "no_difference": COLOUR.verdict_none, "no_verdict": COLOUR.verdict_none}
+                   "no_difference": COLOUR.verdict_none, "no_verdict": COLOUR.verdict_none,
+                   "post_diverged": COLOUR.verdict_partial, "pre_diverged": COLOUR.verdict_partial,
+                   "both_diverged": COLOUR.verdict_bad}
 
 
 class ProfilePlot(pg.PlotWidget):
@@ -298,12 +300,16 @@ class PrePostPage(StepwiseRun, QWidget):
             self.finished.emit(None)
             return
         settings = self.settings_used
-        verdict = prepost_words(results_from_runner(settings, runner), settings.epochs)
+        verdict = prepost_words(results_from_runner(settings, runner), settings.epochs, settings.lr)
         self.verdict = verdict
         if not runner.stopped:
             self.progress.setValue(self.progress.maximum())
         self._say(f"{'Stopped' if runner.stopped else 'Finished'} after {time.monotonic() - self._started:.0f} s.")
-        self._words_parts = (verdict.headline, " ".join(verdict.details),
+        self.show_verdict(verdict)
+        self.finished.emit(verdict)
+
+    def show_verdict(self, verdict) -> None:
+        """Every sentence of ``verdict`` (the CLI's), the headline in the colour of its outcome."""
+        self._words_parts = (verdict.headline, verdict.words.sentences[1:],
                              VERDICT_COLOURS.get(verdict.outcome, COLOUR.verdict_none))
         self._render_words()
-        self.finished.emit(verdict)
