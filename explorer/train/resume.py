@@ -1,8 +1,8 @@
 """Checkpoints of a ``Trainer``: what an exact resume needs, written out and read back in.
 
 ``Checkpointing`` is a base of ``Trainer`` (``trainer.py``); it reads and sets the
-trainer's own state (model, optimizer, scheduler, step counters, epoch sums, RNG
-streams and recorded metrics). Call ``save_checkpoint`` between steps (from
+trainer's state through its public surface (model, optimizer, scheduler, step counters,
+``epoch_sums``/``restore_epoch_sums``, the data source's RNG stream and the recorded metrics). Call ``save_checkpoint`` between steps (from
 ``TrainControl.call_between_steps``, or between two ``next`` calls on ``Trainer.steps``)
 or after the run.
 """
@@ -22,7 +22,7 @@ class Checkpointing:
     """The checkpoint half of ``Trainer``: ``checkpoint_dict``, ``save_checkpoint`` and the resume."""
 
     def checkpoint_dict(self) -> dict:
-        if not self._prepared:
+        if not self.prepared:
             raise TrainingError("nothing to checkpoint: the run has not been prepared")
         rng = {"torch": torch.get_rng_state(), "augment": self.source.aug_gen.get_state()}
         if self.device.type == "cuda":
@@ -35,7 +35,7 @@ class Checkpointing:
             "scheduler": self.scheduler.state_dict(),
             "step": self.step, "epoch": self.epochs_done, "batch_in_epoch": self.batch_in_epoch,
             "total_steps": self.total_steps,
-            "epoch_sums": [float(self._sum_loss), float(self._sum_correct), self._seen, self._epoch_seconds],
+            "epoch_sums": self.epoch_sums(),
             "settings": self.settings.to_dict(), "rng": rng, "notes": list(self.notes),
             "normalisation": self.normalisation.to_dict(),
             "metrics": {"steps": list(self.record.steps), "losses": list(self.record.losses),
@@ -47,7 +47,7 @@ class Checkpointing:
         write_checkpoint(path, self.checkpoint_dict())
 
     def _load_resume(self, resume) -> None:
-        where = getattr(self, "_resume_path", None) or "checkpoint"
+        where = self.resume_path or "checkpoint"
         if isinstance(resume, dict):
             validate_checkpoint(resume, where)
         data = resume if isinstance(resume, dict) else read_checkpoint(resume)
@@ -82,10 +82,7 @@ class Checkpointing:
             self.batch_in_epoch = 0
         loss, correct, seen, seconds = data.get("epoch_sums", [0.0, 0.0, 0, 0.0])
         if self.batch_in_epoch:
-            self._sum_loss.fill_(loss)
-            self._sum_correct.fill_(int(correct))
-            self._seen = int(seen)
-            self._epoch_seconds = float(seconds)
+            self.restore_epoch_sums(loss, correct, seen, seconds)
         rng = data.get("rng", {})
         if "torch" in rng:
             torch.set_rng_state(rng["torch"])

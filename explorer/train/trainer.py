@@ -42,6 +42,7 @@ from .finetune import count_trainable, keep_frozen_bn_in_eval, read_init_weights
 from .loader import BatchSource
 from .stream_loader import data_wait_note
 from .optim import ErrorWarmUp, check_settings, make_optimizer, make_scheduler
+from .pauses import ActiveClock, PausedTime
 from .resume import Checkpointing
 
 # what Trainer.steps yields (the steps done so far) and returns (the record)
@@ -82,6 +83,7 @@ class Trainer(Checkpointing):
         self.notes = self.record.notes  # conversions made for this run, for people
         self._data = data
         self._prepared = False
+        self.resume_path = None  # the checkpoint file resumed from, for messages
         self.step = 0  # steps done
         self.epochs_done = 0
         self.batch_in_epoch = 0
@@ -113,7 +115,7 @@ class Trainer(Checkpointing):
         check_fits(activation_bytes(info, s.batch_size), f"one training step on batches of {s.batch_size:,} images",
                    device_memory(self.device), "this machine" if self.device.type == "cpu" else str(self.device))
         if self.resume is not None and not isinstance(self.resume, dict):
-            self._resume_path = self.resume
+            self.resume_path = self.resume
             self.resume = read_checkpoint(self.resume)
         init = read_init_weights(s.init_weights) if s.init_weights and self.resume is None else None
         c, h, w = self.spec.input_shape
@@ -204,6 +206,21 @@ class Trainer(Checkpointing):
         self._seen = 0
         self._warm_mark = (0, 0)  # (correct, seen) at the warm-up's last look
 
+    # -- what a checkpoint reads and restores (train/resume.py) ---------------------------
+    @property
+    def prepared(self) -> bool:
+        return self._prepared
+
+    def epoch_sums(self) -> list:
+        """The epoch so far: [summed loss, correct, images seen, active seconds]."""
+        return [float(self._sum_loss), float(self._sum_correct), self._seen, self._epoch_seconds]
+
+    def restore_epoch_sums(self, loss: float, correct: float, seen: int, seconds: float) -> None:
+        self._sum_loss.fill_(loss)
+        self._sum_correct.fill_(int(correct))
+        self._seen = int(seen)
+        self._epoch_seconds = float(seconds)
+
     # -- the loop ---------------------------------------------------------------------
     def run(self, on_event: EventSink | None = None) -> RunRecord:
         """Train to the end (or to a stop) and return the record."""
@@ -221,13 +238,12 @@ class Trainer(Checkpointing):
         self.prepare()
         self._pending_steps: list[int] = []
         self._pending_lrs: list[float] = []
-        self._paused_s = 0.0  # seconds spent in control.checkpoint (pauses), never reset
-        self._paused_at_read = 0.0
-        self._last_read = time.perf_counter()
+        self.paused = PausedTime()  # in control.checkpoint, or suspended between steps
+        self._since_read = self.paused.clock()  # active time since the last metrics read
         self._s_per_step = None
         self._eval_s = 0.0
         status, message = "finished", ""
-        started = time.perf_counter()
+        run_clock = self.paused.clock()
         try:
             status = yield from self._train(emit)
             message = self._finish_message(status)
@@ -248,7 +264,7 @@ class Trainer(Checkpointing):
                 self.recorder.close()
             if hasattr(self.source, "close"):  # a streamed folder's loader processes
                 self.source.close()
-        wait = data_wait_note(self.source, time.perf_counter() - started - self._paused_s)
+        wait = data_wait_note(self.source, run_clock.seconds())
         if wait:
             self.notes.append(wait)
         self.record.status, self.record.message = status, message
@@ -288,30 +304,28 @@ class Trainer(Checkpointing):
         stepped = False
         while self.step < self.total_steps:
             epoch = self.epochs_done
-            t_epoch = time.perf_counter()
-            paused_before = self._paused_s
+            epoch_clock = self.paused.clock()
             order = self.source.epoch_indices(epoch)
             while self.batch_in_epoch < spe and self.step < self.total_steps:
                 if stepped:  # the previous step is done, with its read and any epoch end
                     yield from self._hand_over()
                 interrupt.check(f"step {self.step + 1}")  # Ctrl+C in the CLI (spec/interrupt.py)
-                t0 = time.perf_counter()
-                go = self.control.checkpoint(self.model)
-                self._paused_s += time.perf_counter() - t0
+                with self.paused.counting():
+                    go = self.control.checkpoint(self.model)
                 self._stop_asked |= not go
                 if self._stop_asked and not self.dist.enabled:
-                    return self._stop(emit, t_epoch, paused_before)
+                    return self._stop(emit, epoch_clock)
                 x, y = self.source.batch(order, self.batch_in_epoch)
                 self._train_step(x, y)
                 stepped = True
                 if len(self._pending_steps) == self.settings.metrics_every:
                     self._read_steps(emit)
                     if self._ranks_agree_to_stop():
-                        return self._stop(emit, t_epoch, paused_before)
+                        return self._stop(emit, epoch_clock)
             self._read_steps(emit)
             if self._ranks_agree_to_stop():
-                return self._stop(emit, t_epoch, paused_before)
-            self._epoch_seconds += time.perf_counter() - t_epoch - (self._paused_s - paused_before)
+                return self._stop(emit, epoch_clock)
+            self._epoch_seconds += epoch_clock.seconds()
             complete = self.batch_in_epoch >= spe
             self._end_epoch(emit, complete)
         if stepped:
@@ -320,13 +334,12 @@ class Trainer(Checkpointing):
 
     def _hand_over(self) -> Generator[int, None, None]:
         """Yield to the caller between two steps; the time until it comes back counts as paused."""
-        t0 = time.perf_counter()
-        yield self.step
-        self._paused_s += time.perf_counter() - t0
+        with self.paused.counting():
+            yield self.step
 
-    def _stop(self, emit, t_epoch: float, paused_before: float) -> str:
+    def _stop(self, emit, epoch_clock: ActiveClock) -> str:
         self._read_steps(emit)
-        self._epoch_seconds += time.perf_counter() - t_epoch - (self._paused_s - paused_before)
+        self._epoch_seconds += epoch_clock.seconds()
         return "stopped"
 
     def _ranks_agree_to_stop(self) -> bool:
@@ -373,10 +386,8 @@ class Trainer(Checkpointing):
             return
         losses_t = self.dist.mean_(self._buf[:n].clone())
         losses = losses_t.cpu().double().numpy()  # the sync
-        now = time.perf_counter()
-        elapsed = max(now - self._last_read - (self._paused_s - self._paused_at_read), 1e-9)
-        self._paused_at_read = self._paused_s
-        self._last_read = now
+        elapsed = max(self._since_read.seconds(), 1e-9)
+        self._since_read.restart()
         steps, lrs = self._pending_steps, self._pending_lrs
         self._pending_steps, self._pending_lrs = [], []
         bad = np.flatnonzero(~np.isfinite(losses))
@@ -448,8 +459,7 @@ class Trainer(Checkpointing):
             self.batch_in_epoch = 0
             self._reset_epoch_sums()
             self._epoch_seconds = 0.0
-        self._last_read = time.perf_counter()
-        self._paused_at_read = self._paused_s
+        self._since_read.restart()
         emit(metrics)
 
     @torch.no_grad()

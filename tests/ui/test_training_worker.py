@@ -56,6 +56,25 @@ def test_a_short_run_delivers_every_step_in_few_batches(qtbot, worker):
     assert not worker.is_running()
 
 
+def test_a_logging_sink_that_fails_is_dropped_and_still_closed(qtbot, worker, capsys):
+    class FailingLog:
+        calls, closed = 0, False
+
+        def __call__(self, event):
+            self.calls += 1
+            raise OSError("No space left on device")
+
+        def close(self):
+            self.closed = True
+
+    log = FailingLog()
+    with qtbot.waitSignal(worker.runEnded, timeout=60_000) as ended:
+        worker.start(tiny_spec(), tiny_settings(epochs=1), [log])
+    assert ended.args[0].record.status == "finished"  # the run went on without its log
+    assert log.calls == 1 and log.closed  # written to no more after it failed, and closed at the end
+    assert capsys.readouterr().err.count("No space left on device") == 1
+
+
 def test_stop_ends_a_long_run_within_a_step_and_the_thread_is_gone(qtbot, worker):
     seen = []
     worker.eventsReady.connect(seen.extend)

@@ -54,7 +54,8 @@ class _TrainingRun:
         self._settings = settings
         self._control = control
         self._factory = factory
-        self._extra_sinks = extra_sinks
+        self._all_sinks = list(extra_sinks)  # every sink is closed at the end, also one that failed
+        self._extra_sinks = list(extra_sinks)  # the sinks still written to
         self._emit: Callable = lambda event: None
         self.trainer = None
 
@@ -63,8 +64,8 @@ class _TrainingRun:
         for sink in self._extra_sinks:
             try:
                 sink(event)
-            except Exception as exc:  # a logging problem must not end the run
-                print(f"training log: {exc}", file=sys.stderr)
+            except Exception as exc:  # a logging problem must not end the run: stop writing to this
+                print(f"training log: {exc}", file=sys.stderr)  # sink (it is still closed at the end)
                 self._extra_sinks = [s for s in self._extra_sinks if s is not sink]
 
     def __call__(self, emit: Callable, cancelled: Callable[[], bool]) -> RunOutcome:  # on the task's thread
@@ -84,7 +85,7 @@ class _TrainingRun:
             return RunOutcome(error=f"training stopped by an unexpected error: "
                                     f"{type(exc).__name__}: {exc}", status="failed")
         finally:
-            for sink in self._extra_sinks:
+            for sink in self._all_sinks:
                 close = getattr(sink, "close", None)
                 if close is not None:
                     try:
