@@ -1,4 +1,4 @@
-"""Ctrl+C at many moments of ``train``, ``export`` and ``experiment degradation``, once or twice.
+"""Ctrl+C at many moments of ``train``, ``export``, ``experiment degradation`` and ``get``, once or twice.
 
 Each run reports its phases on stderr (``RESNET_EXPLORER_PHASES=1``, ``spec/interrupt.py``);
 the first Ctrl+C is sent when a chosen phase begins (so it lands in the work of that phase:
@@ -14,6 +14,9 @@ machine's load, and whatever moment it lands in, the outcome must be a documente
 - ``export``: "interrupted" and status 130; the file is either absent or whole and verified;
 - ``experiment degradation``: "interrupted" and status 130; or "stopping after this step", the
   result in words, each started arm's checkpoint, status 0;
+- ``get`` (from a slow local server standing in for the download site): "interrupted" and
+  status 130; or "stopping after this chunk", "stopped after ...", the partial file kept for
+  the next attempt, status 130;
 
 and never a signal death, a traceback, ``terminate called``, an ``error:`` line, a half-written
 or temporary file left behind.
@@ -33,12 +36,13 @@ import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 STOPPING = "stopping after this step (Ctrl+C again to interrupt now)"
+STOPPING_CHUNK = "stopping after this chunk (Ctrl+C again to interrupt now)"
 RUN_LIMIT_S = 120  # a run that never ends is a failure, not a hang (runs end in a few seconds)
 
 
 @dataclass
 class Case:
-    command: str  # train | export | experiment
+    command: str  # train | export | experiment | get
     phase: str  # the first press goes when a phase line starting with this is printed ...
     occurrence: int = 1  # ... for this time
     twice: bool = False  # a second press as soon as the process answers the first
@@ -71,8 +75,13 @@ class Run:
         return self.err.decode("utf-8", "replace")
 
 
+GET_NAME, GET_FILE = "resnet18", "resnet18-f37072fd.pth"  # served by the test's server, slowly
+
+
 def _argv(command: str, folder: str, net: str) -> list[str]:
     out = os.path.join(folder, "out")
+    if command == "get":
+        return ["get", GET_NAME, "--dir", out]
     if command == "train":  # never ends by itself: every case presses Ctrl+C
         return ["train", net, "--steps", "100000", "--batch-size", "8", "--train-size", "16", "--test-size", "8",
                 "--progress", "none", "--checkpoint", os.path.join(out, "run.ckpt"),
@@ -84,11 +93,12 @@ def _argv(command: str, folder: str, net: str) -> list[str]:
             "--train-size", "32", "--test-size", "8", "--image-size", "8", "--device", "cpu", "--save-dir", out]
 
 
-def _start(run: Run, net: str) -> None:
+def _start(run: Run, net: str, mirror: str) -> None:
     os.makedirs(os.path.join(run.folder, "out"))
     os.makedirs(os.path.join(run.folder, "tmp"))
     env = {**os.environ, "PYTHONPATH": ROOT, "OMP_NUM_THREADS": "1", "RESNET_EXPLORER_PHASES": "1",
-           "TMPDIR": os.path.join(run.folder, "tmp")}  # what the run leaves in its temporary folder is seen
+           "TMPDIR": os.path.join(run.folder, "tmp"),  # what the run leaves in its temporary folder is seen
+           "RESNET_EXPLORER_MIRROR": mirror}
     env.pop("RANK", None)
     run.proc = subprocess.Popen(
         [sys.executable, os.path.join(ROOT, "main.py"), *_argv(run.case.command, run.folder, net)],
@@ -114,11 +124,11 @@ def _on_line(run: Run, line: str) -> None:
             run.phases[case.phase] = run.phases.get(case.phase, 0) + 1
             if run.presses == 0 and run.phases[case.phase] == case.occurrence:
                 _press(run)
-    elif run.presses == 1 and case.twice and line in (STOPPING, "interrupted"):
+    elif run.presses == 1 and case.twice and line in (STOPPING, STOPPING_CHUNK, "interrupted"):
         _press(run)  # answered: the second press lands wherever the work is now
 
 
-def _run_all(cases: list[Case], tmp_path, net: str, parallel: int = 2) -> list[Run]:
+def _run_all(cases: list[Case], tmp_path, net: str, mirror: str, parallel: int = 2) -> list[Run]:
     """Run the cases, ``parallel`` processes at a time, reading their output as it comes."""
     runs = [Run(case, str(tmp_path / f"case{i}")) for i, case in enumerate(cases)]
     waiting, active = list(runs), []
@@ -127,7 +137,7 @@ def _run_all(cases: list[Case], tmp_path, net: str, parallel: int = 2) -> list[R
         while waiting or active:
             while waiting and len(active) < parallel:
                 run = waiting.pop(0)
-                _start(run, net)
+                _start(run, net, mirror)
                 for stream, buf in ((run.proc.stdout, run.out), (run.proc.stderr, run.err)):
                     os.set_blocking(stream.fileno(), False)
                     sel.register(stream, selectors.EVENT_READ, (run, buf))
@@ -173,10 +183,10 @@ def _check_common(run: Run) -> None:
     for bad in ("Traceback", "terminate called", "error_already_set", "Aborted"):
         assert bad not in err
     assert not any(line.startswith(("error:", "warning:")) for line in err.splitlines())
-    assert err.count("interrupted") <= 1 and err.count(STOPPING) <= 1
+    assert err.count("interrupted") <= 1 and err.count(STOPPING) + err.count(STOPPING_CHUNK) <= 1
     if "interrupted" in err:
         assert status == 130
-    out_files = _files(os.path.join(run.folder, "out"))
+    out_files = [name for _, _, names in os.walk(os.path.join(run.folder, "out")) for name in names]
     assert not [name for name in out_files if name.startswith(".")], "temporary files left behind"
     left = [n for n in _files(os.path.join(run.folder, "tmp")) if not n.startswith("torchinductor_")]  # torch's cache
     assert left == [], "the temporary folder was not cleaned up"
@@ -229,7 +239,18 @@ def _check_experiment(run: Run) -> None:
         read_checkpoint(os.path.join(folder, name))
 
 
-CHECKS = {"train": _check_train, "export": _check_export, "experiment": _check_experiment}
+def _check_get(run: Run) -> None:
+    err, folder = run.stderr, os.path.join(run.folder, "out")
+    assert run.proc.returncode == 130
+    if "interrupted" not in err:  # stopped between two chunks: the part is kept for the next attempt
+        assert STOPPING_CHUNK in err
+        assert re.search(r"^resnet18: stopped after .* the same command continues where it stopped$", err, re.M)
+    files = [name for _, _, names in os.walk(folder) for name in names]
+    assert GET_FILE not in files  # never a whole file from a transfer that did not end
+    assert set(files) <= {GET_FILE + ".part"}
+
+
+CHECKS = {"train": _check_train, "export": _check_export, "experiment": _check_experiment, "get": _check_get}
 
 # Each phase of each command, pressed once or twice; the sweep below runs a spread of them
 PHASES = {
@@ -239,21 +260,26 @@ PHASES = {
                "Loading the files in a fresh Python process"],
     "experiment": ["importing torch", "reading the data", "building the model", "prepared", "step 1",
                    "step 2"],
+    "get": ["connecting", "chunk"],
 }
-SWEEP = [  # a spread of the phases above: eleven runs, about 25 s on an idle 2-core machine
+SWEEP = [  # a spread of the phases above: thirteen runs
     Case("train", "importing torch", twice=True), Case("train", "reading the data", twice=True),
     Case("train", "building the model", twice=True), Case("train", "step 1"),
     Case("train", "saving the checkpoint", twice=True), Case("train", "step 3", twice=True),
     Case("export", "Writing TorchScript", twice=True), Case("export", "Loading the files in a fresh Python process"),
     Case("experiment", "prepared", occurrence=2), Case("experiment", "step 1", occurrence=2),
     Case("experiment", "step 1", occurrence=3, twice=True),
+    Case("get", "connecting", twice=True), Case("get", "chunk", occurrence=2),
 ]
 EVERY_CASE = [Case(command, phase, twice=twice) for command, phases in PHASES.items() for phase in phases
               for twice in (False, True)]
 
 
-def _sweep(cases, tmp_path, tiny_net) -> None:
-    runs = _run_all(cases, tmp_path, tiny_net)
+def _sweep(cases, tmp_path, tiny_net, server) -> None:
+    # get's file, far larger than any case lets arrive (16 KB every 50 ms): no run completes it
+    server.files[GET_FILE] = os.urandom(4 << 20)
+    server.mode[GET_FILE] = "slow"
+    runs = _run_all(cases, tmp_path, tiny_net, server.base)
     failures = []
     for run in runs:
         try:
@@ -269,10 +295,11 @@ def _sweep(cases, tmp_path, tiny_net) -> None:
     assert not failures, "\n\n".join(failures)
 
 
-def test_ctrl_c_at_every_phase_of_train_export_and_an_experiment_ends_as_documented(tmp_path, tiny_net):
-    _sweep(SWEEP, tmp_path, tiny_net)
+def test_ctrl_c_at_every_phase_of_train_export_an_experiment_and_get_ends_as_documented(tmp_path, tiny_net,
+                                                                                        file_server):
+    _sweep(SWEEP, tmp_path, tiny_net, file_server)
 
 
 @pytest.mark.slow
-def test_ctrl_c_once_and_twice_at_each_phase(tmp_path, tiny_net):
-    _sweep(EVERY_CASE, tmp_path, tiny_net)
+def test_ctrl_c_once_and_twice_at_each_phase(tmp_path, tiny_net, file_server):
+    _sweep(EVERY_CASE, tmp_path, tiny_net, file_server)

@@ -70,6 +70,7 @@ def _get_one(entry, args) -> None:
     stop = {"asked": False}
     bar = _Bar()
     print(f"{entry.name}: {entry.title}, {size_text(entry)}", flush=True)
+    interrupt.phase("connecting")  # the test hook's names (spec/interrupt.py); nothing else
     try:  # Ctrl+C (spec/interrupt.py): the first stops after this chunk, keeping the part; a second interrupts
         with interrupt.stop_first(lambda: stop.update(asked=True), "chunk"):
             fetch(entry, args.dir, progress=bar.update, announce=bar.start,
@@ -100,6 +101,10 @@ class _Bar:
 
     def update(self, done: int, total: int | None) -> None:
         from tqdm import tqdm
+
+        from ..spec import interrupt
+
+        interrupt.phase("chunk")
 
         if self.bar is None:
             self.bar = tqdm(total=total, initial=done, unit="B", unit_scale=True, unit_divisor=1000,
