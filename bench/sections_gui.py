@@ -216,7 +216,7 @@ def gui_probe(quick: bool) -> list[dict]:
                         f"<= {FIRST_LOOK_GOAL} (about 100 ms)", first_cpu / bare_ms <= FIRST_LOOK_GOAL,
                         f"median of {len(firsts)} toggles (all skips off/on) from the click to the first look drawn "
                         f"(worker thread and redraw); slowest {max(firsts) * 1000:.0f} ms wall. The ratio uses "
-                        f"CPU-ms of the process (every thread), which a busy machine does not stretch"))
+                        f"CPU-ms of the process (every thread), which a busy machine stretches far less than wall time"))
     rows += [
         row("Gradient flow", "toggle to the full-batch profile shown, ResNet-56 (all skips off/on)",
             f"{trip:.0f} ms wall ({cpu:.0f} CPU-ms)", f"training forward/backward {bare_ms:.0f} CPU-ms",
