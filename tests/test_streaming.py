@@ -52,15 +52,15 @@ def test_the_test_transform_is_resize_and_centre_crop(tmp_path):
     pixels = np.random.default_rng(1).integers(0, 256, (300, 400, 3), dtype=np.uint8)
     Image.fromarray(pixels).save(tmp_path / "a.png")
     files = [(str(tmp_path / "a.png"), 0)]
-    x, label = FolderDataset(files, (224, 224), 3, train=False, seed=0)[0]
-    assert label == 0 and x.dtype == torch.uint8
+    x, label, _, problem = FolderDataset(files, (224, 224), 3, train=False, seed=0)[0]
+    assert label == 0 and problem == "" and x.dtype == torch.uint8
     assert torch.equal(x, torch.from_numpy(evaluation_transform(files[0][0])))  # resize 256, centre 224
 
 
 def test_training_crops_are_random_but_repeatable_per_image_and_epoch(photos, small_budget):
     data = load_dataset(f"folder:{photos}", image_size=(32, 32))
     ds = FolderDataset(data.train_files, (32, 32), 3, train=True, seed=5)
-    a, _ = ds[(3, 0)]
+    a = ds[(3, 0)][0]
     assert a.shape == (3, 32, 32)
     assert torch.equal(a, ds[(3, 0)][0])  # the same image in the same epoch: the same crop
     assert not torch.equal(a, ds[(3, 1)][0])  # another epoch: another crop

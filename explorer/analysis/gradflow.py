@@ -35,6 +35,7 @@ from torch import nn
 from ..nn.blocks import ResidualBlock
 from .residual import ResidualResult, ResidualTap
 from ..spec import NetworkInfo, StemKind
+from ..spec.params import whole_number
 
 DEFAULT_BATCH = 32
 DEFAULT_SEED = 0
@@ -155,8 +156,10 @@ def block_labels(model: nn.Module) -> list[str]:
     labels = []
     for i, (name, _) in enumerate(find_blocks(model)):
         parts = name.split(".")
-        if len(parts) == 2 and parts[0].startswith("layer") and parts[0][5:].isdigit() and parts[1].isdigit():
-            labels.append(f"stage {int(parts[0][5:])}, block {int(parts[1]) + 1}")
+        stage = whole_number(parts[0][5:]) if len(parts) == 2 and parts[0].startswith("layer") else None
+        block = whole_number(parts[1]) if stage is not None else None
+        if block is not None:
+            labels.append(f"stage {stage}, block {block + 1}")
         else:
             labels.append(f"block {i + 1}")
     return labels

@@ -52,10 +52,11 @@ def parse_image_size(text: str) -> int | None:
     cleaned = text.strip().lower()
     if cleaned in ("native", "none", "32"):
         return None
-    try:
-        size = int(cleaned)
-    except ValueError:
-        raise CliError(f"--image-size: {text!r} is not a number of pixels or 'native'") from None
+    from ..spec.params import whole_number
+
+    size = whole_number(cleaned)  # ASCII digits only
+    if size is None:
+        raise CliError(f"--image-size: {text!r} is not a number of pixels or 'native'")
     if not 8 <= size <= 256:
         raise CliError(f"--image-size must be between 8 and 256 pixels, got {size}")
     return size

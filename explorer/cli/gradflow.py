@@ -37,6 +37,16 @@ def register(sub) -> None:
     p.set_defaults(func=cmd_gradflow)
 
 
+def _whole(text: str) -> int:
+    """ASCII digits as a number (``spec.params.whole_number``); ValueError for anything else ('²')."""
+    from ..spec.params import whole_number
+
+    value = whole_number(text)
+    if value is None:
+        raise ValueError(text)
+    return value
+
+
 def parse_skips(text: str, spec: NetworkSpec) -> NetworkSpec:
     """Apply ``--skips``: on, off, or the blocks (stage.block or depth position) to switch off."""
     text = text.strip().lower()
@@ -55,7 +65,7 @@ def parse_skips(text: str, spec: NetworkSpec) -> NetworkSpec:
         try:
             if "." in item:
                 stage_s, block_s = item.split(".", 1)
-                stage, block = int(stage_s), int(block_s)
+                stage, block = _whole(stage_s), _whole(block_s)
                 if not 1 <= stage <= len(spec.stages):
                     raise CliError(f"--skips: {item!r}: there is no stage {stage} "
                                    f"(the network has {len(spec.stages)})")
@@ -64,7 +74,7 @@ def parse_skips(text: str, spec: NetworkSpec) -> NetworkSpec:
                     raise CliError(f"--skips: {item!r}: stage {stage} has {count} blocks")
                 where = (stage - 1, block - 1)
             else:
-                pos = int(item)
+                pos = _whole(item)
                 if not 1 <= pos <= len(positions):
                     raise CliError(f"--skips: {item!r}: depth positions run from 1 to {len(positions)}")
                 where = positions[pos - 1]

@@ -25,7 +25,7 @@ from .common import check_output, resolve_network, write_or_rescue
 TRAIN_OPTIONS = ("dataset", "epochs", "max_steps", "batch_size", "lr", "optimizer", "schedule", "momentum",
                  "nesterov", "weight_decay", "warmup_epochs", "warmup_until", "label_smoothing", "augment", "train_size",
                  "test_size", "device", "amp", "channels_last", "compile", "seed", "metrics_every", "grad_every",
-                 "init_weights", "freeze", "normalise")
+                 "init_weights", "freeze", "normalise", "unreadable_images")
 
 
 def register(sub) -> None:

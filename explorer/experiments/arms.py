@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 
 from ..spec import PRESETS, NetworkSpec, SpecError, preset
 from ..spec.model import BlockKind, uniform_stage
+from ..spec.params import whole_number
 
 KINDS = ("plain", "resnet", "preact")
 KIND_NAMES = {"plain": "plain", "resnet": "ResNet", "preact": "pre-act ResNet"}
@@ -94,11 +95,10 @@ def parse_depths(text: str) -> tuple[int, ...]:
         part = part.strip()
         if not part:
             continue
-        try:
-            depth = int(part)
-        except ValueError:
+        depth = whole_number(part)  # ASCII digits only
+        if depth is None:
             raise SpecError(f"depths: {part!r} is not a whole number (write them like 20,56)",
-                            where="experiment") from None
+                            where="experiment")
         if not valid_depth(depth):
             raise SpecError(f"depths: {depth} is not 6n+2 with n >= 1; try 8, 14, 20, 32, 44, 56 or 110",
                             where="experiment")

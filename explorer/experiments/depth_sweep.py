@@ -15,6 +15,7 @@ import time
 from dataclasses import dataclass, field
 
 from ..spec import SpecError
+from ..spec.params import check_seed, signed_whole_number
 from .arms import Arm
 from .degradation import DEFAULT_DATASET, DEFAULT_IMAGE_SIZE, ArmResult, DegradationSettings, results_from_outcomes
 
@@ -41,13 +42,13 @@ def parse_seeds(text: str) -> tuple[int, ...]:
         part = part.strip()
         if not part:
             continue
-        try:
-            seed = int(part)
-        except ValueError:
+        seed = signed_whole_number(part)  # ASCII digits only
+        if seed is None:
             raise SpecError(f"seeds: {part!r} is not a whole number (write them like 0,1,2)",
-                            where="experiment") from None
+                            where="experiment")
         if seed < 0:
             raise SpecError(f"seeds: {seed} is negative; seeds are 0, 1, 2, ...", where="experiment")
+        check_seed(seed, "seeds", where="experiment")
         seeds.append(seed)
     seeds = sorted(set(seeds))
     if not seeds:

@@ -195,6 +195,7 @@ def parse_blocks(text: str, spec: NetworkSpec) -> list[tuple[int, int]]:
     """``"3.2,1.1"`` (stage.block, 1-based as on the bars) -> ``[(2, 1), (0, 0)]``; ``SpecError`` names
     a block the network does not have."""
     from ..spec import SpecError
+    from ..spec.params import whole_number
 
     counts = [len(stage.blocks) for stage in spec.stages]
     picked = []
@@ -202,9 +203,9 @@ def parse_blocks(text: str, spec: NetworkSpec) -> list[tuple[int, int]]:
         if not part:
             continue
         stage_text, dot, block_text = part.partition(".")
-        if not (dot and stage_text.isdigit() and block_text.isdigit()):
+        stage, block = whole_number(stage_text), whole_number(block_text)  # ASCII digits only ('²' is not 2)
+        if not dot or stage is None or block is None:
             raise SpecError(f"{part!r} is not STAGE.BLOCK, e.g. 3.2 for stage 3, block 2", where="--blocks")
-        stage, block = int(stage_text), int(block_text)
         if not 1 <= stage <= len(counts):
             raise SpecError(f"{part}: {spec.name} has stages 1 to {len(counts)}", where="--blocks")
         if not 1 <= block <= counts[stage - 1]:

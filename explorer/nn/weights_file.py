@@ -25,6 +25,7 @@ from torch import nn
 
 from ..spec import NetworkSpec, SpecError, fmt_shape
 from ..spec.fileformat import from_dict
+from ..spec.params import whole_number
 
 # BatchNorm fills this counter in itself when a file lacks it (older torchvision files do).
 _OPTIONAL_SUFFIX = ".num_batches_tracked"
@@ -230,8 +231,10 @@ def _layout(state: dict) -> tuple[tuple[int, ...], bool]:
     bottleneck = False
     for key in state:
         parts = key.split(".")
-        if len(parts) > 2 and parts[0].startswith("layer") and parts[0][5:].isdigit() and parts[1].isdigit():
-            counts.setdefault(int(parts[0][5:]), set()).add(int(parts[1]))
+        stage = whole_number(parts[0][5:]) if len(parts) > 2 and parts[0].startswith("layer") else None
+        block = whole_number(parts[1]) if stage is not None else None
+        if block is not None:  # ASCII digits only: a key 'layer¹.0...' is not stage 1
+            counts.setdefault(stage, set()).add(block)
             bottleneck = bottleneck or parts[2] == "conv3"
     return tuple(len(counts[i]) for i in sorted(counts)), bottleneck
 

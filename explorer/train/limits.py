@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import os
 
+from ..spec import params
 from .api import TrainingError
 
 from .settings import MAX_EPOCHS, MAX_IMAGES, MAX_METRICS_EVERY, MAX_SEED, MAX_STEPS, declared  # noqa: F401
@@ -66,16 +67,12 @@ def activation_bytes(info, batch: int) -> int:
 
 
 def check_number(value, name: str, lo=None, hi=None, integer: bool = False) -> None:
-    """Refuse NaN, infinity and values outside [lo, hi], naming the setting."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or (integer and not isinstance(value, int)):
-        raise TrainingError(f"{name} must be a {'whole ' if integer else ''}number, got {value!r}")
-    if isinstance(value, float) and not math.isfinite(value):
-        raise TrainingError(f"{name} must be a finite number, got {value}")
-    if lo is not None and value < lo or hi is not None and value > hi:
-        rng = (f"between {lo:,} and {hi:,}" if lo is not None and hi is not None
-               else f"at least {lo:,}" if lo is not None else f"at most {hi:,}")
-        raise TrainingError(f"{name} must be {rng}, got {value:,}" if isinstance(value, int)
-                            else f"{name} must be {rng}, got {value:g}")
+    """``spec.params.check_number`` (the one rule for numbers: NaN, infinity, type and range, naming the
+    setting), raising ``TrainingError`` for the trainer's callers."""
+    try:
+        params.check_number(value, name, lo, hi, integer)
+    except params.ParameterError as err:
+        raise TrainingError(str(err)) from None
 
 
 def check_ranges(s) -> None:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields
 
-MAX_SEED = 2 ** 32 - 1  # seeds are combined with step numbers; this keeps them inside 64 bits
+from ..spec.params import MAX_SEED  # noqa: E402,F401 - the one rule for seeds (spec/params.py)
 MAX_STEPS = 10 ** 9
 MAX_EPOCHS = 10 ** 6
 MAX_METRICS_EVERY = 100_000  # a buffer of this many floats lives on the device
@@ -123,6 +123,10 @@ class TrainSettings:
                              choices=(("auto", "as the weights expect (ImageNet's for torchvision files)"),
                                       ("imagenet", "ImageNet's mean and std"),
                                       ("data", "the training images' own")))
+    unreadable_images: str = setting(
+        "skip", "Unreadable images", "a folder streamed from disk: skip an image that cannot be read and count it "
+        "(the files are listed at the end and in the run's notes), or stop the run at the first one",
+        choices=(("skip", "skip and count them"), ("stop", "stop the run at the first")))
 
     def to_dict(self) -> dict:
         d = asdict(self)

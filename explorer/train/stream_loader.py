@@ -7,6 +7,12 @@ rank under torchrun; one replica otherwise, so no process group is needed for it
 workers return uint8 images at the network's input size (photo augmentation included);
 conversion to float and normalisation happen here, on the training device.
 
+An image a worker cannot read comes back blank with the reason; ``_readable`` applies the run's
+policy (``StreamingImages.note_unreadable``: skip and count, or stop at the first) and
+leaves it out of its batch. Whatever else goes wrong in a worker (it was killed, the
+folder vanished) ends in one ``DatasetError`` too, never in the DataLoader's re-raised
+traceback.
+
 ``wait_s`` adds up the time the training loop spent waiting for a batch that the
 workers had not finished: when it is a large part of the training time, decoding, not
 the network, limits the speed.
@@ -19,6 +25,7 @@ import time
 import torch
 from torch.utils.data import DataLoader, DistributedSampler
 
+from .datasets.base import DatasetError
 from .datasets.streaming import FolderDataset, StreamingImages
 
 
@@ -117,13 +124,32 @@ class StreamSource:
             keys = _Keys(order[index * self.batch_size:self.steps_per_epoch * self.batch_size].tolist(), epoch)
             self._iter = iter(self._loader(self.train_set, keys, self.batch_size))
         t0 = time.perf_counter()
-        x, y = next(self._iter)
+        try:
+            x, y, indices, problems = _next_batch(self._iter)
+        except BaseException:
+            self._close()
+            raise
         self.wait_s += time.perf_counter() - t0
         self.batches_served += 1
         self._next = (epoch, index + 1)
         if index + 1 >= self.steps_per_epoch:
             self._close()
+        x, y = self._readable(self.train_set, x, y, indices, problems,
+                              f"training batch {index + 1} of epoch {epoch + 1}")
         return self.prepare(x, y)
+
+    def _readable(self, dataset, x: torch.Tensor, y: torch.Tensor, indices, problems, where: str):
+        """The rows of a batch whose images were read; the others go through the policy."""
+        bad = [i for i, p in enumerate(problems) if p]
+        if not bad:
+            return x, y
+        for i in bad:
+            self.data.note_unreadable(dataset.files[int(indices[i])][0], problems[i])
+        if len(bad) == len(problems):
+            raise DatasetError(f"{self.data.name}: none of the {len(bad)} images of {where} could be read "
+                               f"({problems[bad[0]]}); is the folder still there?")
+        keep = torch.tensor([i for i in range(len(problems)) if not problems[i]], dtype=torch.int64)
+        return x.index_select(0, keep), y.index_select(0, keep)
 
     def _close(self) -> None:
         if self._iter is not None and hasattr(self._iter, "_shutdown_workers"):
@@ -143,8 +169,17 @@ class StreamSource:
     def test_batches(self):
         """This rank's stride of the test set, in order, with the test transform."""
         keys = _Keys(range(self.rank, self.test_size, self.world_size), 0)
-        for x, y in self._loader(self.test_set, keys, self.eval_batch_size):
-            yield self.prepare(x, y)
+        batches = iter(self._loader(self.test_set, keys, self.eval_batch_size))
+        try:
+            for number in range(1, len(keys) + 1):
+                try:
+                    x, y, indices, problems = _next_batch(batches)
+                except StopIteration:
+                    return
+                yield self.prepare(*self._readable(self.test_set, x, y, indices, problems, f"test batch {number}"))
+        finally:
+            if hasattr(batches, "_shutdown_workers"):
+                batches._shutdown_workers()
 
     def prepare(self, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         x = x.to(self.device, non_blocking=True)
@@ -153,6 +188,23 @@ class StreamSource:
         if self.channels_last:
             x = x.contiguous(memory_format=torch.channels_last)
         return x, y
+
+
+def _next_batch(batches):
+    """The next ``(images, labels, problems)`` of a DataLoader iterator; a worker that died (killed,
+    out of memory) or raised becomes one ``DatasetError`` instead of the loader's traceback."""
+    try:
+        return next(batches)
+    except StopIteration:
+        raise
+    except DatasetError:
+        raise
+    except Exception as err:  # noqa: BLE001 - the DataLoader re-raises a worker's error as its own type
+        lines = [line for line in str(err).strip().splitlines() if line.strip()]
+        first = lines[0] if lines else type(err).__name__
+        if "Original Traceback" in first or first.startswith("Caught "):
+            first = lines[-1] if lines else first  # the worker's own last line says what went wrong
+        raise DatasetError(f"the image loader's worker processes failed: {first}") from None
 
 
 LOADER_BOUND = 0.5  # waiting this share of the training time or more: the loader, not the network, set the pace

@@ -33,7 +33,7 @@ from ..spec.fileformat import to_dict
 from .api import (DeviceOutOfMemory, EpochMetrics, EventSink, NonFiniteLoss, RunFinished, RunRecord,
                   StepMetrics, TrainControl, TrainingError, TrainSettings)
 from .checkpoint import read_checkpoint
-from .datasets import ImageData, conform_channels, load_dataset, subsample
+from .datasets import DatasetError, ImageData, conform_channels, load_dataset, subsample
 from .device import (amp_dtype, free_cached_memory, is_out_of_memory, resolve_device,
                      use_channels_last)
 from .distributed import DistContext, RankFailure
@@ -124,6 +124,8 @@ class Trainer(Checkpointing):
             data = subsample(self._data, s.train_size, s.test_size)
         else:
             data = load_dataset(s.dataset, train_size=s.train_size, test_size=s.test_size, image_size=(h, w))
+        if getattr(data, "streamed", False):  # what an image that cannot be read does (api.TrainSettings)
+            data = replace(data, unreadable_policy=s.unreadable_images, unreadable={})
         data, note = conform_channels(data, c)
         if note:
             self.notes.append(note)
@@ -250,6 +252,10 @@ class Trainer(Checkpointing):
         except NonFiniteLoss as err:
             # under DDP every rank checks the same all-reduced losses, so all of them fail here together
             status, message = "failed", str(err)
+        except DatasetError as err:  # a streamed folder: the images of a whole batch unreadable, or policy "stop"
+            if self.dist.enabled:
+                raise self._rank_failure(err) from err
+            status, message = "failed", str(err)
         except Exception as err:  # OOM surfaces as several exception types
             if self.dist.enabled:
                 raise self._rank_failure(err) from err
@@ -267,6 +273,9 @@ class Trainer(Checkpointing):
         wait = data_wait_note(self.source, run_clock.seconds())
         if wait:
             self.notes.append(wait)
+        skipped = self.data.unreadable_note() if hasattr(self.data, "unreadable_note") else None
+        if skipped:
+            self.notes.append(skipped)
         self.record.status, self.record.message = status, message
         self.record.model_state = {k: v.detach().to("cpu", copy=True) for k, v in self.model.state_dict().items()}
         emit(RunFinished(status=status, message=message, step=self.step,

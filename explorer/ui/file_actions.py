@@ -59,7 +59,9 @@ class Dialogs:
                 QMessageBox.StandardButton.Discard: "discard"}.get(QMessageBox.StandardButton(answer), "cancel")
 
     def ask_restore(self, parent: QWidget, what: str) -> str:
-        """"restore" or "discard": the network autosaved before the app last stopped unexpectedly."""
+        """"restore", "discard", or "later" when the question was closed without an answer (Escape,
+        the app quit or the session ended while it was open): the network autosaved before the app
+        last stopped unexpectedly. Only "discard" lets it go."""
         box = QMessageBox(QMessageBox.Icon.Question, "Restore unsaved network?",
                           "ResNet Explorer stopped unexpectedly last time, with unsaved changes.",
                           QMessageBox.StandardButton.NoButton, parent)
@@ -67,8 +69,10 @@ class Dialogs:
         restore = box.addButton("Restore", QMessageBox.ButtonRole.AcceptRole)
         box.addButton("Discard", QMessageBox.ButtonRole.DestructiveRole)
         box.setDefaultButton(restore)
+        discard = [b for b in box.buttons() if b is not restore][0]
         box.exec()
-        return "restore" if box.clickedButton() is restore else "discard"
+        clicked = box.clickedButton()
+        return "restore" if clicked is restore else "discard" if clicked is discard else "later"
 
     def error(self, parent: QWidget, title: str, text: str) -> None:
         QMessageBox.critical(parent, title, text)

@@ -4,7 +4,11 @@ A few seconds after each change, the open network (when it has unsaved changes) 
 written to a recovery file in the app's data folder, one file per running app
 (``recovery-<pid>.json``), atomically. A clean quit, a save, or undoing back to the
 saved state removes it. A recovery file whose app is no longer running was left by a
-crash or a kill: the next start offers to restore it, and removes it either way.
+crash or a kill: the next start offers to restore it, and removes it once the user
+answered Restore or Discard; closing the question any other way (Escape, quitting the
+app or logging out while it is open) keeps the file for the next start. Only regular
+files are read: a FIFO or a device under a recovery file's name is left alone, never
+opened (opening it would block the GUI thread).
 
 The network inside a recovery file is checked by the same ``from_dict`` as a network
 file's (the wrapper around it is plain JSON the app wrote itself), so a damaged one is
@@ -15,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import stat
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +29,7 @@ from PySide6.QtCore import QObject, QStandardPaths, QTimer
 from ..spec import SpecError
 from ..spec.atomic import atomic_write_text
 from ..spec.fileformat import from_dict, to_dict
+from ..spec.params import whole_number
 
 AUTOSAVE_DELAY_MS = 3000
 FORMAT = "resnet-explorer/recovery"
@@ -72,8 +78,15 @@ def find_orphans(folder: Path) -> tuple[list[Recovered], list[str]]:
     except OSError:
         return [], []
     for file in files:
-        pid_text = file.stem[len(_PREFIX):]
-        if not pid_text.isdigit() or _alive(int(pid_text)):
+        pid = whole_number(file.stem[len(_PREFIX):])  # ASCII digits only
+        if pid is None or _alive(pid):
+            continue
+        try:
+            mode = file.stat().st_mode
+        except OSError:
+            continue
+        if not stat.S_ISREG(mode):
+            problems.append(f"{file} is not a regular file (a FIFO or a device?); it was left alone")
             continue
         try:
             if file.stat().st_size > 16 * 1024 * 1024:
@@ -163,6 +176,8 @@ def offer_restore(window, folder: Path | None = None) -> bool:
         return False
     newest = found[0]
     answer = window.dialogs.ask_restore(window, newest.describe())
+    if answer not in ("restore", "discard"):  # closed unanswered (a quit, a log-out): keep them all
+        return False
     for item in found:
         with contextlib.suppress(OSError):
             item.file.unlink()

@@ -133,3 +133,65 @@ def test_after_a_kill_the_next_start_offers_the_autosaved_network(window, qtbot,
     assert not recovery_file.exists()  # asked only once
     assert len(window.dialogs.restore_asked) == 2
     assert not offer_restore(window, recovery_file.parent)  # nothing left to offer
+
+
+def _orphan(folder, name="left by a crash"):
+    """A recovery file of an app that is no longer running, holding ResNet-20 renamed ``name``."""
+    from explorer.spec.fileformat import to_dict
+
+    folder.mkdir(exist_ok=True)
+    file = folder / f"recovery-{_dead_pid()}.json"
+    record = {"format": "resnet-explorer/recovery", "saved_at": time.time(), "path": None,
+              "network": to_dict(replace(preset("resnet20"), name=name))}
+    file.write_text(json.dumps(record))
+    return file
+
+
+def test_quitting_while_the_restore_question_is_open_keeps_the_autosave(window, qtbot, tmp_path):
+    """The real question box, ended without a click (what a quit or a log-out does to its loop):
+    nothing is restored and nothing is deleted; the next start asks again. Only Discard deletes."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    from explorer.ui.file_actions import Dialogs
+
+    file = _orphan(tmp_path / "recovery")
+    window.dialogs = Dialogs()
+    seen = []
+
+    def end_the_question():
+        box = QApplication.activeModalWidget()
+        if not isinstance(box, QMessageBox):
+            QTimer.singleShot(20, end_the_question)
+            return
+        seen.append(box.text())
+        box.done(0)  # the nested loop ends with no button clicked
+
+    QTimer.singleShot(0, end_the_question)
+    assert not offer_restore(window, file.parent)
+    assert seen and "stopped unexpectedly" in seen[0]
+    assert file.exists() and window.document.spec.name == preset("resnet20").name
+    # asked again at the next start; this time Discard, the one answer that deletes it
+    window.dialogs = type("Answer", (), {"ask_restore": lambda self, parent, what: "discard"})()
+    assert not offer_restore(window, file.parent) and not file.exists()
+
+
+def test_a_fifo_as_a_recovery_file_does_not_block_the_start(window, tmp_path):
+    import threading
+
+    if not hasattr(os, "mkfifo"):
+        import pytest
+        pytest.skip("needs FIFOs")
+    folder = tmp_path / "recovery"
+    folder.mkdir()
+    fifo = folder / f"recovery-{_dead_pid()}.json"
+    os.mkfifo(fifo)
+    result = []
+    reader = threading.Thread(target=lambda: result.append(find_orphans(folder)), daemon=True)
+    reader.start()
+    reader.join(timeout=20)
+    assert not reader.is_alive(), "reading the recovery folder blocked on a FIFO"
+    found, problems = result[0]
+    assert found == [] and "is not a regular file" in problems[0] and fifo.exists()
+    assert not offer_restore(window, folder)  # on the GUI thread too: a message, no question
+    assert window.dialogs.restore_asked == [] and "not a regular file" in window.statusBar().currentMessage()

@@ -112,18 +112,3 @@ def as_uint8_images(array: np.ndarray) -> torch.Tensor:
     if not array.flags.writeable:  # frombuffer views of file bytes are read-only
         array = array.copy()
     return torch.from_numpy(array)
-
-
-MAX_IMAGE_PIXELS = 64 * 1024 * 1024  # 8192x8192; a photo has a few dozen megapixels at most
-
-
-def check_image_size(im, file: str) -> None:
-    """Refuse an image whose header claims more pixels than any photo has (a decompression
-    bomb: a small file that would take gigabytes once decoded), before it is decoded."""
-    w, h = im.size
-    if w < 1 or h < 1:
-        raise DatasetError(f"image {file} is {w}x{h} pixels: it holds no pixels")
-    if w * h > MAX_IMAGE_PIXELS:
-        raise DatasetError(f"image {file} claims {w:,}x{h:,} pixels ({w * h * 3 / 2 ** 30:.1f} GiB decoded); "
-                           f"images above {MAX_IMAGE_PIXELS // 2 ** 20} megapixels are refused "
-                           f"(a decompression bomb?)")

@@ -16,7 +16,8 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import torch
 
-from .base import DatasetError, ImageData, as_uint8_images, check_image_size
+from .base import DatasetError, ImageData, as_uint8_images
+from .disk import files_with, open_image, subfolders
 
 # -- CIFAR ---------------------------------------------------------------------------
 
@@ -114,16 +115,29 @@ def load_cifar(path: str, classes: int = 10) -> ImageData:
     names = [str(i) for i in range(classes)]
     meta_path = os.path.join(root, layout["meta"])
     if os.path.isfile(meta_path):
-        meta = _read_pickle(meta_path)
-        raw = meta.get(layout["names"].decode())
-        if raw is not None and len(raw) == classes:
-            names = [n.decode() if isinstance(n, bytes) else str(n) for n in raw]
+        names = _class_names(meta_path, layout["names"].decode(), classes) or names
     for file_labels, split in ((y_train, "training"), (y_test, "test")):
         if len(file_labels) and (file_labels.min() < 0 or file_labels.max() >= classes):
             raise DatasetError(f"cifar{classes} in {root}: {split} labels run from {file_labels.min()} "
                                f"to {file_labels.max()}, expected 0..{classes - 1}")
     return ImageData(f"cifar{classes}", names, as_uint8_images(x_train), torch.from_numpy(y_train),
                      as_uint8_images(x_test), torch.from_numpy(y_test))
+
+
+def _class_names(meta_path: str, key: str, classes: int) -> list[str] | None:
+    """The class names a CIFAR meta file lists under ``key``; None when it lists none or another
+    number of them (the indices are used then). Anything but a list of names is refused."""
+    raw = _read_pickle(meta_path).get(key)
+    if raw is None:
+        return None
+    if isinstance(raw, np.ndarray):
+        raw = raw.tolist() if raw.ndim == 1 else raw
+    if not isinstance(raw, (list, tuple)) or not all(isinstance(n, (bytes, str)) for n in raw):
+        found = type(raw).__name__ if not isinstance(raw, (list, tuple)) else "a list holding other things"
+        raise DatasetError(f"{meta_path}: '{key}' must be a list of class names, found {found}")
+    if len(raw) != classes:
+        return None
+    return [_shown(n.decode("utf-8", "backslashreplace") if isinstance(n, bytes) else n) for n in raw]
 
 
 # -- IDX (MNIST, Fashion-MNIST) ---------------------------------------------------------
@@ -212,21 +226,25 @@ def load_idx(path: str, kind: str) -> ImageData:
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff")
 
 
-def _scan(folder: str) -> list:
-    try:
-        with os.scandir(folder) as entries:
-            return list(entries)
-    except OSError as err:
-        raise DatasetError(f"cannot read the folder {folder}: {err.strerror or err}") from None
-
-
 def _class_folders(root: str) -> list[str]:
-    return sorted(e.name for e in _scan(root) if e.is_dir() and not e.name.startswith("."))
+    return [e.name for e in subfolders(root)]
 
 
 def _images_in(folder: str) -> list[str]:
-    return sorted(os.path.join(folder, e.name) for e in _scan(folder)
-                  if e.is_file() and e.name.lower().endswith(IMAGE_EXTENSIONS))
+    return files_with(folder, IMAGE_EXTENSIONS)
+
+
+def _class_images(root: str, classes: list[str]) -> list[list[str]]:
+    """Each class folder's images; a class folder with none is named (it would silently
+    become a class the network never sees)."""
+    found = [_images_in(os.path.join(root, c)) for c in classes]
+    empty = [c for c, files in zip(classes, found) if not files]
+    if empty:
+        more = f" (and {len(empty) - 1} more: {', '.join(_shown(c) for c in empty[1:4])}" \
+               f"{', ...' if len(empty) > 4 else ''})" if len(empty) > 1 else ""
+        raise DatasetError(f"image folder {root}: the class folder {_shown(empty[0])!r} holds no images{more} "
+                           f"(expected {', '.join(IMAGE_EXTENSIONS)} files); add images or remove the folder")
+    return found
 
 
 def load_folder(path: str, image_size: tuple[int, int] | None, test_fraction: float = 0.2) -> ImageData:
@@ -252,15 +270,15 @@ def load_folder(path: str, image_size: tuple[int, int] | None, test_fraction: fl
         if unknown:
             raise DatasetError(f"folder {test_root} has class folders {', '.join(unknown)} "
                                f"that {train_root} does not have")
-        train_files = [(f, i) for i, c in enumerate(classes) for f in _images_in(os.path.join(train_root, c))]
-        test_files = [(f, classes.index(c)) for c in test_classes for f in _images_in(os.path.join(test_root, c))]
+        train_files = [(f, i) for i, files in enumerate(_class_images(train_root, classes)) for f in files]
+        test_files = [(f, classes.index(c)) for c, files in zip(test_classes, _class_images(test_root, test_classes))
+                      for f in files]
     else:
         classes = _class_folders(path)
         _check_classes(path, classes)
         rng = np.random.default_rng(4321)
         train_files, test_files = [], []
-        for i, c in enumerate(classes):
-            files = _images_in(os.path.join(path, c))
+        for i, files in enumerate(_class_images(path, classes)):
             held = set(rng.permutation(len(files))[:int(round(len(files) * test_fraction))].tolist())
             if len(files) >= 2 and not held:
                 held = {len(files) - 1}
@@ -295,20 +313,14 @@ def _check_classes(root: str, classes: list[str]) -> None:
 
 
 def _read_one(item, size):
-    from PIL import Image, UnidentifiedImageError
+    from PIL import Image
 
     file, _ = item
-    try:
-        with Image.open(file) as im:
-            check_image_size(im, file)
-            im = im.convert("RGB")
-            if im.size != (size[1], size[0]):
-                im = im.resize((size[1], size[0]), Image.BILINEAR)
-            return np.asarray(im, dtype=np.uint8).transpose(2, 0, 1)
-    except Image.DecompressionBombError as err:
-        raise DatasetError(f"image {file} is refused: {err}") from None
-    except (OSError, UnidentifiedImageError, ValueError) as err:
-        raise DatasetError(f"cannot read image {file}: {err}") from None
+    with open_image(file) as im:
+        im = im.convert("RGB")
+        if im.size != (size[1], size[0]):
+            im = im.resize((size[1], size[0]), Image.BILINEAR)
+        return np.asarray(im, dtype=np.uint8).transpose(2, 0, 1)
 
 
 def _read_images(files, size) -> tuple[torch.Tensor, torch.Tensor]:

@@ -22,7 +22,9 @@ from functools import lru_cache
 import numpy as np
 import torch
 
+from ...spec.params import whole_number
 from .base import DatasetError, ImageData
+from .disk import files_with, open_image, subfolders, text_lines
 
 RESIZE = 256
 CROP = 224
@@ -44,8 +46,8 @@ def class_index(label: str, where: str) -> int:
     """A WordNet id or a 0..999 index as torchvision's class index; ``DatasetError`` otherwise."""
     wnids = imagenet_wnids()
     text = label.strip()
-    if text.isdigit():
-        value = int(text)
+    value = whole_number(text)  # ASCII digits only: '²' is not a class index
+    if value is not None:
         if value < len(wnids):
             return value
         raise DatasetError(f"{where}: class index {value} is outside 0..999")
@@ -71,15 +73,14 @@ def list_images(path: str) -> list[tuple[str, int]]:
         found = "found a file" if os.path.isfile(path) else "nothing is there"
         raise DatasetError(f"imagenet-val: expected a folder at {path}; {found}")
     labels_path = os.path.join(path, LABELS_FILE)
-    folders = sorted(e.name for e in os.scandir(path) if e.is_dir() and not e.name.startswith("."))
+    folders = [e.name for e in subfolders(path)]
     if os.path.isfile(labels_path):
         items = _from_labels_file(path, labels_path)
     elif folders:
         items = []
         for name in folders:
             index = class_index(name, f"imagenet-val: class folder {os.path.join(path, name)}")
-            items.extend((os.path.join(path, name, e.name), index)
-                         for e in os.scandir(os.path.join(path, name)) if e.is_file() and _is_image(e.name))
+            items.extend((file, index) for file in files_with(os.path.join(path, name), IMAGE_EXTENSIONS))
     else:
         raise DatasetError(f"imagenet-val: {path} has neither class folders named by WordNet id "
                            f"(n01440764/...) nor a {LABELS_FILE} (lines of 'FILENAME WNID' or "
@@ -92,19 +93,18 @@ def list_images(path: str) -> list[tuple[str, int]]:
 
 def _from_labels_file(root: str, labels_path: str) -> list[tuple[str, int]]:
     items = []
-    with open(labels_path, encoding="utf-8") as f:
-        for number, line in enumerate(f, 1):
-            text = line.strip()
-            if not text or text.startswith("#"):
-                continue
-            parts = text.replace(",", " ").split()
-            where = f"imagenet-val: {labels_path} line {number}"
-            if len(parts) != 2:
-                raise DatasetError(f"{where}: expected 'FILENAME LABEL', found {text!r}")
-            file = os.path.join(root, parts[0])
-            if not os.path.isfile(file):
-                raise DatasetError(f"{where}: {parts[0]} is not in {root}")
-            items.append((file, class_index(parts[1], where)))
+    for number, line in enumerate(text_lines(labels_path, "imagenet-val: the labels file"), 1):
+        text = line.strip()
+        if not text or text.startswith("#"):
+            continue
+        parts = text.replace(",", " ").split()
+        where = f"imagenet-val: {labels_path} line {number}"
+        if len(parts) != 2:
+            raise DatasetError(f"{where}: expected 'FILENAME LABEL', found {text!r}")
+        file = os.path.join(root, parts[0])
+        if not os.path.isfile(file):
+            raise DatasetError(f"{where}: {parts[0]} is not in {root}")
+        items.append((file, class_index(parts[1], where)))
     return items
 
 
@@ -114,24 +114,21 @@ def evaluation_transform(file: str, resize: int = RESIZE, crop: int = CROP) -> n
     Sizes follow torchvision's ``Resize(256)`` + ``CenterCrop(224)``: the longer side becomes
     ``int(resize * long / short)``; the crop starts at ``round((size - crop) / 2)``.
     """
-    from PIL import Image, UnidentifiedImageError
+    from PIL import Image
 
-    try:
-        with Image.open(file) as im:
-            im = im.convert("RGB")
-            w, h = im.size
-            if w <= h:
-                size = (resize, int(resize * h / w))
-            else:
-                size = (int(resize * w / h), resize)
-            if size != (w, h):
-                im = im.resize(size, Image.BILINEAR)
-            w, h = size
-            top, left = int(round((h - crop) / 2.0)), int(round((w - crop) / 2.0))
-            im = im.crop((left, top, left + crop, top + crop))
-            return np.ascontiguousarray(np.array(im, dtype=np.uint8).transpose(2, 0, 1))
-    except (OSError, UnidentifiedImageError, ValueError) as err:
-        raise DatasetError(f"cannot read image {file}: {err}") from None
+    with open_image(file) as im:
+        im = im.convert("RGB")
+        w, h = im.size
+        if w <= h:
+            size = (resize, int(resize * h / w))
+        else:
+            size = (int(resize * w / h), resize)
+        if size != (w, h):
+            im = im.resize(size, Image.BILINEAR)
+        w, h = size
+        top, left = int(round((h - crop) / 2.0)), int(round((w - crop) / 2.0))
+        im = im.crop((left, top, left + crop, top + crop))
+        return np.ascontiguousarray(np.array(im, dtype=np.uint8).transpose(2, 0, 1))
 
 
 def spread(items: list, count: int | None) -> list:

@@ -14,18 +14,27 @@ The photo transforms (torchvision's ImageNet recipe, written here with Pillow):
 The random draws of image ``i`` in epoch ``e`` come from a generator seeded with
 ``(seed, e, i)``, so which worker decodes it does not matter and a resumed run sees the
 same crops.
+
+Unreadable images. A copy of ImageNet has a few broken files, and a ten-hour run must not
+die at hour nine on one. A worker never raises for an image it cannot read: it hands back
+a blank image with the reason (``FolderDataset``), and the loader in the training process
+applies the run's policy (``StreamSource``): ``skip`` (the default) leaves the image out
+of its batch and remembers the file and why, so the run's notes can list them at the end;
+``stop`` ends the run at the first one, naming it. A batch none of whose images can be read
+(the folder was deleted mid-run) always ends the run, in one line.
 """
 from __future__ import annotations
 
 import math
 import os
 import random
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import torch
 
-from .base import DatasetError, check_image_size
+from .base import DatasetError
+from .disk import open_image
 
 def _budget() -> int:
     """2 GB, or ``RESNET_EXPLORER_MEMORY_MB`` megabytes (0 streams every folder)."""
@@ -52,6 +61,8 @@ class StreamingImages:
     test_files: list[tuple[str, int]]
     image_hw: tuple[int, int]
     channels: int = 3
+    unreadable_policy: str = "skip"  # skip | stop: what an image that cannot be decoded does
+    unreadable: dict = field(default_factory=dict)  # file -> why, for every image skipped so far
     streamed = True
 
     @property
@@ -99,8 +110,33 @@ class StreamingImages:
 
         files = self.train_files
         picks = np.linspace(0, len(files) - 1, min(STATS_SAMPLE, len(files))).round().astype(int)
-        x = torch.from_numpy(np.stack([decode(files[i][0], self.image_hw, self.channels, None) for i in picks]))
-        return channel_stats(x)
+        arrays = []
+        for i in picks:
+            try:
+                arrays.append(decode(files[i][0], self.image_hw, self.channels, None))
+            except DatasetError as err:
+                self.note_unreadable(files[i][0], str(err))
+        if not arrays:
+            raise DatasetError(f"{self.name}: none of the {len(picks)} images read to measure the mean and std "
+                               f"could be decoded (the first: {next(iter(self.unreadable.values()))})")
+        return channel_stats(torch.from_numpy(np.stack(arrays)))
+
+    def note_unreadable(self, file: str, problem: str) -> None:
+        """Apply the policy to an image that cannot be read: remember it (skip), or raise (stop)."""
+        if self.unreadable_policy == "stop":
+            raise DatasetError(f"{problem} (the run stops at the first unreadable image; "
+                               f"with the default policy it would be skipped and counted)")
+        self.unreadable.setdefault(file, problem)
+
+    def unreadable_note(self, shown: int = 5) -> str | None:
+        """The images skipped, in words (how many and which), or None."""
+        if not self.unreadable:
+            return None
+        n = len(self.unreadable)
+        listed = "; ".join(self.unreadable[f] for f in list(self.unreadable)[:shown])
+        more = f"; and {n - shown:,} more" if n > shown else ""
+        return (f"skipped {n:,} unreadable image{'s' if n != 1 else ''} of {self.name} "
+                f"(left out of their batches, neither trained nor tested on): {listed}{more}")
 
 
 def _bytes(n: int) -> str:
@@ -112,35 +148,29 @@ def _bytes(n: int) -> str:
 
 def decode(file: str, hw: tuple[int, int], channels: int, rng: random.Random | None) -> np.ndarray:
     """One image as uint8 CxHxW: the training transform when ``rng`` is given, else the test one."""
-    from PIL import Image, UnidentifiedImageError
+    from PIL import Image
 
     h, w = hw
-    try:
-        with Image.open(file) as im:
-            check_image_size(im, file)
-            if rng is None:
-                short = max(1, round(min(h, w) * RESIZE_RATIO))
-                scale = short / min(im.size)
-                # JPEG: let libjpeg decode at 1/2, 1/4 or 1/8 of the size when that is still big enough
-                im.draft("RGB", (max(1, int(im.size[0] * scale)), max(1, int(im.size[1] * scale))))
-                im = im.convert("RGB" if channels == 3 else "L")
-                iw, ih = im.size
-                scale = short / min(iw, ih)
-                size = (max(w, round(iw * scale)), max(h, round(ih * scale)))
-                im = im.resize(size, Image.BILINEAR)
-                left, top = int(round((size[0] - w) / 2.0)), int(round((size[1] - h) / 2.0))
-                im = im.crop((left, top, left + w, top + h))
-            else:
-                im = im.convert("RGB" if channels == 3 else "L")
-                box = random_resized_box(im.size, rng)
-                im = im.resize((w, h), Image.BILINEAR, box=box)
-                if rng.random() < 0.5:
-                    im = im.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
-            array = np.array(im, dtype=np.uint8)
-    except Image.DecompressionBombError as err:
-        raise DatasetError(f"image {file} is refused: {err}") from None
-    except (OSError, UnidentifiedImageError, ValueError) as err:
-        raise DatasetError(f"cannot read image {file}: {err}") from None
+    with open_image(file) as im:
+        if rng is None:
+            short = max(1, round(min(h, w) * RESIZE_RATIO))
+            scale = short / min(im.size)
+            # JPEG: let libjpeg decode at 1/2, 1/4 or 1/8 of the size when that is still big enough
+            im.draft("RGB", (max(1, int(im.size[0] * scale)), max(1, int(im.size[1] * scale))))
+            im = im.convert("RGB" if channels == 3 else "L")
+            iw, ih = im.size
+            scale = short / min(iw, ih)
+            size = (max(w, round(iw * scale)), max(h, round(ih * scale)))
+            im = im.resize(size, Image.BILINEAR)
+            left, top = int(round((size[0] - w) / 2.0)), int(round((size[1] - h) / 2.0))
+            im = im.crop((left, top, left + w, top + h))
+        else:
+            im = im.convert("RGB" if channels == 3 else "L")
+            box = random_resized_box(im.size, rng)
+            im = im.resize((w, h), Image.BILINEAR, box=box)
+            if rng.random() < 0.5:
+                im = im.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
+        array = np.array(im, dtype=np.uint8)
     return np.ascontiguousarray(array[None] if array.ndim == 2 else array.transpose(2, 0, 1))
 
 
@@ -172,7 +202,9 @@ def random_resized_box(size: tuple[int, int], rng: random.Random, scale=(0.08, 1
 
 
 class FolderDataset(torch.utils.data.Dataset):
-    """Items are ``(index, epoch)`` pairs (``stream_loader`` makes them); returns ``(uint8 CxHxW, label)``."""
+    """Items are ``(index, epoch)`` pairs (``stream_loader`` makes them); returns ``(uint8 CxHxW, label,
+    index, problem)``: ``problem`` is empty, or says why the image could not be read (the image is then
+    blank)."""
 
     def __init__(self, files: list[tuple[str, int]], hw: tuple[int, int], channels: int, train: bool, seed: int):
         self.files = files
@@ -188,7 +220,13 @@ class FolderDataset(torch.utils.data.Dataset):
         index, epoch = key if isinstance(key, tuple) else (key, 0)
         file, label = self.files[index]
         rng = random.Random(f"{self.seed}/{epoch}/{index}") if self.train else None
-        return torch.from_numpy(decode(file, self.hw, self.channels, rng)), label
+        try:
+            return torch.from_numpy(decode(file, self.hw, self.channels, rng)), label, index, ""
+        except DatasetError as err:  # the training process applies the policy (skip or stop)
+            problem = str(err)
+        except Exception as err:  # noqa: BLE001 - a worker must hand every failure back, in words
+            problem = f"cannot read image {file}: {type(err).__name__}: {err}"
+        return torch.zeros((self.channels, *self.hw), dtype=torch.uint8), label, index, problem
 
 
 def streamed(path: str, classes: list[str], train_files, test_files, size) -> StreamingImages | None:
