@@ -17,6 +17,7 @@ from explorer.spec import BlockKind, NetworkSpec, StemSpec, uniform_stage
 from explorer.ui.document import Document
 from explorer.ui.gradflow import GradflowPanel
 from explorer.ui.gradflow.worker import FIRST_LOOK_IMAGES, ProbeOutcome, ProbeRunner
+from explorer.ui.selection import Selection
 
 TIMEOUT = 30_000
 
@@ -62,6 +63,17 @@ def test_a_toggle_shows_a_first_look_naming_its_images_before_the_full_batch(qtb
     assert not np.array_equal(first_norms, full_norms)  # two measurements, each drawn
     # only the full batch is a heatmap column (the first probe and this one)
     assert panel.heatmap.columns == 2 and panel.first_look is None
+
+
+def test_a_selected_blocks_ratio_names_the_images_it_is_the_mean_of(qtbot, panel):
+    panel.document.select(Selection.of_block(1, 0))
+    captions = []
+    panel.firstLookShown.connect(lambda _: captions.append(panel.residual.images.caption.text()))
+    with qtbot.waitSignal(panel.profileUpdated, timeout=TIMEOUT):
+        panel.refresh(force=True)
+    captions.append(panel.residual.images.caption.text())
+    assert [("(mean over the 4 probe images)" in c, "(mean over the 32 probe images)" in c) for c in captions] == \
+        [(True, False), (False, True)]
 
 
 def test_the_full_batch_says_so_when_it_changes_the_first_looks_verdict(qtbot, panel):

@@ -106,7 +106,7 @@ class ResidualPart(QObject):
         image = result.images[index] if index < len(result.images) else None
         ratio = float(result.ratio[index])
         self.images.show_block(self.labels[index], image, result.status[index],
-                               ratio if math.isfinite(ratio) else None)
+                               ratio if math.isfinite(ratio) else None, result.batch)
 
     # -- training --------------------------------------------------------------------
     def begin_run(self, labels: list[str], name: str) -> None:

@@ -191,8 +191,9 @@ class BlockImages(QWidget):
             plot.setTitle(plot.titleLabel.text or title, size=f"{9 * scale:.1f}pt", color=COLOUR.plot_text)
         self.caption.setStyleSheet(f"font-size: {9 * scale:.1f}pt; color: {COLOUR.caption};")
 
-    def show_block(self, label: str, images, status: str, ratio: float | None) -> None:
-        """``images``: a BlockImages record (input, branch, total) or None when there is nothing to show."""
+    def show_block(self, label: str, images, status: str, ratio: float | None, batch: int = 0) -> None:
+        """``images``: a BlockImages record (input, branch, total) or None when there is nothing to show;
+        ``batch``: the images ``ratio`` is the mean over (0: not known)."""
         if images is None:
             self.clear(f"{label}: no maps measured.")
             return
@@ -208,7 +209,8 @@ class BlockImages(QWidget):
                                size=f"{9 * self._scale:.1f}pt", color=COLOUR.plot_text)
         size = "x".join(str(d) for d in images.input.shape)
         if status == "ok" and ratio is not None:
-            how = f"||F(x)||/||x|| = {ratio:.2g} (mean over the batch)"
+            over = f"mean over the {batch:,} probe images" if batch > 1 else "mean over the batch"
+            how = f"||F(x)||/||x|| = {ratio:.2g} ({over})"
         else:
             how = f"no shortcut is added ({status}): the output is F(x) alone"
         self.caption.setText(f"{label}, probe image 1, mean over channels ({size} input), one colour scale "
