@@ -101,6 +101,15 @@ WORD_TABLE = [
      finals(0.013, 0.40, 0.002, 0.01), 10, "finished", "too_early",
      ["plain-20 has not fitted the training set (1.3% training error; fitted means under 1.0%)"],
      ["Degradation shown"]),
+    ("the plain half with a shallower ResNet that has not fitted: the ResNet half is not judged",
+     finals(0.002, 0.30, 0.05, 0.04), 10, "finished", "plain_only",
+     ["Only the plain half shown: plain-56 ended with more training error than plain-20 (30.0% against 0.2%); "
+      "ResNet-20 has not fitted the training set (5.0% training error; fitted means under 1.0%), so the ResNet "
+      "half cannot be judged."], ["Degradation shown", "Too early"]),
+    ("the plain nets alike, a ResNet unfitted: not shown (the plain half is decided without the ResNets)",
+     finals(0.002, 0.004, 0.05, 0.04), 10, "finished", "not_shown",
+     ["This run did not show degradation: plain-56 ended within 1.0 point of plain-20 (0.4% against 0.2%)."],
+     ["Too early"]),
     ("both deeper nets worse alike",
      finals(0.005, 0.20, 0.005, 0.198), 10, "finished", "mixed",
      ["Both deeper nets trained worse here", "the ResNets' gap (19.3 points) was about the same as the plain "

@@ -70,7 +70,7 @@ def conclude(results: list, planned_epochs: int) -> Verdict:
     shallow_fitted = Count.where([(p_lo.label, errors[p_lo.label]), (r_lo.label, errors[r_lo.label])],
                                  "below", FITTED, 0.0, "shallower nets that fitted the training set")
     plain_half = fit_plo.relation == "below" and c_plain.relation == "higher"
-    res_half = fit_rlo.relation == "below" and c_res.relation in ("within", "lower")
+    res_half = c_res.relation in ("within", "lower")  # judged only once the shallower ResNet fitted
     gap_plain = c_plain.difference
     gap_res = c_res.difference
     c_gaps = Compare(Named(f"{r_hi.label} minus {r_lo.label} training error", gap_res),
@@ -81,36 +81,41 @@ def conclude(results: list, planned_epochs: int) -> Verdict:
     plain_clause = f"{p_hi.label} {error_relation(c_plain, early)} {p_lo.label} {against(c_plain)}"
     res_clause = f"{r_hi.label} {error_relation(c_res, early)} {r_lo.label} {against(c_res)}"
 
-    if shallow_fitted.n < shallow_fitted.total:
+    laggards = []  # the nets that missed their bar: the words say how their training error moved
+    if fit_plo.relation != "below":
         outcome = "too_early"
         unfit = [n for n in (p_lo.label, r_lo.label) if n not in shallow_fitted.members]
         w.say(f"{so_far}Too early to judge degradation: {names(unfit)} {'has' if len(unfit) == 1 else 'have'} "
               f"not fitted the training set ({', '.join(pct(errors[n]) for n in unfit)} training error; fitted "
               f"means under {pct(FITTED)}).", shallow_fitted, *timing)
-    elif plain_half and res_half:
+        laggards = [r for r in (p_lo, r_lo) if r.label in unfit]
+    elif not plain_half:
+        outcome = "not_shown"
+        w.say(f"{so_far}This run did not show degradation: {plain_clause}.", fit_plo, c_plain, *timing)
+    elif fit_rlo.relation != "below":
+        outcome = "plain_only"
+        w.say(f"{so_far}Only the plain half shown: {plain_clause}; {r_lo.label} has not fitted the training set "
+              f"({pct(errors[r_lo.label])} training error; fitted means under {pct(FITTED)}), so the ResNet half "
+              "cannot be judged.", fit_plo, c_plain, fit_rlo, *timing)
+        laggards = [r_lo]
+    elif res_half:
         outcome = "shown"
         w.say(f"{so_far}Degradation shown: {plain_clause}, while {res_clause}.",
               fit_plo, c_plain, fit_rlo, c_res, shallow_fitted, *timing)
-    elif plain_half and c_gaps.relation == "lower":
+    elif c_gaps.relation == "lower":
         outcome = "plain_only"
         w.say(f"{so_far}Only the plain half shown: {plain_clause}; {res_clause} too, by {points(gap_res)}, "
-              f"less than the plain nets' {points(gap_plain)}.", fit_plo, c_plain, c_res, c_gaps, *timing)
-    elif plain_half:
+              f"less than the plain nets' {points(gap_plain)}.", fit_plo, c_plain, fit_rlo, c_res, c_gaps, *timing)
+        laggards = [r_hi]
+    else:
         outcome = "mixed"
         w.say(f"{so_far}Both deeper nets trained worse here: {plain_clause}, and {res_clause}; the ResNets' "
               f"gap ({points(gap_res)}) was {c_gaps.pick('larger than', 'smaller than', 'about the same as')} "
               f"the plain nets' ({points(gap_plain)}), so this run does not separate them.",
-              fit_plo, c_plain, c_res, c_gaps, *timing)
-    else:
-        outcome = "not_shown"
-        w.say(f"{so_far}This run did not show degradation: {plain_clause}.", fit_plo, c_plain, *timing)
+              fit_plo, c_plain, fit_rlo, c_res, c_gaps, *timing)
+        laggards = [r_hi]
 
     _listing(w, arms, errors, epoch)
-    # the arms that missed their bar: were they still improving at the end?
-    if outcome == "too_early":
-        laggards = [r for r in (p_lo, r_lo) if r.label not in shallow_fitted.members]
-    else:
-        laggards = [r_hi] if outcome in ("plain_only", "mixed") else []
     for r in laggards:
         t = recent_trend(r.label, r.train_errors[:epoch])
         if t is not None:
