@@ -188,7 +188,7 @@ def tables(draw):
 @given(tables())
 def test_every_claim_holds_and_shown_only_when_each_arm_meets_its_bar(table):
     s, arms = table
-    v = conclude(arms, s.epochs)
+    v = conclude(arms, s.epochs, s)
     assert_words_hold(v)
     assert_report_renders_the_same(result_table(s, arms, 1.0), v)
     if v.outcome == "shown":  # recomputed here from the table, not from the claims
@@ -203,7 +203,8 @@ def test_every_claim_holds_and_shown_only_when_each_arm_meets_its_bar(table):
 
 def test_the_report_command_renders_a_saved_result_and_names_a_broken_one(capsys, tmp_path):
     arms = results(finals(0.0, 0.592, 0.0, 0.006, epochs=30))
-    v = conclude(arms, 30)
+    v = conclude(arms, 30, DegradationSettings())
+    assert "The paper's CIFAR-10 test error" in v.text and "not compared with the paper" in v.text
     path = tmp_path / "run.json"
     path.write_text(json.dumps({**result_table(DegradationSettings(), arms, 1.0), **v.json_fields()}))
     assert cli_main(["experiment", "report", str(path)]) == 0

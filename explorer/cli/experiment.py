@@ -138,7 +138,7 @@ def cmd_degradation(args) -> int:
             else:
                 saved = False
     results = results_from_outcomes(settings, outcomes)
-    verdict = conclude(results, settings.epochs)
+    verdict = conclude(results, settings.epochs, settings)
     seconds = time.perf_counter() - started
     if args.json:
         print_result(result_table(settings, results, seconds), verdict)

@@ -204,4 +204,7 @@ def result_table(settings: DegradationSettings, results: list[ArmResult], second
 
 def verdict_from_result(d: dict) -> Verdict:
     """The words of a saved ``--json`` result (``experiment report``), from its table alone."""
-    return conclude([ArmResult.from_dict(a) for a in d["arms"]], int(d["settings"]["epochs"]))
+    from types import SimpleNamespace
+
+    return conclude([ArmResult.from_dict(a) for a in d["arms"]], int(d["settings"]["epochs"]),
+                    SimpleNamespace(**d["settings"]))

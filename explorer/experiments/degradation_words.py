@@ -21,6 +21,7 @@ the words never state a relation on one measure that another contradicts unsaid.
 from __future__ import annotations
 
 from .claims import Compare, Count, Named, Threshold, Words
+from .paper import paper_words
 from .verdict import (FITTED, Verdict, against, compare_errors, compare_losses, epochs_text, error_relation,
                       counted, fitted, fitted_count, loss_text, names, not_started, pct, points, recent_trend,
                       stopped_early, trend_sentence)
@@ -39,8 +40,20 @@ def _at(series: list, epoch: int) -> float:
     return float(series[epoch - 1]) if 0 < epoch <= len(series) else float("nan")
 
 
-def conclude(results: list, planned_epochs: int) -> Verdict:
-    """What this run shows, in words, from each arm's errors per epoch (``ArmResult``s)."""
+def conclude(results: list, planned_epochs: int, settings=None) -> Verdict:
+    """What this run shows, in words, from each arm's errors per epoch (``ArmResult``s); with the run's
+    ``settings``, the paper's published test errors follow (``paper.paper_words``: quoted as the paper's,
+    compared only where dataset and recipe match)."""
+    verdict = _conclude(results, planned_epochs)
+    if settings is None or verdict.outcome == "no_verdict" or not verdict.epoch:
+        return verdict
+    tests = {r.label: r.test_errors[verdict.epoch - 1] for r in results
+             if r.arm.residual and len(r.test_errors) >= verdict.epoch}
+    verdict.words.extend(paper_words(settings, tests))
+    return verdict
+
+
+def _conclude(results: list, planned_epochs: int) -> Verdict:
     plains = sorted((r for r in results if not r.arm.residual), key=lambda r: r.arm.depth)
     resnets = sorted((r for r in results if r.arm.residual), key=lambda r: r.arm.depth)
     w = Words()

@@ -17,6 +17,7 @@ completed:
 from __future__ import annotations
 
 from .claims import Compare, Count, Named, Threshold, Words
+from .paper import paper_words
 from .verdict import (FITTED, GAP, Verdict, against, compare_errors, counted, epochs_text, error_relation, fitted, fitted_count,
                       names, not_started, pct, points, recent_trend, stopped_early, trend_sentence)
 
@@ -62,7 +63,18 @@ def _listing(result, kind: str, metric: str) -> str:
 
 
 def sweep_verdict(result) -> Verdict:
-    """What a ``SweepResult`` shows, in words, at the last epoch every network completed."""
+    """What a ``SweepResult`` shows, in words, at the last epoch every network completed; then the paper's
+    published test errors (``paper.paper_words``: quoted as the paper's, compared only where dataset and
+    recipe match)."""
+    verdict = _sweep_verdict(result)
+    if verdict.outcome == "no_verdict" or not verdict.epoch:
+        return verdict
+    tests = {_name("resnet", p.depth): p.mean for p in result.points("resnet", "test")}
+    verdict.words.extend(paper_words(result.settings, tests))
+    return verdict
+
+
+def _sweep_verdict(result) -> Verdict:
     settings = result.settings
     w = Words()
     if not result.arms:

@@ -157,3 +157,18 @@ def test_stop_ends_the_sweep_within_a_step_and_it_can_run_again(qtbot, cache_in_
         assert page.result.status == "stopped"
     # a stopped sweep is kept while no finished one of these settings exists
     assert sweep_cache.load(page.settings_used).status == "stopped"
+
+
+def test_the_papers_test_errors_are_a_labelled_reference_inside_the_sweeps_depths(qtbot):
+    from explorer.ui.experiments.sweep_plots import SweepPlot
+
+    s = SweepSettings(depths=(8, 14, 20, 32, 44, 56), epochs=1, dataset="shapes")
+    arms = [ArmResult(a, [0.1], [0.2], seed=seed) for a, seed in s.runs()]
+    plot = SweepPlot()
+    qtbot.addWidget(plot)
+    plot.show_result(SweepResult(s, arms, "finished", measured_at=1_700_000_000.0, seconds=5.0))
+    item = plot.lines[("paper", "test")]
+    x, y = item.getData()
+    assert list(x) == [20.0, 32.0, 44.0, 56.0]  # 110 and 1202 lie outside this sweep's depths
+    assert list(y) == pytest.approx([8.75, 7.51, 7.17, 6.97])
+    assert "He et al. 2015" in item.name() and "Table 6" in item.name()

@@ -32,7 +32,7 @@ def test_the_degradation_page_shows_the_sentences_the_cli_prints(qtbot, capsys, 
 
     ends = {("plain", 20): 0.0, ("plain", 56): 0.592, ("resnet", 20): 0.0, ("resnet", 56): 0.006}
     arms = [ArmResult(Arm(k, d), [0.9, e], [0.9, e + 0.03], train_losses=[2.0, 3 * e]) for (k, d), e in ends.items()]
-    verdict = conclude(arms, 2)
+    verdict = conclude(arms, 2, DegradationSettings(epochs=2))
     printed = cli_sentences(capsys, tmp_path, {**result_table(DegradationSettings(epochs=2), arms, 1.0),
                                                **verdict.json_fields()})
     page = DegradationPage()

@@ -204,7 +204,7 @@ class DegradationPage(StepwiseRun, QWidget):
             return
         settings = self.settings_used
         results = results_from_outcomes(settings, runner.outcomes)
-        verdict = conclude(results, settings.epochs)
+        verdict = conclude(results, settings.epochs, settings)
         self.verdict = verdict
         self.progress.setValue(self.progress.maximum() if not runner.stopped else self.progress.value())
         elapsed = clock(time.monotonic() - self._started)

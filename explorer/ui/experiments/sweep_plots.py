@@ -12,6 +12,7 @@ from PySide6.QtCore import QPointF, Qt, Signal, Slot
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QWidget
 
+from ...experiments.paper import paper_series
 from ..plot_style import PlotScaler
 from ..presenter import follow_presenter
 from ..theme import COLOUR, Theme
@@ -120,12 +121,28 @@ class SweepPlot(_Plot):
                     high = 100.0 * np.array([p.high - p.mean for p in pts])
                     self.plot.addItem(pg.ErrorBarItem(x=x, y=y, bottom=low, top=high, beam=0.9,
                                                       pen=pg.mkPen(colour, width=self.theme.line(1.5))))
+        self._paper_series(depths)
         if self.selected is not None:
             self.marker.setValue(self.selected)
             self.plot.addItem(self.marker)
         span = depths[-1] - depths[0]
         self.plot.setXRange(depths[0] - 0.05 * span, depths[-1] + 0.05 * span, padding=0)
         self.plot.enableAutoRange(axis="y")
+
+    def _paper_series(self, depths: list[int]) -> None:
+        """He et al. 2015's CIFAR-10 test errors (Table 6) at the depths inside this sweep's range: a grey
+        dashed reference, named as the paper's in the legend (never joined to what was measured)."""
+        pts = [(d, e) for d, e in paper_series() if depths[0] <= d <= depths[-1]]
+        if not pts:
+            return
+        item = pg.PlotDataItem([float(d) for d, _ in pts], [100.0 * e for _, e in pts],
+                               pen=pg.mkPen(COLOUR.reference_line, width=self.theme.line(1.5),
+                                            style=Qt.PenStyle.DashDotLine),
+                               symbol="d", symbolSize=9 * self.theme.scale, symbolPen=pg.mkPen(COLOUR.reference_line),
+                               symbolBrush=pg.mkBrush(COLOUR.reference_line),
+                               name="He et al. 2015, CIFAR-10 test (Table 6)")
+        self.plot.addItem(item)
+        self.lines[("paper", "test")] = item
 
     def values(self, kind: str, metric: str = "train") -> tuple[list[float], list[float]]:
         """What the plot draws for ``kind``'s ``metric`` now: (depths, error in %)."""
