@@ -7,6 +7,7 @@ import math
 import numpy as np
 import pytest
 import torch
+from hypothesis import given, settings, strategies as st
 from torch import nn
 
 from explorer.analysis.landscape import (GridPlan, LossSurface, doubling_distance, empty_grid, filter_normalise,
@@ -14,10 +15,12 @@ from explorer.analysis.landscape import (GridPlan, LossSurface, doubling_distanc
 from explorer.cli import main as cli_main
 from explorer.experiments.arms import cifar_net
 from explorer.experiments.landscape import LandscapeNet, LandscapeRunner, LandscapeSettings, summaries_of
-from explorer.experiments.landscape_words import SurfaceSummary, landscape_words, summarise
+from explorer.experiments.landscape_words import SurfaceSummary, landscape_verdict, summarise
+from explorer.experiments.claims import check
 from explorer.nn import build
 from explorer.train.api import TrainSettings
 from explorer.train.trainer import Trainer
+from words_check import assert_report_renders_the_same, assert_words_hold
 
 SMALL = (3, 8, 8)
 
@@ -155,78 +158,124 @@ def test_local_minima_are_interior_points_below_all_eight_neighbours():
 
 
 def _summary(label, kind, doubling, minima, centre=0.01, grid=25, evaluated=625, highest=5.0):
-    return SurfaceSummary(label, kind, centre, doubling, minima, grid, evaluated, 625, highest)
+    """A summary as ``summarise`` makes one: the loss is 3x the centre's where it has doubled and at most
+    1.5x nearer the centre."""
+    return SurfaceSummary(label, kind, centre, doubling, minima, grid, evaluated, 625, highest,
+                          tuple(math.nan if d is None or math.isnan(d) else 3 * centre for d in doubling),
+                          (1.5 * centre, 1.5 * centre))
 
 
 PLAN = GridPlan(25, 9, 1.0)  # step 1/12
 WORDS_TABLE = [
     # ResNet doubling, plain doubling, ResNet minima, plain minima -> outcome, words that must appear
-    ((0.50, 0.42), (0.17, 0.17), 1, 4, "smoother", "wider, smoother basin than plain-20"),
-    ((0.50, None), (0.17, 0.25), 1, 1, "wider", "doubles further from the centre along both directions"),
-    ((None, None), (0.17, 0.25), 3, 1, "wider", "ResNet-20's grid shows more local minima (3 against 1)"),
-    ((0.25, 0.25), (0.25, 0.25), 1, 5, "fewer_minima",
-     "plain-20's slice shows more local minima than ResNet-20's (5 against 1), a more rugged surface"),
-    ((0.25, 0.25), (0.25, 0.25), 1, 2, "fewer_minima", "more local minima than ResNet-20's (2 against 1); how"),
-    ((0.50, 0.42), (0.17, 0.17), 1, 2, "wider", "plain-20's grid shows more local minima (2 against 1)"),
-    ((0.17, 0.17), (0.50, 0.50), 1, 1, "not_smoother", "does not show ResNet-20's landscape as the smoother"),
-    ((0.25, 0.25), (0.25, 0.25), 1, 1, "no_difference", "same grid distance from the centre for both"),
-    ((0.25, 1 / 3), (0.25, 0.25), 2, 2, "no_difference", "one direction only"),  # one step apart along d2
-    ((0.25, 0.32), (0.25, 0.25), 2, 2, "no_difference", "same grid distance"),  # less than a step apart
-    ((0.50, 0.17), (0.17, 0.50), 1, 1, "no_difference", "more slowly along one direction and faster along"),
+    ((0.50, 0.42), (0.17, 0.17), 1, 4, "shown",
+     "ResNet-20's loss doubles further from the centre than plain-20's along both directions (0.50 against 0.17 "
+     "along direction 1; 0.42 against 0.17 along direction 2)"),
+    ((0.50, None), (0.17, 0.25), 1, 1, "partly", "along both directions (0.50 against 0.17 along direction 1; "
+                                                 "beyond ±1.00 against 0.25 along direction 2)"),
+    ((None, None), (0.17, 0.25), 3, 1, "partly", "plain-20's grid shows fewer local minima than ResNet-20's (1 against 3)"),
+    ((0.25, 0.25), (0.25, 0.25), 1, 5, "partly", "plain-20's grid shows more local minima than ResNet-20's (5 against 1)"),
+    ((0.17, 0.17), (0.50, 0.50), 1, 1, "not_shown", "Here none of the 3 measures of this slice go the lessons' way"),
+    ((0.25, 0.25), (0.25, 0.25), 1, 1, "not_shown",
+     "doubles at the same grid distance from the centre as plain-20's along both directions"),
+    # one grid step apart along d2: named, with its subject (not "for one net along one direction only")
+    ((0.25, 1 / 3), (0.25, 0.25), 2, 2, "partly",
+     "along direction 2 ResNet-20's loss doubles further from the centre than plain-20's (0.33 against 0.25)"),
+    ((0.25, 0.32), (0.25, 0.25), 2, 2, "not_shown", "same grid distance"),  # less than a step apart
+    ((0.50, 0.17), (0.17, 0.50), 1, 1, "partly",
+     "Along direction 1 ResNet-20's loss doubles further from the centre than plain-20's (0.50 against 0.17); along "
+     "direction 2 ResNet-20's loss doubles nearer the centre than plain-20's (0.17 against 0.50)"),
 ]
 
 
 @pytest.mark.parametrize("res_d, plain_d, res_min, plain_min, outcome, phrase", WORDS_TABLE)
 def test_the_words_follow_the_table(res_d, plain_d, res_min, plain_min, outcome, phrase):
-    words = landscape_words([_summary("ResNet-20", "resnet", res_d, res_min),
-                             _summary("plain-20", "plain", plain_d, plain_min)], PLAN, 269_722)
-    assert words.outcome == outcome
-    assert phrase in words.text
-    assert "one random 2D slice through the space of 269,722 weights" in words.text
-    assert "very different heights" not in words.text and "far higher" not in words.text  # alike in height
-    if plain_min - res_min < 2:
-        assert "rugged" not in words.text and "smoother basin" not in words.text
+    verdict = landscape_verdict([_summary("ResNet-20", "resnet", res_d, res_min),
+                                 _summary("plain-20", "plain", plain_d, plain_min)], PLAN, 269_722)
+    assert_words_hold(verdict)
+    assert verdict.outcome == outcome
+    assert phrase in verdict.text, verdict.texts
+    assert "one random 2D slice through the space of 269,722 weights" in verdict.text
+    assert "very different heights" not in verdict.text and "far higher" not in verdict.text  # alike in height
+    assert "no clear difference" not in verdict.text.lower() and "one net along one direction" not in verdict.text
     for label, d in (("ResNet-20", res_d), ("plain-20", plain_d)):
         for k, dist in enumerate(d, start=1):
             said = (f"has doubled {dist:.2f} from the centre along direction {k}" if dist is not None else
                     f"stays below twice that out to ±1.00 along direction {k}")
-            assert said in next(s for s in words.details if s.startswith(label))
+            assert said in next(s for s in verdict.texts if s.startswith(label + ":"))
 
 
-def test_centre_losses_far_apart_are_pointed_out():
-    words = landscape_words([_summary("ResNet-56", "resnet", (0.17, 0.17), 1, centre=0.0049, highest=9.2),
-                             _summary("plain-56", "plain", (0.33, 0.17), 2, centre=1.789, highest=53_180.4)],
-                            PLAN)
-    assert "plain-56: loss 1.789 at the trained weights, 53,180 at the highest point measured" in words.text
-    assert "ResNet-56: loss 0.0049 at the trained weights, 9.200 at the highest point measured" in words.text
-    assert "plain-56 sits at a loss 365x ResNet-56's, so where the loss doubles is measured from very " \
-           "different heights." in words.details
-    assert words.details[-1].startswith("This is one random 2D slice")
-    assert "Away from the centre plain-56's loss climbs far higher: up to 53,180 against 9.200" in words.text
+def test_centre_losses_far_apart_are_the_headline():
+    # the 360x gap at the centre was left under a "no clear difference" headline
+    verdict = landscape_verdict([_summary("ResNet-56", "resnet", (0.17, 0.17), 1, centre=0.0049, highest=9.2),
+                                 _summary("plain-56", "plain", (0.33, 0.17), 2, centre=1.789, highest=53_180.4)],
+                                PLAN)
+    assert_words_hold(verdict)
+    assert verdict.headline == ("At the trained weights plain-56's loss is higher than ResNet-56's (1.789 against "
+                                "0.0049; plain-56's is 365x ResNet-56's), so where the loss doubles is measured "
+                                "from very different heights.")
+    assert "plain-56: loss 1.789 at the trained weights, 53,180 at the highest point measured" in verdict.text
+    assert "ResNet-56: loss 0.0049 at the trained weights, 9.200 at the highest point measured" in verdict.text
+    assert verdict.texts[-1].startswith("This is one random 2D slice")
+    assert "Away from the centre plain-56's loss climbs far higher: up to 53,180 against 9.200" in verdict.text
 
 
 def test_the_words_never_compare_what_is_not_measured_yet():
-    assert landscape_words([], PLAN).outcome == "nothing"
+    assert landscape_verdict([], PLAN).outcome == "nothing"
     partial = [_summary("ResNet-20", "resnet", (None, None), None, grid=0, evaluated=10),
                _summary("plain-20", "plain", (None, None), None, grid=0, evaluated=10)]
-    words = landscape_words(partial, PLAN)
-    assert words.outcome == "nothing" and "1D slice" in words.headline
-    assert "not counted until the coarse grid is complete" in words.text
+    verdict = landscape_verdict(partial, PLAN)
+    assert verdict.outcome == "measuring" and "1D slice" in verdict.headline
+    assert "local minima are not counted until the coarse grid is complete" in verdict.text
     coarse = [_summary("ResNet-20", "resnet", (0.5, 0.5), 1, grid=9, evaluated=100),
               _summary("plain-20", "plain", (0.17, 0.17), 3, grid=9, evaluated=100)]
-    words = landscape_words(coarse, PLAN)
-    assert "on the 9x9 grid (the coarse one, so far)" in words.text
-    assert "The grid is not complete (100 of 625 points)" in words.text
-    # along direction 2 only the coarse points are in: nothing reached double there yet, so nothing is claimed
+    verdict = landscape_verdict(coarse, PLAN)
+    assert "on the 9x9 grid (the coarse one, so far)" in verdict.text
+    assert "The grid is not complete (100 of 625 points)" in verdict.text
+    # along direction 2 only the coarse points are in: nothing reached double there yet, so nothing is compared
     unknown = [_summary("ResNet-20", "resnet", (0.5, math.nan), 1, grid=9, evaluated=100),
                _summary("plain-20", "plain", (0.17, math.nan), 1, grid=9, evaluated=100)]
-    words = landscape_words(unknown, PLAN)
-    assert words.outcome == "no_difference" and words.headline.startswith("No clear difference so far")
-    assert "not known yet along every direction" in words.headline
-    assert "has not doubled at the points measured so far along direction 2" in words.text
-    assert "stays below" not in words.text
-    single = landscape_words([_summary("ResNet-20", "resnet", (0.5, 0.5), 1)], PLAN)
-    assert single.outcome == "single" and "compare a ResNet with its plain twin" in single.headline
+    verdict = landscape_verdict(unknown, PLAN)
+    assert_words_hold(verdict)
+    assert "along direction 2 where the loss doubles is not known yet for both nets" in verdict.headline
+    assert "has not doubled at the points measured so far along direction 2" in verdict.text
+    assert "stays below" not in verdict.text
+    single = landscape_verdict([_summary("ResNet-20", "resnet", (0.5, 0.5), 1)], PLAN)
+    assert single.outcome == "single" and single.headline.startswith("ResNet-20: loss 0.010")
+    assert "Compare a ResNet with its plain twin" in single.text
+
+
+def _grid_result(plan, grids, kinds=("resnet", "plain")) -> tuple[dict, list]:
+    summaries = [summarise(label, kind, plan, g) for label, kind, g in zip(("ResNet-8", "plain-8"), kinds, grids)]
+    table = {"experiment": "landscape", "axis": [float(a) for a in plan.axis],
+             "settings": {"coarse": plan.coarse, "span": plan.span}, "weights": 1000,
+             "arms": [{"arm": s.label, "kind": s.kind, **s.to_dict()} for s in summaries]}
+    return table, summaries
+
+
+@settings(max_examples=120, deadline=None)
+@given(st.data())
+def test_random_grids_say_only_what_their_losses_hold(data):
+    plan = GridPlan(5, 3, 1.0)
+    grids = []
+    for _ in range(2):
+        values = data.draw(st.lists(st.floats(0.001, 50), min_size=25, max_size=25))
+        grid = np.array(values).reshape(5, 5)
+        holes = data.draw(st.lists(st.booleans(), min_size=25, max_size=25))
+        if data.draw(st.booleans()):
+            grid[np.array(holes).reshape(5, 5)] = np.nan  # a grid still being measured
+        grids.append(grid)
+    both = np.isnan(grids[0]) | np.isnan(grids[1])  # as summaries_of gives them: the points both nets have
+    for g in grids:
+        g[both] = np.nan
+    table, summaries = _grid_result(plan, grids)
+    verdict = landscape_verdict(summaries, plan, 1000)
+    assert_words_hold(verdict)
+    assert_report_renders_the_same(table, verdict)
+    for s in summaries:
+        for k, d in enumerate(s.doubling, start=1):
+            if d is not None and not math.isnan(d):
+                assert f"has doubled {d:.2f} from the centre along direction {k}" in verdict.text
 
 
 def test_a_summary_reads_the_centre_the_doubling_and_the_minima_from_a_grid():
@@ -304,7 +353,13 @@ def test_cli_compares_a_trained_resnet_with_its_plain_twin(tmp_path, capsys, one
         assert len(arm["grid"]) == 5 and all(v is not None for row in arm["grid"] for v in row)
         assert arm["slice_1d"] == [row[2] for row in arm["grid"]]
         assert arm["centre_loss"] == arm["grid"][2][2] and arm["minima_grid"] == 5
-    assert report["words"]["headline"]
+    assert report["verdict"]["headline"] == report["sentences"][0]
+    assert check(report) == []
+    path = tmp_path / "landscape.json"
+    path.write_text(captured.out)
+    assert cli_main(["experiment", "report", str(path)]) == 0  # the saved grids, read again
+    texts = [t if isinstance(t, str) else t["text"] for t in report["sentences"]]
+    assert [line.strip() for line in capsys.readouterr().out.strip().splitlines()] == texts
     assert "coarse 3x3 grid done" in captured.err
 
 

@@ -69,7 +69,7 @@ def landscape_nets(args):
 
 def cmd_landscape(args) -> int:
     from ..analysis.landscape import coarse_complete
-    from ..experiments.landscape import (LandscapeRunner, landscape_words, result_dict, summaries_of)
+    from ..experiments.landscape import LandscapeRunner, landscape_verdict, result_dict, summaries_of
     from ..train.api import TrainingError
 
     settings = landscape_settings(args)
@@ -107,13 +107,13 @@ def cmd_landscape(args) -> int:
         print(f"fine {plan.points}x{plan.points} grid done ({seconds:.1f} s wall, {cpu:.1f} CPU-s)",
               file=out, flush=True)
     print(f"loss on {runner.images} training images of {runner.dataset}", file=out, flush=True)
-    words = landscape_words(summaries_of(runner), plan, runner.weights)
+    verdict = landscape_verdict(summaries_of(runner), plan, runner.weights)
     if args.json:
         result = result_dict(runner, seconds)
         result["cpu_seconds"] = round(cpu, 1)
         print_json(result)
     else:
-        print_words(words, f"({seconds:.0f} s)")
+        print_words(verdict, f"({seconds:.0f} s)")
     return 0
 
 

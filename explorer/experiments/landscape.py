@@ -21,7 +21,7 @@ from ..analysis.landscape import GridPlan, empty_grid
 from ..spec import NetworkSpec, SpecError, analyse
 from ..train.api import TrainingError
 from .jobs import Job
-from .landscape_words import SurfaceSummary, json_float, landscape_words, summarise
+from .landscape_words import SurfaceSummary, json_float, landscape_verdict, landscape_words, summarise  # noqa: F401
 
 DEFAULT_POINTS = 25
 DEFAULT_COARSE = 9
@@ -285,7 +285,7 @@ def summaries_of(runner: LandscapeRunner) -> list[SurfaceSummary]:
 def result_dict(runner: LandscapeRunner, seconds: float) -> dict:
     """The ``--json`` object: one row per net in ``arms``."""
     summaries = summaries_of(runner)
-    words = landscape_words(summaries, runner.plan, runner.weights)
+    verdict = landscape_verdict(summaries, runner.plan, runner.weights)
     arms = []
     for surface, summary in zip(runner.surfaces, summaries):
         net = surface.net
@@ -295,5 +295,6 @@ def result_dict(runner: LandscapeRunner, seconds: float) -> dict:
                      "slice_1d": [row[runner.plan.centre] for row in grid], "grid": grid})
     return {"experiment": "landscape", "settings": runner.settings.to_dict(), "dataset": runner.dataset,
             "images": runner.images, "axis": [float(a) for a in runner.plan.axis],
-            "stopped": runner.stopped, "seconds": round(seconds, 1), "arms": arms, "words": words.to_dict()}
+            "weights": runner.weights, "stopped": runner.stopped, "seconds": round(seconds, 1), "arms": arms,
+            **verdict.json_fields()}
 

@@ -3,20 +3,29 @@
 ``summarise`` reads one net's grid: the loss at the trained weights, how far from the
 centre the loss has doubled along each direction (the first grid point at twice the
 centre's loss or more, so the distance is known to one grid step), and how many interior
-points are lower than all eight neighbours. ``landscape_words`` compares a ResNet with its
-plain twin and says "no clear difference" whenever the grid cannot tell them apart.
+points are lower than all eight neighbours, with the losses that show where it doubled.
+
+``landscape_verdict`` renders every sentence from claims (``claims.py``): each net's doubling
+distances from thresholds against twice its centre loss, and for a ResNet and its plain twin
+the centre losses compared (first, as the headline, when they are ``FAR_APART`` times apart:
+the doubling distances are then measured from very different heights), where the loss doubles
+compared along each direction by name (a grid step apart or more), the local minima compared,
+and how many of these measures go the way the lessons (Li et al. 2018) say, counted exactly.
 """
 from __future__ import annotations
 
 import math
+import sys
 from dataclasses import dataclass
 
 import numpy as np
 
 from ..analysis.landscape import GridPlan, doubling_distance, local_minima
+from .claims import Compare, Count, Named, Threshold, Words
+from .verdict import Verdict
 
-RUGGED = 2  # the plain grid is called "more rugged" with at least this many more local minima
-FAR_APART = 10.0  # centre losses this many times apart get a sentence of their own
+FAR_APART = 10.0  # centre losses this many times apart get a sentence of their own (the headline)
+SAME_STEPS = 0.999  # doubling distances less than one grid step apart are "at the same grid distance"
 
 
 @dataclass(frozen=True)
@@ -33,6 +42,10 @@ class SurfaceSummary:
     evaluated: int
     total: int
     highest: float = float("nan")  # the highest loss among the points measured
+    # along d1, d2: the loss where it has doubled (NaN: it has not), and the highest loss measured
+    # nearer the centre than that (the whole line when it has not doubled)
+    doubled_loss: tuple[float, float] = (math.nan, math.nan)
+    inside_highest: tuple[float, float] = (math.nan, math.nan)
 
     @property
     def residual(self) -> bool:
@@ -44,7 +57,24 @@ class SurfaceSummary:
                                     "direction_2": _distance_json(self.doubling[1])},
                 "local_minima": self.minima, "minima_grid": self.grid_points,
                 "points_evaluated": self.evaluated, "points_total": self.total,
-                "highest_loss": json_float(self.highest)}
+                "highest_loss": json_float(self.highest),
+                "doubled_loss": [float(x) for x in self.doubled_loss],  # NaN / Infinity as JSON constants
+                "highest_loss_inside": [float(x) for x in self.inside_highest]}
+
+    @classmethod
+    def from_dict(cls, label: str, kind: str, d: dict) -> "SurfaceSummary":
+        """A summary as ``to_dict`` wrote it (with the arm's label and kind beside it in the result)."""
+        def dist(x):
+            return math.nan if x == "not known yet" else None if x is None else float(x)
+
+        def num(x):
+            return math.nan if x is None else float(x)
+
+        doubles = d["loss_doubles_at"]
+        return cls(label, kind, num(d["centre_loss"]), (dist(doubles["direction_1"]), dist(doubles["direction_2"])),
+                   None if d["local_minima"] is None else int(d["local_minima"]), int(d["minima_grid"]),
+                   int(d["points_evaluated"]), int(d["points_total"]), num(d["highest_loss"]),
+                   tuple(num(x) for x in d["doubled_loss"]), tuple(num(x) for x in d["highest_loss_inside"]))
 
 
 def _distance_json(d: float | None):
@@ -63,11 +93,27 @@ def _nearer(a: float | None, b: float | None) -> float | None:
     return float("nan") if any(d is not None for d in (a, b)) else None
 
 
+def _line_facts(axis: np.ndarray, line: np.ndarray, c: int, d: float | None) -> tuple[float, float]:
+    """(the loss where it has doubled, on the nearer side; the highest loss measured nearer the centre
+    than that, or on the whole line when it has not doubled). NaN where there is no such point."""
+    step = float(axis[1] - axis[0]) if len(axis) > 1 else 1.0
+    offsets = np.abs(axis - axis[c])
+    if d is not None and not math.isnan(d):
+        at = line[np.isclose(offsets, d, atol=step * 1e-6)]
+        at = at[~np.isnan(at)]
+        inside = line[(offsets < d - step * 1e-6) & ~np.isnan(line)]
+    else:
+        at = np.array([])
+        inside = line[~np.isnan(line)]
+    return (float(at.max()) if at.size else math.nan, float(inside.max()) if inside.size else math.nan)
+
+
 def summarise(label: str, kind: str, plan: GridPlan, values: np.ndarray) -> SurfaceSummary:
     axis, c = plan.axis, plan.centre
     along_1, along_2 = values[:, c], values[c, :]
     doubling = (_nearer(doubling_distance(axis, along_1, c, -1), doubling_distance(axis, along_1, c, +1)),
                 _nearer(doubling_distance(axis, along_2, c, -1), doubling_distance(axis, along_2, c, +1)))
+    facts = [_line_facts(axis, line, c, d) for line, d in zip((along_1, along_2), doubling)]
     if not np.isnan(values).any():
         minima, grid = len(local_minima(values)), plan.points
     elif not np.isnan(values[::plan.step, ::plan.step]).any():
@@ -76,7 +122,8 @@ def summarise(label: str, kind: str, plan: GridPlan, values: np.ndarray) -> Surf
         minima, grid = None, 0
     measured = values[~np.isnan(values)]
     return SurfaceSummary(label, kind, float(values[c, c]), doubling, minima, grid,
-                          int(measured.size), values.size, float(measured.max()) if measured.size else float("nan"))
+                          int(measured.size), values.size, float(measured.max()) if measured.size else float("nan"),
+                          (facts[0][0], facts[1][0]), (facts[0][1], facts[1][1]))
 
 
 def _loss(x: float) -> str:
@@ -95,145 +142,202 @@ def _dist(x: float) -> str:
     return f"{x:.2f}"
 
 
-def _doubling_words(s: SurfaceSummary, span: float) -> str:
-    parts = []
-    for k, d in enumerate(s.doubling, start=1):
-        if d is None:
-            parts.append(f"stays below twice that out to ±{_dist(span)} along direction {k}")
-        elif math.isnan(d):
-            parts.append(f"has not doubled at the points measured so far along direction {k}")
-        else:
-            parts.append(f"has doubled {_dist(d)} from the centre along direction {k}")
-    return " and ".join(parts)
+def _twice(s: SurfaceSummary) -> Named:
+    return Named(f"twice {s.label}'s loss at the trained weights", 2.0 * s.centre_loss)
 
 
-def _minima_words(s: SurfaceSummary) -> str:
+def _direction(s: SurfaceSummary, k: int, span: float) -> tuple[str, list[Threshold]]:
+    """Along direction ``k`` (1 or 2): where the loss has doubled, with the thresholds that show it."""
+    d = s.doubling[k - 1]
+    inside = Threshold(Named(f"{s.label}: highest loss nearer the centre along direction {k}",
+                             s.inside_highest[k - 1]), _twice(s), 0.0)
+    if d is not None and not math.isnan(d):
+        at = Threshold(Named(f"{s.label}: loss {_dist(d)} from the centre along direction {k}", s.doubled_loss[k - 1]),
+                       _twice(s), 0.0)
+        words = at.pick(above="has doubled", within="has doubled", below="has not doubled",
+                        undefined="has an unmeasured point")
+        return f"{words} {_dist(d)} from the centre along direction {k}", [at, inside]
+    if d is None:
+        words = inside.pick(below="stays below twice that", above="rises past twice that",
+                            within="reaches twice that", undefined="is not measured")
+        return f"{words} out to ±{_dist(span)} along direction {k}", [inside]
+    words = inside.pick(below="has not doubled at the points measured so far", above="rises past twice that",
+                        within="reaches twice that", undefined="is not measured yet")
+    return f"{words} along direction {k}", [inside]
+
+
+def _net_sentence(s: SurfaceSummary, plan: GridPlan, w: Words) -> None:
+    if math.isnan(s.centre_loss):
+        c = Count(s.evaluated, s.total, what=f"{s.label}'s grid points measured")
+        w.say(f"{s.label}: the loss at the trained weights is not measured yet ({c.n} of {c.total} points measured).",
+              c)
+        return
+    if not math.isfinite(s.centre_loss):
+        t = Threshold(Named(f"{s.label}'s loss at the trained weights", s.centre_loss),
+                      Named("the largest finite number", sys.float_info.max), 0.0)
+        what = t.pick(above="not finite", below="finite", within="finite", undefined="not a number")
+        w.say(f"{s.label}: the loss at the trained weights is {what}, so where it doubles cannot be said.", t)
+        return
+    d1, c1 = _direction(s, 1, plan.span)
+    d2, c2 = _direction(s, 2, plan.span)
     if s.minima is None:
-        return "local minima: not counted until the coarse grid is complete"
-    n = s.minima
-    return (f"{n} local minim{'um' if n == 1 else 'a'} on the {s.grid_points}x{s.grid_points} grid"
-            f"{' (the coarse one, so far)' if s.grid_points != 0 and s.evaluated < s.total else ''}")
+        minima = Count(s.evaluated, s.total, what=f"{s.label}'s grid points measured")
+        mtext = f"local minima are not counted until the coarse grid is complete ({s.evaluated} of {s.total} points)"
+    else:
+        g = s.grid_points
+        minima = Count(s.minima, max(g - 2, 0) ** 2, what=f"{s.label}'s interior points lower than all 8 neighbours")
+        mtext = (f"{s.minima} local minim{'um' if s.minima == 1 else 'a'} on the {g}x{g} grid"
+                 f"{' (the coarse one, so far)' if s.evaluated < s.total else ''}")
+    w.say(f"{s.label}: loss {_loss(s.centre_loss)} at the trained weights, {_loss(s.highest)} at the highest point "
+          f"measured; it {d1}, and {d2}; {mtext}.", *c1, *c2, minima)
 
 
-def _compare_doubling(r: SurfaceSummary, p: SurfaceSummary, span: float, step: float) -> str:
-    """Is the ResNet's loss slower to double than the plain net's along both directions?
+def _distance(d: float | None, span: float) -> str:
+    return f"beyond ±{_dist(span)}" if d is None else _dist(d)
 
-    wider (yes), narrower (the plain net's is slower along both), same (less than a grid step
-    apart along both), crossed (slower along one direction, faster along the other), partly
-    (slower or faster along one, the same along the other), unknown (a distance is not known yet).
 
-    A distance not reached within the span counts as beyond it. A difference smaller than one
-    grid step is below what the grid can tell apart.
-    """
-    beyond = span + step
-    signs = []
-    for dr, dp in zip(r.doubling, p.doubling):
+def _doubling_compare(r: SurfaceSummary, p: SurfaceSummary, plan: GridPlan, step: float,
+                      w: Words) -> list[tuple[int, Compare]]:
+    """Along each direction: does the ResNet's loss double further from the centre than the plain net's?"""
+    beyond = plan.span + step  # not doubled within the span counts as one step beyond it
+    known, parts = [], []
+    for k in (1, 2):
+        dr, dp = r.doubling[k - 1], p.doubling[k - 1]
         if (dr is not None and math.isnan(dr)) or (dp is not None and math.isnan(dp)):
-            return "unknown"  # not known yet along this direction: no difference can be claimed
-        dr = beyond if dr is None else dr
-        dp = beyond if dp is None else dp
-        if dr - dp >= step - 1e-9:
-            signs.append(1)
-        elif dp - dr >= step - 1e-9:
-            signs.append(-1)
-        else:
-            signs.append(0)
-    if all(s == 1 for s in signs):
-        return "wider"
-    if all(s == -1 for s in signs):
-        return "narrower"
-    if 1 in signs and -1 in signs:
-        return "crossed"
-    return "same" if all(s == 0 for s in signs) else "partly"
+            continue
+        known.append((k, Compare(Named(f"{r.label}: where the loss doubles along direction {k} (beyond the span "
+                                       f"counts as {_dist(beyond)})", beyond if dr is None else dr),
+                                 Named(f"{p.label}: where the loss doubles along direction {k}",
+                                       beyond if dp is None else dp), SAME_STEPS * step), dr, dp))
+    if not known:
+        return []
+    relations = {cmp.relation for _, cmp, _, _ in known}
+    nums = "; ".join(f"{_distance(dr, plan.span)} against {_distance(dp, plan.span)} along direction {k}"
+                     for k, _, dr, dp in known)
+    cmps = [cmp for _, cmp, _, _ in known]
+    pairs = [(k, cmp) for k, cmp, _, _ in known]
+    if len(known) == 2 and len(relations) == 1:
+        how = cmps[0].pick(higher="further from the centre than", lower="nearer the centre than",
+                           within="at the same grid distance from the centre as")
+        w.say(f"{r.label}'s loss doubles {how} {p.label}'s along both directions ({nums}).", *cmps)
+    else:
+        said = []
+        for k, cmp, dr, dp in known:
+            how = cmp.pick(higher="further from the centre than", lower="nearer the centre than",
+                           within="at the same grid distance from the centre as")
+            said.append(f"along direction {k} {r.label}'s loss doubles {how} {p.label}'s "
+                        f"({_distance(dr, plan.span)} against {_distance(dp, plan.span)})")
+        if len(known) == 1:
+            said.append(f"along direction {3 - known[0][0]} where the loss doubles is not known yet for both nets")
+        text = "; ".join(said) + "."
+        w.say(text[0].upper() + text[1:], *cmps)
+    return pairs
 
 
-@dataclass(frozen=True)
-class LandscapeWords:
-    outcome: str  # smoother | wider | fewer_minima | not_smoother | no_difference | single | nothing
-    headline: str
-    details: tuple[str, ...]
-
-    @property
-    def text(self) -> str:
-        return " ".join((self.headline,) + self.details)
-
-    def to_dict(self) -> dict:
-        return {"outcome": self.outcome, "headline": self.headline, "details": list(self.details)}
-
-
-def landscape_words(summaries: list[SurfaceSummary], plan: GridPlan, weights: int = 0) -> LandscapeWords:
-    """The grids in words: each net's numbers, then (for a ResNet and its plain twin) the comparison."""
+def _verdict(summaries, plan: GridPlan, weights: int) -> tuple[str, Words]:
+    w = Words()
     measured = [s for s in summaries if s.evaluated > 0]
     if not measured:
-        return LandscapeWords("nothing", "Nothing measured yet.", ())
+        return "nothing", w
     step = float(plan.axis[1] - plan.axis[0])
-    details = []
-    for s in measured:
-        details.append(f"{s.label}: loss {_loss(s.centre_loss)} at the trained weights, "
-                       f"{_loss(s.highest)} at the highest point measured; it "
-                       f"{_doubling_words(s, plan.span)}; {_minima_words(s)}.")
-    incomplete = [s for s in measured if s.evaluated < s.total]
-    if incomplete:
-        details.append(f"The grid is not complete ({incomplete[0].evaluated} of {incomplete[0].total} points): "
-                       "these are the numbers so far.")
-    space = f" of {weights:,} weights" if weights else ""
-    details.append(f"This is one random 2D slice through the space{space}, distances in filter norms (grid step "
-                   f"{step:.3g}); other directions (another seed) can look different.")
     residual = [s for s in summaries if s.residual]
     plain = [s for s in summaries if not s.residual]
-    if len(summaries) != 2 or len(residual) != 1 or len(plain) != 1:
-        names = " and ".join(s.label for s in measured)
-        return LandscapeWords("single", f"The loss around {names}: compare a ResNet with its plain twin to see "
-                              "what the skips change.", tuple(details))
-    r, p = residual[0], plain[0]
-    if r.evaluated < plan.points or p.evaluated < plan.points:
-        return LandscapeWords("nothing", "Measuring the 1D slice; the comparison comes when it is complete.",
-                              tuple(details))
-    basin = _compare_doubling(r, p, plan.span, step)
-    minima_known = r.minima is not None and p.minima is not None and r.grid_points == p.grid_points
-    fewer = minima_known and p.minima > r.minima
-    more = minima_known and r.minima > p.minima
-    rugged = minima_known and p.minima >= r.minima + RUGGED  # "rugged" needs more than one extra minimum
-    counts = f"{p.minima} against {r.minima}" if minima_known else ""
+    twins = len(summaries) == 2 and len(residual) == 1 and len(plain) == 1
+    outcome = "single"
+    if twins:
+        r, p = residual[0], plain[0]
+        done = Count(min(r.evaluated, p.evaluated), plan.points * plan.points, what="grid points measured on both")
+        if r.evaluated < plan.points or p.evaluated < plan.points:
+            w.say(f"Measuring the 1D slice ({done.n} of {done.total} points measured on both nets); the comparison "
+                  "comes when it is complete.", done)
+            outcome = "measuring"
+        else:
+            outcome = _compare(r, p, plan, step, w)
+    for s in measured:
+        _net_sentence(s, plan, w)
+    incomplete = [s for s in measured if s.evaluated < s.total]
+    if incomplete:
+        c = Count(incomplete[0].evaluated, incomplete[0].total, what="grid points measured")
+        w.say(f"The grid is not complete ({c.n} of {c.total} points): these are the numbers so far.", c)
+    if not twins:
+        w.lesson("Compare a ResNet with its plain twin to see what the skips change.")
+    space = f" of {weights:,} weights" if weights else ""
+    w.lesson(f"This is one random 2D slice through the space{space}, distances in filter norms (grid step "
+             f"{step:.3g}); other directions (another seed) can look different.")
+    return outcome, w
+
+
+def _far(high: SurfaceSummary, low: SurfaceSummary, value: str) -> Threshold:
+    a, b = getattr(high, value), getattr(low, value)
+    return Threshold(Named(f"{high.label}'s {value.replace('_', ' ')} ÷ {low.label}'s", a / max(b, 1e-12)),
+                     Named(f"{FAR_APART:g}x", FAR_APART), 0.0)
+
+
+def _compare(r: SurfaceSummary, p: SurfaceSummary, plan: GridPlan, step: float, w: Words) -> str:
+    """The twins compared: the centre (first when far apart), where the loss doubles, the minima, the lessons."""
     low, high = sorted((r, p), key=lambda s: s.centre_loss)
-    if np.isfinite(high.centre_loss) and high.centre_loss >= FAR_APART * max(low.centre_loss, 1e-12):
-        details.insert(len(details) - 1, f"{high.label} sits at a loss "
-                       f"{high.centre_loss / max(low.centre_loss, 1e-12):.0f}x {low.label}'s, so where the loss "
-                       "doubles is measured from very different heights.")
+    centre = None
+    if math.isfinite(high.centre_loss):
+        cmp = Compare(Named(f"{p.label}'s loss at the trained weights", p.centre_loss),
+                      Named(f"{r.label}'s loss at the trained weights", r.centre_loss),
+                      0.1 * min(r.centre_loss, p.centre_loss))
+        far = _far(high, low, "centre_loss")
+        times = f"; {high.label}'s is {high.centre_loss / max(low.centre_loss, 1e-12):.3g}x {low.label}'s"
+        apart = far.pick(above=", so where the loss doubles is measured from very different heights",
+                         within=", so where the loss doubles is measured from very different heights", below="")
+        centre = (f"At the trained weights {p.label}'s loss is "
+                  f"{cmp.pick(higher='higher than', lower='lower than', within='within 10% of')} {r.label}'s "
+                  f"({_loss(p.centre_loss)} against {_loss(r.centre_loss)}"
+                  + cmp.pick(higher=times, lower=times, within="") + f"){apart}.", cmp, far)
+        if far.relation != "below":  # the headline: the doubling distances below are read from these heights
+            w.say(centre[0], *centre[1:])
+    cmps = _doubling_compare(r, p, plan, step, w)
+    if centre is not None and _far(high, low, "centre_loss").relation == "below":
+        w.say(centre[0], *centre[1:])
     steep, flat = sorted((r, p), key=lambda s: s.highest, reverse=True)
-    if np.isfinite(flat.highest) and steep.highest >= FAR_APART * max(flat.highest, 1e-12):
-        details.insert(len(details) - 1, f"Away from the centre {steep.label}'s loss climbs far higher: up to "
-                       f"{_loss(steep.highest)} against {_loss(flat.highest)} on the same points.")
-    if basin == "wider" and rugged:
-        return LandscapeWords("smoother", f"{r.label} sits in a wider, smoother basin than {p.label}: its loss "
-                              f"doubles further from the centre along both directions, and {p.label}'s grid "
-                              f"shows more local minima ({counts}).", tuple(details))
-    if basin == "wider":
-        tail = (f" {p.label}'s grid shows more local minima ({counts})." if fewer else
-                f" Both grids show {r.minima} local minim{'um' if r.minima == 1 else 'a'}." if minima_known and
-                not more else f" {r.label}'s grid shows more local minima ({r.minima} against {p.minima})."
-                if more else "")
-        return LandscapeWords("wider", f"{r.label}'s loss rises more slowly around its trained weights than "
-                              f"{p.label}'s: it doubles further from the centre along both directions.",
-                              tuple(details) + ((tail.strip(),) if tail else ()))
-    if fewer:
-        rise = ("how fast the loss rises near the centre is not known yet along both directions"
-                if basin == "unknown" else "how fast the loss rises near the centre does not differ clearly")
-        return LandscapeWords("fewer_minima", f"{p.label}'s slice shows more local minima than {r.label}'s "
-                              f"({counts}){', a more rugged surface' if rugged else ''}; {rise}.",
-                              tuple(details))
-    if basin == "narrower":
-        return LandscapeWords("not_smoother", f"This slice does not show {r.label}'s landscape as the smoother "
-                              f"one: {p.label}'s loss rises more slowly along both directions.", tuple(details))
-    how = {"same": "the loss has doubled at the same grid distance from the centre for both, along both "
-                   "directions",
-           "crossed": f"{r.label}'s loss rises more slowly along one direction and faster along the other",
-           "partly": "the loss rises more slowly for one net along one direction only, and alike along the "
-                     "other",
-           "unknown": "where the loss doubles is not known yet along every direction"}[basin]
-    minima_part = ("" if not minima_known else f"; {r.label}'s grid shows more local minima ({r.minima} against "
-                   f"{p.minima})" if more else f"; both grids show {r.minima} local minim"
-                   f"{'um' if r.minima == 1 else 'a'}")
-    opening = "No clear difference so far" if incomplete else "This slice shows no clear difference"
-    return LandscapeWords("no_difference", f"{opening} between {r.label} and {p.label}: {how}{minima_part}.",
-                          tuple(details))
+    if math.isfinite(flat.highest) and math.isfinite(steep.highest):
+        far = _far(steep, flat, "highest")
+        if far.relation != "below":
+            w.say(f"Away from the centre {steep.label}'s loss climbs far higher: up to {_loss(steep.highest)} against "
+                  f"{_loss(flat.highest)} on the same points.", far)
+    minima = None  # the minima compared on the same grid
+    if r.minima is not None and p.minima is not None and r.grid_points == p.grid_points:
+        minima = Compare(Named(f"{p.label}'s local minima", p.minima), Named(f"{r.label}'s local minima", r.minima),
+                         0.0)
+        w.say(minima.pick(higher=f"{p.label}'s grid shows more local minima than {r.label}'s",
+                          lower=f"{p.label}'s grid shows fewer local minima than {r.label}'s",
+                          within="Both grids show the same number of local minima")
+              + f" ({p.minima} against {r.minima}).", minima)
+    signs = [Named(f"where the loss doubles along direction {k}", c.difference / step) for k, c in cmps]
+    if minima is not None:
+        signs.append(Named("local minima", float(p.minima - r.minima)))
+    if not signs:
+        return "measuring"
+    w.lesson("The lessons say skip connections make the loss landscape smoother: a wider basin around the "
+             "trained weights and fewer local minima (Li et al. 2018).")
+    way = Count.where(signs, "above", 0.0, SAME_STEPS, what=f"measures that go the lessons' way: {r.label}'s doubling "
+                      f"distance over {p.label}'s in grid steps, {p.label}'s local minima over {r.label}'s")
+    named = f" ({'; '.join(way.members)})" if 0 < way.n < way.total else ""
+    verb = "goes" if way.n == 1 and way.quantifier != "half" else "go"
+    w.say(f"Here {way.phrase('measures of this slice')} {verb} the lessons' way{named}.", way)
+    return {"all": "shown", "none": "not_shown"}.get(way.quantifier, "partly")
+
+
+def landscape_verdict(summaries: list[SurfaceSummary], plan: GridPlan, weights: int = 0) -> Verdict:
+    """The grids in words: for a ResNet and its plain twin the comparison first, then each net's numbers."""
+    outcome, words = _verdict(summaries, plan, weights)
+    return Verdict(outcome, words)
+
+
+def landscape_words(summaries: list[SurfaceSummary], plan: GridPlan, weights: int = 0) -> Verdict:
+    """``landscape_verdict`` (the name the page and the CLI have used)."""
+    return landscape_verdict(summaries, plan, weights)
+
+
+def verdict_from_result(result: dict) -> Verdict:
+    """The words of a saved ``experiment landscape --json`` result (``experiment report``)."""
+    axis = [float(a) for a in result["axis"]]
+    settings = result["settings"]
+    plan = GridPlan(len(axis), int(settings["coarse"]), float(settings["span"]))
+    summaries = [SurfaceSummary.from_dict(a["arm"], a["kind"], a) for a in result["arms"]]
+    return landscape_verdict(summaries, plan, int(result.get("weights") or 0))

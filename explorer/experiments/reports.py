@@ -20,6 +20,7 @@ RENDERERS: dict[str, str] = {
     "depth-sweep": "explorer.experiments.depth_sweep:verdict_from_result",
     "drop-block": "explorer.experiments.dropblock_words:verdict_from_result",
     "prepost": "explorer.experiments.prepost:verdict_from_result",
+    "landscape": "explorer.experiments.landscape_words:verdict_from_result",
 }
 
 

@@ -1,13 +1,17 @@
 """Experiments > Loss Landscape: weights from files or the editor's runs, heatmaps that refine, words, stop and close."""
 from __future__ import annotations
 
+import json
 
 import numpy as np
 import pytest
 import torch  # noqa: F401  (torch before PySide6)
+from PySide6.QtGui import QTextDocument
 from PySide6.QtWidgets import QMessageBox
 
 from explorer.experiments.arms import cifar_net
+from explorer.experiments.landscape import result_dict
+from explorer.experiments.reports import render
 from explorer.train.api import TrainSettings
 from explorer.train.trainer import Trainer
 
@@ -72,8 +76,13 @@ def test_a_measurement_fills_both_heatmaps_on_one_colour_scale_and_ends_in_words
         assert (drawn.top(), drawn.bottom()) == pytest.approx((-1 - half, 1 + half))
     x, y = view.slice_items[0].xData, view.slice_items[0].yData  # the data, not its log-scale drawing
     assert len(x) == 13 and y[6] == pytest.approx(view.shown[0][6, 6])  # the slice passes through the centre
-    assert words.headline in page.words_label.text() or words.headline.replace("'", "&#x27;") in \
-        page.words_label.text()
+    # every sentence the CLI would print for these grids (experiment report of the page's result), in order
+    saved = json.loads(json.dumps(result_dict(page.runner, 1.0), default=float))
+    assert render(saved).texts == words.texts
+    doc = QTextDocument()
+    doc.setHtml(page.words_label.text())
+    assert doc.toPlainText().split("\n") == [words.headline, " ".join(words.texts[1:])]
+    assert "<i>" in page.words_label.text()  # the lessons' text set apart
     assert "13x13 grid" in words.text and page.status.text().startswith("Done after")
     assert page.run_button.isEnabled() and not page.stop_button.isEnabled()
 
@@ -150,7 +159,7 @@ def test_one_network_alone_is_measured_and_the_words_ask_for_its_twin(qtbot, win
     with qtbot.waitSignal(page.finished, timeout=120_000) as done:
         assert page.run()
     words = done.args[0]
-    assert words.outcome == "single" and "compare a ResNet with its plain twin" in words.headline
+    assert words.outcome == "single" and "Compare a ResNet with its plain twin" in words.text
     assert page.view.labels == ["ResNet-8"] and len(page.view.shown) == 1
     assert page.view.maps[1].isVisible()  # the colour scale beside it stays in view
 

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFormLayout, QLabel, Q
 from ...analysis.landscape import coarse_complete
 from ...experiments.landscape import (LandscapeRunner, LandscapeSettings, net_from_checkpoint, net_from_record,
                                       summaries_of)
-from ...experiments.landscape_words import landscape_words
+from ...experiments.landscape_words import landscape_verdict
 from ...spec import SpecError
 from ...train.api import TrainingError
 from ..presenter import follow_presenter
@@ -281,9 +281,9 @@ class LandscapePage(MeasuringPage, QWidget):
         self._show_words()
 
     def _show_words(self) -> None:
-        words = landscape_words(summaries_of(self.runner), self.runner.plan, self.runner.weights)
-        self.words = words
-        self._words_parts = (words.headline, " ".join(words.details))
+        verdict = landscape_verdict(summaries_of(self.runner), self.runner.plan, self.runner.weights)
+        self.words = verdict  # the CLI's sentences for the same grids, every one (the lessons in italics)
+        self._words_parts = (verdict.headline, verdict.words.sentences[1:])
         self._render_words()
 
     @Slot(object)
