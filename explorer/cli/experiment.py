@@ -12,6 +12,7 @@ from dataclasses import replace
 import sys
 import time
 
+from ..spec import interrupt
 from . import CliError
 from .common import (add_json_option, check_output, print_json, print_result, print_words, run_with_sigint,
                      write_or_rescue)
@@ -209,6 +210,7 @@ def _drop_one(net: str, path: str, dataset: str | None, device, out, blocks: str
         if drop.subset_accuracy is not None:
             acc += f"  among the {result.subset_size} {pct(drop.subset_accuracy)}"
         print(f"  without {drop.label:<18} {acc}", file=out, flush=True)
+        interrupt.check()  # Ctrl+C (spec/interrupt.py): "interrupted" and 130 after this block's evaluation
 
     started = time.perf_counter()
     result = drop_each_block(trained.spec, trained.state, data, device, on_block=show, blocks=chosen,

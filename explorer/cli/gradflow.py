@@ -148,6 +148,9 @@ def cmd_gradflow(args) -> int:
     from ..nn import build
     from ..spec import InitKind, Norm
 
+    from ..spec import interrupt
+
+    interrupt.check("building the model")  # Ctrl+C: "interrupted", 130 (spec/interrupt.py)
     try:
         model = build(spec, info, seed=args.seed)
     except ValueError as err:
@@ -156,10 +159,12 @@ def cmd_gradflow(args) -> int:
     weights = (load_weights(args.checkpoint, spec, model) if args.checkpoint
                else f"fresh {init} initialisation (seed {args.seed})")
     batch = args.batch if args.batch is not None else choose_batch(info, spec.stem.kind)
+    interrupt.check("probing")
     result = probe(model, input_shape=spec.input_shape, num_classes=spec.head.num_classes,
                    batch=batch, seed=args.seed, residual=True)
     del model
     release_memory()
+    interrupt.check()
     skips = [b.skip_active for b in info.blocks]
     summary = summarise(result.block_norms, result.labels, skips, batch_norm=spec.norm is Norm.BATCH,
                         shortcuts=[b.has_shortcut for b in info.blocks])
