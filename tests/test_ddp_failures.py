@@ -49,7 +49,13 @@ sys.exit(main(sys.argv[1:]))
 
 
 
-def torchrun(script, args, cwd, limit_s=120):
+# A rank left waiting in an all-reduce would wait for the process group's 600 s timeout. The
+# runs take seconds; the limits below sit far from both, so a loaded machine cannot fail them.
+HANG_S = 400  # the whole run: a hang is killed here, before the 600 s timeout would end it
+STUCK_S = 300  # from the failure to torchrun's exit: half the timeout
+
+
+def torchrun(script, args, cwd, limit_s=HANG_S):
     """Run torchrun with two processes; kill the whole process group if it outlives ``limit_s``."""
     argv = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2", script, *args]
     env = {**os.environ, "PYTHONPATH": ROOT, "OMP_NUM_THREADS": "1"}
@@ -70,13 +76,12 @@ def test_out_of_memory_on_rank_1_ends_every_rank_within_seconds(tiny_net, tmp_pa
     entry = tmp_path / "entry.py"
     entry.write_text(ENTRY.format(root=ROOT, marker=str(marker)))
     metrics, ckpt = tmp_path / "m.csv", tmp_path / "c.ckpt"
-    code, out, err, elapsed, ended = torchrun(
+    code, out, err, _, ended = torchrun(
         str(entry), ["train", tiny_net, *TINY, "--metrics-csv", str(metrics), "--checkpoint", str(ckpt)],
         cwd=str(tmp_path))
     assert code != 0, out + err
-    assert elapsed < 60, f"{elapsed:.1f} s"
     failure_to_exit = ended - float(marker.read_text())
-    assert failure_to_exit < 30, f"{failure_to_exit:.1f} s from the failure to torchrun's exit"
+    assert failure_to_exit < STUCK_S, f"{failure_to_exit:.1f} s from the failure to torchrun's exit"
     assert ("error: rank 1 of 2: cpu ran out of memory at batch size 16 per process (step 3); "
             "try a smaller batch size, e.g. 8") in err
     assert "finished" not in out
@@ -90,9 +95,8 @@ def test_out_of_memory_on_rank_1_ends_every_rank_within_seconds(tiny_net, tmp_pa
 def test_nan_loss_under_ddp_ends_all_ranks_together(tiny_net, tmp_path):
     # the losses are all-reduced before the NaN check, so every rank fails at the same
     # read and they leave through the usual barrier; only rank 0 prints
-    code, out, err, elapsed, _ = torchrun(
+    code, out, err, _, _ = torchrun(
         os.path.join(ROOT, "main.py"), ["train", tiny_net, *TINY, "--steps", "16", "--lr", "1e6"],
         cwd=str(tmp_path))
-    assert code != 0, out + err
-    assert elapsed < 60, f"{elapsed:.1f} s"
+    assert code != 0, out + err  # and it ended: torchrun() fails a run that outlives HANG_S
     assert err.count("error: the training loss became") == 1, err
