@@ -253,16 +253,17 @@ class TrainingSettingsForm(QWidget):
         self.init_weights = QLineEdit()
         self.init_weights.setPlaceholderText("a fresh random initialisation")
         self.init_weights.setToolTip("Fine-tune: start from these weights (a torchvision state_dict, a weights "
-                                     "file from import-weights or a training checkpoint). A head with another "
-                                     "class count is replaced by a fresh one.")
+                                     "file from import-weights, a training checkpoint, or the name of weights "
+                                     "fetched with Download…, like resnet50). A head with another class count is "
+                                     "replaced by a fresh one.")
         self.start_button = QPushButton("Start from weights…")
         self.start_button.clicked.connect(self._choose_weights)
         self.clear_weights = QPushButton("Clear")
         self.clear_weights.setToolTip("Start from a fresh random initialisation again")
         self.clear_weights.clicked.connect(self.init_weights.clear)
-        row = QHBoxLayout()
+        form.addRow("Start from", self.init_weights)
+        row = QHBoxLayout()  # the buttons on a line of their own: the file name keeps the row's width
         row.setContentsMargins(0, 0, 0, 0)
-        row.addWidget(self.init_weights, 1)
         row.addWidget(self.start_button)
         self.download_weights = download_button(
             "weights", self._on_weights_fetched,
@@ -272,7 +273,7 @@ class TrainingSettingsForm(QWidget):
         row.addWidget(self.clear_weights)
         holder = QWidget()
         holder.setLayout(row)
-        form.addRow("Start from", holder)
+        form.addRow("", holder)
         self.freeze = QComboBox()
         for label, value in FREEZE_CHOICES:
             self.freeze.addItem(label, value)
