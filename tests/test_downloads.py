@@ -269,3 +269,15 @@ def test_ctrl_c_stops_between_chunks_keeps_the_part_and_the_same_command_continu
     assert main(["get", "resnet18"]) == 0
     assert server.ranges == [f"bytes={kept}-"]
     assert downloads.local_path(entry).read_bytes() == body
+
+
+def test_the_user_docs_list_every_entry_and_how_it_is_verified():
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parent.parent / "docs" / "DATA.md").read_text(encoding="utf-8")
+    for e in catalog.ENTRIES:
+        row = next((line for line in text.splitlines() if line.startswith("|") and f"`{e.name}`" in line), None)
+        assert row is not None, e.name
+        prefix_only = all(p.sha256 is None for p in e.parts)
+        assert ("SHA-256 prefix" in row) == prefix_only, e.name
+        assert downloads.size_text(e) in row, e.name

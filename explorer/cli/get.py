@@ -135,5 +135,7 @@ def _print_list(folder, hashes: bool) -> None:
                 print(f"      source: {p.source}")
             if e.note:
                 print(f"    note: {e.note}")
-    print("SHA-256 prefix: only the 8 hex digits of torchvision's file name were found published (torchvision "
-          "itself checks only those); get --list --hashes shows each file's hashes and where they were found")
+    print("torchvision publishes only the first 8 hex digits of each file's SHA-256 (in its name); the full "
+          "digests here come from other projects that fetched the files, and 'SHA-256 prefix' marks the two "
+          "files for which none was found (torchvision itself checks only the prefix). Every recorded hash must "
+          "match. get --list --hashes shows each file's hashes and where they were found; docs/DATA.md says more.")

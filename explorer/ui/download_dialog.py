@@ -135,13 +135,14 @@ class DownloadDialog(QDialog):
     def _update_buttons(self) -> None:
         running = self.task.is_running()
         here = downloads.is_ready(self.entry())
-        self.download_button.setEnabled(not running and not here)
+        self.download_button.setEnabled(not running)
         self.file_button.setEnabled(not running and not here)
         self.stop_button.setEnabled(running)
         self.choice.setEnabled(not running)
         partial = any((downloads.downloads_dir() / "files" / (p.filename + ".part")).is_file()
                       for p in self.entry().parts)
-        self.download_button.setText("Continue" if partial and not running else "Download")
+        self.download_button.setText("Use" if here else "Continue" if partial and not running else "Download")
+        self.download_button.setToolTip("Choose it where the dialog was opened from" if here else "")
 
     # -- commands -----------------------------------------------------------------------------
     @Slot()
@@ -149,6 +150,10 @@ class DownloadDialog(QDialog):
         if self.task.is_running():
             return False
         entry = self.entry()
+        if downloads.is_ready(entry):  # here already: Use picks it
+            self.fetched.emit(entry.name)
+            self.accept()
+            return False
         self.error.clear()
         self.status.setText("Connecting…")
 

@@ -57,7 +57,7 @@ def test_download_shows_rate_and_time_left_stops_and_continues(qtbot, file_serve
     qtbot.waitUntil(lambda: fetched == ["resnet18"], timeout=10_000)
     assert file_server.ranges and dialog.status.text().startswith("Verified with SHA-256")
     assert downloads.local_path(catalog.BY_NAME["resnet18"]).read_bytes() == BODY
-    assert not dialog.download_button.isEnabled()  # here now
+    assert dialog.download_button.text() == "Use" and not dialog.file_button.isEnabled()  # here now
 
 
 def test_a_server_error_is_one_line_with_what_to_do(qtbot, file_server, folder, monkeypatch):
@@ -136,3 +136,58 @@ def test_experiment_dataset_chooser_offers_download(qtbot, folder):
     chooser.download.click()
     assert chooser.download.dialog.choice.currentData() == "cifar10"
     chooser.download.dialog.close()
+
+
+def test_drop_a_block_with_fetched_weights_and_imagenette_reports_both_top1s(qtbot, folder, tmp_path, monkeypatch):
+    """The page's Download buttons on entries already here: Use fills in the weights name, its
+    network and the test data; the measurement reports top-1 over 1000 classes and among the classes."""
+    import io
+    import tarfile
+
+    import numpy as np
+    import torch
+    from PIL import Image
+
+    from explorer.nn import build
+    from explorer.spec import preset
+    from explorer.ui.experiments.dropblock_page import DropBlockPage
+
+    weights = tmp_path / "resnet18-f37072fd.pth"
+    torch.save(build(preset("resnet18"), seed=0).state_dict(), weights)
+    archive = tmp_path / "imagenette2-320.tgz"
+    rng = np.random.default_rng(1)
+    with tarfile.open(archive, "w:gz") as tar:
+        for split in ("train", "val"):
+            for wnid in ("n01440764", "n03888605"):
+                data = io.BytesIO()
+                Image.fromarray(rng.integers(0, 256, (240, 320, 3), dtype=np.uint8)).save(data, format="PNG")
+                info = tarfile.TarInfo(f"imagenette2-320/{split}/{wnid}/{wnid}.png")
+                info.size = len(data.getvalue())
+                tar.addfile(info, io.BytesIO(data.getvalue()))
+    for name, path in (("resnet18", weights), ("imagenette", archive)):
+        real = catalog.BY_NAME[name]
+        body = path.read_bytes()
+        entry = dataclasses.replace(real, parts=(dataclasses.replace(
+            real.parts[0], size=len(body), sha256=hashlib.sha256(body).hexdigest(), md5=None),))
+        monkeypatch.setitem(catalog.BY_NAME, name, entry)
+        downloads.adopt(entry, [str(path)])
+
+    page = DropBlockPage()
+    qtbot.addWidget(page)
+    page.download_weights.click()
+    page.download_weights.dialog.choice.setCurrentIndex(page.download_weights.dialog.choice.findData("resnet18"))
+    assert page.download_weights.dialog.download_button.text() == "Use"
+    page.download_weights.dialog.download_button.click()
+    page.download_data.click()
+    assert page.download_data.dialog.choice.currentData() == "imagenette"
+    page.download_data.dialog.download_button.click()
+    assert (page.resnet_file.text(), page.network.currentData(), page.dataset.text()) == \
+        ("resnet18", "resnet18", "imagenette")
+    page.blocks.setText("4.1")
+    with qtbot.waitSignal(page.finished, timeout=120_000) as done:
+        assert page.run()
+    assert done.args[0] is not None, page.status.text()
+    result = page.results[0]
+    assert result.images == 2 and result.subset_size == 2
+    assert (f"resnet18 with every block: top-1 {100 * result.baseline:.1f}% over all its classes, "
+            f"{100 * result.baseline_subset:.1f}% among the 2 the images come from.") in page.status.text()

@@ -119,6 +119,14 @@ class DropBars(pg.PlotWidget):
         return "&nbsp;&nbsp;&nbsp;&nbsp; ".join(parts)
 
 
+def _subset_line(result) -> str:
+    """For test data drawn from some of the head's classes (imagenette on ImageNet's 1000): both top-1s."""
+    if result.baseline_subset is None:
+        return ""
+    return (f" {result.name} with every block: top-1 {100 * result.baseline:.1f}% over all its classes, "
+            f"{100 * result.baseline_subset:.1f}% among the {result.subset_size} the images come from.")
+
+
 class DropBlockPage(MeasuringPage, QWidget):
     """``finished(words)`` when a measurement has ended (None when it could not start)."""
 
@@ -341,5 +349,5 @@ class DropBlockPage(MeasuringPage, QWidget):
         self.words = self.verdict.text
         self._words_parts = (self.verdict.headline, self.result_words.sentences[1:])  # the lessons in italics
         self._render_words()
-        self._say("Stopped." if runner.stopped else "Done.")
+        self._say(("Stopped." if runner.stopped else "Done.") + "".join(_subset_line(r) for r in self.results))
         self.finished.emit(self.words)
