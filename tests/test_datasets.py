@@ -265,7 +265,9 @@ def test_ddp_shards_cover_the_epoch_once():
     assert sorted(torch.cat(shards).tolist()) == list(range(100))
 
 
-def test_digits_are_read_as_scikit_learn_reads_them_without_importing_it():
+def test_digits_come_from_scikit_learns_loader_once_then_from_the_cache(tmp_path, monkeypatch):
+    """The public ``load_digits`` the first time (no file inside scikit-learn's package is read);
+    after that the cached copy, without importing scikit-learn; a damaged copy is made again."""
     import subprocess
     import sys
 
@@ -273,12 +275,19 @@ def test_digits_are_read_as_scikit_learn_reads_them_without_importing_it():
 
     from explorer.train.datasets.procedural import digits_arrays
 
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))  # platformdirs' cache folder on Linux
     images, target = digits_arrays()
     bunch = load_digits()
     assert images.dtype == bunch.images.dtype and np.array_equal(images, bunch.images)
     assert np.array_equal(target, bunch.target)
+    cached = tmp_path / "resnet-explorer" / "digits.npz"
+    assert cached.is_file()
     code = ("import sys; from explorer.train.datasets.procedural import load_digits32; load_digits32(); "
             "print('sklearn' in sys.modules)")
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=root)
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path)}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=root, env=env)
     assert out.stdout.strip() == "False"
+    cached.write_bytes(b"PK\x03\x04 not an archive")
+    again, _ = digits_arrays()
+    assert np.array_equal(again, bunch.images) and cached.stat().st_size > 1000

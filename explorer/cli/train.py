@@ -85,32 +85,41 @@ def settings_from_args(args):
 
 
 class Progress:
-    """A one-line bar on stderr: epoch, percent, loss, lr, images/s and ETA."""
+    """A one-line bar on stderr (tqdm): epoch, percent, steps, loss, lr, images/s and the trainer's
+    ETA (which leaves out pauses). tqdm fits the line to the terminal's width, so a narrow window
+    never wraps it into a trail of half-lines."""
+
+    BAR = "{desc} [{bar}] {percentage:3.0f}% {n_fmt}/{total_fmt}{postfix}"
 
     def __init__(self, stream, enabled: bool):
         self.stream = stream
         self.enabled = enabled
-        self.shown = False
+        self._bar = None
 
     def update(self, m) -> None:
         if not self.enabled:
             return
-        done = int(m.steps[-1])
-        frac = done / max(m.total_steps, 1)
-        width = 24
-        fill = int(round(frac * width))
-        bar = "#" * fill + "-" * (width - fill)
-        line = (f"\repoch {m.epoch} [{bar}] {frac:4.0%} {done}/{m.total_steps}  loss {m.loss[-1]:.4f}  "
-                f"lr {m.lr[-1]:.4g}  {m.images_per_s:,.0f} img/s  ETA {clock(m.eta_s, unknown='--:--')}")
-        self.stream.write(line + "\x1b[K")
-        self.stream.flush()
-        self.shown = True
+        desc = f"epoch {m.epoch}"
+        postfix = (f"loss {m.loss[-1]:.4f}  lr {m.lr[-1]:.4g}  {m.images_per_s:,.0f} img/s  "
+                   f"ETA {clock(m.eta_s, unknown='--:--')}")
+        if self._bar is None:  # made with the first values, so its first drawing is already right
+            from tqdm import tqdm
+
+            self._bar = tqdm(total=m.total_steps, initial=int(m.steps[-1]), desc=desc, postfix=postfix,
+                             file=self.stream, bar_format=self.BAR, dynamic_ncols=True, leave=False, ascii=" #")
+            return
+        bar = self._bar
+        bar.total = m.total_steps
+        bar.n = int(m.steps[-1])
+        bar.set_description_str(desc, refresh=False)
+        bar.set_postfix_str(postfix, refresh=False)
+        bar.refresh()
 
     def clear(self) -> None:
-        if self.enabled and self.shown:
-            self.stream.write("\r\x1b[K")
-            self.stream.flush()
-            self.shown = False
+        """Take the bar off the line (before an epoch's line is printed, and at the end)."""
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
 
 
 def write_csv(path: str, epochs) -> None:

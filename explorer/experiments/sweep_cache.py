@@ -1,7 +1,7 @@
 """The depth sweep's results, kept per settings in the user's cache folder.
 
-One JSON file per settings under ``$XDG_CACHE_HOME/resnet-explorer/depth-sweep/``
-(``~/.cache/...`` when XDG_CACHE_HOME is not set), named by a hash of the settings. A
+One JSON file per settings in the ``depth-sweep`` folder of the user's cache folder
+(``train/cache.py``: ``~/.cache/resnet-explorer/`` on Linux), named by a hash of the settings. A
 finished sweep replaces what was there; a stopped one is kept only where no finished
 sweep of the same settings exists, so stopping a re-run never loses a whole sweep.
 A file that cannot be read is treated as absent: the cache never stops the page opening.
@@ -10,19 +10,18 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from pathlib import Path
 
 from ..spec.atomic import atomic_write_text
 from .depth_sweep import SweepResult, SweepSettings
 
-APP = "resnet-explorer"
 FOLDER = "depth-sweep"
 
 
 def cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / APP / FOLDER
+    from ..train.cache import cache_dir as app_cache_dir
+
+    return app_cache_dir(FOLDER)
 
 
 def settings_key(settings: SweepSettings) -> str:
