@@ -82,3 +82,34 @@ def test_the_prepost_page_shows_the_sentences_the_cli_prints(qtbot, capsys, tmp_
     page.show_verdict(verdict)
     assert printed == verdict.texts and "diverged at learning rate 0.1" in printed[0]
     assert plain_text(page.words_label) == [printed[0], " ".join(printed[1:])]
+
+
+def test_in_presenter_mode_long_words_scroll_and_the_plots_keep_their_room(qtbot, capsys, tmp_path):
+    """At 1280x720 with every sentence of a diverged run, the words take at most their share of the
+    window and scroll; before, they squeezed the plots to a sliver."""
+    import numpy as np
+
+    from explorer.experiments.prepost import GradientProfile, PrePostArm
+    from explorer.experiments.prepost_words import prepost_words
+    from explorer.ui.experiments.page_parts import WordsArea
+    from explorer.ui.experiments.prepost_page import PrePostPage
+
+    def profile(when, norms):
+        return GradientProfile(when, [f"block {i}" for i in range(len(norms))], np.asarray(norms, float), 2.3)
+
+    arms = [PrePostArm(Arm("resnet", 110), [12.9, 2.2, 2.35], [0.9, 0.825, 0.832], [0.9, 0.8, 0.8],
+                       profile("init", [1.56, 0.038]), profile("end", [0.015, 0.004])),
+            PrePostArm(Arm("preact", 110), [1.93, 0.77, 0.29], [0.59, 0.16, 0.048], [0.6, 0.2, 0.06],
+                       profile("init", [0.97, 0.0089]), profile("end", [0.049, 0.0045]))]
+    page = PrePostPage()
+    qtbot.addWidget(page)
+    page.resize(1280, 720)
+    page.set_presenter(True)
+    page.show_verdict(prepost_words(arms, 3, 0.1))
+    page.show()
+    qtbot.waitExposed(page)
+    area = page.findChild(WordsArea)
+    qtbot.waitUntil(lambda: area.height() <= 0.42 * page.height() + 1 and area.height() > 100)
+    assert page.curves.height() >= 0.35 * page.height()
+    assert area.verticalScrollBar().maximum() > 0  # the rest of the words is a scroll away, not cut off
+    assert page.words_label.height() >= page.words_label.heightForWidth(page.words_label.width())

@@ -21,8 +21,8 @@ from ..presenter import follow_presenter
 from ..theme import COLOUR, Theme
 from .curves import ArmCurves
 from .forms import DegradationForm
-from .page_parts import (StepwiseRun, centred_label, plots_column, progress_bar, run_stop_buttons, say, scale_font,
-                         settings_column, side_by_side, status_line, words_html, words_label)
+from .page_parts import (StepwiseRun, WordsArea, centred_label, plots_column, progress_bar, run_stop_buttons, say,
+                         scale_font, settings_column, side_by_side, status_line, words_html, words_label)
 from .worker import ExperimentWorker
 
 # what the plot menu offers: (label, view); "both" puts training loss and test accuracy side by side
@@ -102,7 +102,7 @@ class DegradationPage(StepwiseRun, QWidget):
         plots = QHBoxLayout()
         plots.addWidget(self.curves, 1)
         plots.addWidget(self.curves2, 1)
-        side_by_side(self, left, plots_column((plots, 1), self.values, self.verdict_label))
+        side_by_side(self, left, plots_column((plots, 1), self.values, WordsArea(self.verdict_label)))
 
     @Slot(bool)
     def set_presenter(self, on: bool) -> None:

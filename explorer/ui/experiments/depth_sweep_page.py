@@ -25,8 +25,8 @@ from ..presenter import follow_presenter
 from ..theme import COLOUR, Theme
 from .degradation_page import DETAIL_POINTS, VERDICT_COLOURS, VERDICT_POINTS
 from .forms import SweepForm
-from .page_parts import (StepwiseRun, centred_label, plots_column, progress_bar, run_stop_buttons, say, scale_font,
-                         settings_column, side_by_side, status_line, words_html, words_label)
+from .page_parts import (StepwiseRun, WordsArea, centred_label, plots_column, progress_bar, run_stop_buttons, say,
+                         scale_font, settings_column, side_by_side, status_line, words_html, words_label)
 from .sweep_plots import DepthCurves, SweepPlot, legend_html
 from .worker import ExperimentWorker
 
@@ -113,7 +113,7 @@ class DepthSweepPage(StepwiseRun, QWidget):
         self.legend.setWordWrap(True)
         self.words_label = words_label(min_height=60)
         self.words_label.setObjectName("verdict")
-        side_by_side(self, left, plots_column((plots, 1), slider_row, self.legend, self.words_label))
+        side_by_side(self, left, plots_column((plots, 1), slider_row, self.legend, WordsArea(self.words_label)))
 
     # -- presenting ------------------------------------------------------------------------
     @Slot(bool)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from html import escape
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, QSize, Qt
 from PySide6.QtGui import QFont
-from PySide6.QtWidgets import (QFileDialog, QFormLayout, QHBoxLayout, QLabel, QLayout,
-                               QLineEdit, QProgressBar, QPushButton, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QFileDialog, QFormLayout, QFrame, QHBoxLayout, QLabel, QLayout,
+                               QLineEdit, QProgressBar, QPushButton, QScrollArea, QVBoxLayout, QWidget)
 
 from ..stop_on_close import stop_and_close
 from ..theme import COLOUR, Theme
@@ -76,6 +76,44 @@ def words_label(min_height: int = 0) -> QLabel:
     if min_height:
         label.setMinimumHeight(min_height)
     return label
+
+
+class WordsArea(QScrollArea):
+    """The words under the plots: as tall as they need, at most ``share`` of the window's height;
+    beyond that they scroll, so every sentence stays readable and the plots keep their room (in
+    presenter mode a result's sentences would otherwise squeeze the plots to a sliver)."""
+
+    def __init__(self, label: QLabel, share: float = 0.42):
+        super().__init__()
+        self.label, self.share = label, share
+        self.setWidget(label)
+        self.setWidgetResizable(True)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        label.installEventFilter(self)
+
+    def eventFilter(self, watched, event) -> bool:
+        if watched is self.label and event.type() == QEvent.Type.LayoutRequest:
+            self.updateGeometry()  # new words: a new height
+        return super().eventFilter(watched, event)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        if event.oldSize().width() != event.size().width():
+            self.updateGeometry()  # rewrapped words: a new height
+
+    def cap(self) -> int:
+        """The most height the words take: ``share`` of the window's height."""
+        return int(self.share * self.window().height())
+
+    def sizeHint(self) -> QSize:
+        width = max(self.viewport().width(), 100)
+        need = self.label.heightForWidth(width)
+        need = max(need if need > 0 else self.label.sizeHint().height(), self.label.minimumHeight())
+        return QSize(width, min(need + 2 * self.frameWidth(), self.cap()))
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(0, self.sizeHint().height())
 
 
 def centred_label() -> QLabel:

@@ -28,8 +28,8 @@ from ..plot_style import PlotScaler
 from ..presenter import follow_presenter
 from ..theme import COLOUR, Theme
 from .curves import ArmCurves, arm_colour
-from .page_parts import (StepwiseRun, centred_label, plots_column, progress_bar, run_stop_buttons, say, scale_font,
-                         settings_column, side_by_side, status_line, words_html, words_label)
+from .page_parts import (StepwiseRun, WordsArea, centred_label, plots_column, progress_bar, run_stop_buttons, say,
+                         scale_font, settings_column, side_by_side, status_line, words_html, words_label)
 from .worker import ExperimentWorker
 
 INTRO = ("A post-activation ResNet and its pre-activation twin (BN and ReLU moved before each convolution, "
@@ -221,7 +221,7 @@ class PrePostPage(StepwiseRun, QWidget):
         col_b.addWidget(self.profile_legend)
         plots.addLayout(col_a, 1)
         plots.addLayout(col_b, 1)
-        side_by_side(self, left, plots_column((plots, 1), self.words_label))
+        side_by_side(self, left, plots_column((plots, 1), WordsArea(self.words_label)))
 
     @Slot(bool)
     def set_presenter(self, on: bool) -> None:
