@@ -281,3 +281,21 @@ def test_the_user_docs_list_every_entry_and_how_it_is_verified():
         prefix_only = all(p.sha256 is None for p in e.parts)
         assert ("SHA-256 prefix" in row) == prefix_only, e.name
         assert downloads.size_text(e) in row, e.name
+
+
+def test_an_archive_reaching_outside_its_folder_is_refused(server, folder, tmp_path):
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz") as tar:
+        info = tarfile.TarInfo("../escaped.txt")
+        info.size = 2
+        tar.addfile(info, io.BytesIO(b"hi"))
+    body = buf.getvalue()
+    real = catalog.BY_NAME["cifar10"]
+    part = dataclasses.replace(real.parts[0], url=server.base + real.parts[0].filename, size=len(body),
+                               sha256=_sha(body), md5=None)
+    server.files[part.filename] = body
+    entry = dataclasses.replace(real, parts=(part,))
+    with pytest.raises(downloads.DownloadError, match="cannot unpack cifar-10-python.tar.gz"):
+        downloads.fetch(entry)
+    assert not (folder / "escaped.txt").exists() and not (tmp_path / "escaped.txt").exists()
+    assert not downloads.is_ready(entry) and not [p for p in folder.iterdir() if p.name.startswith(".staging")]

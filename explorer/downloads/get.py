@@ -218,8 +218,17 @@ def _install(entry: Entry, root: Path, paths: list[Path]) -> Path:
 
 
 def _unpack(archive: Path, into: Path) -> None:
+    """Unpack a .tar.gz; nothing may land outside ``into`` (no absolute paths, no ``..``, no links)."""
     try:
         with tarfile.open(archive) as tar:
-            tar.extractall(into, filter="data")  # no links out of the folder, no absolute paths
+            if hasattr(tarfile, "data_filter"):  # Python 3.11.4 and later
+                tar.extractall(into, filter="data")
+            else:
+                for member in tar.getmembers():
+                    parts = Path(member.name).parts
+                    if member.issym() or member.islnk() or Path(member.name).is_absolute() or ".." in parts:
+                        raise DownloadError(f"{archive.name} holds {member.name!r}, which would land outside "
+                                            f"the folder: it is not the archive expected")
+                tar.extractall(into)
     except (tarfile.TarError, EOFError) as err:
         raise DownloadError(f"cannot unpack {archive.name}: {err}") from None

@@ -17,6 +17,7 @@ from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QCheckBox, QComboBox, QFormLayout, QHBoxLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
 
+from ... import downloads
 from ...experiments.arms import Arm
 from ...experiments.degradation import pct
 from ...experiments.prepost import (DEFAULT_DEPTH, DEFAULT_EPOCHS, DEFAULT_IMAGE_SIZE, GradientProfile,
@@ -24,6 +25,7 @@ from ...experiments.prepost import (DEFAULT_DEPTH, DEFAULT_EPOCHS, DEFAULT_IMAGE
 from ...experiments.prepost_words import prepost_words
 from ...spec import SpecError
 from ...train.api import EpochMetrics, RunFinished, StepMetrics
+from ..download_dialog import download_button
 from ..plot_style import PlotScaler
 from ..presenter import follow_presenter
 from ..theme import COLOUR, Theme
@@ -140,6 +142,10 @@ class PrePostForm(QWidget):
         self.dataset = QComboBox()
         self.dataset.setEditable(True)
         self.dataset.addItems(["digits", "shapes"])
+        self.dataset.addItems(downloads.ready_names("dataset"))  # fetched with Download… or `get`, by name
+        self.dataset.setToolTip("digits, shapes, a dataset fetched with Download… (listed by name), or "
+                                "FORMAT:PATH for files you have (cifar10:/data/c10)")
+        self.download = download_button("dataset", self._on_fetched, lambda: None, self)
         self.image_size = QComboBox()
         self.image_size.addItem("8 px (digits' own, fastest)", 8)
         self.image_size.addItem("16 px", 16)
@@ -152,9 +158,19 @@ class PrePostForm(QWidget):
                                 "training error is below 80%, then the full rate")
         layout = QFormLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        for label, w in (("Depth", self.depth), ("Epochs", self.epochs), ("Dataset", self.dataset),
+        data_row = QHBoxLayout()
+        data_row.setContentsMargins(0, 0, 0, 0)
+        data_row.addWidget(self.dataset, 1)
+        data_row.addWidget(self.download)
+        for label, w in (("Depth", self.depth), ("Epochs", self.epochs), ("Dataset", data_row),
                          ("Image size", self.image_size), ("Device", self.device), ("Warm-up", self.warm_up)):
             layout.addRow(label, w)
+
+    @Slot(str)
+    def _on_fetched(self, name: str) -> None:
+        if self.dataset.findText(name) < 0:
+            self.dataset.addItem(name)
+        self.dataset.setCurrentText(name)
 
     def settings(self, base: PrePostSettings) -> PrePostSettings:
         return replace(base, depth=self.depth.currentData(), epochs=self.epochs.value(),
