@@ -83,6 +83,9 @@ def test_the_form_starts_as_train_with_no_options_and_its_buttons_are_the_recipe
     assert set(form.run_size_buttons) == {n for n, r in RECIPES.items() if r.button}
     form.run_size_buttons["longer"].click()
     assert all(getattr(form.settings(), k) == v for k, v in RECIPES["longer"].settings.items())
+    assert not form.rows["momentum"].widget.isEnabled()  # AdamW has no momentum
+    form.rows["optimizer"].set_value("sgd")
+    assert form.rows["momentum"].widget.isEnabled()
     form.rows["momentum"].widget.setValue(0.5)
     form.rows["train_size"].widget.setValue(0)  # the spin box's lowest value reads "whole set"
     assert form.settings().momentum == 0.5 and form.settings().train_size is None

@@ -141,6 +141,7 @@ class TrainingSettingsForm(QWidget):
         form.addRow("Logging", self.tensorboard)
 
         self.dataset.currentIndexChanged.connect(self._on_dataset)
+        self.rows["optimizer"].connect(self._on_optimizer)
         for row in self.rows.values():
             row.connect(self.changed.emit)
         for box in (self.device, self.dataset, self.freeze):
@@ -152,6 +153,7 @@ class TrainingSettingsForm(QWidget):
         self._base = TrainSettings()
         self._on_init_weights()
         self._on_dataset()
+        self._on_optimizer()
         # the quick run, stated field by field (gradient recording on, for the heatmap)
         self.set_settings(apply(DEFAULT_RECIPE, replace(TrainSettings(), grad_every=GRAD_EVERY_IN_THE_WINDOW)))
 
@@ -310,6 +312,11 @@ class TrainingSettingsForm(QWidget):
         wanted = self._base.device
         if self.device.currentData() != wanted and self.device.findData(wanted) >= 0:
             self.device.setCurrentIndex(self.device.findData(wanted))
+
+    @Slot()
+    def _on_optimizer(self) -> None:
+        """Momentum is SGD's: greyed (its value kept) while AdamW is chosen."""
+        self.rows["momentum"].widget.setEnabled(self.rows["optimizer"].value() == "sgd")
 
     @Slot()
     def _on_dataset(self) -> None:
