@@ -17,7 +17,10 @@ def test_presets_lists_every_preset_with_its_count(capsys):
     out = capsys.readouterr().out
     assert "resnet18" in out and "11,689,512" in out
     assert "resnet1202" in out and "19,421,274" in out
-    assert len(out.strip().splitlines()) == 17
+    from explorer.spec import PRESETS
+    lines = [line for line in out.strip().splitlines() if line.strip()]
+    assert len(lines) == len(PRESETS) + 1 + 2  # every preset, a heading, the two VGGs
+    assert "vgg16 " in out and "138,357,544" in out and "vgg16_bn" in out and "138,365,992" in out
 
 
 def test_info_table_has_every_block_and_totals(capsys):

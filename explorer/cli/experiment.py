@@ -55,7 +55,9 @@ def register(sub) -> None:
     b.add_argument("--checkpoint", metavar="FILE", required=True,
                    help="its trained weights: from train --checkpoint or experiment degradation --save-dir, "
                         "a weights file from import-weights, or a torchvision state_dict (e.g. resnet50's)")
-    b.add_argument("--twin", metavar="NET", help="a second network to compare, e.g. the plain twin")
+    b.add_argument("--twin", metavar="NET", help="a second network to compare, e.g. the plain twin; vgg16 or "
+                                                 "vgg16_bn for the lessons' plain ImageNet twin of resnet50 "
+                                                 "(its shape-keeping convolutions are dropped one at a time)")
     b.add_argument("--twin-checkpoint", metavar="FILE", help="the second network's trained weights")
     b.add_argument("--dataset", metavar="D",
                    help="test data (default: what the checkpoint was trained on); imagenet-val:PATH for ImageNet "
@@ -177,8 +179,11 @@ def _make_save_dir(path: str) -> None:
 def _drop_one(net: str, path: str, dataset: str | None, device, out, blocks: str | None = None,
               test_size: int | None = None):
     from ..experiments.dropblock import check_classes, drop_each_block, load_trained, parse_blocks
+    from ..nn.vgg import is_vgg
     from ..train.datasets import load_dataset
 
+    if is_vgg(net):
+        return _drop_vgg(net, path, dataset, device, out, blocks, test_size)
     trained = load_trained(path, _network(net))
     name = dataset or trained.dataset
     if not name:
@@ -221,6 +226,36 @@ def _drop_one(net: str, path: str, dataset: str | None, device, out, blocks: str
     print(f"  with every block          accuracy {pct(result.baseline)}{top5}  "
           f"({len(result.drops) + 1} evaluations of {result.images} images in {time.perf_counter() - started:.1f} s)",
           file=out, flush=True)
+    return result
+
+
+def _drop_vgg(net: str, path: str, dataset: str | None, device, out, blocks: str | None, test_size: int | None):
+    """drop-block on VGG-16 (with or without BN): each shape-keeping convolution removed in turn."""
+    from ..experiments.dropblock_vgg import drop_each_layer, load_vgg
+    from ..train.datasets import load_dataset
+
+    if blocks:
+        raise CliError(f"--blocks picks blocks of a ResNet; {net} is measured layer by layer, every one")
+    if not dataset:
+        raise CliError(f"{net}'s weights do not say what they were trained on; name the test data with --dataset "
+                       "(e.g. imagenette, or imagenet-val:PATH)")
+    trained = load_vgg(path, net)
+    h, w = trained.input_shape[1:]
+    started = time.perf_counter()
+    data = load_dataset(dataset, test_size=test_size, image_size=(h, w), head_classes=trained.num_classes)
+    print(f"{net}: {len(data.y_test)} test images of {data.name} (read in {time.perf_counter() - started:.1f} s), "
+          f"input {h}x{w}, normalised with {trained.normalisation.describe()}", file=out, flush=True)
+
+    def show(drop, result) -> None:
+        acc = "cannot be removed" if drop.accuracy is None else f"accuracy {100 * drop.accuracy:5.1f}%"
+        if drop.subset_accuracy is not None:
+            acc += f"  among the {result.subset_size} {100 * drop.subset_accuracy:5.1f}%"
+        print(f"  without {drop.label:<22} {acc}", file=out, flush=True)
+
+    started = time.perf_counter()
+    result = drop_each_layer(trained, data, device, on_block=show)
+    print(f"  with every layer           accuracy {100 * result.baseline:5.1f}%  ({len(result.removable()) + 1} "
+          f"evaluations of {result.images} images in {time.perf_counter() - started:.1f} s)", file=out, flush=True)
     return result
 
 

@@ -28,6 +28,13 @@ def cmd_presets(args) -> int:
     for name, row in PRESETS.items():
         info = analyse(preset(name))
         print(f"{name:<{width}}  {info.params:>12,} params  {row.summary}")
+    from ..spec.reference_nets import VGG_NETS
+
+    print("\nplain ImageNet networks as torchvision builds them (for experiment drop-block's --twin; not "
+          "editable as diagrams):")
+    for name, vgg in VGG_NETS.items():
+        print(f"{name:<{width}}  {vgg.parameters:>12,} params  {vgg.title}, torchvision layout (Simonyan and "
+              "Zisserman 2015)")
     return 0
 
 
