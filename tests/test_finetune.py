@@ -186,3 +186,30 @@ def test_train_cli_fine_tunes_from_a_torchvision_file(tv_file, photo_folder, tmp
     code = main(["train", "--resume", str(ckpt), "--init-weights", path])
     assert code == 2
     assert "give one of them" in capsys.readouterr().err
+
+
+def test_freezing_the_last_stage_is_linear_probing_and_the_head_trains(tv_file, photo_folder, tmp_path, capsys,
+                                                                       one_torch_thread):
+    """--freeze of the last stage once ended in "optimizer got an empty parameter list": the head was
+    frozen with the trunk. The head always trains; the run's first line says that only it does."""
+    from explorer.cli import main
+
+    path, _ = tv_file
+    trainer = Trainer(small_resnet18(), settings(photo_folder, init_weights=path, freeze="stage4", max_steps=2))
+    trainer.prepare()
+    before = {k: v.clone() for k, v in trainer.model.state_dict().items()}
+    head = sum(p.numel() for p in trainer.model.fc.parameters())
+    assert trainer.trainable_params == head == 512 * 3 + 3
+    assert "the whole trunk is frozen and only the head trains" in " ".join(trainer.notes)
+    assert trainer.run().status == "finished"
+    after = trainer.model.state_dict()
+    assert all(torch.equal(after[k], v) for k, v in before.items() if not k.startswith("fc."))
+    assert not torch.equal(after["fc.weight"], before["fc.weight"])
+    net = tmp_path / "resnet18-32.json"
+    save(small_resnet18(), net)
+    code = main(["train", str(net), "--dataset", f"folder:{photo_folder}", "--init-weights", path,
+                 "--freeze", "stage4", "--steps", "1", "--batch-size", "6", "--device", "cpu", "--progress", "none"])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert out.splitlines()[0].startswith(f"training resnet18 (11,178,051 parameters; linear probing: only the "
+                                          f"head's {head:,} train)")

@@ -299,3 +299,57 @@ def test_resume_refuses_optimizer_state_of_the_wrong_shape(checkpoint, tmp_path,
     assert main(["train", "--resume", str(bad), "--steps", "4", "--progress", "none"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and f"optimizer state '{key}'" in err and "is 7, but the parameter is" in err
+
+
+# -- statistics and weights checked at every read -----------------------------------------------------
+
+def _reads(checkpoint):
+    """Every command that reads a checkpoint or weights file, as argv with FILE where the file goes."""
+    net = str(checkpoint[0].parent / "tiny.json")
+    return [["train", "--resume", "FILE", "--steps", "4", "--progress", "none"],
+            ["train", net, "--init-weights", "FILE", "--steps", "1", *TINY],
+            ["experiment", "drop-block", net, "--checkpoint", "FILE"],
+            ["experiment", "landscape", "FILE", "--points", "3", "--coarse", "3"],
+            ["gradflow", net, "--checkpoint", "FILE"],
+            ["export", net, "--checkpoint", "FILE", "-f", "json", "-o", "OUT"],
+            ["import-weights", net, "FILE", "-o", "OUT"]]
+
+
+@pytest.mark.parametrize("norm, expected", [
+    ({"kind": "data", "mean": [0.5] * 5, "std": [0.2] * 5},
+     "has 5 means and 5 stds, but the network takes 3-channel inputs"),
+    ({"kind": "data", "mean": [0.5] * 3, "std": [0.2, 0.0, 0.2]}, "std must be above 0 for every channel"),
+    ({"kind": "data", "mean": [0.5, float("nan"), 0.5], "std": [0.2] * 3}, "mean holds a value that is not a finite"),
+    ({"kind": "data", "mean": 3, "std": [0.2] * 3}, "mean must be a list of numbers"),
+    ({"kind": "magic", "mean": [0.5] * 3, "std": [0.2] * 3}, "kind must be 'imagenet' or 'data'"),
+], ids=["5 channels for 3", "zero std", "NaN mean", "number for a list", "unknown kind"])
+def test_a_checkpoints_normalisation_is_checked_at_every_read(checkpoint, tmp_path, capsys, norm, expected):
+    data = copy.deepcopy(checkpoint[1])
+    data["normalisation"] = norm
+    bad = tmp_path / "stats.ckpt"
+    torch.save(data, bad)
+    for argv in _reads(checkpoint)[:5]:  # every reader that uses the statistics
+        argv = [str(bad) if a == "FILE" else str(tmp_path / "out") if a == "OUT" else a for a in argv]
+        assert main(argv) == 2, argv
+        out, err = capsys.readouterr()
+        assert err.count("\n") == 1 and err.startswith("error: ") and "normalisation" in err and expected in err, \
+            (argv, err)
+
+
+@pytest.mark.parametrize("bare", [False, True], ids=["checkpoint", "bare state_dict"])
+def test_weights_holding_nan_are_named_when_loaded(checkpoint, tmp_path, capsys, bare):
+    data = copy.deepcopy(checkpoint[1])
+    key = next(k for k in data["model"] if k.endswith("conv1.weight"))
+    data["model"][key].view(-1)[:12] = float("nan")
+    data["model"][key].view(-1)[12] = float("inf")
+    bad = tmp_path / "w.pth"
+    torch.save(data["model"] if bare else data, bad)
+    for argv in _reads(checkpoint)[0 if not bare else 1:]:
+        if bare and argv[:2] == ["experiment", "landscape"]:
+            continue  # a bare state_dict does not say its network: the landscape takes checkpoints only
+        argv = [str(bad) if a == "FILE" else str(tmp_path / "out.x") if a == "OUT" else a for a in argv]
+        assert main(argv) == 2, argv
+        out, err = capsys.readouterr()
+        assert err.count("\n") == 1, (argv, err)
+        assert f"'{key}' holds 12 NaN values and 1 infinite value" in err, (argv, err)
+        assert "learning rate" not in err  # not mistaken for a run that diverged

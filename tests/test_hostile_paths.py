@@ -285,3 +285,50 @@ def test_a_cifar_meta_file_with_a_number_for_the_names_is_named(tmp_path):
     with open(tmp_path / "batches.meta", "wb") as f:
         pickle.dump({b"label_names": [f"c{i}".encode() for i in range(10)]}, f)
     assert load_dataset(f"cifar10:{tmp_path}").classes[:2] == ["c0", "c1"]
+
+
+# -- 9. every evaluator checks its data ----------------------------------------------------------------
+
+@pytest.fixture
+def shapes_checkpoint(tiny_net, tmp_path, capsys, one_torch_thread):
+    """A tiny net trained one step on shapes (10 classes), as a checkpoint file."""
+    path = tmp_path / "tiny.pt"
+    assert main(["train", tiny_net, "--steps", "1", "--train-size", "32", "--test-size", "16", "--device", "cpu",
+                 "--progress", "none", "--checkpoint", str(path)]) == 0
+    capsys.readouterr()
+    return str(path)
+
+
+def _classes(root, n, per_class=2):
+    for k in range(n):
+        (root / f"c{k:02d}").mkdir(parents=True)
+        for i in range(per_class):
+            _png(root / f"c{k:02d}" / f"{i}.png", (20 * k, 40, 90))
+    return root
+
+
+def test_the_landscape_refuses_data_with_more_classes_than_the_head_and_data_without_training_images(
+        shapes_checkpoint, tmp_path, capsys):
+    many = _classes(tmp_path / "twelve", 12)
+    (tmp_path / "val" / "n01440764").mkdir(parents=True)
+    _png(tmp_path / "val" / "n01440764" / "a.png")
+    for dataset, expected in ((f"folder:{many}", "folder:twelve has 12 classes but tiny's head has 10 outputs"),
+                              (f"imagenet-val:{tmp_path / 'val'}", "imagenet-val:val has no training images")):
+        code = main(["experiment", "landscape", shapes_checkpoint, "--dataset", dataset, "--points", "3",
+                     "--coarse", "3"])
+        out, err = capsys.readouterr()
+        assert code == 2 and err.count("\n") == 1 and expected in err, err
+        assert "loss on 0 training images" not in out
+
+
+def test_evaluators_read_a_streamed_folder(shapes_checkpoint, tiny_net, tmp_path, capsys, small_budget):
+    root = _classes(tmp_path / "ten", 10, per_class=3)
+    code = main(["experiment", "landscape", shapes_checkpoint, "--dataset", f"folder:{root}", "--points", "3",
+                 "--coarse", "3", "--images", "8", "--device", "cpu"])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    assert "loss on 8 training images of folder:ten" in out
+    code = main(["experiment", "drop-block", tiny_net, "--checkpoint", shapes_checkpoint,
+                 "--dataset", f"folder:{root}", "--device", "cpu"])
+    out, err = capsys.readouterr()
+    assert code == 0 and "test images of folder:ten" in out + err, err

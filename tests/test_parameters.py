@@ -32,12 +32,27 @@ CASES = [
     (["export", "NET", "-f", "json", "-o", "OUT", "--seed", "-3"], "--seed must be between 0"),
     (["experiment", "degradation", "--train-size", "-3"], "--train-size must be at least 1, got -3"),
     (["experiment", "degradation", "--seed", str(2 ** 65)], "seed must be between 0"),
+    # the newer experiments go through the same rules (spec/params.py), before any file is read
+    (["experiment", "landscape", "CKPT", "--span", "inf"], "landscape: span must be a finite number, got inf"),
+    (["experiment", "landscape", "CKPT", "--span", "1e308"], "landscape: span must be at most 100.0, got 1e+308"),
+    (["experiment", "landscape", "CKPT", "--span", "nan"], "landscape: span must be a finite number, got nan"),
+    (["experiment", "landscape", "CKPT", "--span", "0"], "landscape: span must be greater than 0"),
+    (["experiment", "landscape", "CKPT", "--points", "1000000001"],
+     "landscape: a 1,000,000,001x1,000,000,001 grid would take at least"),
+    (["experiment", "landscape", "CKPT", "--points", "2001"], "landscape: points must be between 3 and 1,001"),
+    (["experiment", "landscape", "CKPT", "--seed", str(2 ** 70)], "landscape: seed must be between 0 and 4,294,967,295"),
+    (["experiment", "landscape", "CKPT", "--images", str(10 ** 12)], "landscape: images must be between 1 and"),
+    (["experiment", "identity", "--lr", "1e308"], "--lr must be at most"),
+    (["experiment", "identity", "--weight-decay", "nan"], "--weight-decay must be a finite number, got nan"),
+    (["experiment", "identity", "--seed", str(2 ** 64)], "--seed must be between 0 and 4,294,967,295"),
+    (["experiment", "depth-sweep", "--seeds", f"0,{2 ** 64}"], "seeds must be between 0 and 4,294,967,295"),
 ]
 
 
 @pytest.mark.parametrize("argv, expected", CASES, ids=[" ".join(c[0][2:] or c[0]) for c in CASES])
 def test_a_bad_number_is_refused_up_front_in_one_line(argv, expected, tiny_net, tmp_path, capsys):
-    argv = [tiny_net if a == "NET" else str(tmp_path / "x.json") if a == "OUT" else a for a in argv]
+    argv = [tiny_net if a == "NET" else str(tmp_path / "x.json") if a == "OUT" else
+            str(tmp_path / "never-read.pt") if a == "CKPT" else a for a in argv]
     if argv[0] == "train":
         argv += ["--progress", "none", "--steps", "1"]
     started = time.process_time()

@@ -181,6 +181,7 @@ def _drop_one(net: str, path: str, dataset: str | None, device, out, blocks: str
     from ..experiments.dropblock import check_classes, drop_each_block, load_trained, parse_blocks
     from ..nn.vgg import is_vgg
     from ..train.datasets import load_dataset
+    from ..train.datasets.streaming import held_in_memory
 
     if is_vgg(net):
         return _drop_vgg(net, path, dataset, device, out, blocks, test_size)
@@ -194,6 +195,7 @@ def _drop_one(net: str, path: str, dataset: str | None, device, out, blocks: str
     data = load_dataset(name, train_size=trained.train_size,
                         test_size=test_size if test_size is not None else trained.test_size, image_size=(h, w),
                         head_classes=trained.spec.head.num_classes)
+    data = held_in_memory(data, 0, None, "measure fewer test images (--test-size)")
     check_classes(data, trained.spec)  # TrainingError: the page's runner checks the same
     norm = trained.normalisation.describe() if trained.normalisation and trained.normalisation.mean else \
         "the training images' own mean and std"

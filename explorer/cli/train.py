@@ -309,7 +309,11 @@ def _print_header(trainer, dist, args) -> None:
     info = analyse(trainer.spec)
     amp = "bf16" if trainer.amp is not None else "fp32"
     layout = "channels_last" if trainer.channels_last else "contiguous"
+    from ..train.finetune import is_linear_probe
+
     frozen = (f", {trainer.trainable_params:,} of them train" if trainer.trainable_params != info.params else "")
+    if is_linear_probe(s.freeze, len(trainer.spec.stages)):
+        frozen = f"; linear probing: only the head's {trainer.trainable_params:,} train"
     print(f"training {trainer.spec.name} ({info.params:,} parameters{frozen}) on {trainer.data.describe()}",
           flush=True)
     if getattr(trainer.source, "streamed", False):

@@ -367,9 +367,12 @@ class DropJob:
         if self.data is not None:
             return self.data
         from ..train.datasets import load_dataset
+        from ..train.datasets.streaming import held_in_memory
+
         h, w = self.spec.input_shape[1:]
-        return load_dataset(self.dataset, train_size=self.train_size, test_size=self.test_size, image_size=(h, w),
+        data = load_dataset(self.dataset, train_size=self.train_size, test_size=self.test_size, image_size=(h, w),
                             head_classes=self.spec.head.num_classes)
+        return held_in_memory(data, 0, None, "measure fewer test images (Test images)")
 
 
 class DropRunner(Job):

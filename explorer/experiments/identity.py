@@ -20,6 +20,7 @@ import math
 from dataclasses import asdict, dataclass, field, replace
 
 from ..spec.errors import SpecError
+from ..spec.params import check_number, check_seed
 
 DEPTHS = (1, 2, 4, 8, 16)
 KINDS = ("plain", "residual")
@@ -41,20 +42,15 @@ class IdentitySettings:
             if isinstance(v, bool) or not isinstance(v, int) or not low <= v <= high:
                 raise SpecError(f"--{name} must be a whole number from {low} to {high:,}, got {v!r}",
                                 where="experiment")
-        for name in ("lr", "weight_decay"):
-            v = getattr(self, name)
-            if not isinstance(v, (int, float)) or not math.isfinite(v) or v < 0 or (name == "lr" and v == 0):
-                raise SpecError(f"--{name.replace('_', '-')} must be a finite number"
-                                f"{' above 0' if name == 'lr' else ' of 0 or more'}, got {v!r}", where="experiment")
+        check_number(self.lr, "--lr", hi=1e6, above=0.0, where="experiment")  # spec.params: one rule for numbers
+        check_number(self.weight_decay, "--weight-decay", 0.0, 1e3, where="experiment")
         if not self.depths or any(isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= 64
                                   for k in self.depths):
             raise SpecError(f"--depths must be numbers of blocks from 1 to 64, got {self.depths!r}",
                             where="experiment")
         if len(set(self.depths)) != len(self.depths):
             raise SpecError(f"--depths lists a depth twice: {self.depths!r}", where="experiment")
-        if not isinstance(self.seed, int) or not 0 <= self.seed < 2 ** 63:
-            raise SpecError(f"--seed must be a whole number from 0 to 2^63-1, got {self.seed!r}",
-                            where="experiment")
+        check_seed(self.seed, "--seed", where="experiment")
         object.__setattr__(self, "depths", tuple(sorted(self.depths)))
 
     def to_dict(self) -> dict:

@@ -19,6 +19,7 @@ import numpy as np
 
 from ..analysis.landscape import GridPlan, empty_grid
 from ..spec import NetworkSpec, SpecError, analyse
+from ..spec.params import ParameterError, check_number, check_seed
 from ..train.api import TrainingError
 from .jobs import Job
 from .landscape_words import SurfaceSummary, json_float, landscape_verdict, landscape_words, summarise  # noqa: F401
@@ -28,6 +29,20 @@ DEFAULT_COARSE = 9
 DEFAULT_SPAN = 1.0  # the paper's range: one filter norm either way
 DEFAULT_IMAGES = 512
 DIRECTION_SEED = 0
+MAX_POINTS = 1001  # a million evaluations of the loss: days on a CPU already
+MAX_SPAN = 100.0  # filter norms; far beyond, the weights w + a*d1 + b*d2 overflow float32
+MAX_IMAGES = 10 ** 9
+GRID_BYTES_PER_POINT = 2 * 8 + 160  # two nets' float64 values, and the point in the evaluation order
+
+
+def check_grid_memory(points: int, nets: int = 2) -> None:
+    """Refuse a grid whose bookkeeping alone would not fit in memory, saying how much it would take."""
+    from ..train.limits import available_memory, check_fits
+
+    try:
+        check_fits(float(points) ** 2 * GRID_BYTES_PER_POINT, f"a {points:,}x{points:,} grid", available_memory())
+    except TrainingError as err:
+        raise ParameterError(str(err), where="landscape") from None
 
 
 @dataclass(frozen=True)
@@ -41,12 +56,20 @@ class LandscapeSettings:
     device: str = "auto"
 
     def __post_init__(self):
-        if self.images < 1:
-            raise SpecError(f"images: measure the loss on at least 1 image, got {self.images}", where="landscape")
+        """Every number checked before any work (``spec.params``): NaN, infinity, a seed past 64 bits,
+        a span whose weights would overflow, and a grid beyond the memory there is (an estimate)."""
+        where = "landscape"
+        check_number(self.images, "images", 1, MAX_IMAGES, integer=True, where=where)
+        check_number(self.coarse, "coarse", 3, MAX_POINTS, integer=True, where=where)
+        check_number(self.points, "points", integer=True, where=where)
+        check_grid_memory(self.points)
+        check_number(self.points, "points", 3, MAX_POINTS, integer=True, where=where)
+        check_number(self.span, "span", hi=MAX_SPAN, above=0.0, where=where)
+        check_seed(self.seed, "seed", where=where)
         try:
             self.plan()
         except ValueError as err:
-            raise SpecError(str(err), where="landscape") from None
+            raise SpecError(str(err), where=where) from None
 
     def plan(self) -> GridPlan:
         return GridPlan(self.points, self.coarse, float(self.span))
@@ -261,7 +284,16 @@ class LandscapeRunner(Job):
 
         net = self.nets[0]
         c, h, w = net.spec.input_shape
+        from ..train.datasets.streaming import held_in_memory
+        from .dropblock import check_classes
+
         data = load_dataset(name, train_size=net.train_size, test_size=net.test_size, image_size=(h, w))
+        data = held_in_memory(data, self.settings.images, 0, "measure on fewer images (--images)")
+        if len(data.y_train) == 0:  # the landscape is the training loss: test-only data cannot give it
+            raise TrainingError(f"{data.name} has no training images: the landscape is the loss on training "
+                                f"images; name a data set with a training split")
+        for each in self.nets:
+            check_classes(data, each.spec)  # a label past the head would index outside the outputs
         data, _ = conform_channels(data, c)
         source = BatchSource(data, device=device, input_hw=(h, w), batch_size=self.settings.images,
                              augment=False, seed=0)

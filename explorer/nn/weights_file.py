@@ -14,6 +14,7 @@ networks need zero-pad shortcuts with ``PadPlacement.BOTH`` (``pads_both_sides``
 """
 from __future__ import annotations
 
+import math
 import os
 import pickle
 import zipfile
@@ -118,13 +119,65 @@ def read_weights_file(path: str | os.PathLike) -> WeightsFile:
     if bad is not None:
         raise WeightsError(f"{path.name} is not a state_dict: entry {bad!r} is {type(state[bad]).__name__}, "
                            f"not a tensor")
+    problem = nonfinite_problem(state)
+    if problem:
+        raise WeightsError(f"{path.name}: {problem}")
     extras = {k: v for k, v in data.items() if k != "model"} if spec is not None else {}
+    if spec is not None and "normalisation" in extras:
+        problem = normalisation_problem(extras["normalisation"], spec.input_shape[0])
+        if problem:
+            raise WeightsError(f"{path.name}: the checkpoint's normalisation {problem}")
     notes: list[str] = []
     pads_both_sides = False
     if spec is None:
         state, notes, pads_both_sides = translate_keys(state)
     return WeightsFile(path=path, state_dict=state, spec=spec, extras=extras, notes=tuple(notes),
                        pads_both_sides=pads_both_sides)
+
+
+def nonfinite_problem(state: dict) -> str | None:
+    """The first tensor of ``state`` holding NaN or infinite values, in words ("'layer1.0.conv1.weight'
+    holds 12 NaN values"), or None. Weights like these would only show up as a NaN loss at step 1."""
+    for key, value in state.items():
+        if not isinstance(value, torch.Tensor) or not value.is_floating_point() or value.numel() == 0:
+            continue
+        finite = torch.isfinite(value)
+        if bool(finite.all()):
+            continue
+        nan = int(torch.isnan(value).sum())
+        inf = int((~finite).sum()) - nan
+        parts = [f"{nan:,} NaN value{'s' if nan != 1 else ''}"] if nan else []
+        parts += [f"{inf:,} infinite value{'s' if inf != 1 else ''}"] if inf else []
+        return f"'{key}' holds {' and '.join(parts)} (of {value.numel():,}): these weights are unusable"
+    return None
+
+
+def normalisation_problem(value, channels: int) -> str | None:
+    """What is wrong with a checkpoint's ``normalisation`` entry for a network of ``channels`` input
+    channels (one finite mean and one finite std above 0 per channel), or None. Files written before
+    the statistics were stored say ``{"kind": "data", "mean": [], "std": []}``, which is accepted."""
+    if not isinstance(value, dict):
+        return f"must be an object, not {type(value).__name__}"
+    if value.get("kind") not in ("imagenet", "data"):
+        return f"kind must be 'imagenet' or 'data', not {str(value.get('kind'))[:40]!r}"
+    lists = {}
+    for name in ("mean", "std"):
+        v = value.get(name)
+        if not isinstance(v, (list, tuple)) or not all(isinstance(x, (int, float)) and not isinstance(x, bool)
+                                                       for x in v):
+            return f"{name} must be a list of numbers"
+        if not all(math.isfinite(x) for x in v):
+            return f"{name} holds a value that is not a finite number ({', '.join(map(str, v))})"
+        lists[name] = v
+    mean, std = lists["mean"], lists["std"]
+    if not mean and not std and value["kind"] == "data":
+        return None
+    if len(mean) != channels or len(std) != channels:
+        return (f"has {len(mean)} means and {len(std)} stds, but the network takes {channels}-channel inputs "
+                f"(one of each per channel)")
+    if min(std) <= 0:
+        return f"std must be above 0 for every channel, got {', '.join(map(str, std))}"
+    return None
 
 
 CIFAR_REFERENCE = "the PyTorch CIFAR ResNet code (akamaster/pytorch_resnet_cifar10)"

@@ -85,6 +85,12 @@ def validate_checkpoint(data, path: str = "checkpoint") -> None:
     except SpecError as err:
         bad("spec", f"is not a usable network: {err}")
     _check_state(data["model"], bad)
+    if "normalisation" in data:  # checked against the stored network's input channels at every read
+        from ..nn.weights_file import normalisation_problem
+
+        problem = normalisation_problem(data["normalisation"], from_dict(data["spec"]).input_shape[0])
+        if problem:
+            bad("normalisation", problem)
     _check_optimizer(data["optimizer"], bad)
     _check_scheduler(data["scheduler"], bad)
     _check_settings(data["settings"], bad)
@@ -126,6 +132,11 @@ def _check_state(state, bad) -> None:
             bad("model", f"entry {_short(key)} is {type(value).__name__}, not a tensor")
         if not value.is_floating_point() and not key.endswith("num_batches_tracked"):
             bad("model", f"entry '{key}' holds {value.dtype}, not floating-point weights")
+    from ..nn.weights_file import nonfinite_problem
+
+    problem = nonfinite_problem(state)
+    if problem:
+        bad("model", problem)
 
 
 def _check_optimizer(opt, bad) -> None:

@@ -33,6 +33,8 @@ IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 NORMALISE_CHOICES = ("auto", "imagenet", "data")
 HEAD_PREFIX = "fc."
+HEAD_MODULES = ("avgpool", "flatten", "fc")  # the classifier head: never frozen by --freeze
+TRUNK_END = ("final_bn", "final_relu")  # a pre-activation net's last normalisation: frozen with the last stage
 
 
 @dataclass(frozen=True)
@@ -168,8 +170,11 @@ def start_from(model: nn.Module, init: InitWeights | None, freeze_upto: str | No
     freeze(frozen)
     if frozen:
         trainable, total = count_trainable(model)
-        notes.append(f"frozen up to {freeze_upto.strip().lower()}: {trainable:,} of {total:,} parameters "
-                     f"train; the frozen BatchNorm layers keep their running statistics")
+        what = (f"the whole trunk is frozen and only the head trains ({trainable:,} of {total:,} parameters): "
+                f"linear probing" if is_linear_probe(freeze_upto, num_stages)
+                else f"{trainable:,} of {total:,} parameters train")
+        notes.append(f"frozen up to {freeze_upto.strip().lower()}: {what}; the frozen BatchNorm layers keep their "
+                     f"running statistics")
     return frozen
 
 
@@ -194,8 +199,15 @@ def frozen_modules(model: nn.Module, upto: str | None, num_stages: int) -> list[
         if name.startswith("layer"):
             if int(name[5:]) > last:
                 break
+        elif name in HEAD_MODULES or (name in TRUNK_END and last < num_stages):
+            break  # the head always trains: freezing the whole trunk is linear probing
         out.append(module)
     return out
+
+
+def is_linear_probe(upto: str | None, num_stages: int) -> bool:
+    """``--freeze`` of the last stage: the whole trunk is frozen and only the head trains."""
+    return bool(upto) and upto.strip().lower().replace(" ", "") == f"stage{num_stages}"
 
 
 def freeze(modules: list[nn.Module]) -> None:

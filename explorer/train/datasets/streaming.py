@@ -234,3 +234,36 @@ def streamed(path: str, classes: list[str], train_files, test_files, size) -> St
     data = StreamingImages(f"folder:{os.path.basename(os.path.normpath(path))}", classes, train_files,
                            test_files, tuple(size))
     return data if data.in_memory_bytes() > MEMORY_BUDGET else None
+
+
+def held_in_memory(data, train: int | None, test: int | None, hint: str):
+    """An evaluator's images in memory (drop-a-block's test split, the landscape's training subset):
+    ``data`` itself when it is in memory, else the fixed subset of ``train`` / ``test`` images of a
+    streamed folder (0: none; None: all) decoded with the test transform. A subset beyond the memory
+    there is is refused, saying ``hint`` (the option that asks for fewer); an unreadable image is named."""
+    from .base import ImageData
+
+    if not getattr(data, "streamed", False):
+        return data
+    sub = data.subsample(train or None, test or None)
+    train_files = [] if train == 0 else sub.train_files
+    test_files = [] if test == 0 else sub.test_files
+    c, h, w = sub.image_shape
+    need = (len(train_files) + len(test_files)) * c * h * w
+    from ..api import TrainingError
+    from ..limits import available_memory, check_fits
+
+    try:
+        check_fits(need, f"{data.name}: {len(train_files) + len(test_files):,} images at {h}x{w}", available_memory())
+    except TrainingError as err:
+        raise DatasetError(f"{err}; {hint}") from None
+
+    def read(files):
+        x = torch.zeros((len(files), c, h, w), dtype=torch.uint8)
+        for i, (file, _) in enumerate(files):
+            x[i] = torch.from_numpy(decode(file, (h, w), c, None))
+        return x, torch.tensor([label for _, label in files], dtype=torch.int64)
+
+    x_train, y_train = read(train_files)
+    x_test, y_test = read(test_files)
+    return ImageData(data.name, data.classes, x_train, y_train, x_test, y_test)
