@@ -104,7 +104,8 @@ SWEEP_TABLE = [
     ("seeds apart: a turn",
      sweep([[0.001, 0.002], [0.001, 0.002], [0.001, 0.003], [0.10, 0.15], [0.3, 0.4], [0.5, 0.6]],
            [[0.001, 0.002]] * 6), "shown",
-     ["turns at 32 layers: plain-32 ended at 12.5% training error against 0.1% for plain-8"], []),
+     ["turns at 32 layers: plain-32 ended at 12.5% training error against 0.1% for plain-8 (means of 2 seeds)"],
+     []),
     ("a stopped sweep says it is so far",
      sweep([0.005, 0.003, 0.004, 0.08, 0.30, 0.60], [0.002] * 6, epochs=20, done=12, status="stopped"), "shown",
      ["So far (epoch 12 of 20): The plain curve turns at 32 layers: plain-32 is at 8.0%",
@@ -274,7 +275,7 @@ def test_cli_names_bad_input(capsys):
     assert cli_main(["experiment", "depth-sweep", "--seeds", "0,a"]) == 2
     assert "'a' is not a whole number" in capsys.readouterr().err
     assert cli_main(["experiment", "depth-sweep", "--seeds", "0,99999999999", "--depths", "8,14"]) == 2
-    assert "seed must be between 0 and 4,294,967,295" in capsys.readouterr().err
+    assert "seeds must be between 0 and 4,294,967,295" in capsys.readouterr().err
     assert cli_main(["experiment", "depth-sweep", "--depths", "8,14", "--from-cache"]) == 2
     assert "no cached sweep for these settings" in capsys.readouterr().err
     assert cli_main(["experiment", "depth-sweep", "--dataset", "cifar10:/no/such/folder", "--depths", "8,14",

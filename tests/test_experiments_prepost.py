@@ -89,6 +89,13 @@ def test_the_training_words_follow_the_table(post_e, post_l, pre_e, pre_l, outco
     assert_words_hold(verdict)
 
 
+def test_a_diverged_net_is_named_with_the_learning_rate_and_the_warm_up_it_had():
+    arms = [_arm("resnet", [0.9, 0.88], [12.2, 2.31]), _arm("preact", [0.5, 0.05], [1.5, 0.2])]
+    assert "ResNet-56 diverged at learning rate 0.1 (a tenth of it until the training error fell under 80.0%):" \
+        in prepost_words(arms, 2, 0.1, 0.8).text
+    assert "ResNet-56 diverged at learning rate 0.05:" in prepost_words(arms, 2, 0.05).text
+
+
 def test_a_stopped_run_is_compared_at_the_last_epoch_both_completed():
     verdict = prepost_words([_arm("resnet", [0.5, 0.2, 0.1], [1, .6, .3]), _arm("preact", [0.5, 0.3], [1, .7])], 10)
     assert verdict.epoch == 2

@@ -102,7 +102,7 @@ def cmd_prepost(args) -> int:
     runner = prepost_runner(settings)
     run_with_sigint(runner, on_event)
     results = results_from_runner(settings, runner)
-    verdict = prepost_words(results, settings.epochs, settings.lr)
+    verdict = prepost_words(results, settings.epochs, settings.lr, settings.warmup_until)
     seconds = time.perf_counter() - started
     cpu = time.process_time() - cpu0
     if args.json:

@@ -103,6 +103,7 @@ def _sweep_verdict(result) -> Verdict:
     timing = (Compare(Named("epochs compared", epoch), Named("epochs planned", planned), 0.0),) if early else ()
     ends = "is at" if early else "ended at"
 
+    averaged = f" (means of {seeds} seeds)" if seeds > 1 else ""
     turn, before = turning_depth(plain)
     best_res = min(res, key=lambda p: p.mean)
     r_best = _name("resnet", best_res.depth)
@@ -132,7 +133,7 @@ def _sweep_verdict(result) -> Verdict:
             outcome = "not_shown"
             w.say(f"{so_far}The plain curve does not turn between {span}: {counted(risen, 'deeper plain nets')} "
                   f"{'ended' if not early else 'are'} more than {points(GAP)} above the best shallower plain net "
-                  f"(the best of all, {_name('plain', best_plain.depth)}, {ends} {pct(best_plain.mean)}).",
+                  f"(the best of all, {_name('plain', best_plain.depth)}, {ends} {pct(best_plain.mean)}{averaged}).",
                   risen, *timing)
             for k in candidates:
                 claims = _turn_claims(plain, k)
@@ -155,7 +156,7 @@ def _sweep_verdict(result) -> Verdict:
         beyond = Count.where(deeper, "above", before.mean, GAP, f"plain nets from {turn.depth} layers on above "
                                                                 f"{p_best} by more than 1 point")
         head = (f"{so_far}The plain curve turns at {turn.depth} layers: {p_turn} {ends} {pct(turn.mean)} training "
-                f"error against {pct(before.mean)} for {p_best}")
+                f"error against {pct(before.mean)} for {p_best}{averaged}")
         if len(deeper) > 1:
             head += (f"; {counted(beyond, f'plain nets from {turn.depth} layers on')} "
                      f"{'ended' if not early else 'are'} more than {points(GAP)} above {p_best}")

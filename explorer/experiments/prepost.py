@@ -293,5 +293,6 @@ def verdict_from_result(d: dict):
     """The words of a saved ``--json`` result (``experiment report``), from its table alone."""
     from .prepost_words import prepost_words
 
-    return prepost_words([PrePostArm.from_dict(a) for a in d["arms"]], int(d["settings"]["epochs"]),
-                         float(d["settings"]["lr"]))
+    s = d["settings"]
+    return prepost_words([PrePostArm.from_dict(a) for a in d["arms"]], int(s["epochs"]), float(s["lr"]),
+                         float(s.get("warmup_until") or 0.0))

@@ -49,8 +49,15 @@ def divergence(arm, epoch: int, classes: int) -> tuple[Diverged, Diverged]:
     return loss, error
 
 
-def _diverged_sentence(w: Words, arm, loss: Diverged, error: Diverged, lr: float | None, classes: int) -> None:
-    at_lr = f" at learning rate {lr:g}" if lr is not None else ""
+def _at_lr(lr: float | None, warmup_until: float = 0.0) -> str:
+    """" at learning rate 0.1", with the warm-up when there was one."""
+    if lr is None:
+        return ""
+    warm = (f" (a tenth of it until the training error fell under {pct(warmup_until)})" if warmup_until > 0 else "")
+    return f" at learning rate {lr:g}{warm}"
+
+
+def _diverged_sentence(w: Words, arm, loss: Diverged, error: Diverged, at_lr: str, classes: int) -> None:
     if loss.reason == "not_finite":
         w.say(f"{cap(arm.label)} diverged{at_lr}: its training loss became not finite (NaN or infinite).", loss)
     elif loss.reason == "rising":
@@ -166,7 +173,9 @@ def spread_words(w: Words, post, pre, post_label: str, pre_label: str) -> None:
         w.say(f"{moment}, {numbers}: {verdict}.", c)
 
 
-def prepost_words(results: list, planned_epochs: int, lr: float | None = None) -> Verdict:
+def prepost_words(results: list, planned_epochs: int, lr: float | None = None, warmup_until: float = 0.0) -> Verdict:
+    """The words of the two nets' results, compared at the last epoch both completed (``lr`` and
+    ``warmup_until``: the run's learning rate and warm-up, named when a net diverged)."""
     post = next((r for r in results if r.arm.kind == "resnet"), None)
     pre = next((r for r in results if r.arm.kind == "preact"), None)
     w = Words()
@@ -190,7 +199,7 @@ def prepost_words(results: list, planned_epochs: int, lr: float | None = None) -
     if gone:
         outcome = "both_diverged" if len(gone) == 2 else ("post_diverged" if gone[0] is post else "pre_diverged")
         for r in gone:
-            _diverged_sentence(w, r, *div[r.label], lr, classes)
+            _diverged_sentence(w, r, *div[r.label], _at_lr(lr, warmup_until), classes)
         for r in (post, pre):
             if r not in gone:
                 loss, error = div[r.label]

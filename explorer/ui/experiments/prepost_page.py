@@ -316,7 +316,8 @@ class PrePostPage(StepwiseRun, QWidget):
             self.finished.emit(None)
             return
         settings = self.settings_used
-        verdict = prepost_words(results_from_runner(settings, runner), settings.epochs, settings.lr)
+        verdict = prepost_words(results_from_runner(settings, runner), settings.epochs, settings.lr,
+                                settings.warmup_until)
         self.verdict = verdict
         if not runner.stopped:
             self.progress.setValue(self.progress.maximum())
