@@ -299,3 +299,14 @@ def test_an_archive_reaching_outside_its_folder_is_refused(server, folder, tmp_p
         downloads.fetch(entry)
     assert not (folder / "escaped.txt").exists() and not (tmp_path / "escaped.txt").exists()
     assert not downloads.is_ready(entry) and not [p for p in folder.iterdir() if p.name.startswith(".staging")]
+
+
+def test_a_folder_that_cannot_be_written_is_one_line(server, folder, tmp_path, capsys, monkeypatch):
+    entry = _weights_entry(server, BODY)
+    monkeypatch.setitem(catalog.BY_NAME, "resnet18", entry)
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    assert main(["get", "resnet18", "--dir", str(blocker / "sub")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: resnet18: cannot create ") and "choose another folder (--dir)" in err
+    assert err.count("\n") == 0

@@ -108,6 +108,8 @@ def _fetch_part(entry: Entry, part: Part, files: Path, progress, cancelled) -> P
         (files / (part.filename + ".part")).unlink(missing_ok=True)
         raise HashMismatch(f"{part.filename} does not match its recorded "
                            f"{'SHA-256' if part.sha256 else 'MD5'}; it was not kept{_hint(entry, part)}") from None
+    except OSError as err:  # pooch's own file handling (a folder that turned read-only, a full disk)
+        raise DownloadError(f"cannot write {part.filename} into {files}: {err.strerror or err}") from None
     finally:
         logger.setLevel(level)
     return target
@@ -184,8 +186,8 @@ def _install(entry: Entry, root: Path, paths: list[Path]) -> Path:
     final = root / entry.name
     staging = root / f".staging-{entry.name}-{os.getpid()}"
     shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir(parents=True)
     try:
+        staging.mkdir(parents=True)
         for path in paths:
             if entry.unpack:
                 _unpack(path, staging)
