@@ -402,10 +402,13 @@ class DropRunner(Job):
             for i, job in enumerate(self.jobs):
                 if self.stopped:
                     break
+                on_block = lambda drop, res, i=i: sink(i, (drop, res.baseline))  # noqa: E731
+                if hasattr(job, "measure"):  # a network that is not a block diagram (dropblock_vgg.VggDropJob)
+                    self.results[i] = job.measure(device, on_block=on_block, should_stop=lambda: self.stopped)
+                    continue
                 self.results[i] = drop_each_block(job.spec, job.state, job.load_data(), device,
-                                                  on_block=lambda drop, res, i=i: sink(i, (drop, res.baseline)),
-                                                  should_stop=lambda: self.stopped, blocks=job.blocks,
-                                                  normalisation=job.normalisation)
+                                                  on_block=on_block, should_stop=lambda: self.stopped,
+                                                  blocks=job.blocks, normalisation=job.normalisation)
         except (TrainingError, ValueError) as exc:
             self.error = str(exc)
         except Exception as exc:  # a bug: say so, keep the caller alive

@@ -140,3 +140,21 @@ def drop_each_layer(trained: TrainedVgg, data, device: str | torch.device = "cpu
         if on_block is not None:
             on_block(drop, result)
     return result
+
+
+@dataclass
+class VggDropJob:
+    """A VGG to measure on the drop-a-block page's runner (``DropRunner`` calls ``measure``)."""
+    trained: TrainedVgg
+    dataset: str
+    test_size: int | None = None
+
+    def load_data(self):
+        from ..train.datasets import load_dataset
+
+        h, w = self.trained.input_shape[1:]
+        return load_dataset(self.dataset, test_size=self.test_size, image_size=(h, w),
+                            head_classes=self.trained.num_classes)
+
+    def measure(self, device, on_block=None, should_stop=None) -> DropResult:
+        return drop_each_layer(self.trained, self.load_data(), device, on_block, should_stop)

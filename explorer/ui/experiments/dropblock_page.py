@@ -17,6 +17,8 @@ from PySide6.QtWidgets import (QComboBox, QFileDialog, QFormLayout, QHBoxLayout,
 
 from ... import downloads
 from ...experiments.dropblock import DropJob, DropRunner, load_trained, parse_blocks
+from ...experiments.dropblock_vgg import VggDropJob, load_vgg
+from ...spec.reference_nets import VGG_NETS
 from ...experiments.dropblock_words import drop_verdict
 from ...spec import preset, preset_names
 from ...train.api import TrainingError
@@ -101,8 +103,7 @@ class DropBars(pg.PlotWidget):
         labels = []
         source = next((d for d in self.drops if len(d) == count), [])
         for slot, d in enumerate(source, 1):
-            stage, block = d.label.replace("stage ", "").replace("block ", "").split(", ")
-            labels.append((slot, f"{stage}.{block}"))
+            labels.append((slot, _short_label(d.label)))
         self.plot.getAxis("bottom").setTicks([labels])
         if count:
             self.plot.setXRange(0.4, count + 0.6, padding=0)
@@ -117,6 +118,12 @@ class DropBars(pg.PlotWidget):
                  for i, name in enumerate(self.names)]
         parts.append(f"<span style='color:{COLOUR.not_removable}'>✕</span>&nbsp;cannot be removed")
         return "&nbsp;&nbsp;&nbsp;&nbsp; ".join(parts)
+
+
+def _short_label(label: str) -> str:
+    """A bar's tick: "stage 3, block 2" -> "3.2"; a VGG layer "conv3_2 (features.12)" -> "conv3_2"."""
+    parts = label.replace("stage ", "").replace("block ", "").split(", ")
+    return f"{parts[0]}.{parts[1]}" if len(parts) == 2 else label.split(" ")[0]
 
 
 def _subset_line(result) -> str:
@@ -230,6 +237,14 @@ class DropBlockPage(MeasuringPage, QWidget):
                 if required:
                     raise TrainingError("choose the ResNet's checkpoint file")
                 continue
+            twin = self.twin_network.currentData() if edit is self.plain_file else None
+            if twin:  # the lessons' plain ImageNet twin: VGG-16, measured layer by layer
+                if not dataset:
+                    raise TrainingError(f"{twin}'s weights do not say what they were trained on: name the test "
+                                        "data (e.g. imagenette)")
+                jobs.append(VggDropJob(load_vgg(path, twin), dataset, test_size))
+                names.append(twin)
+                continue
             trained = load_trained(path, net)
             blocks = parse_blocks(self.blocks.text(), trained.spec) if self.blocks.text().strip() else None
             jobs.append(DropJob.from_trained(trained, dataset, test_size, blocks))
@@ -246,6 +261,14 @@ class DropBlockPage(MeasuringPage, QWidget):
         self.network.setToolTip("A torchvision state_dict does not say which network it is: pick it here "
                                 "(e.g. resnet50). Checkpoints and weights files know their network.")
         form.addRow("Network", self.network)
+        self.twin_network = QComboBox()
+        self.twin_network.addItem("as stored in the file", None)
+        for name, vgg in VGG_NETS.items():
+            self.twin_network.addItem(f"{vgg.title} (torchvision)", name)
+        self.twin_network.setToolTip("The plain twin's network: as stored in its file, or VGG-16 (with or without "
+                                     "BN) with torchvision's weights: each of its shape-keeping convolutions is "
+                                     "dropped in turn, beside the ResNet's blocks")
+        form.addRow("Twin is", self.twin_network)
         self.imagenet_button = QPushButton("ImageNet folder…")
         self.imagenet_button.setToolTip("ImageNet validation images: class folders named by WordNet id "
                                         "(n01440764/...) or one folder with a labels.txt of 'FILENAME WNID' lines")
