@@ -281,3 +281,18 @@ def test_cli_names_bad_input(capsys):
     assert cli_main(["experiment", "depth-sweep", "--dataset", "cifar10:/no/such/folder", "--depths", "8,14",
                      "--epochs", "1"]) == 2
     assert "expected a folder at /no/such/folder" in capsys.readouterr().err
+
+
+def test_a_sweep_cached_before_the_optimizer_was_a_setting_is_still_found():
+    """The key of settings that use the values every earlier sweep used (SGD, no warm-up) is the key
+    those sweeps were saved under, made from the settings without the two newer fields."""
+    import hashlib
+    import json
+
+    from dataclasses import replace as _replace
+
+    settings = SweepSettings()
+    earlier = {k: v for k, v in settings.to_dict().items() if k not in ("optimizer", "warmup_epochs")}
+    assert sweep_cache.settings_key(settings) == hashlib.sha256(json.dumps(earlier, sort_keys=True).encode()).hexdigest()[:16]
+    assert sweep_cache.settings_key(_replace(settings, optimizer="adamw")) != sweep_cache.settings_key(settings)
+    assert sweep_cache.settings_key(_replace(settings, warmup_epochs=1.0)) != sweep_cache.settings_key(settings)
