@@ -41,3 +41,18 @@ def test_a_matching_run_is_compared_depth_by_depth():
 def test_every_comparison_holds_on_random_tables(errors, matching):
     settings = MATCHING if matching else DegradationSettings()
     assert C.check(paper_words(settings, errors).to_dict()) == []
+
+
+def test_the_degradation_words_quote_the_imagenet_table_and_fig6_as_the_papers():
+    from explorer.experiments.degradation import ArmResult
+    from explorer.experiments.arms import Arm
+    from explorer.experiments.degradation_words import conclude
+
+    arms = [ArmResult(Arm(k, d), [0.5, e], [0.5, e + 0.02]) for (k, d), e in
+            {("plain", 20): 0.0, ("plain", 56): 0.3, ("resnet", 20): 0.0, ("resnet", 56): 0.0}.items()]
+    v = conclude(arms, 2, DegradationSettings(epochs=2))
+    lessons = [s for s in v.words.sentences if isinstance(s, dict)]
+    sources = [s.get("source", "") for s in lessons]
+    assert any("Table 2" in s for s in sources) and any("Fig. 6" in s for s in sources)
+    assert any("plain-34 28.54%" in s["text"] for s in lessons)
+    assert C.check(v.words.to_dict()) == []

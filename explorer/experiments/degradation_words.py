@@ -21,7 +21,7 @@ the words never state a relation on one measure that another contradicts unsaid.
 from __future__ import annotations
 
 from .claims import Compare, Count, Named, Threshold, Words
-from .paper import paper_words
+from .paper import imagenet_and_plain_words, paper_words
 from .verdict import (FITTED, Verdict, against, compare_errors, compare_losses, epochs_text, error_relation,
                       counted, fitted, fitted_count, loss_text, names, not_started, pct, points, recent_trend,
                       stopped_early, trend_sentence)
@@ -50,6 +50,7 @@ def conclude(results: list, planned_epochs: int, settings=None) -> Verdict:
     tests = {r.label: r.test_errors[verdict.epoch - 1] for r in results
              if r.arm.residual and len(r.test_errors) >= verdict.epoch}
     verdict.words.extend(paper_words(settings, tests))
+    verdict.words.extend(imagenet_and_plain_words())
     return verdict
 
 

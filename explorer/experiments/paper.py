@@ -91,6 +91,18 @@ def mismatches(settings) -> list[str]:
     return out
 
 
+def imagenet_and_plain_words() -> Words:
+    """The paper's other degradation evidence, quoted as the paper's: ImageNet's Table 2 and CIFAR-10's Fig. 6."""
+    w = Words()
+    t2 = IMAGENET_TABLE2
+    listing = ", ".join(f"{name} {100 * err:.2f}%" for name, err in t2.values.items())
+    w.lesson(f"The paper's ImageNet {t2.metric} ({SOURCE}, {t2.source}): {listing}; there the 34-layer plain net "
+             "ended higher than the 18-layer one, and ResNet-34 lower than ResNet-18.", source=f"{SOURCE}, {t2.source}")
+    w.lesson(f"In the paper's Fig. 6 (CIFAR-10, the recipe of Table 6) the plain nets' training error ends higher "
+             f"the deeper the net: {' < '.join(PLAIN_ORDER_FIG6)}.", source=f"{SOURCE}, Fig. 6")
+    return w
+
+
 def paper_words(settings, test_errors: dict) -> Words:
     """The paper's Table 6 beside a run: quoted as the paper's, and compared with the run's test
     errors (``{"ResNet-56": 0.071, ...}``) only where the run's dataset and recipe match.
