@@ -18,11 +18,11 @@ def test_a_first_look_names_the_images_it_rests_on_and_what_follows():
 
 
 @pytest.mark.parametrize("first_ratio, full_ratio, relation, must_say", [
-    (8.2, 9.1, "held", ["Full batch of 32 images: the first look's verdict holds, the gradient is carried back "
-                        "(8.2x on 4 images, 9.1x on 32)."]),
+    (8.2, 9.1, "held", ["Full batch of 32 images: the first look's verdict holds, the gradient grows modestly "
+                        "towards the input (8.2x on 4 images, 9.1x on 32)."]),
     (0.2, 1.5, "changed", ["The full batch of 32 images changed the verdict: on the first 4 images the gradient "
-                           "fades (0.2x); on all 32 it is carried back (1.5x)."]),
-    (2e3, 600.0, "changed", ["the gradient explodes (2,000x)", "it grows towards the input (600x)"]),
+                           "fades (0.2x); on all 32 it arrives at about the same size (1.5x)."]),
+    (2e3, 600.0, "changed", ["the gradient explodes (2,000x)", "it grows steadily towards the input (600x)"]),
 ])
 def test_the_full_batch_says_whether_the_first_looks_gradient_verdict_held(first_ratio, full_ratio, relation, must_say):
     first = summarise(np.geomspace(first_ratio, 1.0, 6), LABELS, [True] * 6, True, [True] * 6)

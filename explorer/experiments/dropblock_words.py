@@ -125,12 +125,10 @@ def _net_sentences(r: "DropResult", w: Words) -> None:
     higher = Count.where(costs, "below", 0.0, SAME, what=f"{r.name}'s removals that raise its accuracy")
     same = Count.where(costs, "within", 0.0, SAME, what=f"{r.name}'s removals within 0.1 points")
     big = Count.where(costs, "above", LITTLE, 0.0, what=f"{r.name}'s removals costing more than 5 points")
-    parts = [f"{lower.n} {_verb(lower, 'lowers', 'lower')} its test accuracy by more than {_pts(SAME)}",
-             f"{higher.n} {_verb(higher, 'raises', 'raise')} it by more than {_pts(SAME)}",
-             f"{same.n} {_verb(same, 'leaves', 'leave')} it within {_pts(SAME)}"]
-    w.say(f"Of {r.name}'s {len(costs)} removals, {', '.join(parts[:2])} and {parts[2]}; "
-          f"{big.phrase('removals')} {_verb(big, 'costs', 'cost')} more than {_pts(LITTLE)}.",
-          lower, higher, same, big)
+    w.say(f"Of {r.name}'s {len(costs)} removals, {lower.n} {_verb(lower, 'lowers', 'lower')} its test accuracy and "
+          f"{higher.n} {_verb(higher, 'raises', 'raise')} it by more than {_pts(SAME)}, {same.n} "
+          f"{_verb(same, 'leaves', 'leave')} it within that; {big.n} of them {_verb(big, 'costs', 'cost')} more than "
+          f"{_pts(LITTLE)}.", lower, higher, same, big)
     if higher.n:
         best = max(r.removable(), key=lambda d: d.accuracy)
         gain = Compare(Named(f"{r.name} without {best.label}", best.accuracy),

@@ -23,7 +23,8 @@ from .residual_words import fmt_ratio
 
 # How each verdict reads after "the gradient" / "the residual size".
 GRADIENT_VERDICT_WORDS = {
-    "carried": "is carried back", "grows": "grows towards the input", "explodes": "explodes",
+    "carried": "arrives at about the same size", "modest": "grows modestly towards the input",
+    "grows": "grows steadily towards the input", "explodes": "explodes",
     "fades": "fades", "vanishes": "vanishes", "dead": "is zero", "empty": "has no blocks to measure",
 }
 RESIDUAL_VERDICT_WORDS = {

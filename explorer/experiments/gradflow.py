@@ -41,7 +41,7 @@ RATIO_NAME = "first block's gradient ÷ last block's"
 
 @dataclass(frozen=True)
 class FlowSummary:
-    verdict: str  # "carried" | "grows" | "explodes" | "fades" | "vanishes" | "dead" | "empty"
+    verdict: str  # "carried" | "modest" | "grows" | "explodes" | "fades" | "vanishes" | "dead" | "empty"
     ratio: float  # first block's norm / last block's norm
     per_block: float  # geometric mean growth factor from one block to the previous one
     where: str | None  # label of the block where it crosses MARK_FACTOR (or 1/MARK_FACTOR)
@@ -102,7 +102,7 @@ def _regime(ratio: float) -> tuple[str, str, list[Threshold]]:
         return ("grows", f"it grows steadily with depth ({format_factor(GROWS_RATIO)}x or more) but does not "
                 f"explode (under {format_factor(EXPLODE_RATIO)}x)", [grows, explode])
     if _at_least(same):
-        return ("carried", f"it grows modestly on the way back ({format_factor(SAME_SIZE_RATIO)}x to "
+        return ("modest", f"it grows modestly on the way back ({format_factor(SAME_SIZE_RATIO)}x to "
                 f"{format_factor(GROWS_RATIO)}x)", [same, grows])
     if vanish.relation == "below":
         return "vanishes", f"it vanishes on its way back to the input (under 1/{format_factor(1 / VANISH_RATIO)})", \

@@ -113,3 +113,19 @@ def test_weights_trained_on_other_classes_are_refused_from_files_as_on_the_comma
     assert done.args[0] is None
     assert "has 2 classes but resnet8's head has 10 outputs" in page.status.text()
     assert page.results == [] and page.result_words is None
+
+
+def test_a_removal_that_raises_the_accuracy_is_drawn_below_zero(qtbot):
+    import pyqtgraph as pg
+
+    from explorer.experiments.dropblock import BlockDrop
+    from explorer.ui.experiments.dropblock_page import DropBars
+
+    bars = DropBars()
+    qtbot.addWidget(bars)
+    bars.reset(["resnet8"])
+    for i, acc in enumerate((0.70, 0.85, 0.80)):  # with every block: 0.80
+        bars.add(0, BlockDrop(i, f"stage 1, block {i + 1}", True, acc), 0.80)
+    item = next(it for it in bars.plot.items if isinstance(it, pg.BarGraphItem))
+    heights = list(item.opts["height"])
+    assert heights == pytest.approx([10.0, -5.0, 0.0])  # the gain of 5 points is not drawn as nothing

@@ -94,7 +94,7 @@ def test_the_full_batch_says_so_when_it_changes_the_first_looks_verdict(qtbot, p
     runner.finished.emit(outcome([1.5, 1.2, 1.1, 1.0], 32, False))  # carried: 1.5x
     words = panel.words.text()
     assert words.startswith("The full batch of 32 images changed the verdict: on the first 4 images the gradient "
-                            "fades (0.2x); on all 32 it is carried back (1.5x).")
+                            "fades (0.2x); on all 32 it arrives at about the same size (1.5x).")
     assert "1.5x the one at the last block" in words and "(first look" not in panel.ratio_label.text()
 
 

@@ -32,7 +32,8 @@ from .worker import ExperimentWorker
 
 INTRO = ("Take a trained ResNet and its plain twin and remove one block at a time: a residual block "
          "loses its branch and keeps its shortcut; a plain block is taken out where its input and output "
-         "shapes match. The bars show how many points of test accuracy each removal costs.")
+         "shapes match. The bars show how many points of test accuracy each removal costs; a bar below "
+         "zero is a removal that raised it.")
 COLOURS = (COLOUR.arm_resnet, COLOUR.arm_plain)
 
 
@@ -92,7 +93,8 @@ class DropBars(pg.PlotWidget):
             colour = QColor(COLOURS[net % len(COLOURS)])
             ok = [i for i, v in enumerate(lost) if v is not None]
             if ok:
-                self.plot.addItem(pg.BarGraphItem(x=x[ok], height=[max(lost[i], 0.0) for i in ok], width=width * 0.9,
+                # a removal that raises the accuracy is a bar below zero, not a bar of nothing
+                self.plot.addItem(pg.BarGraphItem(x=x[ok], height=[lost[i] for i in ok], width=width * 0.9,
                                                   brush=pg.mkBrush(colour), pen=pg.mkPen(colour.darker(130))))
             fixed = [i for i, v in enumerate(lost) if v is None]
             if fixed:

@@ -55,7 +55,7 @@ from .weights import Weights, network_key, skips_caption
 PROGRESS_AFTER_S = 0.5
 
 VERDICT_COLOURS = {
-    "carried": COLOUR.gradient_carried, "grows": COLOUR.gradient_grows, "explodes": COLOUR.gradient_explodes,
+    "carried": COLOUR.gradient_carried, "modest": COLOUR.gradient_carried, "grows": COLOUR.gradient_grows, "explodes": COLOUR.gradient_explodes,
     "fades": COLOUR.gradient_fades, "vanishes": COLOUR.gradient_fades, "dead": COLOUR.gradient_fades,
     "empty": COLOUR.gradient_none,
 }
@@ -107,7 +107,7 @@ class GradflowPanel(QWidget):
         self.help = QLabel(
             "Each point is the size of the loss gradient arriving at a block's input, measured on one "
             "fixed batch. Much larger near the input: the early layers get huge, unstable updates. "
-            "Much smaller: they barely learn. Residual nets keep it within a modest factor. "
+            "Much smaller: they get tiny updates. Residual nets keep it within a modest factor. "
             "The residual-size plot compares each block's branch output F(x) with what its shortcut "
             "carries: below the dashed line the block adds a smaller change to its input.")
         self.help.setWordWrap(True)
