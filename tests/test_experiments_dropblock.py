@@ -87,9 +87,8 @@ DROP_TABLE = [
     ("found in class: one block costs 44.3 points, so not 'little'",
      [net("resnet20", 0.95, [44.3, 0.4, 0.2, 3.1, 0.3, 0.1, 2.0, 0.5, 0.2]),
       net("plain20", 0.93, [80.0, 70.0, 60.0, None, 75.0, 66.0, None, 50.0, 40.0], residual=False)],
-     ["Removing stage 1, block 1 (the costliest of its 9 measured removals) costs resnet20 44.3 points of test "
-      "accuracy (95.0% → 50.7%)",
-      "removing stage 1, block 1 (the costliest of its 7 measured removals) costs plain20 80.0 points",
+     ["The costliest removal from resnet20 is stage 1, block 1: it costs 44.3 points of test accuracy (95.0% → 50.7%)",
+      "the costliest removal from plain20 is stage 1, block 1: it costs 80.0 points",
       "1 of them costs more than 5.0 points",
       "here 8 of the 9 removals from resnet20 cost under 5.0 points, and without stage 1, block 1 it loses 44.3",
       "2 of the 9 measured blocks of plain20 cannot be removed (stage 2, block 1; stage 3, block 1)",
@@ -98,7 +97,7 @@ DROP_TABLE = [
     ("clean: every removal is cheap for the ResNet, dear for the plain net",
      [net("resnet20", 0.98, [1.0, 2.0, 0.5, 4.0, 0.0, 0.3, 3.0, 0.2, 0.1]),
       net("plain20", 0.97, [87.0, 40.0, 60.0, None, 70.0, 66.0, None, 50.0, 40.0], residual=False)],
-     ["costs resnet20 4.0 points of test accuracy (98.0% → 94.0%)", "resnet20: 98.0% test accuracy with every "
+     ["from resnet20 is stage 2, block 1: it costs 4.0 points of test accuracy (98.0% → 94.0%)", "resnet20: 98.0% test accuracy with every "
       "block on 1,000 test images, above chance (10.0% for 10 classes); all 9 blocks measured",
       "Of resnet20's 9 removals, 8 lower its test accuracy and 0 raise it by more than 0.1 points, 1 leaves it "
       "within that; 0 of them cost more than 5.0 points",
@@ -121,7 +120,7 @@ DROP_TABLE = [
      [net("resnet8", 0.4, [-1.0, 0.0, 2.0])],
      ["resnet8 reaches only 40.0% with every block, below 50%"], ["longer", "ensemble of paths"]),
     ("two ResNets: both are read", [net("resnet20", 0.9, [1.0, 2.0, 3.0]), net("resnet20b", 0.9, [9.0, 8.0, 1.0])],
-     ["costs resnet20 3.0 points", "costs resnet20b 9.0 points", "from resnet20 cost under",
+     ["from resnet20 is stage 1, block 3: it costs 3.0 points", "from resnet20b is stage 1, block 1: it costs 9.0", "from resnet20 cost under",
       "1 of the 3 removals from resnet20b costs under"], []),
 ]
 
@@ -162,15 +161,16 @@ def test_every_drop_sentence_is_backed_by_claims_that_hold(results):
     report = json.loads(json.dumps({"networks": [r.to_dict() for r in results], **words.to_dict()}))
     assert check(report) == []
     # the words for each relation are the relation computed
+    parts = report["sentences"][0].split("; ")
     for claim in report["claims"]:
         text = report["sentences"][claim["sentence"]]
         text = text if isinstance(text, str) else text["text"]
         if claim["kind"] == "compare" and claim["b"]["name"].endswith(" with every block") \
                 and claim["sentence"] == 0:
             net_name = claim["b"]["name"][:-len(" with every block")]
-            said = {"lower": f"costs {net_name} ", "higher": f"raises {net_name}'s",
-                    "within": f"leaves {net_name}'s"}
-            assert said[claim["relation"]] in text
+            part = next(p for p in parts if f" from {net_name} is " in p)
+            said = {"lower": ": it costs ", "higher": ": it raises ", "within": ": it leaves "}
+            assert said[claim["relation"]] in part
         if claim["kind"] == "count" and claim.get("quantifier") == "all" and "as the lessons expect" in text:
             assert claim["n"] == claim["total"]
     assert not any("as the lessons expect" in t and "The lessons say" in t for t in words.texts)
@@ -200,7 +200,7 @@ def test_cli_measures_a_trained_checkpoint_and_its_twin(tmp_path, capsys, one_to
     nets = {n["network"]: n for n in report["networks"]}
     assert [b["accuracy"] is None for b in nets["plain8"]["blocks"]] == [False, True, True]
     assert all(b["accuracy"] is not None for b in nets["resnet8"]["blocks"])
-    assert check(report) == [] and "(the costliest of its 3 measured removals)" in report["sentences"][0]
+    assert check(report) == [] and report["sentences"][0].startswith("The costliest removal from resnet8 is stage ")
     assert report["verdict"]["headline"] == report["sentences"][0]
     path = tmp_path / "drop.json"
     path.write_text(captured.out)

@@ -79,12 +79,11 @@ def _headline(results: list["DropResult"], w: Words) -> None:
             parts.append(f"no measured block of {r.name} can be removed")
             continue
         worst, cmp, above = _costliest(r)
-        n = len(r.removable())
-        scope = "its one measured removal" if n == 1 else f"the costliest of its {n} measured removals"
-        change = cmp.pick(higher=f"raises {r.name}'s test accuracy by {_pts(cmp.difference)}",
-                          lower=f"costs {r.name} {_pts(cmp.difference)} of test accuracy",
-                          within=f"leaves {r.name}'s test accuracy within {_pts(SAME)}")
-        parts.append(f"removing {worst.label} ({scope}) {change} ({_pct(r.baseline)} → {_pct(worst.accuracy)})")
+        which = "the costliest removal" if len(r.removable()) > 1 else "the only removal measured"
+        change = cmp.pick(higher=f"it raises the test accuracy by {_pts(cmp.difference)}",
+                          lower=f"it costs {_pts(cmp.difference)} of test accuracy",
+                          within=f"it leaves the test accuracy within {_pts(SAME)}")
+        parts.append(f"{which} from {r.name} is {worst.label}: {change} ({_pct(r.baseline)} → {_pct(worst.accuracy)})")
         claims += [cmp, above]
     text = "; ".join(parts) + "."
     w.say(text[0].upper() + text[1:], *claims)

@@ -49,12 +49,12 @@ def test_the_menu_offers_the_degradation_runs_weights_and_measures_every_block(q
     with qtbot.waitSignal(page.finished, timeout=60_000) as done:
         assert page.run()
     words = done.args[0]
-    assert words.startswith("Removing stage ") and "measured removals) " in words
+    assert words.startswith("The costliest removal from resnet8 is stage ")
     assert "2 of the 3 measured blocks of plain8 cannot be removed (stage 2, block 1; stage 3, block 1)" in words
     assert page.bars.names == ["ResNet-8", "plain-8"]
     assert all(v is not None for v in page.bars.lost(0))  # every residual block can lose its branch
     assert [v is None for v in page.bars.lost(1)] == [False, True, True]
-    assert "Removing stage " in page.words_label.text()
+    assert "The costliest removal from resnet8 is stage " in page.words_label.text()
     assert menu.shutdown(5.0)
     bench.shutdown()
     win.close()
@@ -85,7 +85,7 @@ def test_weights_from_checkpoint_files_show_every_sentence_the_cli_prints(qtbot,
     page.plain_file.setText(plain)
     with qtbot.waitSignal(page.finished, timeout=60_000) as done:
         assert page.run()
-    assert done.args[0].startswith("Removing stage ")
+    assert done.args[0].startswith("The costliest removal from resnet8 is stage ")
     assert len(page.bars.lost(0)) == 3
     assert cli_main(["experiment", "drop-block", "resnet8", "--checkpoint", resnet, "--twin", "plain8",
                      "--twin-checkpoint", plain, "--device", "cpu", "--json"]) == 0

@@ -26,7 +26,7 @@ from ..download_dialog import download_button
 from ..plot_style import PlotScaler
 from ..presenter import follow_presenter
 from ..theme import COLOUR, Theme
-from .page_parts import (MeasuringPage, centred_label, checkpoint_rows, plots_column, run_stop_buttons,
+from .page_parts import (MeasuringPage, WordsArea, centred_label, checkpoint_rows, plots_column, run_stop_buttons,
                          settings_column, side_by_side, status_line, words_label)
 from .worker import ExperimentWorker
 
@@ -192,7 +192,7 @@ class DropBlockPage(MeasuringPage, QWidget):
         self.bars = DropBars()
         self.legend = centred_label()
         self.words_label = words_label()
-        side_by_side(self, left, plots_column((self.bars, 1), self.legend, self.words_label))
+        side_by_side(self, left, plots_column((self.bars, 1), self.legend, WordsArea(self.words_label)))
 
     # -- sources ---------------------------------------------------------------------------
     def refresh_sources(self) -> None:

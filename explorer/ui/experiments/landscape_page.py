@@ -22,8 +22,8 @@ from ...spec import SpecError
 from ...train.api import TrainingError
 from ..presenter import follow_presenter
 from .landscape_view import LandscapeView
-from .page_parts import (MeasuringPage, centred_label, checkpoint_rows, plots_column, progress_bar, run_stop_buttons,
-                         settings_column, side_by_side, status_line, words_label)
+from .page_parts import (MeasuringPage, WordsArea, centred_label, checkpoint_rows, plots_column, progress_bar,
+                         run_stop_buttons, settings_column, side_by_side, status_line, words_label)
 from .worker import ExperimentWorker
 
 INTRO = ("Around a trained network's weights, the training loss along two random directions (Li et al. "
@@ -119,7 +119,7 @@ class LandscapePage(MeasuringPage, QWidget):
         self.view = LandscapeView()
         self.legend = centred_label()
         self.words_label = words_label()
-        side_by_side(self, left, plots_column((self.view, 1), self.legend, self.words_label))
+        side_by_side(self, left, plots_column((self.view, 1), self.legend, WordsArea(self.words_label)))
 
     # -- sources ----------------------------------------------------------------------------
     def refresh_sources(self) -> None:
