@@ -157,9 +157,20 @@ class ArmResult:
     def from_dict(cls, d: dict) -> "ArmResult":
         if d["kind"] not in ("plain", "resnet"):
             raise ValueError(f"an arm of kind {d['kind']!r}, not plain or resnet")
-        return cls(Arm(d["kind"], int(d["depth"])), list(d.get("train_error", [])), list(d.get("test_error", [])),
-                   d.get("status", "finished"), d.get("message", ""), int(d.get("seed", 0)),
-                   list(d.get("train_loss", [])), list(d.get("test_loss", [])))
+        return cls(Arm(d["kind"], int(d["depth"])), error_list(d.get("train_error", []), "training error"),
+                   error_list(d.get("test_error", []), "test error"), d.get("status", "finished"),
+                   d.get("message", ""), int(d.get("seed", 0)), [float(v) for v in d.get("train_loss", [])],
+                   [float(v) for v in d.get("test_loss", [])])
+
+
+def error_list(values, what: str) -> list[float]:
+    """Saved errors read back: each a fraction from 0 to 1 (ValueError names the first that is not)."""
+    out = []
+    for v in values:
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0.0 <= v <= 1.0:
+            raise ValueError(f"a {what} of {v!r}, not a fraction from 0 to 1")
+        out.append(float(v))
+    return out
 
 
 def results_from_outcomes(settings, outcomes: list[ArmOutcome]) -> list[ArmResult]:

@@ -20,6 +20,7 @@ import numpy as np
 from ..spec import SpecError
 from ..train.api import EpochMetrics, TrainSettings
 from .arms import BLOCKS, Arm, default_block, valid_depth
+from .degradation import error_list
 from .runner import ArmRunner
 
 # Measured on a shared, loaded 2-core CPU with one torch thread (digits at 8x8): 110 layers,
@@ -258,7 +259,7 @@ class PrePostArm:
         if classes < 2:
             raise ValueError(f"{classes} classes")
         return cls(Arm(d["kind"], int(d["depth"]), d.get("block", "basic")), [float(v) for v in d["train_loss"]],
-                   [float(v) for v in d["train_error"]], [float(v) for v in d.get("test_error", [])],
+                   error_list(d["train_error"], "training error"), error_list(d.get("test_error", []), "test error"),
                    GradientProfile.from_dict(d.get("gradient_init")), GradientProfile.from_dict(d.get("gradient_end")),
                    d.get("status", "finished"), d.get("message", ""), classes)
 
