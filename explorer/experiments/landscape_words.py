@@ -339,5 +339,13 @@ def verdict_from_result(result: dict) -> Verdict:
     axis = [float(a) for a in result["axis"]]
     settings = result["settings"]
     plan = GridPlan(len(axis), int(settings["coarse"]), float(settings["span"]))
-    summaries = [SurfaceSummary.from_dict(a["arm"], a["kind"], a) for a in result["arms"]]
+    arms = result["arms"]
+    if all("doubled_loss" in a for a in arms):
+        summaries = [SurfaceSummary.from_dict(a["arm"], a["kind"], a) for a in arms]
+    else:  # saved before the summaries carried their supporting losses: read them from the grids again
+        grids = [np.array([[math.nan if v is None else float(v) for v in row] for row in a["grid"]]) for a in arms]
+        missing = np.logical_or.reduce([np.isnan(g) for g in grids])  # the points every net has, as measured
+        for g in grids:
+            g[missing] = np.nan
+        summaries = [summarise(a["arm"], a["kind"], plan, g) for a, g in zip(arms, grids)]
     return landscape_verdict(summaries, plan, int(result.get("weights") or 0))
