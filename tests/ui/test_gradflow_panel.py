@@ -156,3 +156,24 @@ def test_a_hidden_panel_measures_nothing_until_it_is_shown(qtbot):
         assert blocker.args[0].result.skips == [False] * 4  # the design as it is now
     finally:
         panel.shutdown()
+
+
+def test_the_panel_shows_the_sentences_gradflow_prints_for_the_same_network(qtbot, capsys, tmp_path, panel):
+    """One word function serves the panel and ``gradflow``: the same fresh weights and probe batch give the
+    same gradient and residual-size sentences, every one of them shown beside the plots."""
+    import json
+
+    from explorer.cli import main as cli_main
+    from explorer.experiments.claims import check, sentence_text
+    from explorer.spec import save
+
+    path = tmp_path / "small.json"
+    save(panel.document.spec, path)
+    assert cli_main(["gradflow", str(path), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert check(report) == []
+    texts = [sentence_text(s) for s in report["sentences"]]
+    shown = panel.words.text() + " " + panel.residual.words.text()
+    assert len(texts) >= 4 and any(t.startswith("The lessons say") for t in texts)
+    for text in texts:
+        assert text in shown, text
