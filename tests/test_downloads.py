@@ -98,8 +98,10 @@ def test_a_dataset_is_fetched_verified_unpacked_and_usable_by_name(server, folde
 
 def test_a_wrong_hash_keeps_nothing(server, folder):
     entry = _weights_entry(server, BODY, sha256="0" * 64, prefix="00000000")
-    with pytest.raises(downloads.HashMismatch, match="does not match its recorded SHA-256"):
+    with pytest.raises(downloads.HashMismatch, match="does not match its recorded SHA-256") as err:
         downloads.fetch(entry)
+    assert f"try again; or fetch {entry.parts[0].url} by other means and run `python main.py get resnet18 " \
+           "--from-file resnet18-f37072fd.pth`" in str(err.value)
     assert not downloads.is_ready(entry)
     assert not [p for p in (folder / "files").iterdir()]  # neither the file nor a part
 

@@ -37,6 +37,11 @@ def _hint(entry: Entry, part: Part) -> str:
             f"{part.filename}`")
 
 
+def _after_mismatch(entry: Entry, part: Part) -> str:
+    return (f"the transfer from {part_url(part)} was damaged or the server holds another file; "
+            f"try again{_hint(entry, part)} (it is checked the same way)")
+
+
 def _digest(path: Path, alg: str) -> str:
     import pooch
 
@@ -102,12 +107,14 @@ def _fetch_part(entry: Entry, part: Part, files: Path, progress, cancelled) -> P
     try:
         pooch.retrieve(part_url(part), known_hash=known, fname=part.filename, path=files,
                        downloader=_Downloader(entry, part, files / (part.filename + ".part"), progress, cancelled))
+    except HashMismatch as err:  # our own checks (size, prefix, the second hash)
+        raise HashMismatch(f"{err}: {_after_mismatch(entry, part)}") from None
     except ValueError as err:  # pooch's hash check; its temporary file is gone already
         if "hash" not in str(err).lower():
             raise
         (files / (part.filename + ".part")).unlink(missing_ok=True)
-        raise HashMismatch(f"{part.filename} does not match its recorded "
-                           f"{'SHA-256' if part.sha256 else 'MD5'}; it was not kept{_hint(entry, part)}") from None
+        raise HashMismatch(f"{part.filename} does not match its recorded {'SHA-256' if part.sha256 else 'MD5'}; "
+                           f"it was not kept: {_after_mismatch(entry, part)}") from None
     except OSError as err:  # pooch's own file handling (a folder that turned read-only, a full disk)
         raise DownloadError(f"cannot write {part.filename} into {files}: {err.strerror or err}") from None
     finally:
@@ -153,7 +160,10 @@ def adopt(entry: Entry, given: list[str], folder: str | os.PathLike | None = Non
             source = Path(given[0])  # one file under another name
         if source is None:
             raise DownloadError(f"{entry.name} needs {part.filename} ({part.url}); it is not among the files given")
-        verify(part, source)
+        try:
+            verify(part, source)
+        except HashMismatch as err:
+            raise HashMismatch(f"{err}: {source} is not the file at {part.url}") from None
         target = files / part.filename
         if not target.is_file():
             check_space(files, source.stat().st_size, part.filename)
