@@ -30,11 +30,14 @@ def register(sub) -> None:
     exp.required = True
     p.set_defaults(short_openmp_spin=True)  # the work runs on the main thread: see common.short_openmp_spin
 
+    from ..train.recipes import RECIPES
+
+    paper = RECIPES["paper"].text(data=False, depths=False)
     d = exp.add_parser(
         "degradation", help="plain nets vs ResNets of two depths: deeper plain nets train worse",
-        description="Train a plain net and a ResNet at each depth with the same recipe (SGD 0.1, momentum "
-                    "0.9, weight decay 1e-4, cosine, batch 128), one step each in turn, and compare their "
-                    "training error at the end (He et al. 2016).")
+        description=f"Train a plain net and a ResNet at each depth with the same recipe (by default the "
+                    f"paper's: {paper}), one step each in turn, and compare their training error at the end "
+                    f"(He et al. 2016).")
     add_common_options(d, epochs_default=30)
     d.add_argument("--depths", metavar="LIST", help="depths 6n+2 to compare, comma-separated (default 20,56)")
     add_recipe_option(d, "paper", "the optimiser, epochs and depths", depths=True)

@@ -14,13 +14,14 @@ from .common import add_json_option, print_result, print_words, run_with_sigint
 
 def register(exp) -> None:
     from .experiment_common import add_common_options
+    from ..experiments.prepost import DEFAULT_EPOCHS
     from .settings_options import add_recipe_option
 
     p = exp.add_parser(
         "prepost", help="a post-activation ResNet against its pre-activation twin: which trains lower",
         description="Train the post-activation CIFAR ResNet and its pre-activation twin (BN and ReLU before "
                     "each convolution, a pure identity from block to block) at the same depth with one recipe "
-                    "(SGD 0.1, momentum 0.9, weight decay 1e-4, cosine, batch 128), one step each in turn; "
+                    f"(by default the paper's optimiser: {_default_optimiser()}), one step each in turn; "
                     "measure each net's gradient profile at initialisation and at the end, and say which "
                     "trained lower.")
     p.add_argument("--depth", type=int, metavar="D",
@@ -33,9 +34,15 @@ def register(exp) -> None:
                         "error is below ERROR (the paper's: 0.8), then the full rate")
     add_common_options(p, epochs_default=10, nets="both nets",
                        datasets="digits (default) | shapes | cifar10:PATH | ...")
-    add_recipe_option(p, "SGD lr 0.1, momentum 0.9, weight decay 0.0001, cosine, batch 128, 10 epochs")
+    add_recipe_option(p, f"{_default_optimiser()}, {DEFAULT_EPOCHS} epochs")
     add_json_option(p)
     p.set_defaults(func=cmd_prepost)
+
+
+def _default_optimiser() -> str:
+    from ..train.recipes import RECIPES
+
+    return RECIPES["paper"].text(data=False, depths=False).rsplit(", ", 1)[0]  # without its epochs
 
 
 def prepost_settings(args):

@@ -15,15 +15,17 @@ from .common import add_json_option, print_result, print_words, run_with_sigint
 
 def register(exp) -> None:
     from ..experiments.depth_sweep import DEFAULT_SWEEP_DEPTHS, DEFAULT_SWEEP_EPOCHS
+    from ..train.recipes import RECIPES
     from .experiment_common import add_common_options
     from .settings_options import add_recipe_option
 
     p = exp.add_parser(
         "depth-sweep", help="a plain net and a ResNet at every depth: final error against depth",
-        description="Train a plain net and a ResNet at every depth with one recipe (SGD 0.1, momentum 0.9, "
-                    "weight decay 1e-4, cosine, batch 128), one step each in turn, and report each net's final "
-                    "training and test error against depth, with where (if anywhere) the plain curve turns. "
-                    "The result is kept in the user's cache folder, where the app's Depth sweep page finds it.")
+        description=f"Train a plain net and a ResNet at every depth with one recipe (by default the paper's: "
+                    f"{RECIPES['paper'].text(data=False, depths=False)}), one step each in turn, and report each "
+                    f"net's final training and test error against depth, with where (if anywhere) the plain "
+                    f"curve turns. The result is kept in the user's cache folder, where the app's Depth sweep "
+                    f"page finds it.")
     add_common_options(p, epochs_default=DEFAULT_SWEEP_EPOCHS)
     add_recipe_option(p, "paper", "the optimiser and epochs (the sweep keeps its depths)")
     p.add_argument("--depths", metavar="LIST",

@@ -19,6 +19,7 @@ import numpy as np
 
 from ..spec import SpecError
 from ..train.api import EpochMetrics, TrainSettings
+from ..train.recipes import RECIPES
 from .arms import BLOCKS, Arm, default_block, valid_depth
 from .degradation import error_list
 from .runner import ArmRunner
@@ -45,13 +46,14 @@ class PrePostSettings:
     image_size: int | None = DEFAULT_IMAGE_SIZE  # None: the nets' own 32x32
     device: str = "auto"
     seed: int = 0
-    batch_size: int = 128
-    optimizer: str = "sgd"
-    lr: float = 0.1
-    momentum: float = 0.9
-    weight_decay: float = 1e-4
-    schedule: str = "cosine"
-    warmup_epochs: float = 0.0
+    # the paper recipe's optimiser (train/recipes.py), for DEFAULT_EPOCHS instead of its 30
+    batch_size: int = RECIPES["paper"].settings["batch_size"]
+    optimizer: str = RECIPES["paper"].settings["optimizer"]
+    lr: float = RECIPES["paper"].settings["lr"]
+    momentum: float = RECIPES["paper"].settings["momentum"]
+    weight_decay: float = RECIPES["paper"].settings["weight_decay"]
+    schedule: str = RECIPES["paper"].settings["schedule"]
+    warmup_epochs: float = RECIPES["paper"].settings["warmup_epochs"]
     warmup_until: float = 0.0  # the paper's ResNet-110 warm-up: lr / 10 until training error < this (0: none)
     block: str = "auto"  # auto (the paper's block for the depth) | basic | bottleneck
     augment: bool = False  # the question is how well each net fits its training set

@@ -81,9 +81,9 @@ DEFAULT_RECIPE = "quick"  # train with no options, and the window's Start
 
 def recipe(name: str) -> Recipe:
     """The recipe ``name``; ``TrainingError`` lists the names when there is none."""
-    from .api import TrainingError
-
     if name not in RECIPES:
+        from .api import TrainingError  # (only here: building the CLI's parser must not load NumPy)
+
         raise TrainingError(f"unknown recipe {name!r}; expected {', '.join(RECIPES)}")
     return RECIPES[name]
 
