@@ -16,7 +16,8 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields
 
-from ..spec.params import MAX_SEED  # noqa: E402,F401 - the one rule for seeds (spec/params.py)
+from ..spec.params import MAX_SEED  # noqa: F401 - the one rule for seeds (spec/params.py)
+
 MAX_STEPS = 10 ** 9
 MAX_EPOCHS = 10 ** 6
 MAX_METRICS_EVERY = 100_000  # a buffer of this many floats lives on the device
