@@ -150,7 +150,9 @@ def test_drop_block_on_a_torchvision_resnet50_file_and_imagenet_folders(tmp_path
     assert [b["block"] for b in result["blocks"]] == ["stage 1, block 1", "stage 3, block 2"]
     assert result["total_blocks"] == 16 and result["images"] == 3
     assert all(b["top5"] is not None for b in result["blocks"])
-    assert "removing one of the 2 measured residual blocks of resnet50" in json.loads(captured.out)["words"].lower()
+    sentences = json.loads(captured.out)["sentences"]
+    assert sentences[0].startswith("The costliest measured removal from resnet50 is stage ")
+    assert "2 of the 16 blocks measured" in sentences[1] and "lessons" not in " ".join(map(str, sentences))
     code = main(["experiment", "drop-block", "resnet50", "--checkpoint", str(weights), "--dataset",
                  f"imagenet-val:{root}", "--blocks", "3.7", "--device", "cpu"])
     assert code == 2 and "3.7: stage 3 of resnet50 has blocks 1 to 6" in capsys.readouterr().err

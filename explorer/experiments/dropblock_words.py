@@ -79,7 +79,9 @@ def _headline(results: list["DropResult"], w: Words) -> None:
             parts.append(f"no measured block of {r.name} can be removed")
             continue
         worst, cmp, above = _costliest(r)
-        which = "the costliest removal" if len(r.removable()) > 1 else "the only removal measured"
+        partly = r.selected or r.stopped  # only some of its blocks: the costliest of those measured
+        which = (f"the costliest {'measured ' if partly else ''}removal" if len(r.removable()) > 1
+                 else "the only removal measured")
         change = cmp.pick(higher=f"it raises the test accuracy by {_pts(cmp.difference)}",
                           lower=f"it costs {_pts(cmp.difference)} of test accuracy",
                           within=f"it leaves the test accuracy within {_pts(SAME)}")

@@ -12,6 +12,8 @@ numbers in ``tests/ui/test_training_words.py``.
 """
 from __future__ import annotations
 
+import math
+
 from ...experiments.claims import Compare, Named, Threshold, Words
 
 WELL_BELOW = 0.5  # "well below chance": at most half of chance's error
@@ -81,6 +83,8 @@ def run_end_words(number: int, status: str, elapsed: str, step: int, total: int,
     w = Words()
     if status == "failed" or last_epoch is None or classes < 2:
         return w
+    if not (math.isfinite(last_epoch.test_error) and math.isfinite(last_epoch.train_error)):
+        return w  # nothing to set against chance: the numbers alone are quoted
     which = "" if status == "finished" else f" (after epoch {last_epoch.epoch})"
     words, claims = _verdict_claims(last_epoch.test_error, last_epoch.train_error, classes)
     w.say(f"{_head(number, status, elapsed, step, total)}: test error {_pct(last_epoch.test_error)}{which}, "
