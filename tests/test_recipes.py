@@ -87,3 +87,16 @@ def test_the_header_echoes_every_value(tiny_net, capsys):
     assert "momentum 0.8" in line and "weight decay 0.0007" in line
     for meta in declared().values():
         assert f" {meta.sentence_word} " in line
+
+
+def test_the_recipe_table_in_the_docs_is_the_one_in_the_code():
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "CLI.md").read_text(encoding="utf-8")
+    rows = {line.split("|")[1].strip().strip("`"): line for line in doc.splitlines() if line.startswith("| `")}
+    assert set(rows) == set(RECIPES)
+    for name, r in RECIPES.items():
+        s = r.settings
+        assert f"lr {s['lr']:g}" in rows[name] and f"{s['epochs']} epochs" in rows[name], rows[name]
+        assert f"batch {s['batch_size']}" in rows[name], rows[name]
+        assert ("AdamW" if s["optimizer"] == "adamw" else "SGD") in rows[name]
