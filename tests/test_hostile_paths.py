@@ -332,3 +332,54 @@ def test_evaluators_read_a_streamed_folder(shapes_checkpoint, tiny_net, tmp_path
                  "--dataset", f"folder:{root}", "--device", "cpu"])
     out, err = capsys.readouterr()
     assert code == 0 and "test images of folder:ten" in out + err, err
+
+
+# -- 10 (and issue 23, section 6). a checkpoint carries its network ----------------------------------------
+
+def test_a_fine_tuned_head_and_a_trained_input_size_come_from_the_checkpoint(tiny_net, tmp_path, capsys,
+                                                                           one_torch_thread):
+    """train NET --init-weights W on a 2-class folder writes a 2-class head; export NET --checkpoint
+    refused it. A net trained at 16x16 was refused by gradflow NET (32x32). Both now use the network
+    the checkpoint carries, say so, and name a real difference of layers; the checkpoint alone works too."""
+    import json
+
+    from explorer.spec import BlockKind, NetworkSpec, StemSpec, save, uniform_stage
+
+    first = tmp_path / "w.pt"
+    assert main(["train", tiny_net, "--steps", "1", "--train-size", "32", "--test-size", "16", "--device", "cpu",
+                 "--progress", "none", "--checkpoint", str(first)]) == 0
+    photos = _folder(tmp_path / "photos", per_class=4)
+    tuned = tmp_path / "ft.pt"
+    assert main(["train", tiny_net, "--init-weights", str(first), "--dataset", f"folder:{photos}", "--steps", "1",
+                 "--device", "cpu", "--progress", "none", "--checkpoint", str(tuned)]) == 0
+    small = tmp_path / "small.pt"  # the same layers trained on 16x16 inputs
+    spec16 = NetworkSpec(name="tiny", input_shape=(3, 16, 16), stem=StemSpec(width=8),
+                         stages=(uniform_stage(BlockKind.BASIC, 1, 8, 1), uniform_stage(BlockKind.BASIC, 1, 16, 2)))
+    save(spec16, tmp_path / "tiny16.json")
+    assert main(["train", str(tmp_path / "tiny16.json"), "--steps", "1", "--train-size", "32", "--test-size", "16",
+                 "--device", "cpu", "--progress", "none", "--checkpoint", str(small)]) == 0
+    capsys.readouterr()
+
+    out_json = tmp_path / "net.json"
+    assert main(["export", tiny_net, "--checkpoint", str(tuned), "-f", "json", "-o", str(out_json)]) == 0
+    out = capsys.readouterr().out
+    assert "note: ft.pt was trained as 'tiny' with a 2-class head ('tiny' has 10)" in out and "verified" in out
+    assert json.loads(out_json.read_text())["head"]["num_classes"] == 2
+    assert main(["export", str(small), "-f", "json", "-o", str(out_json)]) == 0  # the checkpoint alone
+    assert json.loads(out_json.read_text())["input_shape"] == [3, 16, 16]
+    capsys.readouterr()
+    assert main(["gradflow", tiny_net, "--checkpoint", str(small)]) == 0
+    out = capsys.readouterr().out
+    assert "small.pt was trained as 'tiny' with 16x16 inputs ('tiny' takes 32x32)" in out
+    assert main(["gradflow", str(tuned), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["weights"].startswith("checkpoint ")
+    # a network whose layers really differ: the difference is named, in one line
+    other = tmp_path / "other.json"
+    save(NetworkSpec(name="other", stem=StemSpec(width=8), stages=(uniform_stage(BlockKind.BASIC, 2, 8, 1),
+                                                                   uniform_stage(BlockKind.BASIC, 1, 16, 2))), other)
+    for argv in (["export", str(other), "--checkpoint", str(tuned), "-f", "json", "-o", str(out_json)],
+                 ["gradflow", str(other), "--checkpoint", str(small)],
+                 ["experiment", "drop-block", str(other), "--checkpoint", str(small)]):
+        assert main(argv) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "'other' has 2-1 blocks per stage, the checkpoint's network 1-1" in err, err

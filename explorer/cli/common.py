@@ -15,6 +15,28 @@ def resolve_network(net: str, validate: bool = True) -> NetworkSpec:
     raise SpecError(f"{net!r} is neither a preset nor a network file; presets: {', '.join(PRESETS)}")
 
 
+def network_with_weights(net: str, checkpoint: str | None) -> tuple[NetworkSpec, str | None, str | None]:
+    """``(network, weights file, note)`` for a command that takes NET and ``--checkpoint``: NET may be
+    the checkpoint itself (its network is used); a given network with the checkpoint's layers takes the
+    checkpoint's input size and head (``nn.weights_file.trained_network``); other layers are refused,
+    the difference named. ``note`` says when the network used is not NET as given."""
+    from ..nn.weights_file import WeightsError, is_weights_file, read_weights_file, trained_network
+    from . import CliError
+
+    given = None
+    if checkpoint is None and net not in PRESETS and is_weights_file(net):
+        checkpoint = net
+    else:
+        given = resolve_network(net)
+    if checkpoint is None:
+        return given, None, None
+    try:
+        spec, note = trained_network(read_weights_file(checkpoint), given)
+    except WeightsError as err:
+        raise CliError(str(err)) from None
+    return spec, checkpoint, note
+
+
 def human(n: float) -> str:
     """12.3M, 1.81G: compact counts for tables."""
     for unit, size in (("G", 1e9), ("M", 1e6), ("K", 1e3)):

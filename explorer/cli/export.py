@@ -8,7 +8,7 @@ import os
 
 from ..spec import interrupt
 from . import CliError
-from .common import check_output, check_seed, resolve_network
+from .common import check_output, check_seed, network_with_weights, resolve_network
 
 
 def register(sub) -> None:
@@ -17,13 +17,14 @@ def register(sub) -> None:
         description="Write NET in a deployable format, load the file back (TorchScript and source in a fresh "
                     "Python process that cannot import this app), compare its outputs with the live model on "
                     "random inputs and report the largest difference. Fails when they differ.")
-    p.add_argument("net", metavar="NET", help="a preset name or a network JSON file")
+    p.add_argument("net", metavar="NET", help="a preset name, a network JSON file, or a checkpoint (the network "
+                                              "it trained, with its weights)")
     p.add_argument("--format", "-f", required=True, choices=["torchscript", "export", "onnx", "python", "json"],
                    help="torchscript (.pt), export (torch.export .pt2), onnx, python (.py + .pth), json")
     p.add_argument("-o", "--output", required=True, metavar="OUT", help="the file to write (suffix added if missing)")
     p.add_argument("--checkpoint", metavar="FILE",
                    help="weights: a training checkpoint, or a torchvision-style state_dict file "
-                        "(default: a fresh initialisation)")
+                        "(default: a fresh initialisation); a checkpoint's input size and head are used")
     p.add_argument("--input", metavar="CxHxW", help="input size for export and verification "
                                                     "(default: the network's own, e.g. 3x32x32)")
     p.add_argument("--seed", type=int, default=0, help="seed of the fresh initialisation (default 0)")
@@ -44,12 +45,14 @@ def cmd_export(args) -> int:
     from ..export.weights import load_weights_with_note
 
     check_seed(args.seed)
-    spec = resolve_network(args.net)
+    spec, checkpoint, note = network_with_weights(args.net, args.checkpoint)
+    if note:
+        print(f"note: {note}")
     try:
         shape = parse_input_shape(args.input) if args.input else None
         state, label, inputs = None, f"fresh initialisation (seed {args.seed})", None
-        if args.checkpoint:
-            state, label, inputs = load_weights_with_note(spec, args.checkpoint)
+        if checkpoint:
+            state, label, inputs = load_weights_with_note(spec, checkpoint)
         # Ctrl+C cancels between stages and while the verifying process runs; nothing is written
         result = export_network(spec, args.format, args.output, state_dict=state, seed=args.seed,
                                 input_shape=shape, weights_label=label, cancel=interrupt.requested,

@@ -9,7 +9,7 @@ import sys
 
 from ..spec import NetworkSpec, analyse, fmt_shape
 from . import CliError
-from .common import check_seed, resolve_network
+from .common import check_seed, network_with_weights
 
 BAR_WIDTH = 30
 
@@ -22,9 +22,11 @@ def register(sub) -> None:
                     "to the block's input; then, from the same forward pass, how big each block's correction F(x) is "
                     "against its shortcut (||F(x)||/||s(x)|| and their cosine, undefined for plain blocks and "
                     "switched-off skips). Nothing is trained and no file is changed.")
-    p.add_argument("net", metavar="NET", help="a preset name or a network JSON file")
+    p.add_argument("net", metavar="NET", help="a preset name, a network JSON file, or a checkpoint (the network "
+                                              "it trained, with its weights)")
     p.add_argument("--checkpoint", metavar="FILE",
-                   help="a training checkpoint (torch.save dict with 'model'); default: fresh weights")
+                   help="a training checkpoint (torch.save dict with 'model'); default: fresh weights. Its "
+                        "input size and head are used")
     p.add_argument("--skips", default="as-is", metavar="on|off|LIST",
                    help="'on' or 'off' for every block, or a comma-separated list of blocks to switch off: "
                         "stage.block (1-based, e.g. 2.1,3.4) or depth positions (1-based, e.g. 5,9)")
@@ -130,7 +132,8 @@ def cmd_gradflow(args) -> int:
     check_seed(args.seed)
     if args.batch is not None and args.batch < 1:
         raise CliError(f"--batch must be at least 1, got {args.batch}")
-    spec = parse_skips(args.skips, resolve_network(args.net))
+    network, checkpoint, note = network_with_weights(args.net, args.checkpoint)
+    spec = parse_skips(args.skips, network)
     info = analyse(spec)
     if not info.blocks:
         raise CliError(f"{spec.name!r} has no residual blocks to measure")
@@ -156,8 +159,10 @@ def cmd_gradflow(args) -> int:
     except ValueError as err:
         raise CliError(str(err)) from None
     init = ("He" if spec.init.kind is InitKind.HE else f"small Gaussian N(0, {spec.init.std:g}^2)")
-    weights = (load_weights(args.checkpoint, spec, model) if args.checkpoint
+    weights = (load_weights(checkpoint, spec, model) if checkpoint
                else f"fresh {init} initialisation (seed {args.seed})")
+    if note:  # the checkpoint's input size or head, not NET's
+        weights += f"; {note}"
     batch = args.batch if args.batch is not None else choose_batch(info, spec.stem.kind)
     interrupt.check("probing")
     result = probe(model, input_shape=spec.input_shape, num_classes=spec.head.num_classes,

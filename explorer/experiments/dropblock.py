@@ -329,8 +329,11 @@ def load_trained(path: str, net: NetworkSpec | None = None) -> TrainedNet:
         return TrainedNet(net, weights.state_dict, None, normalisation=Normalisation.imagenet())
     spec = weights.spec
     if net is not None and not same_layers(spec, net):
-        raise SpecError(f"{path} holds weights for {spec.name!r}, whose layers differ from {net.name!r}; "
-                        "pass the network it was trained as", where="drop-block")
+        from ..nn.weights_file import spec_difference
+
+        difference = spec_difference(net, spec) or "their layers differ"
+        raise SpecError(f"{path} holds weights for {spec.name!r}, whose layers differ from {net.name!r}: "
+                        f"{difference}; pass the network it was trained as", where="drop-block")
     if "settings" not in extras:  # a weights file from import-weights: torchvision's weights
         return TrainedNet(spec, weights.state_dict, None, normalisation=Normalisation.imagenet())
     settings = extras["settings"]

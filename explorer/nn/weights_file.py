@@ -18,7 +18,7 @@ import math
 import os
 import pickle
 import zipfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import torch
@@ -178,6 +178,86 @@ def normalisation_problem(value, channels: int) -> str | None:
     if min(std) <= 0:
         return f"std must be above 0 for every channel, got {', '.join(map(str, std))}"
     return None
+
+
+def is_weights_file(path: str) -> bool:
+    """Whether ``path`` is a file that starts like a PyTorch weights file (a zip archive or a pickle),
+    so that a command given it where a network goes can take the network the file carries."""
+    try:
+        if not os.path.isfile(path):
+            return False
+        with open(path, "rb") as fh:
+            head = fh.read(4)
+    except OSError:
+        return False
+    return head.startswith(_ZIP_MAGIC) or head[:1] == _PICKLE_PROTO
+
+
+_BLOCK_FIELDS = ("kind", "width", "stride", "shortcut", "stride_placement", "pad_placement")
+
+
+def _shown_value(value) -> str:
+    return str(getattr(value, "value", value))
+
+
+def spec_difference(given: NetworkSpec, trained: NetworkSpec) -> str | None:
+    """The first difference in layers between ``given`` and ``trained`` that weights cannot bridge, in
+    words, or None. Names, skip switches, initialisation, the input's height and width and the head's
+    class count are not layers: a checkpoint carries its own."""
+    a, b = f"'{given.name}'", "the checkpoint's network"
+    if given.input_shape[0] != trained.input_shape[0]:
+        return f"{a} takes {given.input_shape[0]}-channel inputs, {b} {trained.input_shape[0]}-channel ones"
+    if given.stem != trained.stem:
+        return (f"the stem differs ({a}: {given.stem.kind.value}, width {given.stem.width}; {b}: "
+                f"{trained.stem.kind.value}, width {trained.stem.width})")
+    if given.norm != trained.norm:
+        return f"{a} uses {given.norm.value} normalisation, {b} {trained.norm.value}"
+    counts = [len(s.blocks) for s in given.stages], [len(s.blocks) for s in trained.stages]
+    if counts[0] != counts[1]:
+        return (f"{a} has {'-'.join(map(str, counts[0]))} blocks per stage, {b} "
+                f"{'-'.join(map(str, counts[1]))}")
+    for (si, bi, x), (_, _, y) in zip(given.iter_blocks(), trained.iter_blocks()):
+        for name in _BLOCK_FIELDS:
+            if getattr(x, name) != getattr(y, name):
+                return (f"stage {si + 1}, block {bi + 1}: its {name.replace('_', ' ')} is "
+                        f"{_shown_value(getattr(x, name))} in {a}, {_shown_value(getattr(y, name))} in {b}")
+    if given.head.pre_norm != trained.head.pre_norm:
+        return f"{a} {'has' if given.head.pre_norm else 'has no'} normalisation before its head, {b} the opposite"
+    return None
+
+
+def trained_network(weights: WeightsFile, given: NetworkSpec | None) -> tuple[NetworkSpec, str | None]:
+    """The network to load ``weights`` into, and a note when it is not ``given`` as it was.
+
+    A checkpoint carries the network it trained, and that is the one its weights belong to: with no
+    ``given`` it is used; a ``given`` network with the same layers is used with the trained input size
+    and head (a head fine-tuned to 2 classes, a net trained on 8x8 digits), its own name and skip
+    switches kept. Layers that differ are refused, the first difference named. A bare state_dict says
+    nothing of its network: ``given`` is needed, and used as it is."""
+    name = weights.path.name
+    trained = weights.spec
+    if trained is None:
+        if given is None:
+            raise WeightsError(f"{name} is a bare state_dict: it does not say which network it belongs to; "
+                               f"give the network (a preset name or a network file) too")
+        return given, None
+    if given is None:
+        return trained, None
+    difference = spec_difference(given, trained)
+    if difference:
+        raise WeightsError(f"{name} holds weights for '{trained.name}', whose layers differ from "
+                           f"'{given.name}': {difference}; give the checkpoint alone to use its network")
+    fitted = replace(given, input_shape=trained.input_shape, head=trained.head)
+    changed = []
+    if tuple(given.input_shape) != tuple(trained.input_shape):
+        changed.append(f"{trained.input_shape[1]}x{trained.input_shape[2]} inputs "
+                       f"('{given.name}' takes {given.input_shape[1]}x{given.input_shape[2]})")
+    if given.head.num_classes != trained.head.num_classes:
+        changed.append(f"a {trained.head.num_classes}-class head ('{given.name}' has "
+                       f"{given.head.num_classes})")
+    note = (f"{name} was trained as '{given.name}' with {' and '.join(changed)}: that is the network used"
+            if changed else None)
+    return fitted, note
 
 
 CIFAR_REFERENCE = "the PyTorch CIFAR ResNet code (akamaster/pytorch_resnet_cifar10)"
