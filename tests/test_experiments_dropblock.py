@@ -212,6 +212,23 @@ def test_cli_measures_a_trained_checkpoint_and_its_twin(tmp_path, capsys, one_to
     assert "without stage 1, block 1" in captured.err  # progress on stderr with --json
 
 
+@pytest.mark.parametrize("change, problem", [
+    (lambda n: n.update(baseline_accuracy=float("nan")), "baseline_accuracy is not an accuracy from 0 to 1: nan"),
+    (lambda n: n["blocks"][0].update(accuracy=1.7), "accuracy is not an accuracy from 0 to 1: 1.7"),
+    (lambda n: n["blocks"][0].update(accuracy="0.5"), "accuracy is not an accuracy"),
+    (lambda n: n.update(total_blocks=-2), "total_blocks is not a count"),
+    (lambda n: n.pop("blocks"), "'blocks' is missing"),
+])
+def test_report_names_a_saved_table_that_cannot_be_a_measurement(tmp_path, capsys, change, problem):
+    table = {"experiment": "drop-block", "networks": [net("resnet20", 0.9, [1.0, 2.0, 3.0]).to_dict()]}
+    change(table["networks"][0])
+    path = tmp_path / "odd.json"
+    path.write_text(json.dumps(table))
+    assert cli_main(["experiment", "report", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and problem in err and len(err.strip().splitlines()) == 1
+
+
 def test_cli_refuses_weights_of_another_network(tmp_path, capsys, one_torch_thread):
     trainer = Trainer(cifar_net("resnet", 8, SMALL), TrainSettings(dataset="shapes", train_size=32, test_size=16,
                                                                    batch_size=16, max_steps=1, device="cpu"))

@@ -83,7 +83,7 @@ class BlockDrop:
     @classmethod
     def from_dict(cls, d: dict) -> "BlockDrop":
         def opt(key):
-            return None if d.get(key) is None else float(d[key])
+            return None if d.get(key) is None else _fraction(d[key], key)
 
         return cls(int(d["position"]) - 1, str(d["block"]), bool(d["residual"]), opt("accuracy"),
                    str(d.get("reason", "")), bool(d.get("changes_shape", False)), opt("top5"), opt("subset_accuracy"))
@@ -133,12 +133,24 @@ class DropResult:
     def from_dict(cls, d: dict) -> "DropResult":
         """A result as ``to_dict`` wrote it (``experiment report`` reads a saved ``--json`` this way)."""
         def opt(key, kind):
-            return None if d.get(key) is None else kind(d[key])
+            return None if d.get(key) is None else kind(d[key], key)
 
-        return cls(str(d["network"]), float(d["baseline_accuracy"]), [BlockDrop.from_dict(b) for b in d["blocks"]],
-                   bool(d.get("stopped", False)), opt("baseline_top5", float), opt("total_blocks", int),
-                   int(d.get("images") or 0), opt("baseline_subset_accuracy", float), opt("subset_classes", int),
-                   opt("classes", int))
+        def count(x, key):
+            if isinstance(x, bool) or not isinstance(x, int) or x < 0:
+                raise ValueError(f"{key} is not a count: {x!r}")
+            return x
+
+        return cls(str(d["network"]), _fraction(d["baseline_accuracy"], "baseline_accuracy"),
+                   [BlockDrop.from_dict(b) for b in d["blocks"]], bool(d.get("stopped", False)),
+                   opt("baseline_top5", _fraction), opt("total_blocks", count), count(d.get("images") or 0, "images"),
+                   opt("baseline_subset_accuracy", _fraction), opt("subset_classes", count), opt("classes", count))
+
+
+def _fraction(x, key: str) -> float:
+    """An accuracy read back from a saved result: a number from 0 to 1 (ValueError names the field)."""
+    if isinstance(x, bool) or not isinstance(x, (int, float)) or not 0.0 <= float(x) <= 1.0:
+        raise ValueError(f"{key} is not an accuracy from 0 to 1: {x!r}")
+    return float(x)
 
 
 def eval_source(spec: NetworkSpec, data: ImageData, device: torch.device, batch_size: int | None = None,
