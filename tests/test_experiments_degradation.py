@@ -184,7 +184,7 @@ def tables(draw):
     return DegradationSettings(epochs=planned, depths=depths), arms
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=120, deadline=None)
 @given(tables())
 def test_every_claim_holds_and_shown_only_when_each_arm_meets_its_bar(table):
     s, arms = table

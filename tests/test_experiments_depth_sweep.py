@@ -145,7 +145,7 @@ def sweeps(draw):
     return SweepResult(SweepSettings(epochs=planned, depths=depths, seeds=tuple(range(seeds))), arms, "finished")
 
 
-@settings(max_examples=250, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(sweeps())
 def test_every_claim_holds_and_shown_only_when_every_depth_meets_its_bar(result):
     v = sweep_verdict(result)

@@ -153,7 +153,7 @@ def prepost_tables(draw):
     return PrePostSettings(depth=20, epochs=planned, lr=draw(st.sampled_from([0.1, 0.01]))), arms
 
 
-@settings(max_examples=250, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(prepost_tables())
 def test_every_claim_holds_and_a_diverged_net_is_never_compared(table):
     s, arms = table

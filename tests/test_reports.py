@@ -37,7 +37,7 @@ def results(draw):
     return json.loads(json.dumps({"experiment": experiment, "settings": s, "arms": arms}))
 
 
-@settings(max_examples=120, deadline=None)
+@settings(max_examples=80, deadline=None)
 @given(results())
 def test_a_report_is_true_or_names_the_problem(result):
     try:
