@@ -3,7 +3,7 @@ app's Experiments menu and the help tour list every one: adding an experiment wi
 import pytest
 
 from explorer.cli import make_parser
-from explorer.experiments.catalogue import EXPERIMENTS, commands
+from explorer.experiments.catalogue import EXPERIMENTS, commands, tools
 
 
 def _experiment_parser():
@@ -15,9 +15,9 @@ def _experiment_parser():
 def test_every_experiment_command_is_in_the_catalogue_and_the_top_level_help():
     sub, experiment = _experiment_parser()
     inner = next(a for a in experiment._actions if a.dest == "experiment")
-    assert sorted(inner.choices) == sorted(commands())
+    assert sorted(inner.choices) == sorted(commands() + tools())
     helps = {a.dest: a.help for a in sub._choices_actions}
-    for c in commands():
+    for c in commands() + tools():
         assert c in helps["experiment"]
 
 

@@ -22,9 +22,10 @@ from .settings_options import add_recipe_option
 
 
 def register(sub) -> None:
-    from ..experiments.catalogue import commands
+    from ..experiments.catalogue import commands, tools
 
-    p = sub.add_parser("experiment", help=f"run a classroom experiment ({', '.join(commands())})",
+    p = sub.add_parser("experiment", help=f"run a classroom experiment ({', '.join(commands())}), or "
+                                          f"{' / '.join(tools())} a saved result's words",
                        description="Run one of the classroom experiments and print the result in words.")
     exp = p.add_subparsers(dest="experiment", metavar="EXPERIMENT")
     exp.required = True

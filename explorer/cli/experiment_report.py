@@ -10,10 +10,11 @@ from .common import print_json, print_words
 
 
 def register(exp) -> None:
+    from ..experiments.catalogue import TOOLS
     from ..experiments.reports import RENDERERS
 
     p = exp.add_parser(
-        "report", help="print the words of a saved --json result again",
+        "report", help=dict(TOOLS)["report"],
         description="Read a result saved with --json (" + ", ".join(sorted(RENDERERS)) + ") and print what it "
                     "shows in words, rendered again from its numbers: every sentence is backed by claims "
                     "that can be checked against them (docs/WORDS.md).")

@@ -25,6 +25,14 @@ EXPERIMENTS = (
 )
 
 
+# commands under ``experiment`` that are not experiments: (command, what it does)
+TOOLS = (("report", "print the words of a saved --json result again"),)
+
+
+def tools() -> list[str]:
+    return [command for command, _ in TOOLS]
+
+
 def commands() -> list[str]:
     return [e.command for e in EXPERIMENTS]
 
