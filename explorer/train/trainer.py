@@ -42,6 +42,7 @@ from .finetune import count_trainable, keep_frozen_bn_in_eval, read_init_weights
 from .loader import BatchSource
 from .stream_loader import data_wait_note
 from .optim import ErrorWarmUp, check_settings, make_optimizer, make_scheduler
+from .epoch_sums import EpochSums
 from .pauses import ActiveClock, PausedTime
 from .resume import Checkpointing
 
@@ -189,8 +190,8 @@ class Trainer(Checkpointing):
             self._net = torch.compile(self._net)
         self.criterion = torch.nn.CrossEntropyLoss(label_smoothing=s.label_smoothing)
         self._buf = torch.zeros(s.metrics_every, dtype=torch.float32, device=self.device)
-        self._reset_epoch_sums()
-        self._epoch_seconds = 0.0
+        self.sums = EpochSums(self.device, self._acc)
+        self._warm_mark = (0, 0)  # (correct, seen) at the warm-up's last look
         if self.resume is not None:
             self._load_resume(self.resume)
         interrupt.check("prepared")
@@ -202,12 +203,6 @@ class Trainer(Checkpointing):
         return any(not b.skip and any(True for _ in b.downsample.parameters())
                    for b in model.blocks() if getattr(b, "downsample", None) is not None)
 
-    def _reset_epoch_sums(self) -> None:
-        self._sum_loss = torch.zeros((), dtype=self._acc, device=self.device)
-        self._sum_correct = torch.zeros((), dtype=torch.int64, device=self.device)
-        self._seen = 0
-        self._warm_mark = (0, 0)  # (correct, seen) at the warm-up's last look
-
     # -- what a checkpoint reads and restores (train/resume.py) ---------------------------
     @property
     def prepared(self) -> bool:
@@ -215,13 +210,10 @@ class Trainer(Checkpointing):
 
     def epoch_sums(self) -> list:
         """The epoch so far: [summed loss, correct, images seen, active seconds]."""
-        return [float(self._sum_loss), float(self._sum_correct), self._seen, self._epoch_seconds]
+        return self.sums.to_list()
 
     def restore_epoch_sums(self, loss: float, correct: float, seen: int, seconds: float) -> None:
-        self._sum_loss.fill_(loss)
-        self._sum_correct.fill_(int(correct))
-        self._seen = int(seen)
-        self._epoch_seconds = float(seconds)
+        self.sums.restore(loss, correct, seen, seconds)
 
     # -- the loop ---------------------------------------------------------------------
     def run(self, on_event: EventSink | None = None) -> RunRecord:
@@ -334,7 +326,7 @@ class Trainer(Checkpointing):
             self._read_steps(emit)
             if self._ranks_agree_to_stop():
                 return self._stop(emit, epoch_clock)
-            self._epoch_seconds += epoch_clock.seconds()
+            self.sums.seconds += epoch_clock.seconds()
             complete = self.batch_in_epoch >= spe
             self._end_epoch(emit, complete)
         if stepped:
@@ -348,7 +340,7 @@ class Trainer(Checkpointing):
 
     def _stop(self, emit, epoch_clock: ActiveClock) -> str:
         self._read_steps(emit)
-        self._epoch_seconds += epoch_clock.seconds()
+        self.sums.seconds += epoch_clock.seconds()
         return "stopped"
 
     def _ranks_agree_to_stop(self) -> bool:
@@ -371,9 +363,7 @@ class Trainer(Checkpointing):
         self.scheduler.step()
         detached = loss.detach()
         self._buf[len(self._pending_steps)] = detached
-        self._sum_loss += detached.to(self._acc) * len(y)
-        self._sum_correct += (out.detach().argmax(1) == y).sum()
-        self._seen += len(y)
+        self.sums.add(detached, out, y)
         self._pending_steps.append(number)
         self.step = number
         self.batch_in_epoch += 1
@@ -428,9 +418,7 @@ class Trainer(Checkpointing):
     def _look_at_warm_up(self) -> None:
         """The training error since the last look ends the warm-up once it is below its bar (every
         rank sees the same summed counts, so under DDP all switch at the same step)."""
-        counts = torch.stack([self._sum_correct.to(self._acc),
-                              torch.tensor(float(self._seen), dtype=self._acc, device=self.device)])
-        correct, seen = self.dist.sum_(counts).tolist()
+        correct, seen = self.dist.sum_(self.sums.counts()).tolist()
         c0, s0 = self._warm_mark
         self._warm_mark = (correct, seen)
         if seen > s0:
@@ -446,13 +434,11 @@ class Trainer(Checkpointing):
         self.record.lrs.extend(float(v) for v in lrs)
 
     def _end_epoch(self, emit, complete: bool) -> None:
-        sums = torch.stack([self._sum_loss, self._sum_correct.to(self._acc),
-                            torch.tensor(float(self._seen), dtype=self._acc, device=self.device)])
-        loss_sum, correct, seen = self.dist.sum_(sums).tolist()
+        loss_sum, correct, seen = self.dist.sum_(self.sums.totals()).tolist()
         t0 = time.perf_counter()
         test_loss, test_error = self.evaluate()
         self._eval_s = time.perf_counter() - t0
-        seconds = self._epoch_seconds
+        seconds = self.sums.seconds
         metrics = EpochMetrics(
             epoch=self.epochs_done + 1, step=self.step,
             train_loss=loss_sum / max(seen, 1), train_error=1.0 - correct / max(seen, 1),
@@ -466,8 +452,8 @@ class Trainer(Checkpointing):
         if complete:  # advance before emitting so that a checkpoint taken now resumes cleanly
             self.epochs_done += 1
             self.batch_in_epoch = 0
-            self._reset_epoch_sums()
-            self._epoch_seconds = 0.0
+            self.sums.new_epoch()
+            self._warm_mark = (0, 0)
         self._since_read.restart()
         emit(metrics)
 
