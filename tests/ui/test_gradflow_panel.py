@@ -177,3 +177,14 @@ def test_the_panel_shows_the_sentences_gradflow_prints_for_the_same_network(qtbo
     assert len(texts) >= 4 and any(t.startswith("The lessons say") for t in texts)
     for text in texts:
         assert text in shown, text
+
+
+def test_the_lessons_text_is_set_in_italics_apart_from_the_measurement(qtbot, panel):
+    """plain nets with BN at initialisation: the gradient grows towards the input; the words name the lessons'
+    claim and the measurement, and the known effect the lessons mention is set apart in italics."""
+    with qtbot.waitSignal(panel.profileUpdated, timeout=TIMEOUT):
+        panel.skips_off.click()
+    text = panel.words.text()
+    assert "The lessons say that without skips the gradient shrinks on its way back to the input; here it" in text
+    assert "<i>A known effect the lessons mention: with batch normalisation" in text
+    assert "<i>The lessons say that without skips" not in text  # the measurement beside it is not italic

@@ -32,12 +32,14 @@ from __future__ import annotations
 
 import math
 import time
+from html import escape
 from typing import Callable
 
 from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import (QFrame, QHBoxLayout, QLabel, QPushButton, QScrollArea, QSizePolicy,
                                QSplitter, QTabWidget, QVBoxLayout, QWidget)
 
+from ...experiments.claims import is_lesson
 from ...experiments.first_look_words import first_look_tag, full_batch_tag
 from ...experiments.gradflow import format_factor, summarise
 from ...spec import Norm, try_analyse
@@ -101,6 +103,7 @@ class GradflowPanel(QWidget):
         self.ratio_label = QLabel("")
         self.ratio_label.setWordWrap(True)
         self.words = QLabel("Measuring...")
+        self.words.setTextFormat(Qt.TextFormat.RichText)  # words_html: the lessons' text in italics
         self.words.setWordWrap(True)
         self.words.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.words.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
@@ -337,8 +340,8 @@ class GradflowPanel(QWidget):
         self.profile.set_network(spec.name)
         self._ratio_headline, self._ratio_before = "", None
         self._show_ratio()
-        self.words.setText(f"Measuring {spec.name}…" + (f" (the numbers of {old} were cleared)"
-                                                        if old and old != spec.name else ""))
+        self.words.setText(words_html(f"Measuring {spec.name}…" + (f" (the numbers of {old} were cleared)"
+                                                                   if old and old != spec.name else "")))
         if not self._running:
             self.heatmap.set_blocks([])
             self.heatmap.set_network("")
@@ -359,7 +362,7 @@ class GradflowPanel(QWidget):
         if self.profile.current is None:
             name, _, rest = self._pending.partition(" (")
             self.profile.set_message(f"Measuring {name}…\n({rest}\n{where}")
-            self.words.setText(text)
+            self.words.setText(words_html(text))
 
     @Slot(int, str, int, int)
     def _on_progress(self, serial: int, phase: str, done: int, total: int) -> None:
@@ -399,7 +402,7 @@ class GradflowPanel(QWidget):
             self.status.setText(f"The probe failed: {outcome.error}")
             words = self._staged_words.failed(outcome.serial, outcome.error)
             if words is not None:  # the first look stays, and no longer says the full batch follows
-                self.words.setText(words)
+                self.words.setText(words_html(words))
             if self.profile.current is None:
                 self.profile.set_message(f"The probe of {outcome.spec.name} failed")
             self.probeFailed.emit(outcome.error)
@@ -461,7 +464,7 @@ class GradflowPanel(QWidget):
         self._ratio_headline = text
         self._show_ratio()
         words, note = self._staged_words.render(outcome, summary, self.residual.summary)
-        self.words.setText(words)
+        self.words.setText(words_html(words, summary.words))  # the lessons' text in italics
         self.residual.set_note(note)
         trip = self.first_look_round_trip_s if first_look else self.last_round_trip_s
         trip_words = f", {trip * 1000:.0f} ms" if trip is not None else ""
@@ -494,6 +497,17 @@ class GradflowPanel(QWidget):
     def _set_all_skips(self, on: bool) -> None:
         spec = self.document.spec
         self.document.edit(spec.with_skips(on), "All skips on" if on else "All skips off")
+
+
+def words_html(text: str, words=None) -> str:
+    """``text`` (lines of sentences) as the words label shows it: escaped, lines kept, and every sentence
+    of ``words`` (a ``claims.Words``) that is the lessons' text in italics, apart from what was measured."""
+    html = escape(text, quote=False)
+    for sentence in (words.sentences if words is not None else ()):
+        if is_lesson(sentence):
+            lesson = escape(sentence["text"], quote=False)
+            html = html.replace(lesson, f"<i>{lesson}</i>")
+    return html.replace("\n", "<br>")
 
 
 def skips_caption_for(spec, info=None) -> str:
