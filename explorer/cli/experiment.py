@@ -14,7 +14,7 @@ import time
 
 from ..spec import interrupt
 from . import CliError
-from .common import (add_json_option, check_output, print_json, print_result, print_words, run_with_sigint,
+from .common import (add_json_option, check_output, print_result, print_words, run_with_sigint,
                      write_or_rescue)
 from .experiment_common import (ALL_DATASETS, EpochTable, add_common_options, common_changes,  # noqa: F401
                                 parse_image_size)

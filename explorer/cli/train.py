@@ -53,7 +53,7 @@ def settings_from_args(args):
     """TrainSettings from the checkpoint (with --resume) or the recipe (default: the quick run,
     the window's Start), then the options given. A --dataset other than the recipe's keeps the
     recipe's optimiser and epochs but not its data sizes (they were chosen for its dataset)."""
-    from ..train.api import TrainSettings, TrainingError
+    from ..train.api import TrainSettings
     from ..train.checkpoint import checkpoint_settings, checkpoint_spec, read_checkpoint
     from ..train.recipes import DEFAULT_RECIPE, apply, recipe
     from .settings_options import setting_changes
