@@ -61,6 +61,8 @@ def test_a_run_started_from_weights_says_so(qtbot, tmp_path):
     assert record.status == "finished"
     assert panel.run_list.topLevelItem(0).text(0).endswith("· from pretrained.pth, frozen to stem")
     assert f"started from {weights}" in panel.run_list.topLevelItem(0).toolTip(0)
+    every_value = " ".join(panel.run_list.topLevelItem(0).toolTip(0).split())  # the tooltip wraps its lines
+    assert "momentum 0.9" in every_value and "weight decay 0.0005" in every_value and "freeze stem" in every_value
     assert "pretrained.pth has a 7-class head; replaced by a freshly initialised 10-class head" in \
         panel.message.text()
     assert torch.equal(record.model_state["conv1.weight"], source.state_dict()["conv1.weight"])  # frozen stem

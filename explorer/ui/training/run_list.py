@@ -1,10 +1,13 @@
 """The session's runs as a checkable list: tick the ones to overlay, select one to export."""
 from __future__ import annotations
 
+import textwrap
+
 from PySide6.QtCore import QSize, Qt, Signal, Slot
 from PySide6.QtGui import QBrush, QColor, QIcon, QPixmap
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTreeWidget, QTreeWidgetItem, QWidget
 
+from ...train.settings import describe
 from ..presenter import follow_presenter, presenter_mode
 from ..theme import COLOUR
 from .runs import RunEntry
@@ -87,6 +90,8 @@ class RunList(QTreeWidget):
             tip = entry.label
             if entry.settings.init_weights:
                 tip += f"\nstarted from {entry.settings.init_weights}"
+            # every value the run used, as `train` echoes them in its first lines
+            tip += "\n\n" + textwrap.fill(describe(entry.settings), 72)
             item.setToolTip(0, tip)
             flags = item.flags() | Qt.ItemFlag.ItemIsUserCheckable
             if entry.active:  # the active run is always shown
