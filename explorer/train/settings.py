@@ -121,7 +121,8 @@ class TrainSettings:
         "layers keep their running statistics)", none_means="nothing", metavar="UPTO")
     normalise: str = setting("auto", "Normalise", "how input pixels are scaled: pretrained torchvision weights "
                              "expect ImageNet's mean and std",
-                             choices=(("auto", "as the weights expect (ImageNet's for torchvision files)"),
+                             # short: the settings column fits a 1280 px projector (the help says the rest)
+                             choices=(("auto", "as the weights expect"),
                                       ("imagenet", "ImageNet's mean and std"),
                                       ("data", "the training images' own")))
     unreadable_images: str = setting(

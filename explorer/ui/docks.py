@@ -114,6 +114,7 @@ class PresenterLayout:
         self._beside = beside
         self._moved = False
         self._width = 280
+        self._beside_width: int | None = None
 
     def _docked_in(self, area) -> bool:
         dock = self._side
@@ -126,6 +127,7 @@ class PresenterLayout:
                 and not self._beside.isFloating() and not self._beside.isHidden():
             if self._side.isVisible():
                 self._width = self._side.width()
+            self._beside_width = self._beside.width()
             w.tabifyDockWidget(self._beside, self._side)
             self._beside.raise_()  # the inspector stays in front; Blocks is one click away
             self._moved = True
@@ -134,7 +136,12 @@ class PresenterLayout:
             if self._side in w.tabifiedDockWidgets(self._beside) and not self._side.isFloating():
                 w.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self._side)
                 self._side.show()
-                w.resizeDocks([self._side], [self._width], Qt.Orientation.Horizontal)
+                # both docks at the widths they had (the Inspector kept presenter mode's width)
+                docks, widths = [self._side], [self._width]
+                if self._beside_width is not None and not self._beside.isFloating():
+                    docks.append(self._beside)
+                    widths.append(self._beside_width)
+                w.resizeDocks(docks, widths, Qt.Orientation.Horizontal)
             self._moved = False
 
     @property

@@ -236,8 +236,9 @@ class TourPanel(QFrame):
             self._place(target)
         self.show()
         if target.isValid():
+            # inside the window: an outline past its edge would be cut off there
             self.outline.setGeometry(target.adjusted(-_OUTLINE_MARGIN, -_OUTLINE_MARGIN,
-                                                     _OUTLINE_MARGIN, _OUTLINE_MARGIN))
+                                                     _OUTLINE_MARGIN, _OUTLINE_MARGIN).intersected(self.window_.rect()))
             self.outline.show()
         else:
             self.outline.hide()

@@ -48,6 +48,25 @@ def _let_title_shrink(plot: pg.PlotItem) -> None:
     plot.layout.addItem(plot.titleLabel, 0, 1)
 
 
+def wrap_words(text: str, metrics: QFontMetricsF, width: float) -> list[str]:
+    """``text`` in lines no wider than ``width`` at ``metrics``' font, broken between words (a word
+    longer than a line keeps a line of its own)."""
+    lines: list[str] = []
+    for word in text.split(" "):
+        if lines and metrics.horizontalAdvance(f"{lines[-1]} {word}") <= width:
+            lines[-1] = f"{lines[-1]} {word}"
+        else:
+            lines.append(word)
+    return lines or [text]
+
+
+def percent_axis_until_data(plot) -> None:
+    """A plot whose y axis is in percent reads 0 to 100 while it has no data (pyqtgraph's empty
+    0 to 1 under a "%" label read as fractions of a percent); the first data sets the range."""
+    plot.setYRange(0, 100, padding=0)
+    plot.enableAutoRange(y=True)  # with nothing to fit, the range stays until data comes
+
+
 def _next_tick_step(step: float) -> float:
     """The next step of the 1-2-5 series (10 -> 20 -> 50 -> 100)."""
     leading = step / 10 ** math.floor(math.log10(step) + 1e-9)
@@ -114,20 +133,26 @@ class PlotScaler:
         state = {"text": text, "short": short, "shown": None, "scale": self.scale}
 
         def show(force: bool = False) -> None:
-            if not shiboken6.isValid(plot.titleLabel):
+            if not shiboken6.isValid(plot) or not shiboken6.isValid(plot.titleLabel):
                 return  # Qt reports a last geometry change while the plot is deleted
             size = points * state["scale"]
             font = point_font(size)
             shown = state["text"]
             width = plot.titleLabel.width()  # the width of the plot's data column
-            if state["short"] and width > 0 and QFontMetricsF(font).horizontalAdvance(shown) + 16 > width:
+            metrics = QFontMetricsF(font)
+            if state["short"] and width > 0 and metrics.horizontalAdvance(shown) + 16 > width:
                 shown = state["short"]
-            if shown == state["shown"] and not force:
+            scene = plot.scene()
+            shown_on_screen = scene is not None and any(view.isVisible() for view in scene.views())
+            # wrapped only as laid out on screen (a plot not shown yet has no real width)
+            lines = wrap_words(shown, metrics, width - 16) if width > 0 and shown_on_screen else [shown]
+            if tuple(lines) == state["shown"] and not force:
                 return
-            state["shown"] = shown
-            plot.setTitle(shown, size=css_points(size), color=colour)
+            state["shown"] = tuple(lines)
+            # too long even when short: wrapped onto more lines, never cut off at the plot's edge
+            plot.setTitle("<br>".join(lines), size=css_points(size), color=colour)
             # pyqtgraph gives a title row 30 px, which clips larger text
-            height = math.ceil(QFontMetricsF(font).height() * 1.25) + 4
+            height = math.ceil(metrics.height() * 1.25) * len(lines) + 4
             plot.titleLabel.setMaximumHeight(height)
             plot.layout.setRowFixedHeight(0, height)
 
@@ -147,22 +172,29 @@ class PlotScaler:
         return set_text
 
     def axis(self, axis, label: str | None, label_points: float = 10.0, tick_points: float = TICK_POINTS,
-             colour: str = COLOUR.plot_label, density: bool = True, short: str | None = None) -> None:
+             colour: str = COLOUR.plot_label, density: bool = True,
+             short: str | tuple[str, ...] | None = None) -> None:
         """Label text and tick font of one axis.
 
         ``density`` thins pyqtgraph's ticks as they grow; ``short`` replaces the label when
-        the axis is too short for it (a rotated label longer than a short plot is clipped).
+        the axis is too short for it (a rotated label longer than a short plot is clipped);
+        several, shorter and shorter: the first that fits.
         """
         state = {"scale": self.scale, "shown": None}
+        shorter = (short,) if isinstance(short, str) else tuple(short or ())
 
         def show_label(force: bool = False) -> None:
             if label is None or not shiboken6.isValid(axis):
                 return
             size = label_points * state["scale"]
             length = axis.height() if axis.orientation in ("left", "right") else axis.width()
+            metrics = QFontMetricsF(point_font(size))
             shown = label
-            if short and length > 0 and QFontMetricsF(point_font(size)).horizontalAdvance(label) + 8 > length:
-                shown = short
+            if length > 0:  # the first that fits, else the shortest
+                for candidate in shorter:
+                    if metrics.horizontalAdvance(shown) + 8 <= length:
+                        break
+                    shown = candidate
             if shown != state["shown"] or force:
                 state["shown"] = shown
                 axis.setLabel(shown, color=colour, **{"font-size": css_points(size)})

@@ -247,14 +247,23 @@ def test_conversions_the_trainer_made_are_shown_after_the_run(qtbot, panel):
     assert record.notes[0] in panel.message.text()
 
 
-def test_a_short_panel_puts_the_plots_in_one_row_beside_the_runs(qtbot, panel):
+def test_a_short_panel_puts_the_plots_in_one_row_and_the_runs_in_a_tab(qtbot, panel):
     plots = panel.plots
     assert plots.view.ci.getItem(1, 0) is plots.error_plot  # tall: loss above error and lr
+    assert panel.run_list.isVisible() and panel.left_tabs.count() == 1
     panel.resize(1400, 360)  # the height of a bottom dock
-    assert panel.right_splitter.orientation() == Qt.Orientation.Horizontal
     assert [plots.view.ci.getItem(0, c) for c in range(3)] == [plots.loss_plot, plots.error_plot,
                                                               plots.lr_plot]
     assert not plots.loss_legend.isVisible()  # the run list's swatches name the runs
+    # no legend over the small plots' points: the error plot's key is a line under them
+    assert not plots.error_legend.isVisible() and plots.error_key.isVisible()
+    # the run list is a tab beside the settings: the plots have the width it took
+    assert panel.left_tabs.tabText(1) == "Runs" and panel.right_splitter.count() == 1
+    qtbot.waitUntil(lambda: plots.width() > panel.width() - panel._settings_column.width() - 20)
+    panel.left_tabs.setCurrentIndex(1)
+    assert panel.run_list.isVisible()
     panel.resize(1200, 800)
     assert panel.right_splitter.orientation() == Qt.Orientation.Vertical
     assert plots.view.ci.getItem(1, 1) is plots.lr_plot and plots.loss_legend.isVisible()
+    assert plots.error_legend.isVisible() and not plots.error_key.isVisible()
+    assert panel.left_tabs.count() == 1 and panel.run_list.isVisible()

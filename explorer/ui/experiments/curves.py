@@ -14,7 +14,7 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QWidget
 
 from ...experiments.arms import Arm
-from ..plot_style import PlotScaler
+from ..plot_style import PlotScaler, percent_axis_until_data
 from ..presenter import follow_presenter
 from ..theme import COLOUR, Theme
 from ..training.plots import EpochAxis
@@ -85,6 +85,7 @@ class ArmCurves(pg.PlotWidget):
         self._epochs = 1
         self._steps_per_epoch = 1.0
         self._set_left_label()
+        percent_axis_until_data(self.plot)
         follow_presenter(self.set_presenter)
 
     def _set_left_label(self) -> None:

@@ -44,7 +44,9 @@ def _style_axes(plot, scaler: PlotScaler, bottom: str, left: str | None) -> None
         axis.setPen(pg.mkPen(COLOUR.plot_axis))
         axis.setStyle(maxTickLevel=0)
         axis.enableAutoSIPrefix(False)
-        scaler.axis(axis, label, label_points=11.0, tick_points=10.0)
+        # a short plot on a projector has no room for the whole words: the first word says it
+        short = label.split(" ")[-1] if label == "training loss" else label.split(" (")[0] if label else None
+        scaler.axis(axis, label, label_points=11.0, tick_points=10.0, short=short)
 
 
 class LandscapeView(QWidget):

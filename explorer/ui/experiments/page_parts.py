@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from html import escape
 
-from PySide6.QtCore import QEvent, QSize, Qt
+from PySide6.QtCore import QEvent, QSize, Qt, Slot
 from PySide6.QtGui import QFont
-from PySide6.QtWidgets import (QFileDialog, QFormLayout, QFrame, QHBoxLayout, QLabel, QLayout,
-                               QLineEdit, QProgressBar, QPushButton, QScrollArea, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QFileDialog, QFormLayout, QFrame, QHBoxLayout, QLabel, QLayout, QLineEdit,
+                               QProgressBar, QPushButton, QScrollArea, QSizePolicy, QVBoxLayout, QWidget)
 
+from ..presenter import follow_presenter
 from ..stop_on_close import stop_and_close
 from ..theme import COLOUR, Theme
 
@@ -48,23 +49,56 @@ def status_line(text: str = "") -> QLabel:
     return label
 
 
-def settings_column(items: list) -> QWidget:
-    """The left column, 300 to 420 pixels wide: ``items`` top to bottom (widgets, layouts, or a
-    number of pixels of space), then whatever room is left."""
-    left = QWidget()
-    lay = QVBoxLayout(left)
-    lay.setContentsMargins(8, 8, 8, 8)
-    for item in items:
-        if isinstance(item, int):
-            lay.addSpacing(item)
-        elif isinstance(item, QLayout):
-            lay.addLayout(item)
-        else:
-            lay.addWidget(item)
-    lay.addStretch(1)
-    left.setMinimumWidth(300)
-    left.setMaximumWidth(420)
-    return left
+class SettingsColumn(QScrollArea):
+    """The left column of a page: its parts top to bottom, scrolling where the screen is too small.
+
+    At normal text size it is 300 to 420 pixels wide, in presenter mode as much wider as the text
+    grew; within that it takes the width its content asks for. Content taller than the window (a
+    projector's 720 pixels) scrolls instead of being squeezed, and content wider than the column
+    scrolls sideways: the column never makes the page wider or taller than the screen.
+    """
+
+    WIDTHS = (300, 420)
+
+    def __init__(self, items: list):
+        super().__init__()
+        self.body = QWidget()
+        lay = QVBoxLayout(self.body)
+        lay.setContentsMargins(8, 8, 8, 8)
+        for item in items:
+            if isinstance(item, int):
+                lay.addSpacing(item)
+            elif isinstance(item, QLayout):
+                lay.addLayout(item)
+            else:
+                lay.addWidget(item)
+        lay.addStretch(1)
+        self.setWidget(self.body)
+        self.setWidgetResizable(True)
+        self.setFrameShape(QScrollArea.Shape.NoFrame)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Expanding)
+        follow_presenter(self._on_presenter)
+
+    @Slot(bool)
+    def _on_presenter(self, on: bool) -> None:
+        scale = Theme(presenter=on).scale
+        self.setMinimumWidth(round(self.WIDTHS[0] * scale))
+        self.setMaximumWidth(round(self.WIDTHS[1] * scale))
+        self.updateGeometry()
+
+    def sizeHint(self) -> QSize:  # noqa: N802 - Qt's name
+        width = self.body.sizeHint().width() + self.verticalScrollBar().sizeHint().width()
+        return QSize(min(max(width, self.minimumWidth()), self.maximumWidth()), super().sizeHint().height())
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt's name
+        return QSize(self.minimumWidth(), 0)
+
+
+def settings_column(items: list) -> SettingsColumn:
+    """The left column: ``items`` top to bottom (widgets, layouts, or a number of pixels of space),
+    then whatever room is left; see ``SettingsColumn``."""
+    return SettingsColumn(items)
 
 
 def words_label(min_height: int = 0) -> QLabel:
@@ -121,6 +155,8 @@ def centred_label() -> QLabel:
     label = QLabel()
     label.setTextFormat(Qt.TextFormat.RichText)
     label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+    # wrapped: four networks' latest values in presenter mode are wider than a 1280 px screen's plot
+    label.setWordWrap(True)
     return label
 
 

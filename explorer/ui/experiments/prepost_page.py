@@ -64,7 +64,7 @@ class ProfilePlot(pg.PlotWidget):
             axis.setPen(pg.mkPen(COLOUR.plot_axis))
             axis.setStyle(maxTickLevel=0)
             axis.enableAutoSIPrefix(False)  # the ticks are written out (0.002), no "(x0.001)" in the label
-            self.scaler.axis(axis, label, label_points=11.0, tick_points=10.0)
+            self.scaler.axis(axis, label, label_points=11.0, tick_points=10.0, short=label.split(" (")[0])
         self.theme = Theme()
         self.arms: list[Arm] = []
         self.profiles: dict[tuple[int, str], GradientProfile] = {}

@@ -13,7 +13,7 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QWidget
 
 from ...experiments.paper import paper_series
-from ..plot_style import PlotScaler
+from ..plot_style import PlotScaler, percent_axis_until_data
 from ..presenter import follow_presenter
 from ..theme import COLOUR, Theme
 from ..training.plots import EpochAxis
@@ -52,6 +52,7 @@ class _Plot(pg.PlotWidget):
             axis.setPen(pg.mkPen(COLOUR.plot_axis))
             axis.setStyle(maxTickLevel=0)
             self.scaler.axis(axis, label, label_points=11.0, tick_points=10.0, density=name == "left")
+        percent_axis_until_data(self.plot)
         self.theme = Theme()
 
     @Slot(bool)

@@ -146,6 +146,19 @@ class GradientHeatmap(QWidget):
         self.readout.setStyleSheet(f"font-size: {11 * theme.scale:.1f}pt; color: {COLOUR.caption};")
         self._probe_pen_width = theme.line(2.0)
         self._mark_probe_columns()
+        self._fit_readout()
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        super().resizeEvent(event)
+        if event.oldSize().width() != event.size().width():
+            self._fit_readout()
+
+    def _fit_readout(self) -> None:
+        """The readout as tall as its wrapped lines at this width: in a short dock the layout gave it
+        the height of its unwrapped hint and cut its last line (presenter mode at 1280x720)."""
+        need = self.readout.heightForWidth(max(self.width(), 1))
+        if need > 0 and need != self.readout.minimumHeight():
+            self.readout.setMinimumHeight(need)
 
     def _size_colour_bar(self, scale: float) -> None:
         self.colorbar.layout.setColumnFixedWidth(1, 18 * scale)  # the bar itself
@@ -278,6 +291,7 @@ class GradientHeatmap(QWidget):
         text = self.describe_cell(int(math.floor(p.x())), int(math.floor(p.y())))
         if text:
             self.readout.setText(text)
+            self._fit_readout()
             self.view.setToolTip(text)
             self.hovered.emit(text)
 

@@ -43,7 +43,7 @@ from ...experiments.claims import is_lesson
 from ...experiments.first_look_words import first_look_tag, full_batch_tag
 from ...experiments.gradflow import format_factor, summarise
 from ...spec import Norm, try_analyse
-from ..presenter import follow_presenter, presenter_mode
+from ..presenter import SplitterMemory, follow_presenter, presenter_mode
 from ..theme import COLOUR
 from .heatmap import PROBE_LABEL, GradientHeatmap
 from .profile import DepthProfile
@@ -162,7 +162,7 @@ class GradflowPanel(QWidget):
         profiles.setStretchFactor(1, 2)
         self.heatmaps = QTabWidget()
         self.heatmaps.addTab(self.heatmap, "Gradient over training")
-        self.heatmaps.addTab(self.residual.heatmap, "Residual size over training")
+        self.heatmaps.addTab(self.residual.heatmap, "Residual over training")
         plots.addWidget(profiles)
         plots.addWidget(self.heatmaps)
         plots.setStretchFactor(0, 1)
@@ -179,7 +179,9 @@ class GradflowPanel(QWidget):
         layout.addWidget(split)
 
         follow_presenter(self.set_presenter)
+        self._splitter_memory = SplitterMemory(self, [split, plots, profiles])
 
+        self._profile_shares = [3, 2]  # the two profiles' widths before the residual one went into a tab
         self.runner = None  # made by the first probe, which loads torch
         self._stale = True
         document.specChanged.connect(self._on_spec_changed)
@@ -220,13 +222,36 @@ class GradflowPanel(QWidget):
         # The residual profile sits beside the gradient profile unless three plots in a row
         # would be too narrow (a short dock in presenter mode): then it is a tab by the heatmaps.
         in_tab = side_by_side and width < 3 * self.PLOT_MIN_WIDTH * scale
+        # Neither two plots side by side nor one above the other fit (a short, narrow dock: presenter
+        # mode at 1280x720): every plot is a tab of its own, at the whole height of the panel.
+        one_at_a_time = not side_by_side and self.height() < 2 * self.PLOT_MIN_HEIGHT * scale
+        in_tab = in_tab or one_at_a_time
+        if one_at_a_time and self.heatmaps.indexOf(self.profile) < 0:
+            self._profile_shares = self.profiles.sizes() if self.profiles.count() == 2 else self._profile_shares
+            self.heatmaps.insertTab(0, self.profile, "Gradient per block")
+            self.heatmaps.setCurrentIndex(0)
+            self.profiles.hide()
+        elif not one_at_a_time and self.heatmaps.indexOf(self.profile) >= 0:
+            self.heatmaps.removeTab(self.heatmaps.indexOf(self.profile))
+            self.profiles.insertWidget(0, self.profile)
+            self.profile.show()
+            self.profiles.show()
         residual = self.residual.profile
         if in_tab and self.heatmaps.indexOf(residual) < 0:
-            self.heatmaps.insertTab(1, residual, "Residual size per block")
+            if self.profiles.count() == 2:
+                self._profile_shares = self.profiles.sizes()
+            after = self.heatmaps.indexOf(self.profile)  # after the gradient profile's tab, else first
+            self.heatmaps.insertTab(after + 1 if after >= 0 else 1, residual, "Residual per block")
         elif not in_tab and self.profiles.indexOf(residual) < 0:
             self.heatmaps.removeTab(self.heatmaps.indexOf(residual))
             self.profiles.addWidget(residual)
             residual.show()
+            # back beside the gradient profile with the share it had (the splitter gave the
+            # returning plot what was left: about 70 px, after presenter mode on and off)
+            shares = self._profile_shares if sum(self._profile_shares) > 0 else [3, 2]
+            total = max(self.profiles.width(), 1)
+            first = round(total * shares[0] / sum(shares))
+            self.profiles.setSizes([first, total - first])
         orientation = Qt.Orientation.Horizontal if side_by_side else Qt.Orientation.Vertical
         if self.plots.orientation() != orientation:
             self.plots.setOrientation(orientation)

@@ -84,9 +84,9 @@ class DepthProfile(QWidget):
         self.message_text = ""
         # the bottom axis numbers blocks: pyqtgraph's spacing, thinned when the text grows
         self.scaler.axis(plot.getAxis("bottom"), "block, in depth order (1 = nearest the input)", 11.0, 10.0,
-                         short="block (1 = nearest the input)")
+                         short=("block (1 = nearest the input)", "block"))
         self.scaler.axis(plot.getAxis("left"), "||dL/dx|| (log scale)", 11.0, 10.0, density=False,
-                         short="||dL/dx||")
+                         short=("||dL/dx||", "grad"))
         for name in ("left", "bottom"):
             plot.getAxis(name).enableAutoSIPrefix(False)
         plot.showGrid(x=False, y=True, alpha=0.2)

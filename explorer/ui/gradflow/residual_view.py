@@ -46,8 +46,8 @@ class ResidualProfile(QWidget):
                                             short="||F(x)|| / ||x||")
         self.scaler.axis(self.top.getAxis("left"), "||F(x)||/||x|| (log)", 11.0, 10.0, density=False,
                          short="ratio")
-        self.scaler.axis(self.bottom.getAxis("left"), "cos(F, x)", 11.0, 10.0)
-        self.scaler.axis(self.bottom.getAxis("bottom"), "block, in depth order", 11.0, 10.0)
+        self.scaler.axis(self.bottom.getAxis("left"), "cos(F, x)", 11.0, 10.0, short="cos")
+        self.scaler.axis(self.bottom.getAxis("bottom"), "block, in depth order", 11.0, 10.0, short="block")
         for plot in (self.top, self.bottom):
             plot.getAxis("left").enableAutoSIPrefix(False)
             plot.hideButtons()

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import (QFileDialog, QHBoxLayout, QLabel, QProgressBar,
-                               QPushButton, QScrollArea, QSplitter, QVBoxLayout, QWidget)
+                               QPushButton, QScrollArea, QSplitter, QTabWidget, QVBoxLayout, QWidget)
 
 from ...spec import fileformat
 from ...train.api import EpochMetrics, GradColumn, RunFinished, RunRecord, StepMetrics
@@ -81,7 +81,8 @@ class TrainingPanel(QWidget):
         scroll.setWidget(self.form)
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QScrollArea.Shape.NoFrame)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        # sideways only when a projector's screen is too narrow for the column (``PaneWidth``)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
 
         self.start_button = QPushButton("Start")
         self.start_button.setToolTip("Train the open network with these settings")
@@ -117,10 +118,15 @@ class TrainingPanel(QWidget):
         left_layout.addWidget(self.progress)
         left_layout.addWidget(self.progress_label)
         left_layout.addWidget(self.message)
-        settings_title = QLabel("<b>Settings</b>")
+        settings_title = self._settings_title = QLabel("<b>Settings</b>")
         settings_title.setContentsMargins(0, 8, 0, 0)
         left_layout.addWidget(settings_title)
-        left_layout.addWidget(scroll, 1)
+        # the settings, and in a short panel the run list as a second tab (see _arrange)
+        self.left_tabs = QTabWidget()
+        self.left_tabs.setDocumentMode(True)
+        self.left_tabs.tabBar().setAutoHide(True)
+        self.left_tabs.addTab(scroll, "Settings")
+        left_layout.addWidget(self.left_tabs, 1)
         self._settings_scroll, self._settings_column = scroll, left
 
         self.plots = TrainingPlots()
@@ -145,7 +151,9 @@ class TrainingPanel(QWidget):
         runs_layout.addWidget(runs_title)
         runs_layout.addWidget(self.run_list, 1)
         runs_layout.addLayout(runs_buttons)
-        runs.setMinimumWidth(240)
+        self._runs = runs
+        # at least 240 px, and never narrower than its buttons (in presenter mode their text is wider)
+        self.run_list.setMinimumWidth(240)
 
         # tall: plots above the run list; short (a bottom dock): side by side
         self.right_splitter = right = QSplitter(Qt.Orientation.Vertical)
@@ -175,8 +183,10 @@ class TrainingPanel(QWidget):
         """The settings column's width that shows every field of the form whole."""
         margins = self._settings_column.layout().contentsMargins()
         scroll = self._settings_scroll
+        tabs = self.left_tabs  # its frame around the page, measured as it is laid out now
+        frame = tabs.width() - scroll.width() if tabs.width() > scroll.width() > 0 else 0
         return (self.form.sizeHint().width() + scroll.verticalScrollBar().sizeHint().width()
-                + margins.left() + margins.right() + 2 * scroll.frameWidth())
+                + margins.left() + margins.right() + 2 * scroll.frameWidth() + frame)
 
     COMPACT_BELOW_PX = 600  # shorter than this, plots sit in one row with the run list beside
 
@@ -192,13 +202,23 @@ class TrainingPanel(QWidget):
         self.run_list.set_compact(compact)
         self.right_splitter.setOrientation(Qt.Orientation.Horizontal if compact
                                            else Qt.Orientation.Vertical)
+        # Short (a bottom dock): the run list is a tab beside the settings, so the three plots in
+        # one row get its width (beside them, it left each plot about 100 px on a 1280 px screen).
+        if compact and self.left_tabs.indexOf(self._runs) < 0:
+            self.left_tabs.addTab(self._runs, "Runs")
+        elif not compact and self.left_tabs.indexOf(self._runs) >= 0:
+            self.left_tabs.removeTab(self.left_tabs.indexOf(self._runs))
+            self.right_splitter.addWidget(self._runs)
+            self._runs.show()
+        self._settings_title.setVisible(not compact)  # the tab names it
         QTimer.singleShot(0, self._share_right_side)  # once the splitter has its new size
 
     @Slot()
     def _share_right_side(self) -> None:
-        compact = bool(self._compact)
-        total = self.right_splitter.width() if compact else self.right_splitter.height()
-        runs = 340 if compact else max(130, int(total * 0.16))
+        if self._compact or self.right_splitter.count() < 2:
+            return  # the plots alone
+        total = self.right_splitter.height()
+        runs = max(130, int(total * 0.16))
         self.right_splitter.setSizes([max(total - runs, 200), runs])
 
     # -- public interface -------------------------------------------------------------

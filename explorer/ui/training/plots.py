@@ -14,7 +14,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Slot
 from PySide6.QtGui import QColor, QPen
-from PySide6.QtWidgets import QCheckBox, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from ..plot_style import PlotScaler
 from ..presenter import follow_presenter
@@ -47,6 +47,7 @@ def _curve(name: str | None = None, **style) -> pg.PlotDataItem:
 
 # short words: the samples beside them show the line and marker (a narrow plot clips long ones)
 ERROR_LEGEND = {"test": "test", "train": "train"}
+ERROR_KEY = "Error: ● test, ▼ train (dashed)"
 TITLES = ("Training loss per step (faint: raw, bold: smoothed)",
           "Error per epoch (solid: test, dashed: train)", "Learning rate")
 SHORT_TITLES = ("Loss (faint: raw)", "Error (dashed: train)", "Learning rate")
@@ -112,7 +113,14 @@ class TrainingPlots(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(2)
         layout.addWidget(self.view, 1)
-        layout.addWidget(self.log_scale, 0, Qt.AlignmentFlag.AlignRight)
+        # in one row the plots are too small for a legend inside: the error plot's key goes here
+        self.error_key = QLabel(ERROR_KEY)
+        self.error_key.setWordWrap(True)
+        self.error_key.hide()
+        bottom = QHBoxLayout()
+        bottom.addWidget(self.error_key, 1)
+        bottom.addWidget(self.log_scale, 0, Qt.AlignmentFlag.AlignRight)
+        layout.addLayout(bottom)
 
         self.scaler = PlotScaler()
         self.theme = Theme()
@@ -176,7 +184,7 @@ class TrainingPlots(QWidget):
             layout.addItem(self.loss_plot, row=0, col=0)
             layout.addItem(self.error_plot, row=0, col=1)
             layout.addItem(self.lr_plot, row=0, col=2)
-            stretches = {"col": (2, 1, 1), "row": (1, 0)}
+            stretches = {"col": (1, 1, 1), "row": (1, 0)}  # each wide enough to read on a 1280 px screen
         else:
             layout.addItem(self.loss_plot, row=0, col=0, colspan=2)
             layout.addItem(self.error_plot, row=1, col=0)
@@ -184,6 +192,9 @@ class TrainingPlots(QWidget):
             stretches = {"col": (1, 1, 0), "row": (3, 2)}
         # one row is short and narrow: the run list's colour swatches name the runs instead
         self.loss_legend.setVisible(not one_row)
+        # ...and the error plot's key sits under the plots, where it covers no point
+        self.error_legend.setVisible(not one_row)
+        self.error_key.setVisible(one_row)
         grid = layout.layout
         for i, factor in enumerate(stretches["col"]):
             grid.setColumnStretchFactor(i, factor)
