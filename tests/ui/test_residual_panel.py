@@ -50,6 +50,12 @@ def test_switching_skips_off_makes_the_ratio_undefined_and_says_so(qtbot, panel)
     assert "The ratio is undefined where no shortcut is added (all 4 blocks have the skip switched off)" in \
         panel.residual.words.text()
     assert "Undefined for every block" in panel.residual.profile.message_text
+    profile = panel.residual.profile  # the message fits the plot's width at the panel's narrowest (it was cut)
+    profile.resize(300, 330)
+    profile.view.resize(300, 330)
+    box = profile.top.vb.sceneBoundingRect()
+    shown = profile.message.mapRectToScene(profile.message.boundingRect())
+    assert shown.width() <= box.width(), (box, shown)
 
 
 def test_a_new_network_clears_the_residual_numbers_at_once(qtbot, panel):

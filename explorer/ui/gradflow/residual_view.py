@@ -122,7 +122,7 @@ class ResidualProfile(QWidget):
             self.set_message("")
         else:
             self.top.setXRange(*x_range, padding=0.02)
-            self.set_message("Undefined for every block:\nno shortcut is added (plain blocks or skips off)")
+            self.set_message("Undefined for every block:\nno shortcut is added\n(plain blocks or skips off)")
         if self.bottom.vb.viewRange()[1] != COSINE_RANGE:  # its fixed range: the user may have dragged it
             self.bottom.setYRange(-1, 1, padding=0.05)
 
