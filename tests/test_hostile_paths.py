@@ -154,6 +154,15 @@ def test_symbolic_links_that_loop_or_point_nowhere_are_named(tmp_path, reader, l
     assert ("points back to itself" in text) if "loop" in link else ("which does not exist" in text)
 
 
+def test_landscape_from_dir_names_a_missing_folder_and_a_looping_checkpoint(tmp_path, capsys):
+    os.symlink(tmp_path / "resnet20.pt", tmp_path / "resnet20.pt")
+    for folder, expected in ((tmp_path / "nowhere", "nowhere: expected a folder written by experiment degradation"),
+                             (tmp_path, "resnet20.pt cannot be followed: ")):
+        assert main(["experiment", "landscape", "--from-dir", str(folder)]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and expected in err, err
+
+
 def test_a_link_to_a_parent_folder_does_not_make_the_walk_endless(tmp_path):
     root = _folder(tmp_path / "photos")
     os.symlink(root, root / "cats" / "up")  # inside a class folder: not an image, not walked

@@ -46,6 +46,10 @@ CASES = [
     (["experiment", "identity", "--weight-decay", "nan"], "--weight-decay must be a finite number, got nan"),
     (["experiment", "identity", "--seed", str(2 ** 64)], "--seed must be between 0 and 4,294,967,295"),
     (["experiment", "depth-sweep", "--seeds", f"0,{2 ** 64}"], "seeds must be between 0 and 4,294,967,295"),
+    (["experiment", "degradation", "--depths", f"8,{6 * 10 ** 20 + 2}"], "depths must be between 8 and 8,194"),
+    (["experiment", "depth-sweep", "--depths", f"8,{6 * 10 ** 20 + 2}"], "depths must be between 8 and 8,194"),
+    (["experiment", "prepost", "--depth", "6000002"], "prepost: depth must be between 8 and 8,194"),
+    (["experiment", "identity", "--depths", "1,٣"], "--depths: '1,٣' is not a comma-separated list"),
 ]
 
 

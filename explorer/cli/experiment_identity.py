@@ -38,10 +38,11 @@ def identity_settings(args):
 
     depths = None
     if args.depths is not None:
-        parts = [t.strip() for t in args.depths.split(",")]
-        if not all(t.isascii() and t.isdigit() for t in parts):
+        from ..spec.params import whole_number
+
+        depths = tuple(whole_number(t) for t in args.depths.split(","))  # ASCII digits only
+        if None in depths:
             raise CliError(f"--depths: {args.depths!r} is not a comma-separated list of whole numbers")
-        depths = tuple(int(t) for t in parts)
     return with_changes(IdentitySettings(), features=args.features, samples=args.samples, steps=args.steps,
                         lr=args.lr, weight_decay=args.weight_decay, depths=depths, seed=args.seed)
 

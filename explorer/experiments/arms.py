@@ -15,7 +15,8 @@ from dataclasses import dataclass, replace
 
 from ..spec import PRESETS, NetworkSpec, SpecError, preset
 from ..spec.model import BlockKind, uniform_stage
-from ..spec.params import whole_number
+from ..spec.infer import MAX_BLOCKS
+from ..spec.params import check_number, whole_number
 
 KINDS = ("plain", "resnet", "preact")
 KIND_NAMES = {"plain": "plain", "resnet": "ResNet", "preact": "pre-act ResNet"}
@@ -24,6 +25,9 @@ _TEMPLATES = {"plain": "plain20", "resnet": "resnet20"}  # rows whose layout eve
 
 BLOCKS = ("basic", "bottleneck")
 PAPER_BOTTLENECK_DEPTHS = (164, 1001)  # He et al. 2016's bottleneck CIFAR ResNets
+
+
+MAX_DEPTH = 2 * MAX_BLOCKS + 2  # three stages of basic blocks within the editor's block limit
 
 
 def valid_depth(depth: int, block: str = "basic") -> bool:
@@ -99,6 +103,7 @@ def parse_depths(text: str) -> tuple[int, ...]:
         if depth is None:
             raise SpecError(f"depths: {part!r} is not a whole number (write them like 20,56)",
                             where="experiment")
+        check_number(depth, "depths", 8, MAX_DEPTH, integer=True, where="experiment")
         if not valid_depth(depth):
             raise SpecError(f"depths: {depth} is not 6n+2 with n >= 1; try 8, 14, 20, 32, 44, 56 or 110",
                             where="experiment")

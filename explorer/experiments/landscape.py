@@ -154,11 +154,18 @@ def net_from_trainer(trainer, source: str = "") -> LandscapeNet:
 def checkpoints_in(folder: str, depth: int) -> tuple[str, str]:
     """``resnetD.pt`` and ``plainD.pt`` in a folder written by ``experiment degradation --save-dir``."""
     import os
+
+    from ..train.datasets.disk import folder_entries
+
+    if not os.path.isdir(folder):
+        found = "a file" if os.path.exists(folder) else "nothing"
+        raise TrainingError(f"--from-dir {folder}: expected a folder written by experiment degradation --save-dir; "
+                            f"{found} is there")
+    entries = {e.name: e for e in folder_entries(folder)}  # a folder that cannot be read, a link loop: named
     paths = (os.path.join(folder, f"resnet{depth}.pt"), os.path.join(folder, f"plain{depth}.pt"))
-    missing = [p for p in paths if not os.path.isfile(p)]
+    missing = [p for p in paths if not (os.path.basename(p) in entries and entries[os.path.basename(p)].is_file)]
     if missing:
-        found = sorted(f for f in os.listdir(folder) if re.fullmatch(r"(plain|resnet)\d+\.pt", f)) \
-            if os.path.isdir(folder) else []
+        found = sorted(name for name, e in entries.items() if e.is_file and re.fullmatch(r"(plain|resnet)\d+\.pt", name))
         raise TrainingError(f"{missing[0]} does not exist" + (f" (that folder holds {', '.join(found)})"
                                                               if found else ""))
     return paths

@@ -20,7 +20,8 @@ import numpy as np
 from ..spec import SpecError
 from ..train.api import EpochMetrics, TrainSettings
 from ..train.recipes import RECIPES
-from .arms import BLOCKS, Arm, default_block, valid_depth
+from ..spec.params import check_number
+from .arms import BLOCKS, MAX_DEPTH, Arm, default_block, valid_depth
 from .degradation import error_list
 from .runner import ArmRunner
 
@@ -65,6 +66,7 @@ class PrePostSettings:
     def __post_init__(self):
         if self.block not in ("auto",) + BLOCKS:
             raise SpecError(f"block {self.block!r}: expected auto, basic or bottleneck", where="prepost")
+        check_number(self.depth, "depth", 8, MAX_DEPTH, integer=True, where="prepost")  # spec.params
         if not valid_depth(self.depth, self.blocks):
             raise SpecError(f"depth {self.depth} is not {'9n+2' if self.blocks == 'bottleneck' else '6n+2'} with "
                             f"n >= 1 for {self.blocks} blocks; try 20, 32, 44, 56 or 110 (basic) or 164 or 1001 "
