@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from explorer.experiments.claims import check
+from explorer.experiments.claims import check, threshold_relation
 from explorer.experiments.gradflow import (EXPLODE_RATIO, FADE_RATIO, GROWS_RATIO, MARK_FACTOR, SAME_SIZE_RATIO,
                                            STEP_TOLERANCE, VANISH_RATIO, format_factor, summarise)
 
@@ -113,7 +113,7 @@ def check_consistent(summary, norms, labels, skips, shortcuts) -> None:
     both = (norms[:-1] > 0) & (norms[1:] > 0)
     steps = norms[:-1][both] / norms[1:][both]
     for up, total in re.findall(r"grows by more than 1% at (?:all )?(\d+)(?: of the (\d+))? steps?", text):
-        assert int(up) == int(np.sum(steps > 1 + STEP_TOLERANCE))
+        assert int(up) == sum(threshold_relation(float(x), 1.0, STEP_TOLERANCE) == "above" for x in steps)
     if shortcuts is not None and any(shortcuts):
         for k, n in re.findall(r"With (\d+) of the (\d+) skips on", text):
             assert int(n) == sum(shortcuts) and int(k) == sum(s and h for s, h in zip(skips, shortcuts))
@@ -142,8 +142,10 @@ def test_random_profiles_say_only_what_their_norms_hold(norms, data, bn):
 def test_the_steps_are_counted_not_read_from_the_mean(factors):
     norms = np.cumprod([1.0] + factors)[::-1]  # going back one block multiplies by factors[i]
     summary = summarise(norms, skips=[True] * len(norms), shortcuts=[True] * len(norms))
-    f = np.array(factors[::-1])
-    grows, shrinks = int((f > 1 + STEP_TOLERANCE).sum()), int((f < 1 - STEP_TOLERANCE).sum())
+    f = norms[:-1] / norms[1:]  # close to factors[::-1]; counted by the stated rule (claims.threshold_relation)
+    grows = sum(threshold_relation(float(x), 1.0, STEP_TOLERANCE) == "above" for x in f)
+    shrinks = sum(threshold_relation(float(x), 1.0, STEP_TOLERANCE) == "below" for x in f)
+    assert np.allclose(f, factors[::-1])
     assert f"shrinks by more than 1% at {shrinks} and" in summary.text
     up = re.search(r"grows by more than 1% at (?:all |the one )?(?:(\d+) of the \d+ |none of the \d+ )?", summary.text)
     assert up is not None
