@@ -392,3 +392,19 @@ def test_a_fine_tuned_head_and_a_trained_input_size_come_from_the_checkpoint(tin
         assert main(argv) == 2
         err = capsys.readouterr().err
         assert err.count("\n") == 1 and "'other' has 2-1 blocks per stage, the checkpoint's network 1-1" in err, err
+
+
+@pytest.mark.parametrize("reader", ["cifar10", "mnist", "imagenet-val labels"])
+def test_the_fixed_file_names_of_cifar_mnist_and_a_labels_file_are_followed_once(tmp_path, reader):
+    """A file the reader expects by name that is a looping link, or a FIFO (reading it would block)."""
+    name = {"cifar10": "data_batch_1", "mnist": "train-images-idx3-ubyte", "imagenet-val labels": "labels.txt"}
+    bad = tmp_path / name[reader]
+    os.symlink(bad, bad)
+    kind = reader.split()[0]
+    with pytest.raises(DatasetError, match=f"{bad} cannot be followed"):
+        load_dataset(f"{kind}:{tmp_path}")
+    if hasattr(os, "mkfifo"):
+        bad.unlink()
+        os.mkfifo(bad)
+        with pytest.raises(DatasetError, match=f"{bad} is not a regular file"):
+            load_dataset(f"{kind}:{tmp_path}")

@@ -69,6 +69,27 @@ def _link_target(path: str) -> str:
         return "nothing readable"
 
 
+def is_regular_file(path: str) -> bool:
+    """Whether ``path`` is a regular file (links followed): False when nothing is there; a link
+    that loops or points nowhere, or a FIFO or device under that name, is a ``DatasetError``."""
+    import stat
+
+    try:
+        mode = os.stat(path).st_mode
+    except FileNotFoundError:
+        if os.path.islink(path):
+            raise DatasetError(f"{path} is a symbolic link to {_link_target(path)}, which does not exist") from None
+        return False
+    except OSError as err:
+        raise DatasetError(f"{path} cannot be followed: {_reason(err)} "
+                           f"(a symbolic link that points back to itself?)") from None
+    if stat.S_ISDIR(mode):
+        return False
+    if not stat.S_ISREG(mode):
+        raise DatasetError(f"{path} is not a regular file (a FIFO or a device?)")
+    return True
+
+
 def subfolders(folder: str) -> list[Entry]:
     """The folders in ``folder`` that are not hidden, sorted by name."""
     return [e for e in folder_entries(folder) if e.is_dir and not e.hidden]

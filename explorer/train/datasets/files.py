@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 from .base import DatasetError, ImageData, as_uint8_images
-from .disk import files_with, open_image, subfolders
+from .disk import files_with, is_regular_file, open_image, subfolders
 
 # -- CIFAR ---------------------------------------------------------------------------
 
@@ -85,7 +85,7 @@ def load_cifar(path: str, classes: int = 10) -> ImageData:
     if not os.path.exists(os.path.join(root, first)) and os.path.isdir(os.path.join(root, layout["folder"])):
         root = os.path.join(root, layout["folder"])  # PATH is the folder the archive was unpacked in
     needed = layout["train"] + layout["test"]
-    missing = [n for n in needed if not os.path.isfile(os.path.join(root, n))]
+    missing = [n for n in needed if not is_regular_file(os.path.join(root, n))]  # a looping link: named
     if missing:
         raise DatasetError(f"cifar{classes}: expected {', '.join(missing)} in {root} "
                            f"(the python version of CIFAR-{classes}, folder {layout['folder']})")
@@ -114,7 +114,7 @@ def load_cifar(path: str, classes: int = 10) -> ImageData:
     x_test, y_test = read(layout["test"])
     names = [str(i) for i in range(classes)]
     meta_path = os.path.join(root, layout["meta"])
-    if os.path.isfile(meta_path):
+    if is_regular_file(meta_path):
         names = _class_names(meta_path, layout["names"].decode(), classes) or names
     for file_labels, split in ((y_train, "training"), (y_test, "test")):
         if len(file_labels) and (file_labels.min() < 0 or file_labels.max() >= classes):
@@ -154,7 +154,7 @@ def _find_idx(root: str, stem: str) -> str | None:
     for folder in (root, os.path.join(root, "raw")):
         for name in (stem, stem + ".gz", stem.replace("-idx", ".idx")):
             candidate = os.path.join(folder, name)
-            if os.path.isfile(candidate):
+            if is_regular_file(candidate):
                 return candidate
     return None
 

@@ -24,7 +24,7 @@ import torch
 
 from ...spec.params import whole_number
 from .base import DatasetError, ImageData
-from .disk import files_with, open_image, subfolders, text_lines
+from .disk import files_with, is_regular_file, open_image, subfolders, text_lines
 
 RESIZE = 256
 CROP = 224
@@ -74,7 +74,7 @@ def list_images(path: str) -> list[tuple[str, int]]:
         raise DatasetError(f"imagenet-val: expected a folder at {path}; {found}")
     labels_path = os.path.join(path, LABELS_FILE)
     folders = [e.name for e in subfolders(path)]
-    if os.path.isfile(labels_path):
+    if is_regular_file(labels_path):
         items = _from_labels_file(path, labels_path)
     elif folders:
         items = []
@@ -102,7 +102,7 @@ def _from_labels_file(root: str, labels_path: str) -> list[tuple[str, int]]:
         if len(parts) != 2:
             raise DatasetError(f"{where}: expected 'FILENAME LABEL', found {text!r}")
         file = os.path.join(root, parts[0])
-        if not os.path.isfile(file):
+        if not is_regular_file(file):
             raise DatasetError(f"{where}: {parts[0]} is not in {root}")
         items.append((file, class_index(parts[1], where)))
     return items
