@@ -122,9 +122,14 @@ def _print_list(folder, hashes: bool) -> None:
     from ..downloads import ENTRIES, downloads_dir, is_ready, size_text
 
     print(f"folder: {downloads_dir(folder)}")
-    print(f"{'name':<15} {'kind':<8} {'size':>14}  {'here':<4}  verified with")
+    print(f"{'name':<15} {'kind':<8} {'size':>14}  {'here':<4}  {'SHA-256 (first digits)':<23} verified with")
     for e in ENTRIES:
-        print(f"{e.name:<15} {e.kind:<8} {size_text(e):>14}  {'yes' if is_ready(e, folder) else 'no':<4}  {e.checks}")
+        first = e.parts[0]
+        digest = f"{first.sha256[:16]}…" if first.sha256 else f"{first.sha256_prefix} (all known)"
+        if len(e.parts) > 1:
+            digest = f"{len(e.parts)} files: --hashes"
+        print(f"{e.name:<15} {e.kind:<8} {size_text(e):>14}  {'yes' if is_ready(e, folder) else 'no':<4}  "
+              f"{digest:<23} {e.checks}")
         if hashes:
             for p in e.parts:
                 print(f"    {p.url}")
