@@ -97,7 +97,8 @@ DROP_TABLE = [
     ("clean: every removal is cheap for the ResNet, dear for the plain net",
      [net("resnet20", 0.98, [1.0, 2.0, 0.5, 4.0, 0.0, 0.3, 3.0, 0.2, 0.1]),
       net("plain20", 0.97, [87.0, 40.0, 60.0, None, 70.0, 66.0, None, 50.0, 40.0], residual=False)],
-     ["from resnet20 is stage 2, block 1: it costs 4.0 points of test accuracy (98.0% → 94.0%)", "resnet20: 98.0% test accuracy with every "
+     ["from resnet20 is stage 2, block 1: it costs 4.0 points of test accuracy (98.0% → 94.0%)",
+      "resnet20: 98.0% test accuracy with every "
       "block on 1,000 test images, above chance (10.0% for 10 classes); all 9 blocks measured",
       "Of resnet20's 9 removals, 8 lower its test accuracy and 0 raise it by more than 0.1 points, 1 leaves it "
       "within that; 0 of them cost more than 5.0 points",
@@ -111,7 +112,8 @@ DROP_TABLE = [
      ["as the lessons expect of a ResNet"]),
     ("a removal that gains 10 points is named, never averaged away",
      [net("resnet20", 0.8, [-10.0, 0.0, 2.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0])],
-     ["7 lower its test accuracy and 1 raises it by more than 0.1 points, 1 leaves it within that", "The largest gain: without stage 1, block 1 resnet20 reaches 90.0% (10.0 points more"],
+     ["7 lower its test accuracy and 1 raises it by more than 0.1 points, 1 leaves it within that",
+      "The largest gain: without stage 1, block 1 resnet20 reaches 90.0% (10.0 points more"],
      ["costs nothing", "on average"]),
     ("a stopped measurement says how much was measured and sets nothing against the lessons",
      [net("resnet20", 0.95, [0.4, 0.2], stopped=True, total=9)],
@@ -120,7 +122,8 @@ DROP_TABLE = [
      [net("resnet8", 0.4, [-1.0, 0.0, 2.0])],
      ["resnet8 reaches only 40.0% with every block, below 50%"], ["longer", "ensemble of paths"]),
     ("two ResNets: both are read", [net("resnet20", 0.9, [1.0, 2.0, 3.0]), net("resnet20b", 0.9, [9.0, 8.0, 1.0])],
-     ["from resnet20 is stage 1, block 3: it costs 3.0 points", "from resnet20b is stage 1, block 1: it costs 9.0", "from resnet20 cost under",
+     ["from resnet20 is stage 1, block 3: it costs 3.0 points", "from resnet20b is stage 1, block 1: it costs 9.0",
+      "from resnet20 cost under",
       "1 of the 3 removals from resnet20b costs under"], []),
 ]
 

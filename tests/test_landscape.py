@@ -174,7 +174,8 @@ WORDS_TABLE = [
      "along direction 1; 0.42 against 0.17 along direction 2)"),
     ((0.50, None), (0.17, 0.25), 1, 1, "partly", "along both directions (0.50 against 0.17 along direction 1; "
                                                  "beyond ±1.00 against 0.25 along direction 2)"),
-    ((None, None), (0.17, 0.25), 3, 1, "partly", "plain-20's grid shows fewer local minima than ResNet-20's (1 against 3)"),
+    ((None, None), (0.17, 0.25), 3, 1, "partly",
+     "plain-20's grid shows fewer local minima than ResNet-20's (1 against 3)"),
     ((0.25, 0.25), (0.25, 0.25), 1, 5, "partly", "plain-20's grid shows more local minima than ResNet-20's (5 against 1)"),
     ((0.17, 0.17), (0.50, 0.50), 1, 1, "not_shown", "Here none of the 3 measures of this slice go the lessons' way"),
     ((0.25, 0.25), (0.25, 0.25), 1, 1, "not_shown",

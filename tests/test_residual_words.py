@@ -93,7 +93,8 @@ def test_random_tables_say_only_what_their_blocks_hold(rows):
 @pytest.mark.parametrize("first,last,words", [
     ([0.5, 0.4], [0.8, 0.5], "grew from 0.45 to 0.65; it rose in 2 and fell in 0 of the 2 blocks, the most at "
                              "block 1 (0.5 to 0.8)"),
-    ([0.8, 0.6], [0.3, 0.6], "shrank from 0.7 to 0.45; it rose in 0 and fell in 1 of the 2 blocks, the most at block 1"),
+    ([0.8, 0.6], [0.3, 0.6],
+     "shrank from 0.7 to 0.45; it rose in 0 and fell in 1 of the 2 blocks, the most at block 1"),
     ([0.5, 0.5], [0.52, 0.5], "stayed within 10% (0.5 to 0.51)"),
 ])
 def test_the_trend_over_a_run_quotes_the_first_and_last_medians(first, last, words):

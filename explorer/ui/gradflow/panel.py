@@ -57,7 +57,8 @@ from .weights import Weights, network_key, skips_caption
 PROGRESS_AFTER_S = 0.5
 
 VERDICT_COLOURS = {
-    "carried": COLOUR.gradient_carried, "modest": COLOUR.gradient_carried, "grows": COLOUR.gradient_grows, "explodes": COLOUR.gradient_explodes,
+    "carried": COLOUR.gradient_carried, "modest": COLOUR.gradient_carried, "grows": COLOUR.gradient_grows,
+    "explodes": COLOUR.gradient_explodes,
     "fades": COLOUR.gradient_fades, "vanishes": COLOUR.gradient_fades, "dead": COLOUR.gradient_fades,
     "empty": COLOUR.gradient_none,
 }
