@@ -408,3 +408,17 @@ def test_the_fixed_file_names_of_cifar_mnist_and_a_labels_file_are_followed_once
         os.mkfifo(bad)
         with pytest.raises(DatasetError, match=f"{bad} is not a regular file"):
             load_dataset(f"{kind}:{tmp_path}")
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
+def test_experiment_report_refuses_a_fifo_without_blocking(tmp_path, capsys):
+    import threading
+
+    fifo = tmp_path / "result.json"
+    os.mkfifo(fifo)
+    codes = []
+    reader = threading.Thread(target=lambda: codes.append(main(["experiment", "report", str(fifo)])), daemon=True)
+    reader.start()
+    reader.join(timeout=30)
+    assert not reader.is_alive(), "experiment report blocked reading a FIFO"
+    assert codes == [2] and "not a regular file" in capsys.readouterr().err

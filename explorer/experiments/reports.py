@@ -68,7 +68,13 @@ def render(result, source: str = "the result") -> Verdict:
 
 def read(path: str) -> tuple[dict, Verdict]:
     """The result saved at ``path`` and its words; ``ReportError`` (one line) when it cannot be."""
+    import os
+    import stat
+
     try:
+        mode = os.stat(path).st_mode
+        if not stat.S_ISREG(mode) and not stat.S_ISDIR(mode):  # a FIFO or a device: opening it would block
+            raise ReportError(f"{path}: not a regular file (a FIFO or a device?); name a --json result file")
         with open(path, encoding="utf-8") as fh:
             result = json.load(fh, parse_constant=_constant)
     except FileNotFoundError:
