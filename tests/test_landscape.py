@@ -285,6 +285,19 @@ def test_random_grids_say_only_what_their_losses_hold(data):
                 assert f"has doubled {d:.2f} from the centre along direction {k}" in verdict.text
 
 
+def test_a_summary_is_saved_as_strict_json_and_read_back_the_same():
+    plan = GridPlan(5, 3, 1.0)
+    grid = 1.0 + np.add.outer(plan.axis ** 2, plan.axis ** 2)
+    grid[2, 4] = np.inf  # along direction 2 the loss is infinite one step out: doubled there
+    s = summarise("ResNet-8", "resnet", plan, grid)
+    assert s.doubled_loss[1] == math.inf and math.isnan(s.doubled_loss[0]) is False
+    saved = json.loads(json.dumps(s.to_dict(), allow_nan=False))  # no NaN or Infinity constants
+    again = SurfaceSummary.from_dict("ResNet-8", "resnet", saved)
+    assert again.doubled_loss[1] == math.inf and again.inside_highest == s.inside_highest
+    flat = summarise("ResNet-8", "resnet", plan, np.ones((5, 5)))  # never doubles: no loss where it did
+    assert json.loads(json.dumps(flat.to_dict(), allow_nan=False))["doubled_loss"] == [None, None]
+
+
 def test_a_summary_reads_the_centre_the_doubling_and_the_minima_from_a_grid():
     plan = GridPlan(5, 3, 1.0)
     a = plan.axis

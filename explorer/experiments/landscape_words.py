@@ -58,8 +58,8 @@ class SurfaceSummary:
                 "local_minima": self.minima, "minima_grid": self.grid_points,
                 "points_evaluated": self.evaluated, "points_total": self.total,
                 "highest_loss": json_float(self.highest),
-                "doubled_loss": [float(x) for x in self.doubled_loss],  # NaN / Infinity as JSON constants
-                "highest_loss_inside": [float(x) for x in self.inside_highest]}
+                "doubled_loss": [_loss_json(x) for x in self.doubled_loss],
+                "highest_loss_inside": [_loss_json(x) for x in self.inside_highest]}
 
     @classmethod
     def from_dict(cls, label: str, kind: str, d: dict) -> "SurfaceSummary":
@@ -68,13 +68,18 @@ class SurfaceSummary:
             return math.nan if x == "not known yet" else None if x is None else float(x)
 
         def num(x):
-            return math.nan if x is None else float(x)
+            return math.nan if x is None else math.inf if x == "Infinity" else float(x)
 
         doubles = d["loss_doubles_at"]
         return cls(label, kind, num(d["centre_loss"]), (dist(doubles["direction_1"]), dist(doubles["direction_2"])),
                    None if d["local_minima"] is None else int(d["local_minima"]), int(d["minima_grid"]),
                    int(d["points_evaluated"]), int(d["points_total"]), num(d["highest_loss"]),
                    tuple(num(x) for x in d["doubled_loss"]), tuple(num(x) for x in d["highest_loss_inside"]))
+
+
+def _loss_json(x: float):
+    """A loss in strict JSON: None where there is none (NaN), "Infinity" for an infinite one."""
+    return None if math.isnan(x) else "Infinity" if x == math.inf else float(x)
 
 
 def _distance_json(d: float | None):
