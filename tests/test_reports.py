@@ -33,7 +33,8 @@ def results(draw):
     else:
         depths = draw(st.sampled_from([[8, 14], [8], [8, 14, 20]]))
         arms = [draw(arm(k, d)) for k in ("plain", "resnet") for d in depths if draw(st.integers(0, 9))]
-        s = {"epochs": draw(st.sampled_from([1, 3, 0])), "depths": depths, "seeds": draw(st.sampled_from([[0], [0, 1]]))}
+        s = {"epochs": draw(st.sampled_from([1, 3, 0])), "depths": depths,
+             "seeds": draw(st.sampled_from([[0], [0, 1]]))}
     return json.loads(json.dumps({"experiment": experiment, "settings": s, "arms": arms}))
 
 

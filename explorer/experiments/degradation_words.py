@@ -62,7 +62,8 @@ def _conclude(results: list, planned_epochs: int) -> Verdict:
         need = Named("depths needed", 2)
         w.say(f"No verdict: the experiment needs a plain net and a ResNet at two depths at least; this one has "
               f"{len(plains)} plain and {len(resnets)} residual.",
-              Threshold(Named("plain depths", len(plains)), need), Threshold(Named("ResNet depths", len(resnets)), need))
+              Threshold(Named("plain depths", len(plains)), need),
+              Threshold(Named("ResNet depths", len(resnets)), need))
         return Verdict("no_verdict", w)
     missing = not_started({r.label: r.epochs_done for r in results})
     if missing.n:

@@ -18,8 +18,8 @@ from __future__ import annotations
 
 from .claims import Compare, Count, Named, Threshold, Words
 from .paper import paper_words
-from .verdict import (FITTED, GAP, Verdict, against, compare_errors, counted, epochs_text, error_relation, fitted, fitted_count,
-                      names, not_started, pct, points, recent_trend, stopped_early, trend_sentence)
+from .verdict import (FITTED, GAP, Verdict, against, compare_errors, counted, epochs_text, error_relation, fitted,
+                      fitted_count, names, not_started, pct, points, recent_trend, stopped_early, trend_sentence)
 
 OUTCOMES = ("shown", "plain_only", "mixed", "not_shown", "too_early", "no_verdict")
 
@@ -52,6 +52,11 @@ def _turn_claims(pts: list, k: int) -> list:
         out.append(Compare(Named(f"{_name('plain', p.depth)} lowest seed", p.low),
                            Named(f"{_name('plain', best.depth)} highest seed", best.high), 0.0))
     return out
+
+
+def _who(named: Named) -> str:
+    """The net a turn claim's value belongs to ("plain-32 training error" -> "plain-32")."""
+    return named.name.removesuffix(" training error")
 
 
 def _holds_turn(c) -> bool:
@@ -124,9 +129,9 @@ def _sweep_verdict(result) -> Verdict:
             outcome = "too_early"
             k = candidates[0]
             fit, c = _turn_claims(plain, k)[:2]
-            w.say(f"{so_far}Too early to tell where the plain curve turns: {c.a.name.split(' ')[0]} {ends} "
-                  f"{pct(c.a.value)} training error against {pct(c.b.value)} for {c.b.name.split(' ')[0]}, but "
-                  f"{c.b.name.split(' ')[0]} has not fitted the training set (fitted means under {pct(FITTED)}).",
+            w.say(f"{so_far}Too early to tell where the plain curve turns: {_who(c.a)} {ends} "
+                  f"{pct(c.a.value)} training error against {pct(c.b.value)} for {_who(c.b)}, but "
+                  f"{_who(c.b)} has not fitted the training set (fitted means under {pct(FITTED)}).",
                   fit, c, *timing)
             laggards = [("plain", min(plain[:k], key=lambda p: p.mean).depth)]
         else:
@@ -139,14 +144,14 @@ def _sweep_verdict(result) -> Verdict:
                 claims = _turn_claims(plain, k)
                 if len(claims) == 3 and claims[2].relation != "higher":
                     c, apart = claims[1], claims[2]
-                    w.say(f"{c.a.name.split(' ')[0]} ended {points(c.difference)} above "
-                          f"{c.b.name.split(' ')[0]} on average, but its seeds' range reaches into the shallower "
+                    w.say(f"{_who(c.a)} ended {points(c.difference)} above "
+                          f"{_who(c.b)} on average, but its seeds' range reaches into the shallower "
                           f"net's ({pct(apart.a.value)} lowest against {pct(apart.b.value)} highest), so it is "
                           "not counted as a turn.", c, apart)
                 elif claims[0].relation != "below":
                     c = claims[1]
-                    w.say(f"{c.a.name.split(' ')[0]} ended {points(c.difference)} above "
-                          f"{c.b.name.split(' ')[0]}, which has not fitted the training set "
+                    w.say(f"{_who(c.a)} ended {points(c.difference)} above "
+                          f"{_who(c.b)}, which has not fitted the training set "
                           f"({pct(c.b.value)}), so it is not counted as a turn.", claims[0], c)
     else:
         p_turn, p_best = _name("plain", turn.depth), _name("plain", before.depth)
