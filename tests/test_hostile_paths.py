@@ -199,6 +199,14 @@ def test_a_labels_file_that_is_not_utf8_names_the_line_and_byte(tmp_path):
 
 # -- 3. numbers in text: ASCII digits only ---------------------------------------------------------
 
+@pytest.mark.parametrize("text, value", [("12", 12), (" 7 ", 7), ("0", 0), ("²", None), ("٣", None), ("1²", None),
+                                         ("1e3", None), ("-1", None), ("", None), ("1_000", None), (None, None)])
+def test_the_one_number_parser_reads_ascii_digits_only(text, value):
+    from explorer.spec.params import whole_number
+
+    assert whole_number(text) == value  # str.isdigit() is true for '²' and int('٣') is 3
+
+
 def test_unicode_digits_in_a_labels_file_are_not_class_indices(tmp_path):
     _png(tmp_path / "a.png")
     (tmp_path / "labels.txt").write_text("a.png ²\n", encoding="utf-8")

@@ -88,12 +88,16 @@ def write_or_rescue(write, path: str, what: str) -> bool:
 
 
 def check_seed(seed: int | None, flag: str = "--seed") -> None:
-    """Seeds are combined with step numbers inside 64 bits: refuse what does not fit."""
-    from ..train.limits import MAX_SEED
+    """Seeds are combined with step numbers inside 64 bits: ``spec.params.check_seed``, the one rule."""
+    from ..spec.params import ParameterError
+    from ..spec.params import check_seed as check
     from . import CliError
 
-    if seed is not None and not 0 <= seed <= MAX_SEED:
-        raise CliError(f"{flag} must be between 0 and {MAX_SEED:,}, got {seed:,}")
+    if seed is not None:
+        try:
+            check(seed, flag)
+        except ParameterError as err:
+            raise CliError(str(err)) from None
 
 
 SHORT_OPENMP_SPIN = "1000"

@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Callable
 from urllib.parse import urlsplit
 
+from ..spec.params import whole_number
+
 CHUNK = 1 << 16
 TIMEOUT = (15, 60)  # seconds to connect, seconds of silence while reading
 
@@ -91,8 +93,8 @@ def stream(url: str, part: Path, *, expected: int | None, progress: Progress | N
             raise DownloadError(f"the server answered {response.status_code} {response.reason or ''}".rstrip()
                                 + f" for {url}: try again later{hint}")
         resumed = bool(have) and response.status_code == 206
-        length = response.headers.get("Content-Length")
-        total = (have if resumed else 0) + int(length) if length and length.isdigit() else expected
+        length = whole_number(response.headers.get("Content-Length"))  # ASCII digits only: '²' is not a size
+        total = (have if resumed else 0) + length if length is not None else expected
         if not resumed:
             have = 0
         if total is not None:

@@ -80,12 +80,14 @@ class IdentityForm(QWidget):
             layout.addRow(label, w)
 
     def settings(self, base: IdentitySettings) -> IdentitySettings:
-        parts = [t.strip() for t in self.depths.text().split(",") if t.strip()]
-        if not parts or not all(t.isascii() and t.isdigit() for t in parts):
+        from ...spec.params import whole_number
+
+        depths = tuple(whole_number(t) for t in self.depths.text().split(",") if t.strip())  # ASCII digits only
+        if not depths or None in depths:
             raise SpecError(f"Stacks: {self.depths.text()!r} is not a comma-separated list of whole numbers",
                             where="experiment")
         return replace(base, features=self.features.value(), samples=self.samples.value(), steps=self.steps.value(),
-                       depths=tuple(int(t) for t in parts), seed=self.seed.value())
+                       depths=depths, seed=self.seed.value())
 
 
 class IdentityPage(StepwiseRun, QWidget):
