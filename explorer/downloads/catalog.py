@@ -69,7 +69,7 @@ class Entry:
     unpack: bool = False  # the parts are .tar.gz archives to unpack
     folder: str = ""  # for a dataset: the folder under the entry's folder that its reader opens
     expect: tuple[str, ...] = ()  # paths (relative to the entry's folder) a complete unpack has
-    network: str | None = None  # for weights: the preset they fit
+    network: str | None = None  # for weights: the network they fit (a preset, or a VGG of drop-a-block's)
     note: str = ""
 
     @property
@@ -181,13 +181,13 @@ ENTRIES: tuple[Entry, ...] = (
     _tv("resnet152-v2", "resnet152-f82ba261.pth", "ResNet-152, torchvision IMAGENET1K_V2 (82.3% top-1)",
         "resnet152", approx=230.474, source=f"{TV_NAME}; no full SHA-256 was found; {_SIZE}",
         note="V2 weights were evaluated with a resize to 232 (not 256) before the 224 crop"),
-    _tv("vgg16", "vgg16-397923af.pth", "VGG-16, torchvision IMAGENET1K_V1 (71.6% top-1)", None,
+    _tv("vgg16", "vgg16-397923af.pth", "VGG-16, torchvision IMAGENET1K_V1 (71.6% top-1)", "vgg16",
         sha256="397923af8e79cdbb6a7127f12361acd7a2f83e06b05044ddf496e83de57a5bf0", size=553_433_881,
         approx=527.796, source=f"{TV_NAME}; full SHA-256 and size as recorded by several projects that fetched it",
-        note="no VGG preset yet: the file is fetched and verified, but no network here loads it"),
+        note="drop-a-block's plain ImageNet twin (--twin vgg16)"),
     _tv("vgg16_bn", "vgg16_bn-6c64b313.pth", "VGG-16 with batch norm, torchvision IMAGENET1K_V1 (73.4% top-1)",
-        None, approx=527.866, source=f"{TV_NAME}; no full SHA-256 was found; {_SIZE}",
-        note="no VGG preset yet: the file is fetched and verified, but no network here loads it"),
+        "vgg16_bn", approx=527.866, source=f"{TV_NAME}; no full SHA-256 was found; {_SIZE}",
+        note="drop-a-block's plain ImageNet twin (--twin vgg16_bn)"),
 )
 
 BY_NAME: dict[str, Entry] = {e.name: e for e in ENTRIES}

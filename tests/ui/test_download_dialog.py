@@ -191,3 +191,23 @@ def test_drop_a_block_with_fetched_weights_and_imagenette_reports_both_top1s(qtb
     assert result.images == 2 and result.subset_size == 2
     assert (f"resnet18 with every block: top-1 {100 * result.baseline:.1f}% over all its classes, "
             f"{100 * result.baseline_subset:.1f}% among the 2 the images come from.") in page.status.text()
+
+
+def test_fetched_vgg_weights_become_the_plain_twin_on_the_drop_a_block_page(qtbot, folder, tmp_path, monkeypatch):
+    from explorer.ui.experiments.dropblock_page import DropBlockPage
+
+    stand_in = tmp_path / "vgg16-397923af.pth"
+    stand_in.write_bytes(BODY)  # only its hash is checked here; measuring is the VGG tests' business
+    real = catalog.BY_NAME["vgg16"]
+    entry = dataclasses.replace(real, parts=(dataclasses.replace(
+        real.parts[0], size=len(BODY), sha256=hashlib.sha256(BODY).hexdigest()),))
+    monkeypatch.setitem(catalog.BY_NAME, "vgg16", entry)
+    downloads.adopt(entry, [str(stand_in)])
+    page = DropBlockPage()
+    qtbot.addWidget(page)
+    page.download_weights.click()
+    dialog = page.download_weights.dialog
+    dialog.choice.setCurrentIndex(dialog.choice.findData("vgg16"))
+    dialog.download_button.click()  # "Use"
+    assert (page.plain_file.text(), page.twin_network.currentData()) == ("vgg16", "vgg16")
+    assert page.resnet_file.text() == "" and page.from_files.isChecked()

@@ -301,11 +301,15 @@ class DropBlockPage(MeasuringPage, QWidget):
 
     @Slot(str)
     def _on_weights_fetched(self, name: str) -> None:
-        """Weights fetched by name: measure them, on the network they fit."""
-        self.resnet_file.setText(name)
+        """Weights fetched by name: measure them, on the network they fit (a VGG as the plain twin)."""
         network = downloads.BY_NAME[name].network
-        if network and self.network.findData(network) >= 0:
-            self.network.setCurrentIndex(self.network.findData(network))
+        if network and self.twin_network.findData(network) >= 0:
+            self.plain_file.setText(name)
+            self.twin_network.setCurrentIndex(self.twin_network.findData(network))
+        else:
+            self.resnet_file.setText(name)
+            if network and self.network.findData(network) >= 0:
+                self.network.setCurrentIndex(self.network.findData(network))
         self.from_files.setChecked(True)
 
     @Slot(str)
