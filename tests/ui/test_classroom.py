@@ -166,12 +166,12 @@ def test_shortcuts_work_in_the_diagram_but_delete_in_a_field_edits_the_field(qtb
     doc = window.document
     doc.select(Selection.of_block(0, 2))
     window.diagram.setFocus()
-    qtbot.waitUntil(window.diagram.hasFocus, timeout=2_000)
+    qtbot.waitUntil(window.diagram.hasFocus, timeout=30_000)
     qtbot.keyClick(window.diagram, Qt.Key.Key_T, Qt.KeyboardModifier.ControlModifier)
     assert doc.spec.block(0, 2).skip is False
     box = window.inspector.block_page.width_box
     box.setFocus()
-    qtbot.waitUntil(box.hasFocus, timeout=2_000)
+    qtbot.waitUntil(box.hasFocus, timeout=30_000)
     box.lineEdit().selectAll()
     qtbot.keyClick(box.lineEdit(), Qt.Key.Key_Delete)
     assert len(doc.spec.stages[0].blocks) == 3  # the block is still there

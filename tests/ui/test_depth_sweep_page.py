@@ -76,7 +76,7 @@ def test_a_tiny_sweep_ends_in_words_and_is_kept_for_next_time(qtbot, window, cac
     # clicking near depth 8 on the sweep plot picks it
     point = page.sweep_plot.mapFromScene(page.sweep_plot.scene_point(8.6))
     qtbot.mouseClick(page.sweep_plot.viewport(), Qt.MouseButton.LeftButton, pos=point)
-    qtbot.waitUntil(lambda: page.selected_depth() == 8, timeout=2_000)
+    qtbot.waitUntil(lambda: page.selected_depth() == 8, timeout=30_000)
     assert page.depth_label.text() == "8 layers"
 
     # opened again (a new window, as after restarting the app): the last sweep shows at once
@@ -105,10 +105,10 @@ def test_the_form_shows_the_cached_sweep_of_its_settings(qtbot, cache_in_tmp):
     assert "mean of 2 seeds" in page.legend.text()
     assert any(type(item).__name__ == "ErrorBarItem" for item in page.sweep_plot.plot.items)  # the seeds' spread
     page.form.epochs.setValue(3)  # settings with a sweep of their own: it shows
-    qtbot.waitUntil(lambda: page.result.settings.epochs == 3, timeout=3_000)
+    qtbot.waitUntil(lambda: page.result.settings.epochs == 3, timeout=30_000)
     assert page.sweep_plot.values("plain")[1] == pytest.approx([20.5, 20.5])
     page.form.epochs.setValue(7)  # never measured: said so, the plots keep the shown sweep and say whose
-    qtbot.waitUntil(lambda: "have not been measured" in page.measured.text(), timeout=3_000)
+    qtbot.waitUntil(lambda: "have not been measured" in page.measured.text(), timeout=30_000)
     assert "3 epochs" in page.measured.text() and page.result.settings.epochs == 3
 
 

@@ -31,7 +31,7 @@ def toured(qtbot, tmp_path):
     win.show()
     qtbot.waitExposed(win)
     win.activateWindow()
-    qtbot.waitUntil(win.isActiveWindow, timeout=2_000)
+    qtbot.waitUntil(win.isActiveWindow, timeout=30_000)
     win.tour_action.trigger()
     qtbot.waitUntil(lambda: _check(win, win.tour, shown=True))
     try:
@@ -181,7 +181,7 @@ def test_another_window_of_the_app_hides_it_until_the_window_has_the_focus_again
     _go_to(qtbot, win, tour, "inspector")
     win.show_keys()
     win.keys_dialog.activateWindow()
-    qtbot.waitUntil(win.keys_dialog.isActiveWindow, timeout=2_000)
+    qtbot.waitUntil(win.keys_dialog.isActiveWindow, timeout=30_000)
     qtbot.waitUntil(lambda: _check(win, tour, shown=False))
     assert not tour.outline.isVisible()
     win.keys_dialog.close()

@@ -136,12 +136,17 @@ def test_closing_mid_run_asks_and_stops_within_a_point(qtbot, window, checkpoint
 
 
 def test_stop_keeps_the_points_measured_and_the_words_say_the_grid_is_incomplete(qtbot, window, checkpoints,
-                                                                                  one_torch_thread):
+                                                                                  one_torch_thread, work_after_stop):
     page = open_page(window, checkpoints, grid=2, images=64)
     assert page.run()
     qtbot.waitUntil(lambda: page.view.shown and page.view.shown[1] is not None, timeout=60_000)
-    with qtbot.waitSignal(page.finished, timeout=2_000) as done:
+    from explorer.analysis.landscape import LossSurface
+    work_after_stop.watch(LossSurface, "loss_at")  # one point of the grid
+    runner = page.runner
+    work_after_stop.asked = lambda: runner.stopped
+    with qtbot.waitSignal(page.finished, timeout=120_000) as done:
         page.stop_button.click()
+    assert work_after_stop.count <= 1  # it ends within a point: counted, not timed
     words = done.args[0]
     assert "The grid is not complete" in words.text
     assert page.status.text().startswith("Stopped after")

@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QMessageBox
 
 from explorer.experiments.prepost import PrePostSettings
 
-from experiment_window import experiment_window  # tests/ui is on sys.path (rootdir-relative imports)
+from experiment_window import experiment_window, stop_within_a_step  # tests/ui is on sys.path (rootdir-relative imports)
 
 TINY = PrePostSettings(depth=8, train_size=64, test_size=32, batch_size=32, metrics_every=1, device="cpu")
 
@@ -68,13 +68,11 @@ def test_closing_mid_run_asks_and_stops_both_nets_within_a_step(qtbot, window, m
     assert [o.status for o in runner.outcomes] == ["stopped", "stopped"]
 
 
-def test_stop_ends_the_run_and_the_words_say_where(qtbot, window, one_torch_thread):
+def test_stop_ends_the_run_and_the_words_say_where(qtbot, window, one_torch_thread, work_after_stop):
     page = open_page(window, epochs=500)
     assert page.run()
     qtbot.waitUntil(lambda: len(page.curves.values(1)[0]) >= 1, timeout=60_000)  # both have an epoch
-    with qtbot.waitSignal(page.finished, timeout=2_000) as done:
-        page.stop_button.click()
-    verdict = done.args[0]
+    verdict = stop_within_a_step(qtbot, page, work_after_stop)
     assert f"stopped at epoch {verdict.epoch} of 500" in verdict.text
     assert page.status.text().startswith("Stopped after")
     page.form.epochs.setValue(1)  # and it runs again, from scratch

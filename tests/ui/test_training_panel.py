@@ -145,7 +145,7 @@ def test_confirm_close_asks_then_stops_within_a_step(qtbot, monkeypatch, qtlog, 
     assert not panel.is_running()
     assert panel.run_records()[0].status == "stopped"
     panel.close()
-    with qtbot.waitSignal(panel.destroyed, timeout=2_000):
+    with qtbot.waitSignal(panel.destroyed, timeout=30_000):
         panel.deleteLater()
     del panel
     gc.collect()
