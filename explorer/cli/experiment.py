@@ -58,7 +58,8 @@ def register(sub) -> None:
     b.add_argument("net", metavar="NET", help="preset name or network file the checkpoint was trained as")
     b.add_argument("--checkpoint", metavar="FILE", required=True,
                    help="its trained weights: from train --checkpoint or experiment degradation --save-dir, "
-                        "a weights file from import-weights, or a torchvision state_dict (e.g. resnet50's)")
+                        "a weights file from import-weights, a torchvision state_dict, or the name of weights "
+                        "fetched with `get` (resnet50)")
     b.add_argument("--twin", metavar="NET", help="a second network to compare, e.g. the plain twin; vgg16 or "
                                                  "vgg16_bn for the lessons' plain ImageNet twin of resnet50 "
                                                  "(its shape-keeping convolutions are dropped one at a time)")

@@ -59,7 +59,8 @@ def setting(default, label: str, help: str, **meta):
 class TrainSettings:
     dataset: str = setting(
         "shapes", "Dataset", "what to train on: shapes | digits | cifar10:PATH | cifar100:PATH | mnist:PATH | "
-        "fashion-mnist:PATH | folder:PATH (nothing is downloaded)", metavar="D")
+        "fashion-mnist:PATH | imagenette:PATH | folder:PATH, or a name fetched with `get` (cifar10, cifar100, "
+        "mnist, fashion-mnist, imagenette)", metavar="D")
     train_size: int | None = setting(
         None, "Training images", "train on the first N images only", kind=int, word="train size",
         lo=1, hi=MAX_IMAGES, none_means="the whole set", unit="images", metavar="N", step=256)
@@ -114,8 +115,9 @@ class TrainSettings:
                               metavar="K", step=10)
     init_weights: str | None = setting(
         None, "Start from", "start from these weights: a torchvision state_dict, a weights file from "
-        "import-weights or a training checkpoint (weights only; the optimizer starts fresh). A head of another "
-        "class count is replaced by a fresh one", none_means="a fresh random initialisation", metavar="FILE")
+        "import-weights, a training checkpoint (weights only; the optimizer starts fresh), or the name of weights "
+        "fetched with `get` (resnet50). A head of another class count is replaced by a fresh one",
+        none_means="a fresh random initialisation", metavar="FILE")
     freeze: str | None = setting(
         None, "Freeze", "train nothing up to and including UPTO: stem, stage1, stage2, ... (frozen BatchNorm "
         "layers keep their running statistics)", none_means="nothing", metavar="UPTO")
