@@ -180,7 +180,9 @@ def _sweep_verdict(result) -> Verdict:
             outcome = "plain_only" if c_spread.relation == "lower" else "mixed"
             fit_words = "" if res_fit.relation == "below" else (
                 f", and even {r_best} has not fitted the training set (fitted means under {pct(FITTED)})")
-            tail = (f"{counted(keep_up, 'ResNets')} {'ended' if not early else 'are'} within {points(GAP)} of the "
+            lag = "not every ResNet keeps up: " if keep_up.n < keep_up.total else ""
+            tail = (f"{lag}{counted(keep_up, 'ResNets')} "
+                    f"{'ended' if not early else 'are'} within {points(GAP)} of the "
                     f"best, {r_best} at {pct(best_res.mean)}{fit_words}; the ResNets spread over "
                     f"{points(c_spread.a.value)} ({r_worst} {pct(worst_res.mean)}), "
                     f"{c_spread.pick('more than', 'less than', 'about as much as')} the plain curve's rise of "
