@@ -228,9 +228,10 @@ class DegradationForm(QWidget):
         self._show_recipe_note()
 
     def settings(self, base: DegradationSettings | None = None) -> DegradationSettings:
-        """``base`` (default: the defaults) with the recipe's optimiser and the form's fields."""
+        """``base`` (default: the defaults) with the chosen recipe's optimiser and the form's fields. A
+        base that already follows the chosen recipe is kept as it is (a page's own smaller batch)."""
         base = base or DegradationSettings()
-        if self._recipes:
+        if self._recipes and base.recipe != self.recipe_name():
             base = base.with_recipe(self.recipe_name())  # the form's epochs and depths are set below
         return replace(base, epochs=self.epochs.value(), depths=parse_depths(self.depths.text()),
                        dataset=self.dataset.check(), image_size=self.image_size.currentData(),
