@@ -50,6 +50,9 @@ CASES = [
     (["experiment", "depth-sweep", "--depths", f"8,{6 * 10 ** 20 + 2}"], "depths must be between 8 and 8,194"),
     (["experiment", "prepost", "--depth", "6000002"], "prepost: depth must be between 8 and 8,194"),
     (["experiment", "identity", "--depths", "1,٣"], "--depths: '1,٣' is not a comma-separated list"),
+    (["experiment", "drop-block", "NET", "--checkpoint", "CKPT", "--test-size", str(10 ** 23)],
+     "--test-size must be between 1 and 1,000,000,000"),
+    (["experiment", "landscape", "--from-dir", "OUT", "--depth", "-5"], "--depth must be between 8 and 8,194"),
 ]
 
 

@@ -287,6 +287,11 @@ def cmd_drop_block(args) -> int:
 
     if bool(args.twin) != bool(args.twin_checkpoint):
         raise CliError("--twin and --twin-checkpoint go together: the second network and its weights")
+    if args.test_size is not None:  # before any file is read (spec.params: the one rule for numbers)
+        from ..spec.params import check_number
+        from ..train.settings import MAX_IMAGES
+
+        check_number(args.test_size, "--test-size", 1, MAX_IMAGES, integer=True)
     out = sys.stderr if args.json else sys.stdout
     try:
         device = resolve_device(args.device)

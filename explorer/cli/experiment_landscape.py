@@ -56,6 +56,10 @@ def landscape_nets(args):
     if args.from_dir and args.checkpoints:
         raise CliError("give checkpoint files or --from-dir, not both")
     if args.from_dir:
+        from ..experiments.arms import MAX_DEPTH
+        from ..spec.params import check_number
+
+        check_number(args.depth, "--depth", 8, MAX_DEPTH, integer=True)
         paths = checkpoints_in(args.from_dir, args.depth)
     else:
         paths = list(args.checkpoints)
