@@ -312,3 +312,19 @@ def test_a_folder_that_cannot_be_written_is_one_line(server, folder, tmp_path, c
     err = capsys.readouterr().err.strip()
     assert err.startswith("error: resnet18: cannot create ") and "choose another folder (--dir)" in err
     assert err.count("\n") == 0
+
+
+def test_a_part_already_whole_is_checked_without_asking_the_server_again(server, folder):
+    entry = _weights_entry(server, BODY)
+    files = folder / "files"
+    files.mkdir(parents=True)
+    (files / (entry.parts[0].filename + ".part")).write_bytes(BODY)
+    downloads.fetch(entry)
+    assert server.ranges == [] and downloads.local_path(entry).read_bytes() == BODY
+    wrong = _weights_entry(server, BODY, name="resnet34")
+    (files / (wrong.parts[0].filename + ".part")).write_bytes(BODY[::-1])  # the right size, the wrong bytes
+    with pytest.raises(downloads.HashMismatch):
+        downloads.fetch(wrong)
+    assert not (files / (wrong.parts[0].filename + ".part")).exists()  # the next attempt starts clean
+    downloads.fetch(wrong)
+    assert downloads.local_path(wrong).read_bytes() == BODY

@@ -73,6 +73,10 @@ def stream(url: str, part: Path, *, expected: int | None, progress: Progress | N
     if expected is not None and have > expected:
         part.unlink()
         have = 0
+    if expected is not None and have == expected:  # all there from an earlier attempt: only the checks remain
+        if progress:
+            progress(have, expected)
+        return
     headers = {"Range": f"bytes={have}-"} if have else {}
     try:
         response = requests.get(url, stream=True, headers=headers, timeout=TIMEOUT)
