@@ -18,8 +18,9 @@ from __future__ import annotations
 
 from .claims import Compare, Count, Named, Threshold, Words
 from .paper import paper_words
-from .verdict import (FITTED, GAP, Verdict, against, compare_errors, counted, epochs_text, error_relation, fitted,
-                      fitted_count, names, not_started, pct, points, recent_trend, stopped_early, trend_sentence)
+from .verdict import (FITTED, GAP, Verdict, against, compare_errors, counted, epochs_text, error_relation, extreme,
+                      fitted, fitted_count, names, not_started, pct, points, recent_trend, stopped_early,
+                      trend_sentence)
 
 OUTCOMES = ("shown", "plain_only", "mixed", "not_shown", "too_early", "no_verdict")
 
@@ -111,6 +112,8 @@ def _sweep_verdict(result) -> Verdict:
     averaged = f" (means of {seeds} seeds)" if seeds > 1 else ""
     turn, before = turning_depth(plain)
     best_res = min(res, key=lambda p: p.mean)
+    res_named = [(_name("resnet", p.depth), p.mean) for p in res]
+    best_res_claim = extreme(res_named, "lowest", f"ResNets below {_name('resnet', best_res.depth)}")
     r_best = _name("resnet", best_res.depth)
     res_fit = fitted(r_best, best_res.mean)
     keep_up = Count.where([(_name("resnet", p.depth), p.mean) for p in res], "within", best_res.mean, GAP,
@@ -122,6 +125,8 @@ def _sweep_verdict(result) -> Verdict:
     laggards = []
     if turn is None:
         best_plain = min(plain, key=lambda p: p.mean)
+        best_plain_claim = extreme([(_name("plain", p.depth), p.mean) for p in plain], "lowest",
+                                   f"plain nets below {_name('plain', best_plain.depth)}")
         span = f"{plain[0].depth} and {plain[-1].depth} layers"
         candidates = [k for k in range(1, len(plain)) if _turn_claims(plain, k)[1].relation == "higher"]
         unfit = [k for k in candidates if _turn_claims(plain, k)[0].relation != "below"]
@@ -139,7 +144,7 @@ def _sweep_verdict(result) -> Verdict:
             w.say(f"{so_far}The plain curve does not turn between {span}: {counted(risen, 'deeper plain nets')} "
                   f"{'ended' if not early else 'are'} more than {points(GAP)} above the best shallower plain net "
                   f"(the best of all, {_name('plain', best_plain.depth)}, {ends} {pct(best_plain.mean)}{averaged}).",
-                  risen, *timing)
+                  risen, best_plain_claim, *timing)
             for k in candidates:
                 claims = _turn_claims(plain, k)
                 if len(claims) == 3 and claims[2].relation != "higher":
@@ -166,6 +171,9 @@ def _sweep_verdict(result) -> Verdict:
             head += (f"; {counted(beyond, f'plain nets from {turn.depth} layers on')} "
                      f"{'ended' if not early else 'are'} more than {points(GAP)} above {p_best}")
         worst_res = max(res, key=lambda p: p.mean)
+        worst_res_claim = extreme(res_named, "highest", f"ResNets above {_name('resnet', worst_res.depth)}")
+        best_before = extreme([(_name("plain", p.depth), p.mean) for p in plain[:k]], "lowest",
+                              f"plain nets shallower than {turn.depth} layers below {p_best}")
         r_worst = _name("resnet", worst_res.depth)
         worst_plain = max(plain[k:], key=lambda p: p.mean)
         c_spread = Compare(Named(f"{r_worst} minus {r_best} training error", worst_res.mean - best_res.mean),
@@ -175,7 +183,8 @@ def _sweep_verdict(result) -> Verdict:
             outcome = "shown"
             w.say(f"{head}; the ResNet curve does not turn: {counted(keep_up, 'ResNets')} "
                   f"{'ended' if not early else 'are'} within {points(GAP)} of the best, {r_best} at "
-                  f"{pct(best_res.mean)}.", *turn_claims, beyond, keep_up, res_fit, *timing)
+                  f"{pct(best_res.mean)}.", *turn_claims, best_before, beyond, keep_up, res_fit, best_res_claim,
+                  *timing)
         else:
             outcome = "plain_only" if c_spread.relation == "lower" else "mixed"
             fit_words = "" if res_fit.relation == "below" else (
@@ -189,7 +198,8 @@ def _sweep_verdict(result) -> Verdict:
                     f"{points(c_spread.b.value)}")
             if outcome == "mixed":
                 tail += ", so this sweep does not separate the two kinds"
-            w.say(f"{head}; {tail}.", *turn_claims, beyond, keep_up, res_fit, c_spread, *timing)
+            w.say(f"{head}; {tail}.", *turn_claims, best_before, beyond, keep_up, res_fit, best_res_claim,
+                  worst_res_claim, c_spread, *timing)
             laggards = [("resnet", worst_res.depth)]
 
     mean_of = f", mean of {seeds} seeds" if seeds > 1 else ""

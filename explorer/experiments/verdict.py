@@ -128,6 +128,15 @@ def fitted_count(errors: dict, what: str = "nets that fitted the training set") 
     return Count.where(list(errors.items()), "below", FITTED, 0.0, what)
 
 
+def extreme(values, which: str, what: str) -> Count:
+    """The claim that a named value is the lowest (``which`` "lowest") or highest of ``values`` (name, value):
+    none of them is below (above) it. Returns the count, whose ``n`` is 0 when the claim holds."""
+    vals = list(values)
+    pick = min if which == "lowest" else max
+    limit = pick(v for _, v in vals)
+    return Count.where(vals, "below" if which == "lowest" else "above", limit, 0.0, what)
+
+
 def counted(c: Count, noun: str) -> str:
     """"all 4 nets", "none of the 4 nets", "3 of the 4 nets (a, b and c)": exact, naming the members."""
     if c.quantifier in ("all", "none") or c.members is None:
