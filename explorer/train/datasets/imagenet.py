@@ -63,10 +63,6 @@ def _index_of() -> dict[str, int]:
     return {w: i for i, w in enumerate(imagenet_wnids())}
 
 
-def _is_image(name: str) -> bool:
-    return name.lower().endswith(IMAGE_EXTENSIONS) and not name.startswith(".")
-
-
 def list_images(path: str) -> list[tuple[str, int]]:
     """``(file, class index)`` for every image, sorted by file path."""
     if not os.path.isdir(path):
