@@ -344,7 +344,12 @@ class TourPanel(QFrame):
         elif target == "inspector":
             widget = w.inspector_dock
         elif target in ("training", "gradflow") and bench is not None:
-            widget = bench.training_dock if target == "training" else bench.gradflow_dock
+            # the part the words are about (Start and the settings; the plots), not the whole dock:
+            # the panel then goes beside it, never over the Start button it describes
+            dock = bench.training_dock if target == "training" else bench.gradflow_dock
+            if dock.isFloating():
+                return QRect()
+            widget = bench.training.settings_part() if target == "training" else bench.gradflow.plots
         elif target == "stage":
             view = w.diagram
             frame = view.scene().frame_item(0)
@@ -360,7 +365,7 @@ class TourPanel(QFrame):
                 return QRect()
             rect = bar.actionGeometry(action)
             return QRect(bar.mapTo(w, rect.topLeft()), rect.size())
-        if widget is None or not widget.isVisible() or widget.isWindow():
+        if widget is None or not widget.isVisible() or widget.window() is not w:
             return QRect()
         rect = QRect(widget.mapTo(w, QPoint(0, 0)), widget.size())
         return rect.intersected(w.rect())
@@ -373,10 +378,13 @@ class TourPanel(QFrame):
         if not target.isValid():
             self.move(area.center() - QPoint(size.width() // 2, size.height() // 2))
             return
-        candidates = [QPoint(target.right() + 16, target.top()),
-                      QPoint(target.left() - size.width() - 16, target.top()),
-                      QPoint(target.left(), target.bottom() + 16),
-                      QPoint(target.left(), target.top() - size.height() - 16)]
+        # above or below: as far left as the part, but inside the window (a part at its left edge)
+        x = min(max(target.left(), area.left()), area.right() - size.width())
+        y = min(max(target.top(), area.top()), area.bottom() - size.height())  # beside: likewise
+        candidates = [QPoint(target.right() + 16, y),
+                      QPoint(target.left() - size.width() - 16, y),
+                      QPoint(x, target.bottom() + 16),
+                      QPoint(x, target.top() - size.height() - 16)]
         for point in candidates:
             if area.contains(QRect(point, size)):
                 self.move(point)

@@ -198,6 +198,9 @@ class PlotScaler:
             if shown != state["shown"] or force:
                 state["shown"] = shown
                 axis.setLabel(shown, color=colour, **{"font-size": css_points(size)})
+                # pyqtgraph centres the label only when the axis resizes: a new text (longer or
+                # shorter) stayed where the old one was centred, half out of the plot
+                axis.resizeEvent(None)
 
         def apply(scale: float) -> None:
             state["scale"] = scale

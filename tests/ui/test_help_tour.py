@@ -65,7 +65,11 @@ def _part(win, target: str) -> QRect | None:
             "training": bench.training_dock, "gradflow": bench.gradflow_dock}[target]
     if not dock.isVisible() or dock.isFloating():
         return None
-    rect = QRect(dock.mapTo(win, QPoint(0, 0)), dock.size()).intersected(win.rect())
+    # the training step is about Start and the settings, the gradient step about the plots
+    part = {"training": bench.training.settings_part(), "gradflow": bench.gradflow.plots}.get(target, dock)
+    if not part.isVisible():
+        return None
+    rect = QRect(part.mapTo(win, QPoint(0, 0)), part.size()).intersected(win.rect())
     return rect if rect.isValid() else None
 
 

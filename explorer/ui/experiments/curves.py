@@ -10,13 +10,13 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Slot
-from PySide6.QtGui import QColor
+from PySide6.QtGui import QColor, QFontMetricsF
 from PySide6.QtWidgets import QWidget
 
 from ...experiments.arms import Arm
 from ..plot_style import PlotScaler, percent_axis_until_data
 from ..presenter import follow_presenter
-from ..theme import COLOUR, Theme
+from ..theme import COLOUR, Theme, point_font
 from ..training.plots import EpochAxis
 
 PLAIN_TONES = (COLOUR.arm_plain_light, COLOUR.arm_plain, COLOUR.arm_plain_strong)  # orange
@@ -75,7 +75,8 @@ class ArmCurves(pg.PlotWidget):
             axis.setPen(pg.mkPen(COLOUR.plot_axis))
             axis.setStyle(maxTickLevel=0)  # major ticks only
         self.scaler.axis(self.plot.getAxis("bottom"), "epoch", label_points=11.0, tick_points=10.0)
-        self._left_label = VIEWS["error"][1]
+        self._left_shown: tuple[str, float] | None = None  # the left axis's words and size now
+        self.plot.getAxis("left").geometryChanged.connect(self._set_left_label)
         self.scaler.axis(self.plot.getAxis("left"), None, label_points=11.0, tick_points=10.0)
         self.theme = Theme()
         self.view = "error"
@@ -89,9 +90,18 @@ class ArmCurves(pg.PlotWidget):
         follow_presenter(self.set_presenter)
 
     def _set_left_label(self) -> None:
+        """The view's axis words; on an axis too short for them, without "training"/"test" (the title
+        says which)."""
         size = 11.0 * self.theme.scale
-        self.plot.getAxis("left").setLabel(VIEWS[self.view][1], color=COLOUR.plot_label,
-                                           **{"font-size": f"{size:.1f}pt"})
+        axis = self.plot.getAxis("left")
+        text = VIEWS[self.view][1]
+        if axis.height() > 0 and QFontMetricsF(point_font(size)).horizontalAdvance(text) + 8 > axis.height():
+            text = text.split(" ", 1)[1] if " " in text else text
+        if (text, size) == self._left_shown:
+            return
+        self._left_shown = (text, size)
+        axis.setLabel(text, color=COLOUR.plot_label, **{"font-size": f"{size:.1f}pt"})
+        axis.resizeEvent(None)  # centred again on the axis (pyqtgraph does so only on a resize)
 
     @Slot(bool)
     def set_presenter(self, on: bool) -> None:

@@ -58,13 +58,15 @@ class ProfilePlot(pg.PlotWidget):
         self.plot.hideButtons()
         self.plot.setLogMode(y=True)
         self.scaler = PlotScaler()
-        self.scaler.title(self.plot, "Gradient profile: ||dL/dx|| at each block's input", 13.0)
+        self.scaler.title(self.plot, "Gradient profile: ||dL/dx|| at each block's input", 13.0,
+                          short="||dL/dx|| per block")
         for name, label in (("bottom", "block (input side → output side)"), ("left", "gradient norm")):
             axis = self.plot.getAxis(name)
             axis.setPen(pg.mkPen(COLOUR.plot_axis))
             axis.setStyle(maxTickLevel=0)
             axis.enableAutoSIPrefix(False)  # the ticks are written out (0.002), no "(x0.001)" in the label
-            self.scaler.axis(axis, label, label_points=11.0, tick_points=10.0, short=label.split(" (")[0])
+            short = label.split(" (")[0].split(" ")[-1]  # on a short plot: "block", "norm"
+            self.scaler.axis(axis, label, label_points=11.0, tick_points=10.0, short=short)
         self.theme = Theme()
         self.arms: list[Arm] = []
         self.profiles: dict[tuple[int, str], GradientProfile] = {}

@@ -177,6 +177,10 @@ class TrainingPanel(QWidget):
         self.settings_width = PaneWidth(outer, left, self.form, self._settings_width_needed,
                                         self.COLUMN_WIDTHS)
 
+    def settings_part(self) -> QWidget:
+        """The column with Start, Pause, Stop and the settings (what the tour's training step outlines)."""
+        return self._settings_column
+
     COLUMN_WIDTHS = (330, 460)  # the settings column's least and most width at normal text size
 
     def _settings_width_needed(self) -> int:
