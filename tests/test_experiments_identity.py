@@ -45,7 +45,7 @@ def test_a_stopped_run_keeps_what_finished_and_says_so(one_torch_thread):
     assert result.stopped and set(result.single) == {"plain", "residual"} and result.trained == 2
     words = identity_words(result)
     assert "stopped: 2 of the 4 models trained" in words.words.text
-    assert C.check(words.to_dict()) == []
+    assert C.check(words.words.to_dict()) == []
 
 
 def _fit(kind, blocks, errors, norms):
@@ -78,7 +78,7 @@ def tables(draw):
 @given(tables())
 def test_every_sentence_rests_on_claims_that_hold(result):
     words = identity_words(result)
-    out = json.loads(json.dumps(words.to_dict()))
+    out = json.loads(json.dumps(words.words.to_dict()))
     assert C.check(out) == []
     if words.shown:  # green only when every part named meets its bar
         p, r = result.single["plain"].final_error, result.single["residual"].final_error
@@ -128,3 +128,14 @@ def test_cli_names_a_bad_value_in_one_line(capsys, argv, words):
 def test_settings_refuse_a_depth_twice():
     with pytest.raises(SpecError):
         IdentitySettings(depths=(2, 2))
+
+
+def test_report_renders_a_saved_identity_result_again(capsys, tmp_path, one_torch_thread):
+    assert cli_main(["experiment", "identity", "--features", "4", "--samples", "64", "--steps", "30",
+                     "--depths", "1,2", "--json"]) == 0
+    saved = capsys.readouterr().out
+    path = tmp_path / "identity.json"
+    path.write_text(saved)
+    assert cli_main(["experiment", "report", str(path), "--json"]) == 0
+    again = json.loads(capsys.readouterr().out)
+    assert again["sentences"] == json.loads(saved)["sentences"] and C.check(again) == []

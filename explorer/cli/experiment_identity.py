@@ -7,7 +7,7 @@ from __future__ import annotations
 import sys
 import time
 
-from .common import add_json_option, print_json, run_with_sigint
+from .common import add_json_option, print_result, print_words, run_with_sigint
 
 
 def register(exp) -> None:
@@ -47,15 +47,6 @@ def identity_settings(args):
                         lr=args.lr, weight_decay=args.weight_decay, depths=depths, seed=args.seed)
 
 
-def print_identity_words(words) -> None:
-    from ..experiments.claims import is_lesson, sentence_text
-
-    sentences = words.words.sentences
-    print(f"\n{sentence_text(sentences[0])}")
-    for s in sentences[1:]:
-        print(f"  {'Lessons: ' if is_lesson(s) else ''}{sentence_text(s)}")
-
-
 def cmd_identity(args) -> int:
     import torch
 
@@ -79,12 +70,10 @@ def cmd_identity(args) -> int:
     seconds = time.perf_counter() - started
     words = identity_words(result)
     if args.json:
-        print_json({"experiment": "identity", "settings": settings.to_dict(), "seconds": round(seconds, 1),
-                    "result": result.to_dict(), "verdict": {"outcome": words.outcome, "shown": words.shown},
-                    **words.words.to_dict()})
+        print_result({"experiment": "identity", "settings": settings.to_dict(), "seconds": round(seconds, 1),
+                      "result": result.to_dict()}, words)
     else:
         print(f"floor of one plain block, from the data: {err(result.floor)} (outputting 0 everywhere: "
               f"{err(result.initial_error_scale)})")
-        print_identity_words(words)
-        print(f"({seconds:.1f} s)")
+        print_words(words, f"({seconds:.1f} s)")
     return 0

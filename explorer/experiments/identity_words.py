@@ -16,9 +16,8 @@ that finished.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from .claims import Compare, Count, Named, Threshold, Trend, Words
+from .verdict import Verdict
 
 FLOOR_SHARE = 0.02
 ZERO_SHARE = 0.01
@@ -44,28 +43,7 @@ def _blocks(k: int) -> str:
     return f"{k} block{'s' if k != 1 else ''}"
 
 
-@dataclass(frozen=True)
-class IdentityWords:
-    outcome: str  # shown | not_shown | no_verdict
-    words: Words
-
-    @property
-    def headline(self) -> str:
-        return self.words.texts[0] if self.words.sentences else ""
-
-    @property
-    def details(self) -> tuple[str, ...]:
-        return tuple(self.words.texts[1:])
-
-    @property
-    def shown(self) -> bool:
-        return self.outcome == "shown"
-
-    def to_dict(self) -> dict:
-        return {"outcome": self.outcome, "shown": self.shown, **self.words.to_dict()}
-
-
-def identity_words(result) -> IdentityWords:
+def identity_words(result) -> Verdict:
     """What an ``IdentityResult`` shows, one claim-backed sentence at a time."""
     w = Words()
     s = result.settings
@@ -76,16 +54,18 @@ def identity_words(result) -> IdentityWords:
         w.say(f"No verdict: the run stopped after {done} of the {total} models had trained, before one block "
               "of each kind had.", Count(done, total, "models trained"))
         w.lesson(LESSON)
-        return IdentityWords("no_verdict", w)
+        return Verdict("no_verdict", w)
 
     at_floor = Compare(Named("one plain block's error", plain.final_error), floor, FLOOR_SHARE * result.floor)
     zero = Named(f"{ZERO_SHARE:.0%} of the floor", ZERO_SHARE * result.floor)
     reproduces = Threshold(Named("one residual block's error", res.final_error), zero)
-    w.say(f"One plain block ReLU(Wx + b) ended at error {err(plain.final_error)}, "
-          f"{at_floor.pick('above', 'below', 'within 2% of')} the floor of {err(result.floor)} computed from the "
-          f"data (the mean of min(x, 0)², what is lost on the negative components); one residual block "
-          f"x + ReLU(Wx + b) ended at {err(res.final_error)}, "
-          f"{reproduces.pick('above', 'below', 'at')} {ZERO_SHARE:.0%} of that floor.", at_floor, reproduces)
+    w.say(f"One plain block ended at error {err(plain.final_error)}, "
+          f"{at_floor.pick('above', 'below', 'within 2% of')} its floor of {err(result.floor)}; one residual block "
+          f"at {err(res.final_error)}, {reproduces.pick('above', 'below', 'at')} {ZERO_SHARE:.0%} of that floor.",
+          at_floor, reproduces)
+    w.lesson("A plain block ReLU(Wx + b) never outputs a negative value, so on these inputs its error is at "
+             "least the mean of min(x, 0)² over every component (the floor, computed from the data; W = I, "
+             "b = 0 reaches it); a residual block x + ReLU(Wx + b) can output x exactly.")
     norms = Trend("the residual block's weights' norm", tuple(res.weight_norms), 0.05 * res.weight_norms[0])
     w.say(f"Training the residual block, its error went from {err(res.errors[0])} to {err(res.final_error)} "
           f"and its weights' norm {norms.pick('rose', 'fell', 'stayed level')} from {res.weight_norms[0]:.2f} to "
@@ -128,4 +108,11 @@ def identity_words(result) -> IdentityWords:
               Count(done, total, "models trained"))
     w.lesson(LESSON)
     shown = (at_floor.relation == "within" and reproduces.relation == "below" and below_everywhere is True)
-    return IdentityWords("shown" if shown else "not_shown", w)
+    return Verdict("shown" if shown else "not_shown", w)
+
+
+def verdict_from_result(d: dict) -> Verdict:
+    """The words of a saved ``experiment identity --json`` result (``experiment report``), from its table."""
+    from .identity import IdentityResult
+
+    return identity_words(IdentityResult.from_dict(d["result"]))

@@ -21,6 +21,7 @@ RENDERERS: dict[str, str] = {
     "drop-block": "explorer.experiments.dropblock_words:verdict_from_result",
     "prepost": "explorer.experiments.prepost:verdict_from_result",
     "landscape": "explorer.experiments.landscape_words:verdict_from_result",
+    "identity": "explorer.experiments.identity_words:verdict_from_result",
 }
 
 

@@ -16,15 +16,15 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import QFormLayout, QHBoxLayout, QLabel, QLineEdit, QSpinBox, QVBoxLayout, QWidget
 
-from ...experiments.claims import is_lesson, sentence_text
+from ...experiments.claims import sentence_text
 from ...experiments.identity import IdentityRunner, IdentitySettings
 from ...experiments.identity_words import err, identity_words
 from ...spec import SpecError
 from ..plot_style import PlotScaler
 from ..presenter import follow_presenter
 from ..theme import COLOUR, Theme
-from .page_parts import (StepwiseRun, centred_label, plots_column, progress_bar, run_stop_buttons, say, scale_font,
-                         settings_column, side_by_side, status_line, words_html, words_label)
+from .page_parts import (StepwiseRun, WordsArea, centred_label, plots_column, progress_bar, run_stop_buttons, say,
+                         scale_font, settings_column, side_by_side, status_line, words_html, words_label)
 from .worker import ExperimentWorker
 
 INTRO = ("Can a block output exactly its input? A plain block ReLU(Wx + b) and a residual block x + ReLU(Wx + b) "
@@ -38,14 +38,14 @@ VERDICT_COLOURS = {"shown": COLOUR.verdict_good, "not_shown": COLOUR.verdict_par
                    "no_verdict": COLOUR.verdict_none}
 
 
-def _plot(title: str, bottom: str, left: str) -> tuple[pg.PlotWidget, PlotScaler]:
+def _plot(title: str, short: str, bottom: str, left: str) -> tuple[pg.PlotWidget, PlotScaler]:
     widget = pg.PlotWidget(background=COLOUR.plot_background)
     plot = widget.getPlotItem()
     plot.showGrid(x=True, y=True, alpha=0.25)
     plot.setMenuEnabled(False)
     plot.hideButtons()
     scaler = PlotScaler()
-    scaler.title(plot, title, 13.0)
+    scaler.title(plot, title, 13.0, short=short)
     for name, label in (("bottom", bottom), ("left", left)):
         axis = plot.getAxis(name)
         axis.setPen(pg.mkPen(COLOUR.plot_axis))
@@ -129,9 +129,9 @@ class IdentityPage(StepwiseRun, QWidget):
         self.progress = progress_bar(1000)
         self.status = status_line("Not running")
         left = settings_column([title, intro, 6, self.form, buttons, self.progress, self.status])
-        self.single_plot, self._single_scaler = _plot("One block: error while training", "step",
+        self.single_plot, self._single_scaler = _plot("One block: error while training", "One block", "step",
                                                       "mean squared error")
-        self.stack_plot, self._stack_scaler = _plot("Stacks: error after training", "blocks in the stack",
+        self.stack_plot, self._stack_scaler = _plot("Stacks: error after training", "Stacks", "blocks in the stack",
                                                     "mean squared error")
         self.legend = centred_label()
         self.legend.setWordWrap(True)
@@ -142,7 +142,7 @@ class IdentityPage(StepwiseRun, QWidget):
         column = QVBoxLayout()
         column.addLayout(plots, 1)
         column.addWidget(self.legend)
-        side_by_side(self, left, plots_column((column, 1), self.words_label))
+        side_by_side(self, left, plots_column((column, 1), WordsArea(self.words_label)))
         self._show_legend()
 
     @Slot(bool)
@@ -250,8 +250,7 @@ class IdentityPage(StepwiseRun, QWidget):
                          f"{time.monotonic() - self._started:.1f} s; floor of a plain block {err(runner.result.floor)}.")
         self._draw()
         sentences = words.words.sentences
-        details = " ".join(("Lessons: " if is_lesson(s) else "") + sentence_text(s) for s in sentences[1:])
-        self._words_parts = (sentence_text(sentences[0]), details,
+        self._words_parts = (sentence_text(sentences[0]), sentences[1:],
                              VERDICT_COLOURS.get(words.outcome, COLOUR.verdict_none))
         self._render_words()
         self.finished.emit(words)
