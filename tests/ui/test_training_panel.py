@@ -267,3 +267,13 @@ def test_a_short_panel_puts_the_plots_in_one_row_and_the_runs_in_a_tab(qtbot, pa
     assert plots.view.ci.getItem(1, 1) is plots.lr_plot and plots.loss_legend.isVisible()
     assert plots.error_legend.isVisible() and not plots.error_key.isVisible()
     assert panel.left_tabs.count() == 1 and panel.run_list.isVisible()
+
+
+def test_the_unreadable_images_policy_is_a_row_of_the_form(panel):
+    """A folder streamed from disk skips and counts unreadable images unless the run is set to stop at
+    the first; the form offers the same choice the command line's --unreadable-images does."""
+    row = panel.form.rows["unreadable_images"]
+    assert panel.form.settings().unreadable_images == "skip"
+    row.set_value("stop")
+    assert panel.form.settings().unreadable_images == "stop"
+    assert "stop the run at the first" in row.widget.toolTip()

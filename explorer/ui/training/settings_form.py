@@ -41,7 +41,7 @@ FREEZE_CHOICES = (("nothing (train every layer)", None), ("the stem", "stem"),
 # the rows made from the declarations, in the form's order: (before the device, after it)
 DECLARED_ROWS = ("train_size", "test_size", "epochs", "batch_size", "lr", "optimizer", "momentum", "schedule",
                  "warmup_epochs", "weight_decay", "label_smoothing", "augment", "seed")
-DECLARED_ROWS_AFTER_DEVICE = ("grad_every", "compile")
+DECLARED_ROWS_AFTER_DEVICE = ("grad_every", "compile", "unreadable_images")
 GRAD_EVERY_IN_THE_WINDOW = 10  # the gradient heatmap streams by default; every 10 steps keeps it cheap
 
 
