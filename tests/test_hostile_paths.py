@@ -429,3 +429,15 @@ def test_experiment_report_refuses_a_fifo_without_blocking(tmp_path, capsys):
     reader.join(timeout=30)
     assert not reader.is_alive(), "experiment report blocked reading a FIFO"
     assert codes == [2] and "not a regular file" in capsys.readouterr().err
+
+
+def test_the_skipped_files_note_carries_no_escape_sequence(tmp_path, small_budget, tiny_net, capsys, one_torch_thread):
+    """A file name is the user's or a download's: listed in the note, it must not drive the terminal."""
+    root = _folder(tmp_path / "photos", per_class=3)
+    os.close(os.open(os.fsencode(root / "cats") + b"/\xff\x1b[31mred.png", os.O_CREAT | os.O_WRONLY))
+    code = main(["train", tiny_net, "--dataset", f"folder:{root}", "--epochs", "1", "--device", "cpu",
+                 "--normalise", "imagenet", "--progress", "none"])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    note = next(line for line in out.splitlines() if line.startswith("note: skipped 1 unreadable image"))
+    assert "\x1b" not in out and "red.png" in note and "\\x1b[31m" in note

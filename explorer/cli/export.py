@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 
 from ..spec import interrupt
-from . import CliError
+from . import CliError, terminal_safe
 from .common import check_output, check_seed, network_with_weights, resolve_network
 
 
@@ -47,7 +47,7 @@ def cmd_export(args) -> int:
     check_seed(args.seed)
     spec, checkpoint, note = network_with_weights(args.net, args.checkpoint)
     if note:
-        print(f"note: {note}")
+        print(f"note: {terminal_safe(note)}")
     try:
         shape = parse_input_shape(args.input) if args.input else None
         state, label, inputs = None, f"fresh initialisation (seed {args.seed})", None

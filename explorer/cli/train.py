@@ -17,7 +17,7 @@ import sys
 import time
 
 from ..train.clock import clock
-from . import CliError, _is_main_rank
+from . import CliError, _is_main_rank, terminal_safe
 from ..spec import interrupt
 from .common import check_output, resolve_network, write_or_rescue
 
@@ -230,7 +230,7 @@ def _train(args, dist, spec, settings, ckpt) -> int:
     if not main:
         return 0 if record.status != "failed" else 1
     for note in trainer.notes[notes_shown:]:  # found while training (the data loader's waits)
-        print(f"note: {note}", flush=True)
+        print(f"note: {terminal_safe(note)}", flush=True)
     if record.status == "failed":
         print(f"error: {record.message}", file=sys.stderr)
         return 1
@@ -329,4 +329,4 @@ def _print_header(trainer, dist, args) -> None:
     if args.resume:
         print(f"resuming from {args.resume} at step {trainer.step}", flush=True)
     for note in trainer.notes:
-        print(f"note: {note}", flush=True)
+        print(f"note: {terminal_safe(note)}", flush=True)
