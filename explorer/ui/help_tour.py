@@ -76,8 +76,8 @@ class TourStep:
 
 
 TOUR: tuple[TourStep, ...] = (
-    TourStep("Blocks", "Drag a block kind from here onto a stage to add a block; drag “Stage” between two "
-             "stages to add a stage. The legend below says what each colour and line style means.",
+    TourStep("Blocks", "Drag a block kind from here onto a stage to add a block; drag “New stage” between "
+             "two stages to add a stage. The legend below says what each colour and line style means.",
              "palette"),
     TourStep("A stage", "A stage is a run of blocks working at one size. Click a block to select it. The "
              "line on its right is the skip connection: click the small switch on it to turn the skip "
@@ -153,6 +153,7 @@ class TourPanel(QFrame):
         self.outline = _Outline(window)
         self.title = QLabel()
         self.text = QLabel()
+        self.text.setTextFormat(Qt.TextFormat.PlainText)
         self.text.setWordWrap(True)
         self.back_button = QPushButton("Back")
         self.next_button = QPushButton("Next")
@@ -214,7 +215,7 @@ class TourPanel(QFrame):
     def _show_step(self) -> None:
         step = TOUR[self.index]
         self.title.setText(f"<b>{html.escape(step.title)}</b> — tour, {self.index + 1} of {len(TOUR)}")
-        self.text.setText(html.escape(step.text))
+        self.text.setText(step.text)  # plain text: an escaped "block's" showed as "block&#x27;s"
         self.back_button.setEnabled(self.index > 0)
         self.next_button.setText("Done" if self.index + 1 == len(TOUR) else "Next")
         self._bring_forward(step.target)

@@ -46,7 +46,9 @@ class ColourRoles:
     bevel_dark: str = "#8d96a1"
     bevel_shadow: str = "#5b6470"
     note_fill: str = "#fffbe6"  # a tooltip, the tour's panel
-    tour_accent: str = "#f0a800"  # the tour's panel border and its outline round the part explained
+    # the tour's panel border and its outline round the part explained: magenta, never the amber of a
+    # selected block or stage (a selected stage looked highlighted by the tour)
+    tour_accent: str = "#c2187a"
 
     # -- the diagram: each block kind's strong tone (border, swatch) and light fill
     kind_basic: str = "#2f6fb5"

@@ -8,11 +8,13 @@ is worked out here from the widgets themselves, not with the tour's own ``target
 import pytest
 import torch  # noqa: F401  (torch before PySide6)
 from PySide6.QtCore import QPoint, QRect, QSettings, Qt
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QMessageBox, QTabBar
 
 from explorer.spec import preset
 from explorer.ui.document import Document
 from explorer.ui.help_tour import TOUR, TOUR_SEEN_KEY
+from explorer.ui.theme import COLOUR
 
 from fakes import FakeDialogs  # tests/ui is on sys.path (rootdir-relative imports)
 
@@ -303,3 +305,18 @@ def test_following_the_stage_does_not_keep_the_diagram_repainting(qtbot, toured)
         for widget in (tour, tour.outline):
             widget.removeEventFilter(raises)
         del tour.sync
+
+
+def test_every_step_reads_as_written_and_names_what_the_window_shows(qtbot, toured):
+    win, tour = toured
+    palette = win.side_panel.palette_widget
+    entries = [palette.item(i).text() for i in range(palette.count())]
+    seen = []
+    for i in range(len(TOUR)):
+        seen.append(tour.text.text())
+        # what shows is the step's own words: no "block&#x27;s" from escaping a plain-text label
+        assert tour.text.textFormat() == Qt.TextFormat.PlainText and "&#" not in tour.text.text()
+        tour.next()
+    assert "“New stage”" in seen[0] and "New stage" in entries  # the palette's own name for it
+    # the tour's highlight is not the amber of a selected stage
+    assert QColor(COLOUR.tour_accent) != QColor(COLOUR.selection_accent)
