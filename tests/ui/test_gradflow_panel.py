@@ -188,3 +188,12 @@ def test_the_lessons_text_is_set_in_italics_apart_from_the_measurement(qtbot, pa
     assert "The lessons say that without skips the gradient shrinks on its way back to the input; here it" in text
     assert "<i>A known effect the lessons mention: with batch normalisation" in text
     assert "<i>The lessons say that without skips" not in text  # the measurement beside it is not italic
+
+
+def test_another_network_shows_its_words_from_the_headline(qtbot, panel):
+    panel.resize(900, 260)  # a short dock: the words scroll
+    bar = panel._side_scroll.verticalScrollBar()
+    qtbot.waitUntil(lambda: bar.maximum() > 0, timeout=TIMEOUT)
+    bar.setValue(bar.maximum())  # the teacher scrolled down to the explanation
+    panel.document.replace(small_spec("other"), None)  # File > New or Open
+    assert bar.value() == 0  # the new network's headline is in view, not the old scroll position

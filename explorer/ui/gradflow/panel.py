@@ -372,6 +372,8 @@ class GradflowPanel(QWidget):
             self.heatmap.set_blocks([])
             self.heatmap.set_network("")
         self.residual.clear_for(spec.name, self._running)
+        # another network's words start at their headline, not where the last one was scrolled to
+        self._side_scroll.verticalScrollBar().setValue(0)
 
     def _show_progress(self, phase: str, done: int, total: int) -> None:
         if not self._pending:
