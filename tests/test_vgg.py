@@ -76,7 +76,7 @@ def test_weights_of_another_network_are_named(vgg16, tmp_path):
     state["features.0.weight"][0, 0, 0, 0] = float("nan")
     path = tmp_path / "bad.pth"
     torch.save(state, path)
-    with pytest.raises(TrainingError, match="'features.0.weight' holds 1 values that are not finite"):
+    with pytest.raises(TrainingError, match="'features.0.weight' holds 1 NaN value"):
         load_vgg(str(path), "vgg16")
     torch.save({k: v for k, v in vgg16.items() if not k.startswith("classifier")}, path)
     with pytest.raises(TrainingError, match="is not vgg16's weights: 'classifier.0.weight' is missing"):

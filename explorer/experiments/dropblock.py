@@ -297,6 +297,26 @@ def same_layers(a: NetworkSpec, b: NetworkSpec) -> bool:
     return a.with_skips(True).stages == b.with_skips(True).stages and a.stem == b.stem
 
 
+def read_weights_named(path: str):
+    """``(path, weights)`` of a weights file, or of a name fetched by ``get`` (resnet50 stands for its
+    file); TrainingError names a missing file or one that cannot be read."""
+    import os
+
+    from ..downloads import resolve_weights
+    from ..nn.weights_file import WeightsError, read_weights_to_load
+
+    try:
+        path = resolve_weights(path)
+    except FileNotFoundError as err:
+        raise TrainingError(str(err)) from None
+    if not os.path.exists(path):
+        raise TrainingError(f"weights file {path} does not exist")
+    try:
+        return path, read_weights_to_load(path)
+    except WeightsError as err:
+        raise TrainingError(str(err)) from None
+
+
 def load_trained(path: str, net: NetworkSpec | None = None) -> TrainedNet:
     """Trained weights: a checkpoint written by ``train --checkpoint`` or ``experiment degradation
     --save-dir``, a weights file from ``import-weights``, or a torchvision-style state_dict.
@@ -311,20 +331,7 @@ def load_trained(path: str, net: NetworkSpec | None = None) -> TrainedNet:
     from ..spec import SpecError
     from ..train.finetune import Normalisation
 
-    import os
-
-    from ..downloads import resolve_weights
-
-    try:
-        path = resolve_weights(path)  # a name fetched by `get` (resnet50) stands for its file
-    except FileNotFoundError as err:
-        raise TrainingError(str(err)) from None
-    if not os.path.exists(path):
-        raise TrainingError(f"weights file {path} does not exist")
-    try:
-        weights = read_weights_to_load(path)
-    except WeightsError as err:
-        raise TrainingError(str(err)) from None
+    path, weights = read_weights_named(path)
     extras = weights.extras
     if "settings" in extras:  # a trainer checkpoint: every field is checked once, here
         from ..train.checkpoint import validate_checkpoint

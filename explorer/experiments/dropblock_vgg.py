@@ -19,7 +19,7 @@ from torch import nn
 
 from ..nn.vgg import VGG_NETS, build_vgg, conv_layers
 from ..train.api import TrainingError
-from .dropblock import BlockDrop, DropResult, accuracies, eval_source
+from .dropblock import BlockDrop, DropResult, accuracies, eval_source, read_weights_named
 
 
 @dataclass
@@ -40,23 +40,12 @@ class TrainedVgg:
 
 def load_vgg(path: str, name: str) -> TrainedVgg:
     """torchvision's ImageNet weights for ``name`` (a file, or a name fetched by ``get``); every key and
-    shape must fit (TrainingError names the first that does not)."""
+    shape must fit (TrainingError names the first that does not; the reader names non-finite values)."""
     import os
 
-    from ..downloads import resolve_weights
-    from ..nn.weights_file import WeightsError, read_weights_to_load
     from ..train.finetune import Normalisation
 
-    try:
-        path = resolve_weights(path)
-    except FileNotFoundError as err:
-        raise TrainingError(str(err)) from None
-    if not os.path.exists(path):
-        raise TrainingError(f"weights file {path} does not exist")
-    try:
-        weights = read_weights_to_load(path)
-    except WeightsError as err:
-        raise TrainingError(str(err)) from None
+    path, weights = read_weights_named(path)
     state = weights.state_dict
     expected = {k: tuple(v.shape) for k, v in _shapes(name).items()}
     missing = [k for k in expected if k not in state]
@@ -69,9 +58,6 @@ def load_vgg(path: str, name: str) -> TrainedVgg:
         got = tuple(state[k].shape)
         if got != shape:
             raise TrainingError(f"{os.path.basename(path)}: '{k}' has shape {got}, {name} needs {shape}")
-        if state[k].is_floating_point() and not bool(torch.isfinite(state[k]).all()):
-            bad = int((~torch.isfinite(state[k])).sum())
-            raise TrainingError(f"{os.path.basename(path)}: '{k}' holds {bad:,} values that are not finite")
     return TrainedVgg(name, state, Normalisation.imagenet())
 
 
