@@ -44,3 +44,15 @@ def test_the_residual_verdict_is_settled_the_same_way():
     assert text == ("The full batch of 32 images changed the verdict: on the first 4 images the residual size is "
                     "smaller than the shortcut in every block (median 0.4); on all 32 it is smaller than the "
                     "shortcut in some blocks only (median 0.45).")
+
+
+def test_the_one_checker_checks_settled_claims_too():
+    from explorer.experiments import claims as C
+    from explorer.experiments.first_look_words import Settled
+
+    held = Settled("the gradient", "vanishes", "vanishes", 40.0, 38.0, 4, 32).to_dict()
+    changed = Settled("the gradient", "vanishes", "is carried back", 40.0, 3.0, 4, 32).to_dict()
+    assert C.check_claim(held) is None and C.check_claim(changed) is None
+    assert C.check_claim(dict(held, relation="changed")) is not None
+    assert C.check_claim(dict(changed, relation="held")) is not None
+    assert C.check_claim(dict(held, first_images=32)) is not None

@@ -18,6 +18,8 @@ The kinds, each with the rule that decides it (``tolerance`` is stated in every 
 - ``Trend(values, tolerance)``: first against last (``rising``, ``falling``, ``flat`` by
   the comparison rule) and whether every step goes that way (``monotone``; steps back of
   at most ``tolerance`` are allowed).
+- ``Settled`` (``first_look_words``): a first look's verdict against the full batch's: ``held``
+  iff the two verdicts are the same, ``changed`` otherwise.
 - ``Diverged(values, chance, tolerance)``: a training curve that is not finite, rose from
   its first value to its last by more than ``tolerance``, or ended within ``tolerance`` of
   chance (or beyond it). ``reason`` names the first rule that applies, or None.
@@ -441,6 +443,13 @@ def check_claim(d: dict) -> str | None:
                 return f"says diverged={d['diverged']}, the rules say {reason or 'not diverged'}"
             if (reason or "none") != d.get("rule", "none"):
                 return f"names rule {d.get('rule')}, the values give {reason or 'none'}"
+            return None
+        if kind == "settled":  # a first look's verdict against the full batch's (first_look_words.Settled)
+            relation = "held" if d["first"] == d["full"] else "changed"
+            if d["relation"] != relation:
+                return f"says the verdict {d['relation']}, but {d['first']!r} -> {d['full']!r} {relation}"
+            if not 0 < int(d["first_images"]) < int(d["batch"]):
+                return f"a first look of {d['first_images']} images of a batch of {d['batch']}"
             return None
         return f"unknown kind {kind!r}"
     except (KeyError, TypeError, ValueError) as exc:
