@@ -12,7 +12,7 @@ from typing import Callable
 
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (QComboBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton,
-                               QSpinBox, QWidget)
+                               QWidget)
 
 from ... import downloads
 from ...experiments.arms import parse_depths
@@ -21,6 +21,7 @@ from ...experiments.depth_sweep import SweepSettings, parse_seeds
 from ...train.datasets import check_name, parse_name
 from ...train.datasets.base import DatasetError
 from ...train.recipes import RECIPES
+from ..training.setting_rows import SettingRow
 from ..download_dialog import download_button
 
 # the recipes the degradation page offers: those that name the depths to compare
@@ -180,8 +181,7 @@ class DegradationForm(QWidget):
                                "they come with")
         self.recipe_note = QLabel()
         self.recipe_note.setWordWrap(True)
-        self.epochs = QSpinBox()
-        self.epochs.setRange(1, 1000)
+        self.epochs = SettingRow("epochs").widget  # the range every run checks (train/settings.py)
         self.epochs.setValue(default.epochs)
         self.epochs.setToolTip("Epochs for every network; the result needs enough of them (see the words)")
         self.depths = QLineEdit(", ".join(str(d) for d in default.depths))

@@ -15,7 +15,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import QCheckBox, QComboBox, QFormLayout, QHBoxLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QCheckBox, QComboBox, QFormLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from ... import downloads
 from ...experiments.arms import Arm
@@ -29,6 +29,7 @@ from ..download_dialog import download_button
 from ..plot_style import PlotScaler
 from ..presenter import follow_presenter
 from ..theme import COLOUR, Theme
+from ..training.setting_rows import SettingRow
 from .curves import ArmCurves, arm_colour
 from .page_parts import (StepwiseRun, WordsArea, centred_label, plots_column, progress_bar, run_stop_buttons, say,
                          scale_font, settings_column, side_by_side, status_line, words_html, words_label)
@@ -138,8 +139,7 @@ class PrePostForm(QWidget):
         self.depth.addItem("164 (bottleneck)", 164)  # He et al. 2016's bottleneck pair
         self.depth.setCurrentIndex(self.depth.findData(DEFAULT_DEPTH))
         self.depth.setToolTip("Both nets' depth (6n+2); the gap grows with depth")
-        self.epochs = QSpinBox()
-        self.epochs.setRange(1, 1000)
+        self.epochs = SettingRow("epochs").widget  # the range every run checks (train/settings.py)
         self.epochs.setValue(DEFAULT_EPOCHS)
         self.dataset = QComboBox()
         self.dataset.setEditable(True)
