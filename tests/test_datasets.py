@@ -10,7 +10,7 @@ import torch
 
 from explorer.train.datasets import (DatasetError, channel_stats, conform_channels, load_dataset,
                                      parse_name)
-from explorer.train.datasets.procedural import SHAPE_CLASSES, make_shapes
+from explorer.train.datasets.procedural import SHAPE_CLASSES, digits_split_sizes, make_shapes
 from explorer.train.loader import BatchSource
 
 
@@ -38,6 +38,8 @@ def test_digits_are_32x32_grey_with_a_fixed_split():
     assert data.image_shape == (1, 32, 32)
     assert data.num_classes == 10
     assert len(data.y_train) + len(data.y_test) == 1797
+    # the count the CLI prints and the experiment form names: one rule, 1,438 and 359
+    assert (len(data.y_train), len(data.y_test)) == digits_split_sizes() == (1438, 359)
     assert torch.equal(data.y_test, load_dataset("digits").y_test)
     assert data.x_train.max() > 200  # scaled to the full 0..255 range
 

@@ -16,7 +16,7 @@ import zipfile
 import numpy as np
 import torch
 
-from .base import ImageData, as_uint8_images
+from .base import DatasetError, ImageData, as_uint8_images
 
 SHAPE_CLASSES = ["circle", "square", "triangle", "cross", "ring",
                  "star", "crescent", "bar", "frame", "pair"]
@@ -111,6 +111,20 @@ def make_shapes(train_size: int = 10_000, test_size: int = 2_000) -> ImageData:
 
 DIGITS_FILE = "digits.npz"  # in the user's cache folder (train/cache.py)
 DIGITS_COUNT = 1_797
+DIGITS_PER_CLASS = (178, 182, 177, 183, 181, 182, 181, 179, 174, 180)  # scikit-learn's digits, 0 to 9
+DIGITS_TEST_FRACTION = 0.2
+
+
+def digits_test_per_class(test_fraction: float = DIGITS_TEST_FRACTION) -> list[int]:
+    """How many images of each digit the fixed split keeps for testing (a fifth, rounded per class)."""
+    return [int(round(n * test_fraction)) for n in DIGITS_PER_CLASS]
+
+
+def digits_split_sizes(test_fraction: float = DIGITS_TEST_FRACTION) -> tuple[int, int]:
+    """(training, test) images of ``load_digits32``'s split, without reading the images: 1,438 and 359.
+    The one count the CLI's and the window's words use (a form said 1,437)."""
+    test = sum(digits_test_per_class(test_fraction))
+    return DIGITS_COUNT - test, test
 
 
 def digits_arrays() -> tuple[np.ndarray, np.ndarray]:
@@ -157,7 +171,7 @@ def _read_digits(path) -> tuple[np.ndarray, np.ndarray] | None:
     return images.astype(np.float64), target.astype(int)
 
 
-def load_digits32(test_fraction: float = 0.2) -> ImageData:
+def load_digits32(test_fraction: float = DIGITS_TEST_FRACTION) -> ImageData:
     """scikit-learn's 8x8 handwritten digits (1,797 images), bilinearly resized to 32x32 grey."""
     pixels, target = digits_arrays()
     images = torch.from_numpy(pixels.astype(np.float32) / 16.0)[:, None]  # [N, 1, 8, 8], 0..1
@@ -167,9 +181,11 @@ def load_digits32(test_fraction: float = 0.2) -> ImageData:
     # A fixed stratified split: the same test images every time.
     rng = np.random.default_rng(1234)
     test_idx = []
-    for label in range(10):
+    for label, size in enumerate(digits_test_per_class(test_fraction)):
         rows = np.flatnonzero(target == label)
-        test_idx.extend(rng.choice(rows, size=int(round(len(rows) * test_fraction)), replace=False))
+        if len(rows) != DIGITS_PER_CLASS[label]:
+            raise DatasetError(f"digits: {len(rows)} images of {label}, expected {DIGITS_PER_CLASS[label]}")
+        test_idx.extend(rng.choice(rows, size=size, replace=False))
     is_test = np.zeros(len(y), dtype=bool)
     is_test[test_idx] = True
     train = torch.from_numpy(np.flatnonzero(~is_test))

@@ -20,6 +20,7 @@ from ...experiments.degradation import DegradationSettings
 from ...experiments.depth_sweep import SweepSettings, parse_seeds
 from ...train.datasets import check_name, parse_name
 from ...train.datasets.base import DatasetError
+from ...train.datasets.procedural import digits_split_sizes
 from ...train.recipes import RECIPES
 from ..training.setting_rows import SettingRow
 from ..download_dialog import download_button
@@ -29,7 +30,7 @@ COMPARISON_RECIPES = tuple(r for r in RECIPES.values() if r.depths)
 
 # (label, dataset kind): the built-in sets need nothing; the others read a folder the user has
 DATASETS = (
-    ("digits (built in, 1,437 training images)", "digits"),
+    (f"digits (built in, {digits_split_sizes()[0]:,} training images)", "digits"),
     ("shapes (built in, made on the fly)", "shapes"),
     ("CIFAR-10 (its folder)", "cifar10"),
     ("MNIST (its folder)", "mnist"),
