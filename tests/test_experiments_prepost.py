@@ -107,10 +107,10 @@ def test_a_stopped_run_is_compared_at_the_last_epoch_both_completed():
 
 SPREADS = [
     ([1.0, 0.5, 0.1], [1.0, 0.8, 0.5], "the pre-activation twin spreads it more evenly",
-     "by 10.0x in ResNet-56 and by 2.0x in pre-act ResNet-56"),
+     "by 10x in ResNet-56 and by 2x in pre-act ResNet-56"),
     ([1.0, 0.8, 0.5], [1.0, 0.5, 0.1], "The lessons say the pre-activation twin spreads the gradient more evenly "
-                                       "over depth; here its spread is the larger", "by 2.0x in ResNet"),
-    ([1.0, 0.5], [1.0, 0.7], "alike, within a factor of 1.5", "by 2.0x in ResNet-56 and by 1.4x"),
+                                       "over depth; here its spread is the larger", "by 2x in ResNet"),
+    ([1.0, 0.5], [1.0, 0.7], "alike, within a factor of 1.5", "by 2x in ResNet-56 and by 1.4x"),
     ([1.0, 0.0], [1.0, 0.5], "an unbounded factor", "At the end"),
 ]
 
@@ -129,7 +129,7 @@ def test_both_profiles_go_into_the_words_and_a_missing_one_is_left_out():
     post = _arm("resnet", [0.1], [0.3], _profile("init", [1, 0.1]), _profile("end", [1, 0.5]))
     pre = _arm("preact", [0.1], [0.3], _profile("init", [1, 0.9]), None)
     text = prepost_words([post, pre], 1).text
-    assert "At initialisation, the gradient norm varies across the blocks by 10.0x" in text
+    assert "At initialisation, the gradient norm varies across the blocks by 10x" in text
     assert "At the end" not in text
 
 

@@ -207,8 +207,8 @@ def test_probe_needs_a_batch_or_a_shape():
 
 # -- the words -----------------------------------------------------------------------
 
-@pytest.mark.parametrize("value,text", [(9.46, "9.5"), (96.2, "96"), (4987, "5,000"), (2.43e7, "2.4e7"),
-                                        (0.33, "0.33")])
+@pytest.mark.parametrize("value,text", [(9.46, "9.5"), (96.2, "96"), (4987, "5,000"), (1e4, "10,000"),
+                                        (2.5e5, "250,000"), (2.43e7, "2.4 × 10⁷"), (1e8, "10⁸"), (0.33, "0.33")])
 def test_factors_read_naturally(value, text):
     from explorer.experiments.gradflow import format_factor
     assert format_factor(value) == text
@@ -221,11 +221,11 @@ def test_words_name_the_regime_and_the_place():
     assert carried.text.startswith("The gradient reaching the first block is 9x the one at the last block")
     assert "here it does not vanish: the first block gets 9x the last block's" in carried.text
     exploding = summarise(np.geomspace(1e6, 1, 9), labels, [False] * 9, batch_norm=True)
-    assert exploding.verdict == "explodes" and "1e6 times larger" in exploding.text
+    assert exploding.verdict == "explodes" and "10⁶ times larger" in exploding.text
     # 5.6x per block: 31.6x at stage 3, block 1 and 178x at stage 2, block 3, the first past 100x
     assert "already 100x at stage 2, block 3" in exploding.text
     vanishing = summarise(np.geomspace(1e-5, 1, 9), labels, [False] * 9, batch_norm=False)
-    assert vanishing.verdict == "vanishes" and "1/1e5 of the one at the last block" in vanishing.text
+    assert vanishing.verdict == "vanishes" and "1/100,000 of the one at the last block" in vanishing.text
     assert "without skips the gradient shrinks on its way back to the input; here it does" in vanishing.text
 
 

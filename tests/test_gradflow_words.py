@@ -61,7 +61,7 @@ ROWS = [
     ("fades", geo(0.2, 9), [True] * 9, [True] * 9, True, "fades",
      ["0.2 times the one at the last block", "fades", "here it fades all the same"], ["barely learn", "explode"]),
     ("vanishes without skips or BN", geo(1e-5, 9), [False] * 9, [True] * 9, False, "vanishes",
-     ["1/1e5 of the one at the last block", "vanishes", "here it does: the first block gets 1/1e5 of"],
+     ["1/100,000 of the one at the last block", "vanishes", "here it does: the first block gets 1/100,000 of"],
      ["explode", "barely learn"]),
     ("dead", np.zeros(4), [False] * 4, [True] * 4, True, "dead", ["exactly zero at all 4 blocks", "usual cause"], []),
     ("cut off near the input", np.array([0.0, 0.0, 0.5, 1.0]), [False] * 4, [True] * 4, True, "vanishes",

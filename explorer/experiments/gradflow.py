@@ -66,15 +66,22 @@ class FlowSummary:
                 "where": self.where, "text": self.text}
 
 
+_SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
+
+
 def format_factor(x: float) -> str:
-    """9x, 90x, 5,000x, 2.4e7x: readable across ten orders of magnitude."""
+    """The one way every page and the CLI write a ratio (followed by "x"): two significant digits,
+    9.5, 96, 5,000, 250,000, and from a million on a power of ten, 2.4 × 10⁷ or 10⁸, never "1e8"
+    (one page said "1e8x" where another said "10,000x")."""
     if not math.isfinite(x):
         return "∞" if x > 0 else "?"
     if x >= 1:
-        x = float(f"{x:.2g}")  # two significant digits, so 99,999.99 reads as 1e5
-    if x >= 1e5:
+        x = float(f"{x:.2g}")  # two significant digits, so 999,999.9 reads as a million
+    if x >= 1e6:
         mant, exp = f"{x:.1e}".split("e")
-        return f"{mant.rstrip('0').rstrip('.')}e{int(exp)}"
+        mant = mant.rstrip("0").rstrip(".")
+        power = f"10{str(int(exp)).translate(_SUPERSCRIPT)}"
+        return power if mant == "1" else f"{mant} × {power}"
     if x >= 100:
         return f"{x:,.0f}"
     if x >= 10:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 
 from .claims import Compare, Count, Diverged, Named, Threshold, Words
+from .gradflow import format_factor
 from .verdict import (FITTED, LOSS_GAP, Verdict, against, compare_errors, compare_losses, epochs_text,
                       cap, error_relation, loss_text, names, not_started, pct, points, stopped_early)
 
@@ -36,7 +37,7 @@ LESSON = ("The lessons say the pre-activation twin keeps the shortcut a pure ide
 def _factor(x: float) -> str:
     if not math.isfinite(x):
         return "an unbounded factor (a block's gradient is zero)"
-    return f"{x:.1f}x" if x < 100 else f"{x:.3g}x"
+    return f"{format_factor(x)}x"  # the one rule for ratios (gradflow.format_factor)
 
 
 def divergence(arm, epoch: int, classes: int) -> tuple[Diverged, Diverged]:
