@@ -67,6 +67,20 @@ def percent_axis_until_data(plot) -> None:
     plot.enableAutoRange(y=True)  # with nothing to fit, the range stays until data comes
 
 
+def decades_until_data(plot, low: int = -3, high: int = 1) -> None:
+    """A log-scale y axis with no data reads 10^low to 10^high, one label per power of ten
+    (pyqtgraph's empty log axis labelled 2, 3, 4, ... 9 on top of each other); the first data sets
+    the range and the ticks (``plain_ticks_for_data``)."""
+    plot.setYRange(low, high, padding=0)
+    plot.getAxis("left").setTicks([[(k, f"{10.0 ** k:g}") for k in range(low, high + 1)], []])
+    plot.enableAutoRange(y=True)  # with nothing to fit, the range stays until data comes
+
+
+def plain_ticks_for_data(plot) -> None:
+    """The axis's own ticks again, once the plot has data (after ``decades_until_data``)."""
+    plot.getAxis("left").setTicks(None)
+
+
 def _next_tick_step(step: float) -> float:
     """The next step of the 1-2-5 series (10 -> 20 -> 50 -> 100)."""
     leading = step / 10 ** math.floor(math.log10(step) + 1e-9)

@@ -16,7 +16,7 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QGridLayout, QWidget
 
 from ...analysis.landscape import GridPlan, preview
-from ..plot_style import PlotScaler
+from ..plot_style import PlotScaler, decades_until_data, plain_ticks_for_data
 from ..presenter import follow_presenter
 from ..theme import COLOUR, Theme
 
@@ -101,6 +101,7 @@ class LandscapeView(QWidget):
         sp.setLogMode(y=True)
         self._slice_title = self.scaler.title(sp, "1D slice along direction 1 (through the trained weights)", 13.0)
         _style_axes(sp, self.scaler, "distance along direction 1 (filter norms)", "training loss")
+        decades_until_data(sp)
         self.slice_items: list[pg.PlotDataItem] = []
         layout.addWidget(self.slice, 1, 0, 1, 2)
         layout.setRowStretch(0, 3)
@@ -163,6 +164,8 @@ class LandscapeView(QWidget):
             row = grid[:, plan.centre]
             ok = np.isfinite(row) & (row > 0)
             item.setData(plan.axis[ok], row[ok])
+            if ok.any():
+                plain_ticks_for_data(self.slice.getPlotItem())
 
     def legend_html(self) -> str:
         parts = [f"<span style='color:{net_colour(kind)}'>━━━</span>&nbsp;{label}"

@@ -26,7 +26,7 @@ from ...experiments.prepost_words import prepost_words
 from ...spec import SpecError
 from ...train.api import EpochMetrics, RunFinished, StepMetrics
 from ..download_dialog import download_button
-from ..plot_style import PlotScaler
+from ..plot_style import PlotScaler, decades_until_data
 from ..presenter import follow_presenter
 from ..theme import COLOUR, Theme
 from ..training.setting_rows import SettingRow
@@ -68,6 +68,7 @@ class ProfilePlot(pg.PlotWidget):
             axis.enableAutoSIPrefix(False)  # the ticks are written out (0.002), no "(x0.001)" in the label
             short = label.split(" (")[0].split(" ")[-1]  # on a short plot: "block", "norm"
             self.scaler.axis(axis, label, label_points=11.0, tick_points=10.0, short=short)
+        decades_until_data(self.plot)
         self.theme = Theme()
         self.arms: list[Arm] = []
         self.profiles: dict[tuple[int, str], GradientProfile] = {}
@@ -114,7 +115,7 @@ class ProfilePlot(pg.PlotWidget):
         norms = [np.asarray(p.norms) for p in self.profiles.values()]
         positive = np.concatenate([n[n > 0] for n in norms]) if norms else np.zeros(0)
         if positive.size == 0:
-            self.plot.getAxis("left").setTicks(None)
+            decades_until_data(self.plot)
             return
         lo, hi = int(np.floor(np.log10(positive.min()))), int(np.ceil(np.log10(positive.max())))
         steps = (1, 2, 5) if hi - lo <= 2 else (1,)  # within two decades, 2x and 5x get a label too
