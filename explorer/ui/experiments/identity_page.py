@@ -24,14 +24,11 @@ from ..plot_style import PlotScaler
 from ..presenter import follow_presenter
 from ..theme import COLOUR, Theme
 from .page_parts import (StepwiseRun, WordsArea, centred_label, plots_column, progress_bar, run_stop_buttons, say,
-                         scale_font, settings_column, side_by_side, status_line, words_html, words_label)
-from .worker import ExperimentWorker
+                         scale_font, settings_column, side_by_side, status_line, words_label)
 
 INTRO = ("Can a block output exactly its input? A plain block ReLU(Wx + b) and a residual block x + ReLU(Wx + b) "
          "are trained to reproduce inputs of which half the components are negative; then stacks of k blocks "
          "of each kind. A few seconds on a CPU.")
-WORDS_POINTS = 16.0
-DETAIL_POINTS = 12.0
 VALUE_POINTS = 13.0
 KIND_COLOURS = {"plain": COLOUR.arm_plain, "residual": COLOUR.arm_resnet}
 VERDICT_COLOURS = {"shown": COLOUR.verdict_good, "not_shown": COLOUR.verdict_partial,
@@ -99,18 +96,9 @@ class IdentityPage(StepwiseRun, QWidget):
 
     def __init__(self, parent: QWidget | None = None, make_runner=None):
         super().__init__(parent)
-        self._make_runner = make_runner or IdentityRunner
-        self.worker = ExperimentWorker(self)
-        self.worker.eventsReady.connect(self._on_events)
-        self.worker.runEnded.connect(self._on_run_ended)
-        self.base_settings = IdentitySettings()
-        self.settings_used: IdentitySettings | None = None
+        self._wire(make_runner, IdentityRunner, IdentitySettings())
         self.words = None
         self.fits: list = []
-        self._progress: dict[int, tuple[int, int]] = {}
-        self._started = 0.0
-        self._stopping = False
-        self._scale = 1.0
         self._items: list = []
         self._last_runner = None
         self._words_parts = ("Press Run: the result appears here in words when every model has trained.", "",
@@ -153,11 +141,6 @@ class IdentityPage(StepwiseRun, QWidget):
         scale_font(self.legend, VALUE_POINTS * self._scale)
         self._draw()
         self._render_words()
-
-    def _render_words(self) -> None:
-        headline, details, colour = self._words_parts
-        self.words_label.setText(words_html(headline, details, WORDS_POINTS * self._scale,
-                                            DETAIL_POINTS * self._scale, colour))
 
     def _show_legend(self) -> None:
         parts = [f"<span style='color:{KIND_COLOURS[k]}'>━━━</span>&nbsp;{k}" for k in KIND_COLOURS]

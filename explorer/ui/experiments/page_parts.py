@@ -287,6 +287,32 @@ class StepwiseRun(ExperimentPage):
     turn (``self._stopping``, ``self.form``, the Run and Stop buttons, ``self.status``). A page
     names its close question and what it says while a net finishes."""
 
+    WORDS_POINTS = 16.0
+    DETAIL_POINTS = 12.0
+
+    def _wire(self, make_runner, default_runner, base_settings) -> None:
+        """The state every such page starts with: its worker (events and the run's end wired to
+        ``_on_events`` and ``_on_run_ended``), its settings, nothing running."""
+        from .worker import ExperimentWorker
+
+        self._make_runner = make_runner or default_runner
+        self.worker = ExperimentWorker(self)
+        self.worker.eventsReady.connect(self._on_events)
+        self.worker.runEnded.connect(self._on_run_ended)
+        self.base_settings = base_settings
+        self.settings_used = None
+        self._progress: dict = {}
+        self._started = 0.0
+        self._stopping = False
+        self._scale = 1.0
+
+    def _render_words(self) -> None:
+        """``self._words_parts`` (headline, details, colour) into ``self.words_label``, scaled for a projector."""
+        headline, details, colour = self._words_parts
+        self.words_label.setText(words_html(headline, details, self.WORDS_POINTS * self._scale,
+                                            self.DETAIL_POINTS * self._scale, colour))
+
+
     def _update_buttons(self) -> None:
         running = self.is_running()
         self.run_button.setEnabled(not running)

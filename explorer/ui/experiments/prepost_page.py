@@ -32,14 +32,11 @@ from ..theme import COLOUR, Theme
 from ..training.setting_rows import SettingRow
 from .curves import ArmCurves, arm_colour
 from .page_parts import (StepwiseRun, WordsArea, centred_label, plots_column, progress_bar, run_stop_buttons, say,
-                         scale_font, settings_column, side_by_side, status_line, words_html, words_label)
-from .worker import ExperimentWorker
+                         scale_font, settings_column, side_by_side, status_line, words_label)
 
 INTRO = ("A post-activation ResNet and its pre-activation twin (BN and ReLU moved before each convolution, "
          "so the path from block to block is a pure identity) train side by side with one recipe. Which "
          "trains lower, and how does the gradient spread over depth at the start and at the end?")
-WORDS_POINTS = 16.0
-DETAIL_POINTS = 12.0
 VALUE_POINTS = 13.0
 VERDICT_COLOURS = {"pre_lower": COLOUR.verdict_good, "pre_faster": COLOUR.verdict_good,
                    "post_lower": COLOUR.verdict_partial, "post_faster": COLOUR.verdict_partial,
@@ -191,19 +188,10 @@ class PrePostPage(StepwiseRun, QWidget):
 
     def __init__(self, parent: QWidget | None = None, make_runner=None):
         super().__init__(parent)
-        self._make_runner = make_runner or prepost_runner
-        self.worker = ExperimentWorker(self)
-        self.worker.eventsReady.connect(self._on_events)
-        self.worker.runEnded.connect(self._on_run_ended)
-        self.base_settings = PrePostSettings()
-        self.settings_used: PrePostSettings | None = None
+        self._wire(make_runner, prepost_runner, PrePostSettings())
         self.verdict = None
         self.runner = None
         self._values: dict[int, float] = {}
-        self._progress: dict[int, tuple[int, int]] = {}
-        self._started = 0.0
-        self._stopping = False
-        self._scale = 1.0
         self._words_parts = ("Press Run: the result appears here in words when both nets have finished.", "",
                              COLOUR.waiting_words)
         self._build()
@@ -248,11 +236,6 @@ class PrePostPage(StepwiseRun, QWidget):
         for label in (self.values, self.profile_legend):
             scale_font(label, VALUE_POINTS * self._scale)
         self._render_words()
-
-    def _render_words(self) -> None:
-        headline, details, colour = self._words_parts
-        self.words_label.setText(words_html(headline, details, WORDS_POINTS * self._scale,
-                                            DETAIL_POINTS * self._scale, colour))
 
     # -- state and commands -------------------------------------------------------------------
     @Slot()
