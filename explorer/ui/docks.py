@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import html
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtWidgets import (QDockWidget, QHBoxLayout, QLabel, QListWidget, QMainWindow, QScrollArea,
                                QStyle, QToolButton, QVBoxLayout, QWidget)
 
@@ -115,6 +115,8 @@ class PresenterLayout:
         self._moved = False
         self._width = 280
         self._beside_width: int | None = None
+        self._follow = _BottomFollowsHeight(window)
+        window.installEventFilter(self._follow)
 
     def _docked_in(self, area) -> bool:
         dock = self._side
@@ -148,3 +150,24 @@ class PresenterLayout:
     def moved(self) -> bool:
         """True while the Blocks panel sits beside the Inspector for presenter mode."""
         return self._moved
+
+
+class _BottomFollowsHeight(QObject):
+    """In presenter mode the bottom panels keep their share of the window's height when the window
+    changes height (a window moved from a 1280x720 projector to a 1600x1000 one kept a 298 px plot
+    area, its heatmap 46 px tall); outside presenter mode the heights the user set are left alone."""
+
+    def __init__(self, window: QMainWindow):
+        super().__init__(window)
+        self._window = window
+        self._height = 0
+
+    def eventFilter(self, watched, event) -> bool:  # noqa: N802 - Qt's name
+        if watched is self._window and event.type() == QEvent.Type.Resize:
+            height = event.size().height()
+            w = self._window
+            if (height != self._height and self._height and w.presenter_action.isChecked()
+                    and not w._layout_pending and len(w._bottom_docks) > 1):
+                QTimer.singleShot(0, w._size_bottom_area)  # once the window has its new size
+            self._height = height
+        return False

@@ -358,3 +358,24 @@ def test_the_restore_offer_fits_every_screen(qtbot, app, monkeypatch):
 
     each_screen(qtbot, window, look)
     whole(found)
+
+
+def test_a_window_grown_in_presenter_mode_gives_the_plots_their_share(qtbot, app):
+    """Moved from a 1280x720 projector to a 1600x1000 one without leaving presenter mode: the bottom
+    panels grow with the window (they stayed at 298 px, the heatmap 46 px tall)."""
+    from explorer.ui.main_window import PRESENTER_PLOTS_SHARE
+
+    window, bench, _script, _hold = app
+    bench.gradflow_dock.raise_()
+    show_at(qtbot, window, (1280, 720), True)
+    window.resize(1600, 1000)
+    share = int(0.95 * PRESENTER_PLOTS_SHARE * 1000)  # without the fix the area kept its 720-px height (363)
+    qtbot.waitUntil(lambda: window._bottom_area_height() >= share, timeout=5_000)
+    window.presenter_action.setChecked(False)  # outside presenter mode a resize leaves the user's heights
+    settle(qtbot, window)
+    before = window._bottom_area_height()
+    window.resize(1280, 720)
+    settle(qtbot, window)
+    window.resize(1600, 1000)
+    settle(qtbot, window)
+    assert abs(window._bottom_area_height() - before) <= 2
