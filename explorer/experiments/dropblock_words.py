@@ -23,7 +23,7 @@ from statistics import median
 from typing import TYPE_CHECKING
 
 from .claims import Compare, Count, Named, Threshold, Words
-from .verdict import Verdict
+from .verdict import Verdict, pct
 
 if TYPE_CHECKING:
     from .dropblock import DropResult
@@ -38,7 +38,7 @@ LESSON = ("The lessons say a ResNet's blocks behave like an ensemble of paths of
 
 
 def _pct(x: float) -> str:
-    return f"{100.0 * x:.1f}%"
+    return pct(x)  # the one rule for percentages (verdict.py)
 
 
 def _pts(x: float) -> str:

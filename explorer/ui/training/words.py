@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 
 from ...experiments.claims import Compare, Named, Threshold, Words
+from ...experiments.verdict import pct
 
 WELL_BELOW = 0.5  # "well below chance": at most half of chance's error
 NEAR = 0.10  # "near chance": within 10 points of it
@@ -27,7 +28,7 @@ def chance_error(classes: int) -> float:
 
 
 def _pct(fraction: float) -> str:
-    return f"{100 * fraction:.1f}%"
+    return pct(fraction)  # the one rule for percentages (experiments/verdict.py)
 
 
 def _verdict_claims(test_error: float, train_error: float, classes: int) -> tuple[str, list]:
