@@ -66,7 +66,7 @@ def verify(part: Part, path: Path, *, skip_sha256: bool = False) -> None:
 
 
 class HashMismatch(DownloadError):
-    pass
+    """A downloaded or adopted file whose hash is not the one recorded for it."""
 
 
 def _mismatch(part: Part, what: str, want: str, got: str) -> HashMismatch:

@@ -195,15 +195,9 @@ class Count(Claim):
 
 
 def threshold_relation(value: float, limit: float, tolerance: float) -> str:
-    if math.isnan(value) or math.isnan(limit):
-        return "undefined"
-    if value == limit:
-        return "within"
-    if value - limit > tolerance:
-        return "above"
-    if limit - value > tolerance:
-        return "below"
-    return "within"
+    """``above`` / ``below`` / ``within``: the comparison rule (``compare_relation``) in a threshold's words."""
+    relation = compare_relation(value, limit, tolerance)
+    return {"higher": "above", "lower": "below"}.get(relation, relation)
 
 
 @dataclass(frozen=True)
